@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian/Ubuntu machine and syncs the virtual environment.
+# Usage: scripts/bootstrap.sh [app|test]. Idempotent: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-app}"
+
+# System packages. The app itself needs only the Qt runtime libraries (pjsua2's wheel carries
+# its own dependencies); the tests also start a real registrar, real SIP peers, a virtual audio
+# device, a Secret Service and an X server.
+app_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3
+  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
+  libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0)
+test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
+  pulseaudio-utils libzbar0 gnome-keyring dbus)
+
+wanted=("${app_pkgs[@]}")
+[ "$mode" = test ] && wanted+=("${test_pkgs[@]}")
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  echo "Installing system packages: ${missing[*]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+# A CPython 3.11 or 3.12 that is already installed: the pjsua2 wheels stop at 3.12, and uv may
+# not download interpreters here.
+python=""
+for candidate in python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 &&
+    "$candidate" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' \
+      2>/dev/null; then
+    python="$(command -v "$candidate")"
+    break
+  fi
+done
+if [ -z "$python" ]; then
+  echo "error: Python 3.11 or 3.12 is required (the SIP library has no wheel for other versions)." >&2
+  exit 1
+fi
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "Installing uv" >&2
+  "$python" -m pip install --quiet uv || { echo "error: could not install uv with pip." >&2; exit 1; }
+  hash -r
+fi
+uv_bin="$(command -v uv || echo "$("$python" -m site --user-base)/bin/uv")"
+
+export UV_PYTHON_DOWNLOADS=never
+if [ "$mode" = test ]; then
+  "$uv_bin" sync --locked --quiet --python "$python"
+else
+  "$uv_bin" sync --locked --quiet --python "$python" --no-dev --extra gui
+fi

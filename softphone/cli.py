@@ -1,0 +1,231 @@
+"""Command line: ``vicifast-phone [demo|agent] …``; ``--help`` on each lists its options."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from softphone import __version__
+from softphone.core.errors import ConfigError, VicifastError
+from softphone.core.models import (
+    DEFAULT_CODECS,
+    AutoAnswerPolicy,
+    DtmfMethod,
+    EngineConfig,
+    SipAccountConfig,
+    SrtpMode,
+    Transport,
+)
+from softphone.core.secret import Secret
+
+PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
+_ACCOUNT_KEYS = {
+    "server",
+    "domain",
+    "proxy",
+    "port",
+    "transport",
+    "extension",
+    "auth_user",
+    "display_name",
+    "srtp",
+    "dtmf",
+    "ca_file",
+    "reg_expires_s",
+    "keepalive_s",
+    "answer",
+    "register",
+    "codecs",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vicifast-phone",
+        description="VICIfast Desktop softphone. Without a command it runs the loopback demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser(
+        "demo",
+        help="run a self-contained call demo on loopback (no server needed)",
+        description="Two accounts in one engine call each other on 127.0.0.1: auto-answer, "
+        "DTMF, hold, resume, hang-up. No server, network or sound card needed.",
+    )
+    demo.add_argument("--json", action="store_true", help="print one JSON event per line")
+
+    agent = sub.add_parser(
+        "agent",
+        help="run a headless SIP agent (no GUI)",
+        description="Register one SIP account and optionally place or take calls, printing each "
+        f"event. The SIP password comes from ${PASSWORD_ENV} or a prompt, never from a flag or "
+        "the config file.",
+    )
+    agent.add_argument(
+        "--config",
+        type=Path,
+        help="TOML or JSON file with the account settings "
+        "(same names as the flags, underscores for dashes)",
+    )
+    agent.add_argument("--server", help="SIP domain/registrar host (alias of --domain)")
+    agent.add_argument("--domain", help="SIP domain of the account")
+    agent.add_argument("--proxy", help="outbound proxy host (default: the domain)")
+    agent.add_argument("--port", type=int, help="port of the first hop (default: by transport)")
+    agent.add_argument("--transport", choices=[t.value for t in Transport])
+    agent.add_argument("--extension", help="SIP extension (user name)")
+    agent.add_argument("--auth-user", help="digest user name when it differs from the extension")
+    agent.add_argument("--display-name")
+    agent.add_argument("--srtp", choices=[m.value for m in SrtpMode])
+    agent.add_argument("--dtmf-method", dest="dtmf", choices=[m.value for m in DtmfMethod])
+    agent.add_argument("--ca-file", help="CA certificates (PEM) that verify the TLS server")
+    agent.add_argument("--reg-expires", dest="reg_expires_s", type=int)
+    agent.add_argument("--keepalive", dest="keepalive_s", type=int)
+    agent.add_argument(
+        "--no-register",
+        dest="register",
+        action="store_false",
+        default=None,
+        help="do not register (calls still work when addressed directly)",
+    )
+    agent.add_argument("--bind", default="0.0.0.0", help="local address to bind SIP and RTP to")
+    agent.add_argument(
+        "--answer",
+        help="auto-answer: off, auto (always), header (when the "
+        "INVITE asks, as VICIdial does; the default) or after=SECONDS",
+    )
+    agent.add_argument("--call", help="number or SIP URI to call once registered")
+    agent.add_argument(
+        "--dtmf", dest="send_dtmf", default="", help="digits to send once a call is connected"
+    )
+    agent.add_argument("--hold-after", type=float, help="hold a connected call after S seconds")
+    agent.add_argument("--hangup-after", type=float, help="hang up a connected call after S s")
+    agent.add_argument(
+        "--calls",
+        type=int,
+        default=0,
+        help="exit after N calls ended (default: 1 with --call, else no limit)",
+    )
+    agent.add_argument("--duration", type=float, help="exit after S seconds")
+    agent.add_argument("--register-timeout", type=float, default=15.0)
+    agent.add_argument("--json", action="store_true", help="print one JSON event per line")
+    agent.add_argument(
+        "--sip-trace", action="store_true", help="log SIP messages to stderr, credentials redacted"
+    )
+    return parser
+
+
+def _load_config(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"Cannot read {path}: {err.strerror}.") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path} is not valid {path.suffix.lstrip('.').upper()}: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a table of settings.")
+    if "password" in data:
+        raise ConfigError(f"{path} contains a password. Remove it and set ${PASSWORD_ENV} instead.")
+    unknown = set(data) - _ACCOUNT_KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {', '.join(sorted(unknown))}.")
+    return data
+
+
+def _password() -> Secret:
+    value = os.environ.get(PASSWORD_ENV)
+    if value:
+        return Secret(value)
+    if sys.stdin.isatty():
+        return Secret(getpass.getpass("SIP password: "))
+    raise ConfigError(f"Set ${PASSWORD_ENV} to the SIP password (it is never taken from a flag).")
+
+
+def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
+    settings: dict[str, Any] = _load_config(args.config) if args.config else {}
+    for key in _ACCOUNT_KEYS:
+        value = getattr(args, key, None)
+        if value is not None:
+            settings[key] = value
+    domain = settings.pop("domain", None) or settings.pop("server", None)
+    settings.pop("server", None)
+    extension = settings.pop("extension", None)
+    if not domain or not extension:
+        raise ConfigError("Give at least --server (or --domain) and --extension.")
+    answer = AutoAnswerPolicy.parse(str(settings.pop("answer", "header")).replace("auto", "always"))
+    try:
+        return SipAccountConfig(
+            extension=str(extension),
+            password=_password(),
+            domain=str(domain),
+            proxy=str(settings.pop("proxy", "") or ""),
+            transport=Transport(settings.pop("transport", "udp")),
+            port=int(settings.pop("port", 0)),
+            srtp=SrtpMode(settings.pop("srtp", "off")),
+            dtmf=DtmfMethod(settings.pop("dtmf", "rfc2833")),
+            auto_answer=answer,
+            auth_user=str(settings.pop("auth_user", "") or ""),
+            display_name=str(settings.pop("display_name", "") or ""),
+            ca_file=str(settings.pop("ca_file", "") or ""),
+            reg_expires_s=int(settings.pop("reg_expires_s", 300)),
+            keepalive_s=int(settings.pop("keepalive_s", 15)),
+            register=bool(settings.pop("register", True)),
+            codecs=tuple(settings.pop("codecs", DEFAULT_CODECS)),
+        )
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"Invalid account setting: {err}") from None
+
+
+def _run_agent(args: argparse.Namespace) -> int:
+    from softphone.agent import AgentPlan, HeadlessAgent
+
+    account = account_from_args(args)
+    plan = AgentPlan(
+        call=args.call or "",
+        dtmf=args.send_dtmf,
+        hold_after_s=args.hold_after,
+        hangup_after_s=args.hangup_after,
+        duration_s=args.duration,
+        calls=args.calls or (1 if args.call else 0),
+        register_timeout_s=args.register_timeout,
+    )
+    engine = EngineConfig(
+        bind_address=args.bind, sip_trace=args.sip_trace, log_level=4 if args.sip_trace else 0
+    )
+    outcome = HeadlessAgent(account, plan, engine_config=engine, as_json=args.json).run()
+    if outcome.exit_code:
+        print(f"vicifast-phone: {outcome.message}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if not getattr(args, "sip_trace", False) else logging.DEBUG,
+        format="%(asctime)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "agent":
+            return _run_agent(args)
+        from softphone.demo import run_loopback_demo
+
+        return run_loopback_demo(as_json=getattr(args, "json", False))
+    except VicifastError as err:
+        print(f"vicifast-phone: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Errors of the domain layer.
+
+VicifastError                 base of every error a user can meet; ``str()`` is for people
+├── ConfigError               a setting or provisioned value is out of bounds or malformed
+└── EngineError               the SIP engine refused or failed a command
+    ├── LimitExceeded         the wheel's compile-time limits (4 calls, 8 accounts) are reached
+    ├── UnknownCall           a command named a call that has ended or never existed
+    ├── UnknownAccount        a command named an account that is not configured
+    └── EngineNotRunning      a command reached a stopped engine
+"""
+
+from __future__ import annotations
+
+
+class VicifastError(Exception):
+    """Base error; its message is written for the person using the app."""
+
+
+class ConfigError(VicifastError):
+    pass
+
+
+class EngineError(VicifastError):
+    pass
+
+
+class LimitExceeded(EngineError):
+    pass
+
+
+class UnknownCall(EngineError):
+    pass
+
+
+class UnknownAccount(EngineError):
+    pass
+
+
+class EngineNotRunning(EngineError):
+    pass

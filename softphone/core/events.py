@@ -1,0 +1,150 @@
+"""Events: frozen dataclasses carrying plain values, dispatched by type on the event bus.
+
+Engine events are created on the SIP thread and handed to an injected ``emit``; whoever receives
+them (the Qt bridge, the headless agent's loop) moves them to the thread that runs the core.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class RegistrationState(enum.StrEnum):
+    UNREGISTERED = "unregistered"
+    REGISTERING = "registering"
+    REGISTERED = "registered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+class CallState(enum.StrEnum):
+    """Call-state vocabulary, in the order a call usually walks through it."""
+
+    CALLING = "calling"  # outgoing INVITE sent, no provisional reply with a To-tag yet
+    INCOMING = "incoming"  # incoming INVITE, ringing locally
+    RINGING = "ringing"  # the far end is alerting (180)
+    EARLY_MEDIA = "early_media"  # 183 with SDP: audio before answer
+    CONNECTING = "connecting"  # answered, waiting for ACK
+    CONFIRMED = "confirmed"
+    DISCONNECTED = "disconnected"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class HoldState(enum.StrEnum):
+    NONE = "none"
+    LOCAL = "local"  # we put the call on hold
+    REMOTE = "remote"  # the far end put us on hold
+    BOTH = "both"
+
+
+class AnswerReason(enum.StrEnum):
+    MANUAL = "manual"
+    ALWAYS = "always"
+    AFTER_DELAY = "after_delay"
+    HEADER = "header"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the event's type name under ``event``."""
+        data = {"event": type(self).__name__, **asdict(self)}
+        return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in data.items()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineStarted(Event):
+    version: str
+    startup_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineStopped(Event):
+    clean: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineFailure(Event):
+    """Something failed outside any single command (e.g. the SIP library could not start)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandFailed(Event):
+    command: str
+    message: str
+    call_id: str = ""
+    account_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationChanged(Event):
+    account_id: str
+    state: RegistrationState
+    code: int = 0
+    reason: str = ""
+    expires_s: int = 0
+    retry_in_s: float = 0.0
+    transport: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingCall(Event):
+    call_id: str
+    account_id: str
+    remote_uri: str
+    remote_number: str
+    remote_display: str
+    auto_answer_in_s: float | None  # None: waits for the user
+    auto_answer_reason: AnswerReason | None
+    waiting: bool  # another call is already up: call waiting
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallStateChanged(Event):
+    call_id: str
+    account_id: str
+    state: CallState
+    direction: Direction
+    remote_uri: str
+    remote_number: str
+    remote_display: str
+    sip_code: int = 0
+    reason: str = ""
+    duration_s: float = 0.0
+    answered_by: AnswerReason | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallMediaChanged(Event):
+    call_id: str
+    hold: HoldState
+    muted: bool
+    active: bool
+    codec: str = ""
+    srtp: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DtmfReceived(Event):
+    call_id: str
+    digit: str
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferProgress(Event):
+    call_id: str
+    code: int
+    reason: str
+    final: bool

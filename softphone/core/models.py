@@ -1,0 +1,138 @@
+"""Plain value types shared by the engine, the stores, the UI and the headless agent."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from softphone.core.errors import ConfigError
+from softphone.core.secret import Secret
+
+
+class Transport(enum.StrEnum):
+    UDP = "udp"
+    TCP = "tcp"
+    TLS = "tls"
+
+
+class SrtpMode(enum.StrEnum):
+    OFF = "off"
+    OPTIONAL = "optional"
+    MANDATORY = "mandatory"
+
+
+class DtmfMethod(enum.StrEnum):
+    RFC2833 = "rfc2833"
+    INFO = "info"
+
+
+class AutoAnswerMode(enum.StrEnum):
+    """How an incoming call is answered without the agent clicking.
+
+    ``HEADER`` answers only when the INVITE asks for it (``Call-Info: ...;answer-after=N`` or an
+    ``Alert-Info`` auto-answer hint), which is how VICIdial pulls an agent's phone into a session.
+    """
+
+    OFF = "off"
+    ALWAYS = "always"
+    AFTER = "after"
+    HEADER = "header"
+
+
+DEFAULT_CODECS: tuple[str, ...] = ("PCMU", "PCMA", "G722", "GSM", "speex", "iLBC")
+
+
+@dataclass(frozen=True, slots=True)
+class AutoAnswerPolicy:
+    mode: AutoAnswerMode = AutoAnswerMode.HEADER
+    delay_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.delay_s <= 600.0:
+            raise ConfigError("The auto-answer delay must be between 0 and 600 seconds.")
+
+    @classmethod
+    def parse(cls, text: str) -> AutoAnswerPolicy:
+        """Parse ``off``, ``always``, ``header`` or ``after=N`` (seconds)."""
+        value = text.strip().lower()
+        if value.startswith("after="):
+            try:
+                delay = float(value.removeprefix("after="))
+            except ValueError:
+                raise ConfigError(f"'{text}' is not a delay: use after=SECONDS.") from None
+            return cls(AutoAnswerMode.AFTER, delay)
+        try:
+            return cls(AutoAnswerMode(value))
+        except ValueError:
+            raise ConfigError(
+                f"Unknown auto-answer mode '{text}': use off, always, header or after=SECONDS."
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class SipAccountConfig:
+    """One SIP account as the employer's server provisions it (see docs/api)."""
+
+    extension: str
+    password: Secret = field(repr=False)
+    domain: str
+    proxy: str = ""
+    transport: Transport = Transport.UDP
+    port: int = 0
+    srtp: SrtpMode = SrtpMode.OFF
+    codecs: tuple[str, ...] = DEFAULT_CODECS
+    reg_expires_s: int = 300
+    keepalive_s: int = 15
+    display_name: str = ""
+    dtmf: DtmfMethod = DtmfMethod.RFC2833
+    auto_answer: AutoAnswerPolicy = field(default_factory=AutoAnswerPolicy)
+    auth_user: str = ""
+    ca_file: str = ""
+    verify_server: bool = True
+    register: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.extension or any(c in self.extension for c in "@:;<> \t\r\n"):
+            raise ConfigError(
+                "The SIP extension is empty or contains characters a SIP URI forbids."
+            )
+        if not self.domain or any(c in self.domain for c in "@;<> \t\r\n"):
+            raise ConfigError("The SIP domain is empty or malformed.")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("The SIP port must be between 0 and 65535.")
+        if not 60 <= self.reg_expires_s <= 86400:
+            raise ConfigError("The registration expiry must be between 60 and 86400 seconds.")
+        if not 0 <= self.keepalive_s <= 3600:
+            raise ConfigError("The keep-alive interval must be between 0 and 3600 seconds.")
+        if self.srtp is SrtpMode.MANDATORY and self.transport is not Transport.TLS:
+            raise ConfigError("Mandatory SRTP needs the TLS transport (SDES keys travel in SIP).")
+
+    @property
+    def server_hostport(self) -> str:
+        """``host[:port]`` of the first hop: the proxy when given, else the domain."""
+        host = self.proxy or self.domain
+        if self.port and ":" not in host.rsplit("]", 1)[-1]:
+            host = f"{host}:{self.port}"
+        return host
+
+    @property
+    def aor(self) -> str:
+        return f"sip:{self.extension}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Process-wide engine settings."""
+
+    bind_address: str = "0.0.0.0"
+    user_agent: str = "VICIfast-Desktop"
+    max_calls: int = 4
+    log_level: int = 0
+    sip_trace: bool = False
+    poll_interval_ms: int = 500
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_calls <= 4:
+            raise ConfigError("max_calls must be between 1 and 4 (the SIP library's limit).")
+        if not 5 <= self.poll_interval_ms <= 5000:
+            raise ConfigError("poll_interval_ms must be between 5 and 5000.")

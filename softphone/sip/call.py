@@ -1,0 +1,104 @@
+"""pjsua2 Call and Account subclasses: thin shims that forward callbacks to the stack.
+
+Everything here runs on the SIP thread. The shims hold plain values only; the stack decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pjsua2 as pj
+
+from softphone.core.events import AnswerReason, Direction
+from softphone.core.sipuri import RemoteParty
+
+if TYPE_CHECKING:
+    from softphone.core.models import SipAccountConfig
+    from softphone.sip.stack import SipStack
+    from softphone.sip.timers import TimerHandle
+
+_log = logging.getLogger(__name__)
+
+_DTMF_END_FLAG = 2  # PJMEDIA_STREAM_DTMF_IS_END (1 is IS_UPDATE)
+
+
+def _guard(name: str, body: Callable[[], None]) -> None:
+    # An exception escaping a SWIG director callback can take the process down; log it instead.
+    try:
+        body()
+    except Exception:
+        _log.exception("SIP callback %s failed", name)
+
+
+class SipAccount(pj.Account):  # type: ignore[misc]
+    def __init__(self, stack: SipStack, account_id: str, config: SipAccountConfig) -> None:
+        super().__init__()
+        self.stack = stack
+        self.account_id = account_id
+        self.config = config
+        self.want_registered = True
+        self.retry_timer: TimerHandle | None = None
+        self.registered = False
+
+    def onRegState(self, prm: Any) -> None:
+        _guard("onRegState", lambda: self.stack.on_reg_state(self, prm))
+
+    def onIncomingCall(self, prm: Any) -> None:
+        _guard("onIncomingCall", lambda: self.stack.on_incoming_call(self, prm))
+
+
+class SipCall(pj.Call):  # type: ignore[misc]
+    def __init__(
+        self,
+        stack: SipStack,
+        account: SipAccount,
+        call_id: str,
+        direction: Direction,
+        pj_call_id: int = pj.PJSUA_INVALID_ID,
+    ) -> None:
+        super().__init__(account, pj_call_id)
+        self.stack = stack
+        self.account = account
+        self.call_id = call_id
+        self.direction = direction
+        self.remote = RemoteParty("", "", "")
+        self.local_hold = False
+        self.muted = False
+        self.answered_by: AnswerReason | None = None
+        self.answer_timer: TimerHandle | None = None
+        self.connected_at: float | None = None
+        self.last_state = ""
+        self.last_dtmf: tuple[str, float] = ("", 0.0)
+        self.transfer_pending = False
+
+    def duration_s(self) -> float:
+        return 0.0 if self.connected_at is None else time.monotonic() - self.connected_at
+
+    def onCallState(self, prm: Any) -> None:
+        _guard("onCallState", lambda: self.stack.on_call_state(self))
+
+    def onCallMediaState(self, prm: Any) -> None:
+        _guard("onCallMediaState", lambda: self.stack.on_call_media_state(self))
+
+    def onDtmfEvent(self, prm: Any) -> None:
+        # RFC 2833 events arrive at their start and again at their end: report the end only.
+        if prm.method == pj.PJSUA_DTMF_METHOD_RFC2833 and not prm.flags & _DTMF_END_FLAG:
+            return
+        method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
+        digit = str(prm.digit)
+        _guard("onDtmfEvent", lambda: self.stack.on_dtmf(self, digit, method))
+
+    def onCallTransferStatus(self, prm: Any) -> None:
+        code, reason, final = int(prm.statusCode), str(prm.reason), bool(prm.finalNotify)
+        _guard(
+            "onCallTransferStatus", lambda: self.stack.on_transfer_status(self, code, reason, final)
+        )
+
+    def onCallTransferRequest(self, prm: Any) -> None:
+        _guard("onCallTransferRequest", lambda: self.stack.on_transfer_request(self, prm))
+
+    def onCallReplaced(self, prm: Any) -> None:
+        _guard("onCallReplaced", lambda: self.stack.on_call_replaced(self, prm))

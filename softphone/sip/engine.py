@@ -1,0 +1,216 @@
+"""The SIP engine: one dedicated thread owns pjsua2; commands reach it through a queue.
+
+Public methods are thread-safe and return a ``concurrent.futures.Future``. Events are emitted on
+the SIP thread through the ``emit`` callable given to the constructor; the caller moves them to
+its own thread (the Qt bridge, or the headless agent's queue).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from softphone.core import events as ev
+from softphone.core.errors import EngineError, EngineNotRunning, VicifastError
+from softphone.core.models import AutoAnswerPolicy, DtmfMethod, EngineConfig, SipAccountConfig
+from softphone.sip.stack import SipStack, pj_message
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+_WAKE = b"\r\n\r\n"
+
+
+def _clean_error(command: str, err: BaseException) -> VicifastError:
+    """A fresh error without traceback or context.
+
+    A traceback keeps its frames' locals alive, pjsua2 objects among them; one that outlives its
+    call (or reaches interpreter exit) crashes the process. Only the message crosses threads.
+    """
+    if isinstance(err, VicifastError):
+        fresh: VicifastError = type(err)(str(err))
+    else:
+        fresh = EngineError(f"{command} failed: {pj_message(err)}")
+    fresh.__traceback__ = None
+    return fresh
+
+
+class SipEngine:
+    """Owns pjsua2 on its own thread. Emits on the SIP thread."""
+
+    def __init__(
+        self, emit: Callable[[ev.Event], None], config: EngineConfig | None = None
+    ) -> None:
+        self._emit = emit
+        self._config = config or EngineConfig()
+        self._queue: queue.SimpleQueue[tuple[str, Callable[[SipStack], Any], Future[Any]]] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._running = False
+        self._stopping = False
+        self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._wake_addr: tuple[str, int] | None = None
+        self._start_error: BaseException | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Start the SIP thread and wait until pjsua2 is up; raises EngineError on failure."""
+        if self._thread is not None:
+            raise EngineError("The SIP engine is already running.")
+        self._thread = threading.Thread(target=self._run, name="sip", daemon=False)
+        self._thread.start()
+        if not self._started.wait(timeout_s):
+            raise EngineError("The SIP engine did not start in time.")
+        if self._start_error is not None:
+            self._thread.join(timeout_s)
+            raise _clean_error("start", self._start_error)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Hang up, unregister, destroy pjsua2 and join the thread. Safe to call twice."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._stopping = True
+        self._wake()
+        thread.join(timeout_s)
+        if thread.is_alive():
+            _log.error("the SIP thread did not stop within %.1f s", timeout_s)
+        self._wake_sock.close()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _run(self) -> None:
+        stack = SipStack(self._config, self._emit)
+        try:
+            started = stack.start()
+        except BaseException as err:
+            self._start_error = _clean_error("start", err)
+            del err
+            self._started.set()
+            return
+        self._wake_addr = ("127.0.0.1", stack.wake_port)
+        self._running = True
+        self._started.set()
+        self._emit(started)
+        poll_ms = self._config.poll_interval_ms
+        try:
+            while not self._stopping:
+                self._drain(stack)
+                stack.timers.run_due()
+                wait = stack.timers.seconds_to_next()
+                ms = poll_ms if wait is None else min(poll_ms, int(wait * 1000) + 1)
+                if self._queue.empty() and not self._stopping:
+                    stack.poll(ms)
+        finally:
+            self._running = False
+            self._fail_pending()
+            clean = stack.shutdown()
+            self._emit(ev.EngineStopped(clean=clean))
+
+    def _drain(self, stack: SipStack) -> None:
+        while True:
+            try:
+                name, action, future = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = action(stack)
+            except Exception as err:
+                clean = _clean_error(name, err)
+                del err
+                future.set_exception(clean)
+                self._emit(ev.CommandFailed(command=name, message=str(clean)))
+            else:
+                future.set_result(result)
+
+    def _fail_pending(self) -> None:
+        while True:
+            try:
+                _, _, future = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if future.set_running_or_notify_cancel():
+                future.set_exception(EngineNotRunning("The SIP engine has stopped."))
+
+    def _wake(self) -> None:
+        if self._wake_addr is not None:
+            # On failure the poll timeout still bounds the delay.
+            with contextlib.suppress(OSError):
+                self._wake_sock.sendto(_WAKE, self._wake_addr)
+
+    def _submit(self, name: str, action: Callable[[SipStack], T]) -> Future[T]:
+        future: Future[T] = Future()
+        if not self._running or self._stopping:
+            future.set_exception(EngineNotRunning("The SIP engine is not running."))
+            return future
+        self._queue.put((name, action, future))
+        self._wake()
+        return future
+
+    # ---- commands --------------------------------------------------------------------------
+
+    def add_account(self, config: SipAccountConfig, account_id: str | None = None) -> Future[str]:
+        return self._submit("add_account", lambda s: s.add_account(config, account_id))
+
+    def remove_account(self, account_id: str) -> Future[None]:
+        return self._submit("remove_account", lambda s: s.remove_account(account_id))
+
+    def reregister(self, account_id: str) -> Future[None]:
+        return self._submit("reregister", lambda s: s.reregister(account_id))
+
+    def set_auto_answer(self, account_id: str, policy: AutoAnswerPolicy) -> Future[None]:
+        return self._submit("set_auto_answer", lambda s: s.set_auto_answer(account_id, policy))
+
+    def make_call(
+        self, account_id: str, target: str, headers: dict[str, str] | None = None
+    ) -> Future[str]:
+        """Place a call; ``headers`` are added to the INVITE (e.g. ``Call-Info``)."""
+        extra = tuple((headers or {}).items())
+        return self._submit("make_call", lambda s: s.make_call(account_id, target, extra))
+
+    def answer(self, call_id: str) -> Future[None]:
+        return self._submit("answer", lambda s: s.answer(call_id))
+
+    def reject(self, call_id: str, code: int = 486) -> Future[None]:
+        return self._submit("reject", lambda s: s.reject(call_id, code))
+
+    def hangup(self, call_id: str) -> Future[None]:
+        return self._submit("hangup", lambda s: s.hangup(call_id))
+
+    def hold(self, call_id: str) -> Future[None]:
+        return self._submit("hold", lambda s: s.hold(call_id))
+
+    def unhold(self, call_id: str) -> Future[None]:
+        return self._submit("unhold", lambda s: s.unhold(call_id))
+
+    def set_mute(self, call_id: str, muted: bool) -> Future[None]:
+        return self._submit("set_mute", lambda s: s.set_mute(call_id, muted))
+
+    def send_dtmf(
+        self, call_id: str, digits: str, method: DtmfMethod | None = None
+    ) -> Future[None]:
+        return self._submit("send_dtmf", lambda s: s.send_dtmf(call_id, digits, method))
+
+    def transfer(self, call_id: str, target: str) -> Future[None]:
+        return self._submit("transfer", lambda s: s.transfer(call_id, target))
+
+    def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
+        return self._submit("transfer_attended", lambda s: s.transfer_attended(call_id, to_call_id))
+
+    def handle_ip_change(self) -> Future[None]:
+        return self._submit("handle_ip_change", lambda s: s.handle_ip_change())
+
+    def snapshot(self) -> Future[dict[str, Any]]:
+        return self._submit("snapshot", lambda s: s.snapshot())

@@ -1,0 +1,111 @@
+"""SIP transports: one per (protocol, CA file), shared by the accounts that use it.
+
+Runs on the SIP thread only.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+import pjsua2 as pj
+
+from softphone.core.errors import ConfigError
+from softphone.core.models import Transport
+
+_IPPROTO_TCP = 6
+_TCP_NODELAY = 1
+_PJ_TYPES = {
+    Transport.UDP: pj.PJSIP_TRANSPORT_UDP,
+    Transport.TCP: pj.PJSIP_TRANSPORT_TCP,
+    Transport.TLS: pj.PJSIP_TRANSPORT_TLS,
+}
+
+
+def _nodelay() -> pj.SockOptParams:
+    # Without TCP_NODELAY every request/response round on TCP/TLS waits ~45 ms for Nagle.
+    params = pj.SockOptParams()
+    opt = pj.SockOpt()
+    opt.level = _IPPROTO_TCP
+    opt.optName = _TCP_NODELAY
+    opt.setOptValInt(1)
+    params.sockOpts.append(opt)
+    return params
+
+
+def system_ca_file() -> str:
+    """The system CA bundle OpenSSL would use, for servers with publicly issued certificates."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransportKey:
+    kind: Transport
+    ca_file: str = ""
+
+
+class TransportPool:
+    """Creates transports lazily and hands out their ids."""
+
+    def __init__(self, endpoint: pj.Endpoint, bind_address: str) -> None:
+        self._ep = endpoint
+        self._bind = bind_address
+        self._ids: dict[TransportKey, int] = {}
+
+    def get(self, kind: Transport, ca_file: str = "", verify: bool = True) -> int:
+        key = TransportKey(kind, ca_file if kind is Transport.TLS else "")
+        if key not in self._ids:
+            self._ids[key] = self._create(kind, ca_file, verify)
+        return self._ids[key]
+
+    def local_names(self) -> dict[str, str]:
+        """``transport → host:port`` as the transports publish them (for diagnostics and demos)."""
+        names = {}
+        for key, tid in self._ids.items():
+            names[key.kind.value] = str(self._ep.transportGetInfo(tid).localName)
+        return names
+
+    def _create(self, kind: Transport, ca_file: str, verify: bool) -> int:
+        cfg = pj.TransportConfig()
+        cfg.port = 0
+        if self._bind not in ("", "0.0.0.0", "::"):
+            cfg.boundAddress = self._bind
+        if kind is not Transport.UDP:
+            cfg.sockOptParams = _nodelay()
+        if kind is Transport.TLS:
+            tls = cfg.tlsConfig
+            tls.sockOptParams = _nodelay()
+            ca = ca_file or system_ca_file()
+            if verify and not ca:
+                raise ConfigError(
+                    "No CA certificates were found to verify the SIP server's TLS certificate."
+                )
+            if ca and not Path(ca).is_file():
+                raise ConfigError(f"The CA certificate file '{ca}' does not exist.")
+            tls.CaListFile = ca
+            tls.verifyServer = verify
+            tls.method = pj.PJSIP_TLSV1_2_METHOD
+            tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2 | pj.PJ_SSL_SOCK_PROTO_TLS1_3
+            tls.msecTimeout = 10000
+        return int(self._ep.transportCreate(_PJ_TYPES[kind], cfg))
+
+
+def create_wake_transport(endpoint: pj.Endpoint) -> tuple[int, int]:
+    """A loopback UDP transport that only receives CRLF keep-alives from our own command queue.
+
+    pjsip treats a bare CRLF datagram as a keep-alive and drops it silently, but receiving it
+    ends ``libHandleEvents`` at once: the SIP thread can sleep in long polls (low idle CPU) and
+    still run a queued command within microseconds. Returns (transport id, port).
+    """
+    cfg = pj.TransportConfig()
+    cfg.port = 0
+    cfg.boundAddress = "127.0.0.1"
+    tid = int(endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, cfg))
+    info = endpoint.transportGetInfo(tid)
+    port = int(str(info.localName).rsplit(":", 1)[1])
+    return tid, port
