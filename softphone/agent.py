@@ -116,7 +116,7 @@ class HeadlessAgent:
                 self._after(delay, "hangup", lambda: self._soft(self._engine.hangup, cid))
         elif event.state is ev.CallState.DISCONNECTED:
             self._outcome.ended_calls.append(event)
-            if plan.call and event.direction is ev.Direction.OUTBOUND and event.duration_s == 0:
+            if plan.call and event.direction is ev.Direction.OUTBOUND and not event.connected:
                 self._fail(f"The call failed: {event.sip_code} {event.reason}".strip(), 2)
             elif plan.calls and len(self._outcome.ended_calls) >= plan.calls:
                 self._done = True

@@ -121,7 +121,8 @@ class CallStateChanged(Event):
     remote_display: str
     sip_code: int = 0
     reason: str = ""
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # time since the call was confirmed
+    connected: bool = False  # the call reached CONFIRMED at some point
     answered_by: AnswerReason | None = None
 
 

@@ -628,7 +628,8 @@ class SipStack:
             remote_display=call.remote.display,
             sip_code=code,
             reason=str(ci.lastReason),
-            duration_s=round(call.duration_s(), 3),
+            duration_s=round(call.duration_s(), 6),
+            connected=call.connected_at is not None,
             answered_by=call.answered_by,
         )
         if state is ev.CallState.DISCONNECTED:
