@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
 
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
+from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.engine import SipEngine
 from tests.enginekit.recorder import EventRecorder
 
@@ -25,3 +27,11 @@ def engine(recorder: EventRecorder) -> Iterator[SipEngine]:
     yield sip
     sip.stop()
     recorder.wait(ev.EngineStopped, timeout=10)
+    assert_no_pj_objects_left()
+
+
+def assert_no_pj_objects_left() -> None:
+    """No pjsua2 wrapper may outlive the engine: the GC would delete it later, on this thread,
+    against a destroyed (or a newer) library instance."""
+    left = [o for o in gc.get_objects() if isinstance(o, SipCall | SipAccount)]
+    assert not left, f"pjsua2 objects outlived the engine: {left!r}"

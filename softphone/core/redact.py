@@ -17,8 +17,13 @@ _URI_PASSWORD = re.compile(r"(sips?:[^:@\s;>]+:)[^@\s;>]+@", re.IGNORECASE)
 REDACTED = "<redacted>"
 
 
-def redact_sip(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Hide digest credentials, URI passwords and any known secret value in a SIP trace."""
+def redact_sip(text: str, secrets: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()) -> str:
+    """Hide digest credentials, URI passwords and known secrets in a SIP trace.
+
+    ``secrets`` (passwords) are hidden wherever they occur; ``identifiers`` (SIP extensions,
+    auth user names) wherever they stand alone, so that extension 1001 does not also blank the
+    middle of an error code such as 171001.
+    """
 
     def _header(match: re.Match[str]) -> str:
         value = _DIGEST_PARAM.sub(lambda m: f"{m.group(1)}={REDACTED}", match.group("value"))
@@ -29,4 +34,6 @@ def redact_sip(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         if len(secret) >= 3:
             text = text.replace(secret, REDACTED)
+    for ident in identifiers:
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(ident)}(?![A-Za-z0-9])", REDACTED, text)
     return text

@@ -7,6 +7,7 @@ Every method runs on the SIP thread (the one that called ``libCreate``). Events 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import itertools
 import logging
 import os
@@ -47,6 +48,8 @@ _log = logging.getLogger(__name__)
 
 MAX_ACCOUNTS = 8  # PJSUA_MAX_ACC: the 9th Account.create aborts the process
 MAX_CALLS = 4  # PJSUA_MAX_CALLS
+_PJSIP_EBUSY = 171001  # PJSIP_EBUSY: "Object is busy"
+_PJSIP_REFRESH_MARGIN_S = 5  # pjsip refreshes this long before expiry, if it can
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 _DTMF_DIGITS = re.compile(r"^[0-9A-Da-d*#]{1,32}$")
 _STATE_MAP = {
@@ -88,11 +91,12 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 class _Endpoint(pj.Endpoint):  # type: ignore[misc]
-    """Remembers why TLS connections failed, to explain registration failures to the user."""
+    """Remembers why TLS connections failed and reports lost TCP/TLS connections."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_connection_lost: Callable[[], None]) -> None:
         super().__init__()
         self.tls_failure = ""
+        self._on_connection_lost = on_connection_lost
 
     def onTransportState(self, prm: Any) -> None:
         try:
@@ -100,6 +104,8 @@ class _Endpoint(pj.Endpoint):  # type: ignore[misc]
             if not info.isEmpty() and info.verifyStatus != 0:
                 msgs = "; ".join(str(m) for m in info.verifyMsgs) or "verification failed"
                 self.tls_failure = msgs
+            if prm.state == pj.PJSIP_TP_STATE_DISCONNECTED:
+                self._on_connection_lost()
         except Exception:
             _log.exception("onTransportState failed")
 
@@ -136,7 +142,7 @@ class SipStack:
 
     def start(self) -> ev.EngineStarted:
         began = time.perf_counter()
-        ep = _Endpoint()
+        ep = _Endpoint(self._on_connection_lost)
         with _quiet_stdout():
             ep.libCreate()
         self._ep = ep
@@ -185,6 +191,8 @@ class SipStack:
         self._accounts.clear()
         self._ep = None
         self._transports = None
+        # Collect, here on the SIP thread, any cycle that still holds a pjsua2 object.
+        gc.collect()
         ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK if clean else 0)
         return clean
 
@@ -293,10 +301,11 @@ class SipStack:
             self._ep.codecSetPriority(codec_id, prio)
 
     def _refresh_secrets(self) -> None:
-        found: list[str] = []
-        for acc in self._accounts.values():
-            found += [acc.config.password.reveal(), acc.config.extension, acc.config.auth_user]
-        self._log_writer.secrets = tuple(s for s in found if s)
+        configs = [acc.config for acc in self._accounts.values()]
+        self._log_writer.secrets = tuple(c.password.reveal() for c in configs if c.password)
+        self._log_writer.identifiers = tuple(
+            i for c in configs for i in (c.extension, c.auth_user) if i
+        )
 
     def remove_account(self, account_id: str) -> None:
         acc = self._account(account_id)
@@ -332,9 +341,22 @@ class SipStack:
         acc = self._account(account_id)
         acc.config = dataclasses.replace(acc.config, auto_answer=policy)
 
+    def _register_later(self, acc: SipAccount, delay_s: float) -> None:
+        if acc.retry_timer:
+            acc.retry_timer.cancel()
+        # The closure holds the id, not the Account: a pjsua2 object caught in a reference
+        # cycle would be collected later, on whatever thread runs the GC, maybe after libDestroy.
+        account_id = acc.account_id
+        acc.retry_timer = self.timers.call_later(delay_s, lambda: self._register_by_id(account_id))
+
+    def _register_by_id(self, account_id: str) -> None:
+        acc = self._accounts.get(account_id)
+        if acc is not None:
+            self._register_now(acc)
+
     def _register_now(self, acc: SipAccount) -> None:
         acc.retry_timer = None
-        if not acc.want_registered or acc.account_id not in self._accounts:
+        if not acc.want_registered:
             return
         self._emit(
             ev.RegistrationChanged(
@@ -346,7 +368,23 @@ class SipStack:
         try:
             acc.setRegistration(True)
         except pj.Error as err:
+            if int(getattr(err, "status", 0)) == _PJSIP_EBUSY:
+                return  # a REGISTER is already under way; its outcome arrives in on_reg_state
             self._schedule_retry(acc, 0, pj_message(err), None)
+
+    def _fail_registration(self, acc: SipAccount, code: int, reason: str) -> None:
+        if acc.retry_timer:
+            acc.retry_timer.cancel()
+            acc.retry_timer = None
+        self._emit(
+            ev.RegistrationChanged(
+                account_id=acc.account_id,
+                state=ev.RegistrationState.FAILED,
+                code=code,
+                reason=reason,
+                transport=acc.config.transport.value,
+            )
+        )
 
     def on_reg_state(self, acc: SipAccount, prm: Any) -> None:
         code, reason, expires = int(prm.code), str(prm.reason), int(prm.expiration)
@@ -360,6 +398,9 @@ class SipStack:
             )
             if expires > 0:
                 self._backoff[acc.account_id].reset()
+            if 0 < expires <= _PJSIP_REFRESH_MARGIN_S and acc.want_registered:
+                # pjsip schedules no refresh at all when the server grants this little time.
+                self._register_later(acc, expires / 2)
             self._emit(
                 ev.RegistrationChanged(
                     account_id=acc.account_id,
@@ -387,29 +428,17 @@ class SipStack:
         if acc.config.transport is Transport.TLS and self._ep.tls_failure:
             why = self._ep.tls_failure
             self._ep.tls_failure = ""
-            self._emit(
-                ev.RegistrationChanged(
-                    account_id=acc.account_id,
-                    state=ev.RegistrationState.FAILED,
-                    code=code,
-                    reason=f"The SIP server's TLS certificate was not accepted ({why}). "
-                    "The connection was refused to protect your credentials.",
-                    transport=transport,
-                )
+            self._fail_registration(
+                acc,
+                code,
+                f"The SIP server's TLS certificate was not accepted ({why}). "
+                "The connection was refused to protect your credentials.",
             )
             return
         if code in AUTH_CODES:
             # Retrying wrong credentials gets the agent's IP banned by fail2ban on many servers;
             # the session layer re-authenticates (firewall, provisioning) and calls reregister.
-            self._emit(
-                ev.RegistrationChanged(
-                    account_id=acc.account_id,
-                    state=ev.RegistrationState.FAILED,
-                    code=code,
-                    reason=reason,
-                    transport=transport,
-                )
-            )
+            self._fail_registration(acc, code, reason)
             return
         retry_after = None
         rdata = prm.rdata
@@ -419,13 +448,23 @@ class SipStack:
             )
         self._schedule_retry(acc, code, reason, retry_after)
 
+    def _on_connection_lost(self) -> None:
+        # pjsua re-registers after a lost TCP/TLS connection only through its own retry timer,
+        # which we turned off; without this the account would stay silently unreachable until
+        # the next refresh. Re-register every connection-oriented account that wants to be.
+        for acc in self._accounts.values():
+            if self._ep is not None and self._ep.tls_failure:
+                return  # on_reg_state reports the refused certificate; no blind retry
+            if acc.config.transport is not Transport.UDP and acc.want_registered:
+                acc.registered = False
+                if acc.retry_timer is None:
+                    self._schedule_retry(acc, 503, "Connection to the SIP server lost", None)
+
     def _schedule_retry(
         self, acc: SipAccount, code: int, reason: str, retry_after: float | None
     ) -> None:
         delay = self._backoff[acc.account_id].next_delay(retry_after)
-        if acc.retry_timer:
-            acc.retry_timer.cancel()
-        acc.retry_timer = self.timers.call_later(delay, lambda: self._register_now(acc))
+        self._register_later(acc, delay)
         self._emit(
             ev.RegistrationChanged(
                 account_id=acc.account_id,
@@ -512,10 +551,11 @@ class SipStack:
         if decision is not None:
             reason = decision.reason
 
-            def auto() -> None:
-                if call.call_id in self._calls and call.connected_at is None:
-                    call.answered_by = reason
-                    self._answer(call, 200)
+            def auto() -> None:  # holds the call's id only, never the Call (see _register_later)
+                pending = self._calls.get(call_id)
+                if pending is not None and pending.connected_at is None:
+                    pending.answered_by = reason
+                    self._answer(pending, 200)
 
             call.answer_timer = self.timers.call_later(decision.delay_s, auto)
 
@@ -726,7 +766,10 @@ class SipStack:
     def snapshot(self) -> dict[str, Any]:
         assert self._transports is not None
         return {
-            "accounts": {k: a.registered for k, a in self._accounts.items()},
+            "accounts": {
+                k: {"registered": a.registered, "retry_pending": a.retry_timer is not None}
+                for k, a in self._accounts.items()
+            },
             "calls": sorted(self._calls),
             "transports": self._transports.local_names(),
         }

@@ -106,11 +106,15 @@ class TestRedaction:
     )
 
     def test_digest_responses_uri_passwords_and_known_secrets_are_hidden(self) -> None:
-        out = redact_sip(self.TRACE, ("hunter22", "1001"))
+        out = redact_sip(self.TRACE, ("hunter22",), ("1001",))
         for secret in ("0123456789abcdef", "fedcba9876543210", "abc123", "hunter22", "1001"):
             assert secret not in out
         assert out.count(REDACTED) >= 5
         assert out.startswith("REGISTER sip:pbx SIP/2.0")
+
+    def test_identifiers_are_hidden_only_where_they_stand_alone(self) -> None:
+        out = redact_sip("sip:1001@pbx status=171001 user 1001.", (), ("1001",))
+        assert out == f"sip:{REDACTED}@pbx status=171001 user {REDACTED}."
 
 
 class TestBackoff:

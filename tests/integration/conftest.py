@@ -1,0 +1,142 @@
+"""Fixtures that run real SIP peers: kamailio (registrar/proxy), sipp, baresip.
+
+Every process is started by a fixture and stopped by PID/process group at
+teardown, also when the test fails; a failing test's report gets the tail of
+each process's log (section "peer logs").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+import trustme
+
+from tests.support.baresip import AnswerMode, Baresip, BaresipFactory
+from tests.support.kamailio import Kamailio, KamailioFactory
+from tests.support.sipp import Sipp
+
+DEFAULT_USERS = {"1001": "secret1001", "1002": "secret1002", "1003": "secret1003"}
+
+_DESCRIBERS = pytest.StashKey[list[Callable[[], str]]]()
+
+
+def _on_failure_show(request: pytest.FixtureRequest, describe: Callable[[], str]) -> None:
+    request.node.stash.setdefault(_DESCRIBERS, []).append(describe)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        for describe in item.stash.get(_DESCRIBERS, []):
+            try:
+                text = describe()
+            except Exception as exc:  # a broken describer must not hide the failure
+                text = f"(could not describe: {exc!r})"
+            report.sections.append((f"peer logs ({report.when})", text))
+    return report
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    """Test CA; kamailio's server certificate is issued by it (see Kamailio.ca_pem)."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def kamailio_factory(
+    request: pytest.FixtureRequest, tmp_path: Path, test_ca: trustme.CA
+) -> Iterator[KamailioFactory]:
+    """make(users=None, *, start=True, **Kamailio kwargs) -> Kamailio (started).
+
+    users defaults to DEFAULT_USERS; e.g. make(min_expires=120) or make(auth_calls=True).
+    """
+    created: list[Kamailio] = []
+
+    def make(users: dict[str, str] | None = None, *, start: bool = True, **kwargs: Any) -> Kamailio:
+        workdir = tmp_path / f"kamailio{len(created)}"
+        kam = Kamailio(
+            workdir, users=DEFAULT_USERS if users is None else users, ca=test_ca, **kwargs
+        )
+        created.append(kam)
+        _on_failure_show(request, lambda: f"kamailio {workdir}\n{kam.log_tail(60)}")
+        return kam.start() if start else kam
+
+    yield make
+    for kam in reversed(created):
+        kam.close()
+
+
+@pytest.fixture
+def kamailio(kamailio_factory: KamailioFactory) -> Kamailio:
+    """A started kamailio with users 1001/1002/1003 (passwords in DEFAULT_USERS)."""
+    return kamailio_factory()
+
+
+@pytest.fixture
+def sipp(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sipp]:
+    """sipp runner: sipp.run(scenario, target, ...) / sipp.start(uas_scenario)."""
+    runner = Sipp(tmp_path / "sipp")
+
+    def describe() -> str:
+        # stop() returns the finished result, or stops a still running sipp first
+        results = [proc.stop().describe() for proc in runner.started]
+        return "\n\n".join(results) or "(no sipp started)"
+
+    _on_failure_show(request, describe)
+    yield runner
+    runner.stop_all()
+
+
+@pytest.fixture
+def baresip_factory(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    kamailio_factory: KamailioFactory,  # torn down after us: baresip un-REGISTERs on exit
+) -> Iterator[BaresipFactory]:
+    """make(kamailio, user="1002", *, answermode="manual", transport="udp", ...) -> Baresip.
+
+    AOR sip:<user>@<kamailio.domain> with kamailio as outbound proxy, registered
+    (password from kamailio's users map unless given); calls go through kamailio.
+    """
+    created: list[Baresip] = []
+
+    def make(
+        kam: Kamailio,
+        user: str = "1002",
+        *,
+        password: str | None = None,
+        answermode: AnswerMode = "manual",
+        transport: Literal["udp", "tcp"] = "udp",
+        start: bool = True,
+        **kwargs: Any,
+    ) -> Baresip:
+        ua = Baresip(
+            tmp_path / f"baresip{len(created)}-{user}",
+            user=user,
+            password=kam.users[user] if password is None else password,
+            # configured like the softphone: AOR in the SIP domain, kamailio as proxy
+            domain=kam.domain,
+            outbound=kam.registrar_uri(transport),
+            transport=transport,
+            answermode=answermode,
+            **kwargs,
+        )
+        created.append(ua)
+        _on_failure_show(request, ua.describe)
+        return ua.start() if start else ua
+
+    yield make
+    for ua in reversed(created):
+        ua.stop()
+
+
+@pytest.fixture
+def baresip(baresip_factory: BaresipFactory, kamailio: Kamailio) -> Baresip:
+    """baresip registered as 1002 at `kamailio`, answering calls automatically."""
+    return baresip_factory(kamailio, "1002", answermode="auto")

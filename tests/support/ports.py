@@ -1,0 +1,92 @@
+"""Pick free loopback ports at run time (never hard-coded)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from pathlib import Path
+from typing import Literal
+
+HOST = "127.0.0.1"
+PortKind = Literal["udp", "tcp"]
+
+_SOCK_TYPES: dict[str, int] = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
+
+
+def _bind(kind: PortKind, port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, _SOCK_TYPES[kind])
+    try:
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def free_port(kind: PortKind = "udp") -> int:
+    """Return a port that is currently free on 127.0.0.1 for `kind`."""
+    with _bind(kind) as sock:
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _claim_both(port: int, held: list[socket.socket]) -> bool:
+    """Bind `port` for TCP and UDP, appending the sockets to `held`; False if taken."""
+    socks: list[socket.socket] = []
+    try:
+        for kind in ("tcp", "udp"):
+            socks.append(_bind(kind, port))
+    except OSError:
+        for sock in socks:
+            sock.close()
+        return False
+    held.extend(socks)
+    return True
+
+
+def free_ports(n: int, *, consecutive: bool = False, attempts: int = 200) -> list[int]:
+    """Return `n` distinct ports free for both UDP and TCP on 127.0.0.1.
+
+    With `consecutive=True` the ports form one block (p, p+1, ...), which baresip
+    (TLS on SIP port + 1) and sipp (RTP on -mp and -mp + 2) need.
+    """
+    held: list[socket.socket] = []  # keep ports bound until done so none repeats
+    ports: list[int] = []
+    try:
+        for _ in range(attempts):
+            if len(ports) == n:
+                return ports
+            base = free_port("tcp")
+            if not consecutive:
+                if _claim_both(base, held):
+                    ports.append(base)
+                continue
+            block: list[socket.socket] = []
+            if base + n < 65536 and all(_claim_both(base + i, block) for i in range(n)):
+                held.extend(block)
+                return list(range(base, base + n))
+            for sock in block:
+                sock.close()
+        if len(ports) == n:
+            return ports
+        raise RuntimeError(f"could not find {n} free ports on {HOST}")
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def port_bound(port: int, kind: PortKind = "udp") -> bool:
+    """True if some process has `port` bound (UDP) or listening (TCP) on IPv4.
+
+    Reads /proc/net so that checking never disturbs the owner (a probe datagram or
+    connection would be seen by a sipp scenario as an unexpected message).
+    """
+    table = Path(f"/proc/net/{kind}")
+    with contextlib.suppress(OSError):
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            _addr, _, hex_port = fields[1].partition(":")
+            # TCP state 0A is LISTEN; UDP sockets have no meaningful state here.
+            if int(hex_port, 16) == port and (kind == "udp" or fields[3] == "0A"):
+                return True
+    return False
