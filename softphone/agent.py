@@ -127,6 +127,11 @@ class HeadlessAgent:
 
     # ---- loop ------------------------------------------------------------------------------
 
+    def stop_soon(self) -> None:
+        """Ask the loop to end (unregistering first). Safe from a signal handler."""
+        self._done = True
+        self._events.put(_Wake())  # ends the loop's blocking get() at once
+
     def run(self) -> AgentOutcome:
         self._started_at = self._clock()
         try:
@@ -159,7 +164,7 @@ class HeadlessAgent:
     def _finish(self) -> None:
         self._done = True
 
-    def _finished(self) -> bool:
+    def _finished(self) -> bool:  # a method, so type checkers see that handlers change _done
         return self._done
 
     def _loop(self) -> None:
@@ -175,14 +180,22 @@ class HeadlessAgent:
                 event = self._events.get(timeout=max(0.0, min(wait, 1.0)))
             except queue.Empty:
                 continue
-            self.bus.publish(event)
+            if not isinstance(event, _Wake):
+                self.bus.publish(event)
 
     def _drain(self) -> None:
         while True:
             try:
-                self.bus.publish(self._events.get_nowait())
+                event = self._events.get_nowait()
             except queue.Empty:
                 return
+            if not isinstance(event, _Wake):
+                self.bus.publish(event)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Wake(ev.Event):
+    """Not an engine event: only wakes the loop."""
 
 
 def _human(event: ev.Event) -> str:

@@ -7,6 +7,7 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -201,7 +202,10 @@ def _run_agent(args: argparse.Namespace) -> int:
     engine = EngineConfig(
         bind_address=args.bind, sip_trace=args.sip_trace, log_level=4 if args.sip_trace else 0
     )
-    outcome = HeadlessAgent(account, plan, engine_config=engine, as_json=args.json).run()
+    agent = HeadlessAgent(account, plan, engine_config=engine, as_json=args.json)
+    # SIGTERM (a service manager, a test fixture) ends the run like Ctrl-C: unregister first.
+    signal.signal(signal.SIGTERM, lambda *_: agent.stop_soon())
+    outcome = agent.run()
     if outcome.exit_code:
         print(f"vicifast-phone: {outcome.message}", file=sys.stderr)
     return outcome.exit_code

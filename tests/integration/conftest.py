@@ -7,16 +7,25 @@ each process's log (section "peer logs").
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 import trustme
 
+from softphone.core import events as ev
+from softphone.core.models import EngineConfig
+from softphone.sip.call import SipAccount, SipCall
+from softphone.sip.engine import SipEngine
+from tests.enginekit.recorder import EventRecorder
 from tests.support.baresip import AnswerMode, Baresip, BaresipFactory
 from tests.support.kamailio import Kamailio, KamailioFactory
 from tests.support.sipp import Sipp
+
+if TYPE_CHECKING:
+    from tests.enginekit.agent_process import AgentProcess
 
 DEFAULT_USERS = {"1001": "secret1001", "1002": "secret1002", "1003": "secret1003"}
 
@@ -140,3 +149,54 @@ def baresip_factory(
 def baresip(baresip_factory: BaresipFactory, kamailio: Kamailio) -> Baresip:
     """baresip registered as 1002 at `kamailio`, answering calls automatically."""
     return baresip_factory(kamailio, "1002", answermode="auto")
+
+
+AgentFactory = Callable[..., "AgentProcess"]
+
+
+@pytest.fixture
+def agent_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentFactory]:
+    """make(kamailio, user, *extra_cli_args, password=None) -> a started headless agent."""
+    from tests.enginekit.agent_process import AgentProcess
+
+    created: list[AgentProcess] = []
+
+    def make(kam: Kamailio, user: str, *extra: str, password: str | None = None) -> AgentProcess:
+        workdir = tmp_path_factory.mktemp(f"agent{user}", numbered=True)
+        agent = AgentProcess(workdir, kam, user, *extra, password=password)
+        created.append(agent)
+        _on_failure_show(request, agent.process.describe)
+        return agent.start()
+
+    yield make
+    for agent in reversed(created):
+        agent.stop()
+
+
+@pytest.fixture
+def engine(
+    recorder: EventRecorder,
+    kamailio_factory: KamailioFactory,
+    sipp: Sipp,
+    baresip_factory: BaresipFactory,
+) -> Iterator[SipEngine]:
+    """A started engine bound to 127.0.0.1; stopped (orderly) at teardown.
+
+    It depends on the peer fixtures so that it stops before they do: an engine that unregisters
+    from a registrar already gone waits out its unregistration grace period.
+    """
+    sip = SipEngine(recorder, EngineConfig(bind_address="127.0.0.1"))
+    sip.start()
+    yield sip
+    sip.stop()
+    recorder.wait(ev.EngineStopped, timeout=10)
+    assert_no_pj_objects_left()
+
+
+def assert_no_pj_objects_left() -> None:
+    """No pjsua2 wrapper may outlive the engine: the GC would delete it later, on this thread,
+    against a destroyed (or a newer) library instance."""
+    left = [o for o in gc.get_objects() if isinstance(o, SipCall | SipAccount)]
+    assert not left, f"pjsua2 objects outlived the engine: {left!r}"
