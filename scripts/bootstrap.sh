@@ -37,7 +37,9 @@ for candidate in python3.12 python3.11 python3; do
   if command -v "$candidate" >/dev/null 2>&1 &&
     "$candidate" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' \
       2>/dev/null; then
-    python="$(command -v "$candidate")"
+    # The interpreter itself, not a launcher or shim: uv recreates a venv whose interpreter
+    # path differs from the one asked for.
+    python="$("$candidate" -c 'import sys; print(sys.executable)')"
     break
   fi
 done
@@ -57,5 +59,6 @@ export UV_PYTHON_DOWNLOADS=never
 if [ "$mode" = test ]; then
   "$uv_bin" sync --locked --quiet --python "$python"
 else
-  "$uv_bin" sync --locked --quiet --python "$python" --no-dev --extra gui
+  # --inexact: keep the dev tools a previous `scripts/test` installed in the same venv.
+  "$uv_bin" sync --locked --quiet --python "$python" --no-dev --inexact
 fi
