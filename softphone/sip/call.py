@@ -1,6 +1,7 @@
-"""pjsua2 Call and Account subclasses: thin shims that forward callbacks to the stack.
+"""pjsua2 Call and Account subclasses: thin shims that forward callbacks to their owners.
 
-Everything here runs on the SIP thread. The shims hold plain values only; the stack decides.
+Everything here runs on the SIP thread. The shims hold plain state only; ``Registrations`` and
+``Calls`` decide.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pjsua2 as pj
 
 from softphone.core.events import AnswerReason, Direction
+from softphone.core.retry import Backoff
 from softphone.core.sipuri import RemoteParty
 
 if TYPE_CHECKING:
     from softphone.core.models import SipAccountConfig
-    from softphone.sip.stack import SipStack
+    from softphone.sip.calls import Calls
+    from softphone.sip.registration import Registrations
     from softphone.sip.timers import TimerHandle
 
 _log = logging.getLogger(__name__)
@@ -34,33 +37,41 @@ def _guard(name: str, body: Callable[[], None]) -> None:
 
 
 class SipAccount(pj.Account):  # type: ignore[misc]
-    def __init__(self, stack: SipStack, account_id: str, config: SipAccountConfig) -> None:
+    def __init__(
+        self,
+        registrations: Registrations,
+        calls: Calls,
+        account_id: str,
+        config: SipAccountConfig,
+    ) -> None:
         super().__init__()
-        self.stack = stack
+        self.registrations = registrations
+        self.calls = calls
         self.account_id = account_id
+        self.backoff = Backoff()
         self.config = config
         self.want_registered = True
         self.retry_timer: TimerHandle | None = None
         self.registered = False
 
     def onRegState(self, prm: Any) -> None:
-        _guard("onRegState", lambda: self.stack.on_reg_state(self, prm))
+        _guard("onRegState", lambda: self.registrations.on_reg_state(self, prm))
 
     def onIncomingCall(self, prm: Any) -> None:
-        _guard("onIncomingCall", lambda: self.stack.on_incoming_call(self, prm))
+        _guard("onIncomingCall", lambda: self.calls.on_incoming_call(self, prm))
 
 
 class SipCall(pj.Call):  # type: ignore[misc]
     def __init__(
         self,
-        stack: SipStack,
+        calls: Calls,
         account: SipAccount,
         call_id: str,
         direction: Direction,
         pj_call_id: int = pj.PJSUA_INVALID_ID,
     ) -> None:
         super().__init__(account, pj_call_id)
-        self.stack = stack
+        self.calls = calls
         self.account = account
         self.call_id = call_id
         self.direction = direction
@@ -78,10 +89,10 @@ class SipCall(pj.Call):  # type: ignore[misc]
         return 0.0 if self.connected_at is None else time.monotonic() - self.connected_at
 
     def onCallState(self, prm: Any) -> None:
-        _guard("onCallState", lambda: self.stack.on_call_state(self))
+        _guard("onCallState", lambda: self.calls.on_call_state(self))
 
     def onCallMediaState(self, prm: Any) -> None:
-        _guard("onCallMediaState", lambda: self.stack.on_call_media_state(self))
+        _guard("onCallMediaState", lambda: self.calls.on_call_media_state(self))
 
     def onDtmfEvent(self, prm: Any) -> None:
         # RFC 2833 events arrive at their start and again at their end: report the end only.
@@ -89,16 +100,16 @@ class SipCall(pj.Call):  # type: ignore[misc]
             return
         method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
         digit = str(prm.digit)
-        _guard("onDtmfEvent", lambda: self.stack.on_dtmf(self, digit, method))
+        _guard("onDtmfEvent", lambda: self.calls.on_dtmf(self, digit, method))
 
     def onCallTransferStatus(self, prm: Any) -> None:
         code, reason, final = int(prm.statusCode), str(prm.reason), bool(prm.finalNotify)
         _guard(
-            "onCallTransferStatus", lambda: self.stack.on_transfer_status(self, code, reason, final)
+            "onCallTransferStatus", lambda: self.calls.on_transfer_status(self, code, reason, final)
         )
 
     def onCallTransferRequest(self, prm: Any) -> None:
-        _guard("onCallTransferRequest", lambda: self.stack.on_transfer_request(self, prm))
+        _guard("onCallTransferRequest", lambda: self.calls.on_transfer_request(self, prm))
 
     def onCallReplaced(self, prm: Any) -> None:
-        _guard("onCallReplaced", lambda: self.stack.on_call_replaced(self, prm))
+        _guard("onCallReplaced", lambda: self.calls.on_call_replaced(self, prm))

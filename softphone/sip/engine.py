@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from softphone.core import events as ev
 from softphone.core.errors import EngineError, EngineNotRunning, VicifastError
 from softphone.core.models import AutoAnswerPolicy, DtmfMethod, EngineConfig, SipAccountConfig
-from softphone.sip.stack import SipStack, pj_message
+from softphone.sip.pjerror import pj_message
+from softphone.sip.stack import SipStack
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -181,33 +182,35 @@ class SipEngine:
         return self._submit("make_call", lambda s: s.make_call(account_id, target, extra))
 
     def answer(self, call_id: str) -> Future[None]:
-        return self._submit("answer", lambda s: s.answer(call_id))
+        return self._submit("answer", lambda s: s.calls.answer(call_id))
 
     def reject(self, call_id: str, code: int = 486) -> Future[None]:
-        return self._submit("reject", lambda s: s.reject(call_id, code))
+        return self._submit("reject", lambda s: s.calls.reject(call_id, code))
 
     def hangup(self, call_id: str) -> Future[None]:
-        return self._submit("hangup", lambda s: s.hangup(call_id))
+        return self._submit("hangup", lambda s: s.calls.hangup(call_id))
 
     def hold(self, call_id: str) -> Future[None]:
-        return self._submit("hold", lambda s: s.hold(call_id))
+        return self._submit("hold", lambda s: s.calls.hold(call_id))
 
     def unhold(self, call_id: str) -> Future[None]:
-        return self._submit("unhold", lambda s: s.unhold(call_id))
+        return self._submit("unhold", lambda s: s.calls.unhold(call_id))
 
     def set_mute(self, call_id: str, muted: bool) -> Future[None]:
-        return self._submit("set_mute", lambda s: s.set_mute(call_id, muted))
+        return self._submit("set_mute", lambda s: s.calls.set_mute(call_id, muted))
 
     def send_dtmf(
         self, call_id: str, digits: str, method: DtmfMethod | None = None
     ) -> Future[None]:
-        return self._submit("send_dtmf", lambda s: s.send_dtmf(call_id, digits, method))
+        return self._submit("send_dtmf", lambda s: s.calls.send_dtmf(call_id, digits, method))
 
     def transfer(self, call_id: str, target: str) -> Future[None]:
-        return self._submit("transfer", lambda s: s.transfer(call_id, target))
+        return self._submit("transfer", lambda s: s.calls.transfer(call_id, target))
 
     def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
-        return self._submit("transfer_attended", lambda s: s.transfer_attended(call_id, to_call_id))
+        return self._submit(
+            "transfer_attended", lambda s: s.calls.transfer_attended(call_id, to_call_id)
+        )
 
     def handle_ip_change(self) -> Future[None]:
         return self._submit("handle_ip_change", lambda s: s.handle_ip_change())

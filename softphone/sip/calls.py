@@ -1,0 +1,347 @@
+"""Every call of the engine: placing, answering, hold, DTMF, transfer, and their callbacks.
+
+Runs and emits on the SIP thread. The call table is the only owner of ``SipCall`` objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pjsua2 as pj
+
+from softphone.core import events as ev
+from softphone.core.auto_answer import decide, parse_headers
+from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownCall
+from softphone.core.models import DtmfMethod
+from softphone.core.sipuri import dial_uri, parse_remote
+from softphone.sip.call import SipAccount, SipCall
+from softphone.sip.pjerror import pj_message
+from softphone.sip.timers import Timers
+
+MAX_CALLS = 4  # PJSUA_MAX_CALLS
+_HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+_DTMF_DIGITS = re.compile(r"^[0-9A-Da-d*#]{1,32}$")
+_STATE_MAP = {
+    pj.PJSIP_INV_STATE_CALLING: ev.CallState.CALLING,
+    pj.PJSIP_INV_STATE_INCOMING: ev.CallState.INCOMING,
+    pj.PJSIP_INV_STATE_CONNECTING: ev.CallState.CONNECTING,
+    pj.PJSIP_INV_STATE_CONFIRMED: ev.CallState.CONFIRMED,
+    pj.PJSIP_INV_STATE_DISCONNECTED: ev.CallState.DISCONNECTED,
+}
+_SECURE_PROTOS = (pj.PJMEDIA_TP_PROTO_RTP_SAVP, pj.PJMEDIA_TP_PROTO_RTP_SAVPF)
+
+
+class Calls:
+    """The call table and call control. Emits call events on the SIP thread."""
+
+    def __init__(
+        self,
+        emit: Callable[[ev.Event], None],
+        timers: Timers,
+        max_calls: int,
+        audio_devices: Callable[[], Any],
+    ) -> None:
+        self._emit = emit
+        self.timers = timers
+        self._max_calls = min(max_calls, MAX_CALLS)
+        self._audio_devices = audio_devices
+        self._calls: dict[str, SipCall] = {}
+        self._call_seq = itertools.count(1)
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def __iter__(self) -> Iterator[SipCall]:
+        return iter(list(self._calls.values()))
+
+    def ids(self) -> list[str]:
+        return sorted(self._calls)
+
+    def drop(self, call: SipCall) -> None:
+        self._calls.pop(call.call_id, None)
+
+    def clear(self) -> None:
+        self._calls.clear()
+
+    def hang_up_all(self, safely: Callable[..., None], account: SipAccount | None = None) -> None:
+        for call in list(self._calls.values()):
+            if account is None or call.account is account:
+                safely(call.hangup, pj.CallOpParam())
+
+    def drop_account(self, account: SipAccount) -> None:
+        for call_id in [k for k, c in self._calls.items() if c.account is account]:
+            del self._calls[call_id]
+
+    def _call(self, call_id: str) -> SipCall:
+        try:
+            return self._calls[call_id]
+        except KeyError:
+            raise UnknownCall("That call has already ended.") from None
+
+    def _new_call_id(self) -> str:
+        return f"c{next(self._call_seq)}"
+
+    def make_call(
+        self, acc: SipAccount, target: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> str:
+        if len(self._calls) >= self._max_calls:
+            raise LimitExceeded(
+                "You already have the most calls this phone can hold; end one first."
+            )
+        uri = dial_uri(target, acc.config.domain)
+        prm = pj.CallOpParam(True)
+        for name, value in headers:
+            if not _HEADER_NAME.match(name) or any(c in value for c in "\r\n"):
+                raise ConfigError(f"'{name}' is not a header that can be added to a call.")
+            header = pj.SipHeader()
+            header.hName, header.hValue = name, value
+            prm.txOption.headers.append(header)
+        call_id = self._new_call_id()
+        call = SipCall(self, acc, call_id, ev.Direction.OUTBOUND)
+        call.remote = parse_remote(uri)
+        # Stored before makeCall: its first state callback runs inside makeCall.
+        self._calls[call_id] = call
+        try:
+            call.makeCall(uri, prm)
+        except pj.Error as err:
+            self._calls.pop(call_id, None)
+            raise EngineError(f"The call could not be placed: {pj_message(err)}") from None
+        return call_id
+
+    def on_incoming_call(self, acc: SipAccount, prm: Any) -> None:
+        call_id = self._new_call_id()
+        call = SipCall(self, acc, call_id, ev.Direction.INBOUND, int(prm.callId))
+        # Holding the reference before answering: a dropped Call object answers 603 Decline.
+        self._calls[call_id] = call
+        ci = call.getInfo()
+        call.remote = parse_remote(str(ci.remoteUri))
+        busy = any(c is not call and c.connected_at is not None for c in self._calls.values())
+        headers = parse_headers(str(prm.rdata.wholeMsg))
+        decision = decide(acc.config.auto_answer, headers, busy=busy)
+        self._emit(
+            ev.IncomingCall(
+                call_id=call_id,
+                account_id=acc.account_id,
+                remote_uri=call.remote.uri,
+                remote_number=call.remote.number,
+                remote_display=call.remote.display,
+                auto_answer_in_s=None if decision is None else decision.delay_s,
+                auto_answer_reason=None if decision is None else decision.reason,
+                waiting=busy,
+            )
+        )
+        if decision is not None and decision.delay_s <= 0:
+            call.answered_by = decision.reason
+            self._answer(call, 200)
+            return
+        self._answer(call, 180)
+        if decision is not None:
+            reason = decision.reason
+
+            def auto() -> (
+                None
+            ):  # holds the call's id only, never the Call (see Registrations._register_later)
+                pending = self._calls.get(call_id)
+                if pending is not None and pending.connected_at is None:
+                    pending.answered_by = reason
+                    self._answer(pending, 200)
+
+            call.answer_timer = self.timers.call_later(decision.delay_s, auto)
+
+    def _answer(self, call: SipCall, code: int) -> None:
+        prm = pj.CallOpParam(True)
+        prm.statusCode = code
+        call.answer(prm)
+
+    def answer(self, call_id: str) -> None:
+        call = self._call(call_id)
+        if call.direction is not ev.Direction.INBOUND or call.connected_at is not None:
+            raise EngineError("Only a ringing incoming call can be answered.")
+        if call.answer_timer:
+            call.answer_timer.cancel()
+        call.answered_by = call.answered_by or ev.AnswerReason.MANUAL
+        self._answer(call, 200)
+
+    def reject(self, call_id: str, code: int = 486) -> None:
+        if code not in (486, 480, 603):
+            raise ConfigError("A call can be rejected with 486 Busy, 480 or 603 Decline only.")
+        call = self._call(call_id)
+        prm = pj.CallOpParam()
+        prm.statusCode = code
+        call.hangup(prm)
+
+    def hangup(self, call_id: str) -> None:
+        call = self._call(call_id)
+        prm = pj.CallOpParam()
+        if call.direction is ev.Direction.INBOUND and call.connected_at is None:
+            prm.statusCode = 603
+        call.hangup(prm)
+
+    def hold(self, call_id: str) -> None:
+        call = self._call(call_id)
+        call.setHold(pj.CallOpParam(True))
+        call.local_hold = True
+
+    def unhold(self, call_id: str) -> None:
+        call = self._call(call_id)
+        prm = pj.CallOpParam(True)
+        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        call.reinvite(prm)
+        call.local_hold = False
+
+    def set_mute(self, call_id: str, muted: bool) -> None:
+        call = self._call(call_id)
+        call.muted = muted
+        self._connect_audio(call)
+        self._emit_media(call)
+
+    def send_dtmf(self, call_id: str, digits: str, method: DtmfMethod | None) -> None:
+        call = self._call(call_id)
+        if not _DTMF_DIGITS.match(digits):
+            raise ConfigError("DTMF digits are 0-9, *, #, A-D (at most 32 at once).")
+        prm = pj.CallSendDtmfParam()
+        prm.digits = digits
+        chosen = method or call.account.config.dtmf
+        prm.method = (
+            pj.PJSUA_DTMF_METHOD_SIP_INFO
+            if chosen is DtmfMethod.INFO
+            else pj.PJSUA_DTMF_METHOD_RFC2833
+        )
+        call.sendDtmf(prm)
+
+    def transfer(self, call_id: str, target: str) -> None:
+        call = self._call(call_id)
+        uri = dial_uri(target, call.account.config.domain)
+        call.xfer(uri, pj.CallOpParam(True))
+        call.transfer_pending = True
+
+    def transfer_attended(self, call_id: str, to_call_id: str) -> None:
+        call, other = self._call(call_id), self._call(to_call_id)
+        if call is other:
+            raise ConfigError("Pick the other call to transfer to.")
+        call.xferReplaces(other, pj.CallOpParam(True))
+        call.transfer_pending = True
+
+    def on_call_state(self, call: SipCall) -> None:
+        ci = call.getInfo()
+        pj_state = int(ci.state)
+        code = int(ci.lastStatusCode)
+        if pj_state == pj.PJSIP_INV_STATE_EARLY:
+            if call.direction is ev.Direction.INBOUND:
+                state = ev.CallState.INCOMING
+            else:
+                state = ev.CallState.EARLY_MEDIA if code == 183 else ev.CallState.RINGING
+        else:
+            state = _STATE_MAP.get(pj_state, ev.CallState.CALLING)
+        if state is ev.CallState.CONFIRMED and call.connected_at is None:
+            call.connected_at = time.monotonic()
+        if state.value == call.last_state and state is not ev.CallState.DISCONNECTED:
+            return
+        call.last_state = state.value
+        if call.remote.display == "" and str(ci.remoteUri):
+            call.remote = parse_remote(str(ci.remoteUri))
+        event = ev.CallStateChanged(
+            call_id=call.call_id,
+            account_id=call.account.account_id,
+            state=state,
+            direction=call.direction,
+            remote_uri=call.remote.uri,
+            remote_number=call.remote.number,
+            remote_display=call.remote.display,
+            sip_code=code,
+            reason=str(ci.lastReason),
+            duration_s=round(call.duration_s(), 6),
+            connected=call.connected_at is not None,
+            answered_by=call.answered_by,
+        )
+        if state is ev.CallState.DISCONNECTED:
+            if call.answer_timer:
+                call.answer_timer.cancel()
+            # Drop our reference now: a Call that outlives its call hangs up whichever later call
+            # reuses its slot when it is finally collected.
+            self._calls.pop(call.call_id, None)
+        self._emit(event)
+
+    def on_call_media_state(self, call: SipCall) -> None:
+        self._connect_audio(call)
+        self._emit_media(call)
+
+    def _audio_media_index(self, call: SipCall) -> tuple[int, int]:
+        ci = call.getInfo()
+        media = ci.media  # hold the parent: members of temporaries read freed memory
+        for i in range(len(media)):
+            mi = media[i]
+            if mi.type == pj.PJMEDIA_TYPE_AUDIO:
+                return int(mi.index), int(mi.status)
+        return -1, pj.PJSUA_CALL_MEDIA_NONE
+
+    def _connect_audio(self, call: SipCall) -> None:
+        index, status = self._audio_media_index(call)
+        if index < 0 or status not in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
+            return
+        media = call.getAudioMedia(index)
+        adm = self._audio_devices()
+        media.startTransmit(adm.getPlaybackDevMedia())
+        capture = adm.getCaptureDevMedia()
+        if call.muted:
+            capture.stopTransmit(media)
+        else:
+            capture.startTransmit(media)
+
+    def _emit_media(self, call: SipCall) -> None:
+        index, status = self._audio_media_index(call)
+        remote_hold = status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD
+        if call.local_hold and (remote_hold or status == pj.PJSUA_CALL_MEDIA_NONE):
+            hold = ev.HoldState.BOTH if remote_hold else ev.HoldState.LOCAL
+        elif call.local_hold or status == pj.PJSUA_CALL_MEDIA_LOCAL_HOLD:
+            hold = ev.HoldState.LOCAL
+        else:
+            hold = ev.HoldState.REMOTE if remote_hold else ev.HoldState.NONE
+        codec, srtp = "", False
+        if index >= 0 and status != pj.PJSUA_CALL_MEDIA_NONE:
+            try:
+                si = call.getStreamInfo(index)
+                codec, srtp = str(si.codecName), int(si.proto) in _SECURE_PROTOS
+            except pj.Error:
+                pass
+        self._emit(
+            ev.CallMediaChanged(
+                call_id=call.call_id,
+                hold=hold,
+                muted=call.muted,
+                active=status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD),
+                codec=codec,
+                srtp=srtp,
+            )
+        )
+
+    def on_dtmf(self, call: SipCall, digit: str, method: str) -> None:
+        self._emit(ev.DtmfReceived(call_id=call.call_id, digit=digit, method=method))
+
+    def on_transfer_status(self, call: SipCall, code: int, reason: str, final: bool) -> None:
+        self._emit(ev.TransferProgress(call_id=call.call_id, code=code, reason=reason, final=final))
+        if final and call.transfer_pending:
+            call.transfer_pending = False
+            if 200 <= code < 300 and call.call_id in self._calls:
+                # pjsua leaves the transferred call up; the agent expects it gone.
+                call.hangup(pj.CallOpParam())
+
+    def on_transfer_request(self, call: SipCall, prm: Any) -> None:
+        if len(self._calls) >= MAX_CALLS:
+            prm.statusCode = 486
+            return
+        new = SipCall(self, call.account, self._new_call_id(), ev.Direction.OUTBOUND)
+        new.remote = parse_remote(str(prm.dstUri))
+        self._calls[new.call_id] = new
+        prm.newCall = new
+
+    def on_call_replaced(self, call: SipCall, prm: Any) -> None:
+        new = SipCall(
+            self, call.account, self._new_call_id(), ev.Direction.INBOUND, int(prm.newCallId)
+        )
+        self._calls[new.call_id] = new
+        prm.newCall = new

@@ -1,0 +1,11 @@
+"""Turning pjsua2's errors into text people can read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pj_message(err: Any) -> str:
+    """A one-line text of a ``pjsua2.Error`` without its traceback or object references."""
+    reason = str(getattr(err, "reason", "") or err)
+    return reason.split("(", 1)[0].strip() if "(PJ" in reason else reason.strip()
