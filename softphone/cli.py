@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
 import signal
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -124,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_config(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a config file is given: it costs start-up time otherwise
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
@@ -147,6 +147,8 @@ def _password() -> Secret:
     if value:
         return Secret(value)
     if sys.stdin.isatty():
+        import getpass
+
         return Secret(getpass.getpass("SIP password: "))
     raise ConfigError(f"Set ${PASSWORD_ENV} to the SIP password (it is never taken from a flag).")
 

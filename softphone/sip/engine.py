@@ -48,6 +48,7 @@ class SipEngine:
         self, emit: Callable[[ev.Event], None], config: EngineConfig | None = None
     ) -> None:
         self._emit = emit
+        self._outbox: list[ev.Event] = []
         self._config = config or EngineConfig()
         self._queue: queue.SimpleQueue[tuple[str, Callable[[SipStack], Any], Future[Any]]] = (
             queue.SimpleQueue()
@@ -90,8 +91,16 @@ class SipEngine:
     def running(self) -> bool:
         return self._running
 
+    def _flush(self) -> None:
+        # Events raised inside pjsua2 callbacks are held until the callback's work is done (the
+        # 200 OK sent, the ACK out): handing one over earlier wakes the receiving thread, which
+        # then competes for the GIL with the SIP thread in the middle of a transaction.
+        outbox, self._outbox = self._outbox, []
+        for event in outbox:
+            self._emit(event)
+
     def _run(self) -> None:
-        stack = SipStack(self._config, self._emit)
+        stack = SipStack(self._config, self._outbox_append)
         try:
             started = stack.start()
         except BaseException as err:
@@ -108,15 +117,21 @@ class SipEngine:
             while not self._stopping:
                 self._drain(stack)
                 stack.timers.run_due()
+                self._flush()
                 wait = stack.timers.seconds_to_next()
                 ms = poll_ms if wait is None else min(poll_ms, int(wait * 1000) + 1)
                 if self._queue.empty() and not self._stopping:
                     stack.poll(ms)
+                    self._flush()
         finally:
             self._running = False
             self._fail_pending()
             clean = stack.shutdown()
+            self._flush()
             self._emit(ev.EngineStopped(clean=clean))
+
+    def _outbox_append(self, event: ev.Event) -> None:
+        self._outbox.append(event)
 
     def _drain(self, stack: SipStack) -> None:
         while True:
@@ -131,9 +146,12 @@ class SipEngine:
             except Exception as err:
                 clean = _clean_error(name, err)
                 del err
+                self._outbox.append(ev.CommandFailed(command=name, message=str(clean)))
+                self._flush()
                 future.set_exception(clean)
-                self._emit(ev.CommandFailed(command=name, message=str(clean)))
             else:
+                # The command's events first, so a caller woken by the future sees them.
+                self._flush()
                 future.set_result(result)
 
     def _fail_pending(self) -> None:

@@ -5,7 +5,6 @@ Runs on the SIP thread only.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,8 @@ def _nodelay() -> pj.SockOptParams:
 
 def system_ca_file() -> str:
     """The system CA bundle OpenSSL would use, for servers with publicly issued certificates."""
+    import ssl  # only for TLS accounts without a CA file of their own
+
     paths = ssl.get_default_verify_paths()
     for candidate in (paths.cafile, "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem"):
         if candidate and Path(candidate).is_file():
