@@ -61,9 +61,6 @@ class Calls:
     def ids(self) -> list[str]:
         return sorted(self._calls)
 
-    def drop(self, call: SipCall) -> None:
-        self._calls.pop(call.call_id, None)
-
     def clear(self) -> None:
         self._calls.clear()
 
