@@ -6,6 +6,8 @@ import pytest
 
 from tests.enginekit.recorder import EventRecorder
 
+pytest_plugins = ["tests.audio.fixtures"]
+
 
 @pytest.fixture
 def recorder() -> EventRecorder:

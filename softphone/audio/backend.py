@@ -1,0 +1,153 @@
+"""The OS side of the audio bridge: list devices, open a stream that feeds two PcmRings.
+
+A stream moves 16 kHz mono s16 PCM: the microphone is the producer of the ``capture`` ring (the
+SIP side consumes it), the speaker the consumer of the ``playback`` ring (the SIP side produces
+it). Opening a stream starts both rings; closing it stops them, so the SIP side keeps running on
+silence while no device is open. ``NullBackend`` has no devices and never starts the rings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from softphone.audio.ring import PcmRing
+
+SAMPLE_RATE = 16_000
+
+ErrorCallback = Callable[[str], None]
+"""Told why a stream stopped on its own (device unplugged, server gone); runs on an audio
+thread, so it must only hand the message over (e.g. put it on a queue)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDevice:
+    """One microphone and/or speaker as the backend sees it; ``id`` survives a re-scan."""
+
+    id: str
+    name: str
+    host_api: str
+    input_channels: int
+    output_channels: int
+
+    @property
+    def is_input(self) -> bool:
+        return self.input_channels > 0
+
+    @property
+    def is_output(self) -> bool:
+        return self.output_channels > 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStats:
+    """What the device side reports: its own buffering and the glitches the OS saw."""
+
+    input_latency_ms: float
+    output_latency_ms: float
+    input_overflows: int  # the OS dropped microphone audio (we were late)
+    output_underflows: int  # the OS played silence (we were late)
+    input_blocks: int  # blocks moved so far, per direction
+    output_blocks: int
+
+
+class AudioStream(Protocol):
+    """An open microphone + speaker pair; ``close`` may be called from any thread, once or more."""
+
+    @property
+    def input_device(self) -> AudioDevice | None: ...
+
+    @property
+    def output_device(self) -> AudioDevice | None: ...
+
+    def stats(self) -> StreamStats: ...
+
+    def close(self) -> None: ...
+
+
+class AudioBackend(Protocol):
+    """Device listing and stream opening; call it from one thread (the app's audio controller)."""
+
+    name: str
+
+    def refresh(self) -> None:
+        """Re-scan the devices (hot-plug); only while no stream is open."""
+        ...
+
+    def input_devices(self) -> list[AudioDevice]: ...
+
+    def output_devices(self) -> list[AudioDevice]: ...
+
+    def default_input(self) -> AudioDevice | None: ...
+
+    def default_output(self) -> AudioDevice | None: ...
+
+    def open_duplex(
+        self,
+        capture: PcmRing,
+        playback: PcmRing,
+        *,
+        input_id: str | None = None,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> AudioStream:
+        """Open the microphone (``input_id``, None = system default) into ``capture`` and the
+        speaker from ``playback``; raises ``DeviceNotFound`` or ``AudioError``."""
+        ...
+
+
+class NullStream:
+    """A stream that moves nothing: the rings stay inactive, the SIP side hears silence."""
+
+    input_device: AudioDevice | None = None
+    output_device: AudioDevice | None = None
+
+    def stats(self) -> StreamStats:
+        return StreamStats(0.0, 0.0, 0, 0, 0, 0)
+
+    def close(self) -> None:
+        pass
+
+
+class NullBackend:
+    """No devices at all: for headless agents, tests and machines without a sound system."""
+
+    name = "null"
+
+    def refresh(self) -> None:
+        pass
+
+    def input_devices(self) -> list[AudioDevice]:
+        return []
+
+    def output_devices(self) -> list[AudioDevice]:
+        return []
+
+    def default_input(self) -> AudioDevice | None:
+        return None
+
+    def default_output(self) -> AudioDevice | None:
+        return None
+
+    def open_duplex(
+        self,
+        capture: PcmRing,
+        playback: PcmRing,
+        *,
+        input_id: str | None = None,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> AudioStream:
+        return NullStream()
+
+
+def default_backend() -> AudioBackend:
+    """PortAudio (sounddevice) where it loads, else the null backend."""
+    from softphone.audio.errors import AudioUnavailable
+    from softphone.audio.sounddevice_backend import SoundDeviceBackend
+
+    try:
+        return SoundDeviceBackend()
+    except AudioUnavailable:
+        return NullBackend()

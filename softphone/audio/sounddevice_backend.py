@@ -1,0 +1,264 @@
+"""AudioBackend on PortAudio, through the ``sounddevice`` package.
+
+Two independent streams (microphone, speaker) rather than one duplex stream: the two may be
+different cards with their own clocks, and each ring compensates its own drift. On Linux PortAudio
+reaches PulseAudio/PipeWire through ALSA's "pulse"/"default" devices, which follow the system
+default; PortAudio gives no hot-plug notice (``refresh`` re-scans). On Linux the PortAudio library
+comes from the system (``libportaudio2``); the Windows and macOS wheels bundle it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from softphone.audio.backend import (
+    SAMPLE_RATE,
+    AudioDevice,
+    AudioStream,
+    ErrorCallback,
+    StreamStats,
+)
+from softphone.audio.errors import AudioError, AudioUnavailable, DeviceNotFound
+from softphone.audio.ring import PcmRing
+
+BLOCK_SAMPLES = 160  # 10 ms: small device blocks keep the rings' fill, and so the delay, low
+
+
+class SoundDeviceBackend:
+    """Devices and streams of PortAudio; call it from one thread (the app's audio controller)."""
+
+    name = "sounddevice"
+
+    def __init__(self, *, block_samples: int = BLOCK_SAMPLES, latency: float | str = "low") -> None:
+        try:
+            # untyped module; importing it loads PortAudio, which may be missing
+            self._sd: Any = importlib.import_module("sounddevice")
+        except OSError as exc:
+            raise AudioUnavailable(
+                "No sound system: PortAudio is not installed "
+                "(on Debian or Ubuntu: sudo apt install libportaudio2)."
+            ) from exc
+        self._block = block_samples
+        self._latency = latency
+        self._open_streams = 0
+
+    # ---- devices -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-scan devices; PortAudio only enumerates them when it initialises."""
+        if self._open_streams:
+            raise AudioError("Close the audio stream before looking for new devices.")
+        self._sd._terminate()
+        self._sd._initialize()
+
+    def _indexed(self) -> list[tuple[int, AudioDevice]]:
+        apis = [str(api["name"]) for api in self._sd.query_hostapis()]
+        found: list[tuple[int, AudioDevice]] = []
+        seen: set[str] = set()
+        for info in self._sd.query_devices():
+            api = apis[int(info["hostapi"])]
+            name = str(info["name"])
+            dev_id = f"{api}:{name}"
+            while dev_id in seen:  # two identical cards: keep ids distinct and stable in order
+                dev_id += "+"
+            seen.add(dev_id)
+            device = AudioDevice(
+                id=dev_id,
+                name=name,
+                host_api=api,
+                input_channels=int(info["max_input_channels"]),
+                output_channels=int(info["max_output_channels"]),
+            )
+            found.append((int(info["index"]), device))
+        return found
+
+    def input_devices(self) -> list[AudioDevice]:
+        return [d for _, d in self._indexed() if d.is_input]
+
+    def output_devices(self) -> list[AudioDevice]:
+        return [d for _, d in self._indexed() if d.is_output]
+
+    def _default_index(self, kind: str) -> int | None:
+        try:
+            return int(self._sd.query_devices(kind=kind)["index"])
+        except self._sd.PortAudioError:
+            return None
+
+    def _default(self, kind: str) -> AudioDevice | None:
+        index = self._default_index(kind)
+        return next((d for i, d in self._indexed() if i == index), None)
+
+    def default_input(self) -> AudioDevice | None:
+        return self._default("input")
+
+    def default_output(self) -> AudioDevice | None:
+        return self._default("output")
+
+    def _resolve(self, device_id: str | None, kind: str) -> tuple[int, AudioDevice]:
+        what = "microphone" if kind == "input" else "speaker"
+        devices = self._indexed()
+        if device_id is None:
+            index = self._default_index(kind)
+            match = next(((i, d) for i, d in devices if i == index), None)
+            if match is None:
+                raise DeviceNotFound(f"No {what} found. Connect one, or pick one in Settings.")
+            return match
+        for i, d in devices:
+            if d.id == device_id and (d.is_input if kind == "input" else d.is_output):
+                return i, d
+        raise DeviceNotFound(
+            f"The {what} “{device_id}” is not connected. Plug it in, or pick another in Settings."
+        )
+
+    # ---- streams -------------------------------------------------------------------------------
+
+    def open_duplex(
+        self,
+        capture: PcmRing,
+        playback: PcmRing,
+        *,
+        input_id: str | None = None,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> AudioStream:
+        mic = self._resolve(input_id, "input")
+        speaker = self._resolve(output_id, "output")
+        stream = _Stream(self._sd, capture, playback, on_error, on_closed=self._closed_one)
+        self._open_streams += 1
+        try:
+            stream.open(mic, speaker, self._block, self._latency)
+        except Exception:
+            stream.close()
+            raise
+        return stream
+
+    def _closed_one(self) -> None:
+        self._open_streams -= 1
+
+
+class _Stream:
+    """One microphone stream into ``capture`` and one speaker stream out of ``playback``."""
+
+    def __init__(
+        self,
+        sd: Any,
+        capture: PcmRing,
+        playback: PcmRing,
+        on_error: ErrorCallback | None,
+        on_closed: Callable[[], None],
+    ) -> None:
+        self._sd = sd
+        self._capture = capture
+        self._playback = playback
+        self._on_error = on_error
+        self._on_closed = on_closed
+        self._lock = threading.Lock()
+        self._closed = False
+        self._streams: list[Any] = []
+        self.input_device: AudioDevice | None = None
+        self.output_device: AudioDevice | None = None
+        self._latency_ms = (0.0, 0.0)
+        # one writer each (its own callback thread), so no lock is needed
+        self._overflows = self._underflows = self._in_blocks = self._out_blocks = 0
+
+    def open(
+        self,
+        mic: tuple[int, AudioDevice],
+        speaker: tuple[int, AudioDevice],
+        block: int,
+        latency: float | str,
+    ) -> None:
+        """Open and start both streams; the caller's thread."""
+        sd = self._sd
+        common: dict[str, Any] = {
+            "samplerate": SAMPLE_RATE,
+            "channels": 1,
+            "dtype": "int16",
+            "blocksize": block,
+            "latency": latency,
+        }
+        try:
+            mic_stream = sd.RawInputStream(
+                device=mic[0],
+                callback=self._on_input,
+                finished_callback=lambda: self._on_finished("microphone"),
+                extra_settings=self._extra(mic[1]),
+                **common,
+            )
+            self._streams.append(mic_stream)
+            speaker_stream = sd.RawOutputStream(
+                device=speaker[0],
+                callback=self._on_output,
+                finished_callback=lambda: self._on_finished("speaker"),
+                extra_settings=self._extra(speaker[1]),
+                **common,
+            )
+            self._streams.append(speaker_stream)
+            self.input_device, self.output_device = mic[1], speaker[1]
+            self._capture.start()
+            self._playback.start()
+            for stream in self._streams:
+                stream.start()
+            self._latency_ms = (mic_stream.latency * 1000, speaker_stream.latency * 1000)
+        except sd.PortAudioError as exc:
+            raise AudioError(f"The sound device could not be opened: {exc}") from None
+
+    def _extra(self, device: AudioDevice) -> Any:
+        # WASAPI shared mode only takes the mixer's rate unless PortAudio converts (untested here)
+        if "WASAPI" in device.host_api:
+            return self._sd.WasapiSettings(auto_convert=True)
+        return None
+
+    # ---- PortAudio's callback threads ----------------------------------------------------------
+
+    def _on_input(self, data: Any, frames: int, time: Any, status: Any) -> None:
+        """PortAudio's microphone thread: hand the block to the capture ring."""
+        self._in_blocks += 1
+        if status and status.input_overflow:
+            self._overflows += 1
+        self._capture.write(data)
+
+    def _on_output(self, data: Any, frames: int, time: Any, status: Any) -> None:
+        """PortAudio's speaker thread: fill the block from the playback ring."""
+        self._out_blocks += 1
+        if status and status.output_underflow:
+            self._underflows += 1
+        self._playback.read_into(data)
+
+    def _on_finished(self, what: str) -> None:
+        """PortAudio's thread, when a stream ends: unexpected unless we are closing."""
+        with self._lock:
+            closing = self._closed
+        if not closing and self._on_error is not None:
+            self._on_error(f"The {what} stopped working (unplugged, or the sound server quit).")
+
+    # ---- any thread ----------------------------------------------------------------------------
+
+    def stats(self) -> StreamStats:
+        return StreamStats(
+            input_latency_ms=float(self._latency_ms[0]),
+            output_latency_ms=float(self._latency_ms[1]),
+            input_overflows=self._overflows,
+            output_underflows=self._underflows,
+            input_blocks=self._in_blocks,
+            output_blocks=self._out_blocks,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        for stream in self._streams:
+            try:
+                stream.abort()
+                stream.close()
+            except self._sd.PortAudioError:
+                pass  # a device already gone cannot be stopped twice
+        self._streams.clear()
+        self._capture.stop()
+        self._playback.stop()
+        self._on_closed()

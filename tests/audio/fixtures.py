@@ -1,0 +1,32 @@
+"""pytest fixtures ``pulse_server`` and ``pulse`` for audio tests (a plugin: tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.audio.pulse import MIC, SPEAKER, PulseServer, available
+
+
+@pytest.fixture(scope="session", name="pulse_server")
+def pulse_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    """One private PulseAudio for the session (its virtual mic needs ~2 s to start delivering)."""
+    if not available():
+        pytest.fail("PulseAudio is not installed: run scripts/test, which installs it")
+    server = PulseServer(tmp_path_factory.mktemp("pulse")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(name="pulse")
+def pulse_fixture(
+    pulse_server: PulseServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PulseServer]:
+    """The private PulseAudio with this process pointed at it; defaults reset, helpers stopped."""
+    for key, value in pulse_server.client_env.items():
+        monkeypatch.setenv(key, value)
+    pulse_server.pactl("set-default-sink", SPEAKER)
+    pulse_server.pactl("set-default-source", MIC)
+    yield pulse_server
+    pulse_server.stop_helpers()

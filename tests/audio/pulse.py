@@ -1,0 +1,232 @@
+"""A private PulseAudio daemon with a virtual speaker and a virtual microphone.
+
+Runs as the current user (root here) without ``--system``: its own HOME, XDG_RUNTIME_DIR and
+native-protocol socket in a temp dir, anonymous auth, no autospawn. Clients reach it through
+``env`` (PULSE_SERVER=unix:…). Devices:
+
+- ``speaker``: a null sink, the default sink; ``speaker.monitor`` is what was played into it.
+- ``mic``: the default source, a remap of the ``micfeed`` null sink's monitor (Qt hides monitor
+  sources); whatever is played into ``micfeed`` is what the microphone hears.
+
+Each null sink keeps a 20 ms-latency stream attached: without one a null sink runs with seconds of
+latency and a new stream on it stalls for 1–2 s before any audio moves.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Self
+
+from tests.support.process import ManagedProcess, WaitTimeout, wait_until
+
+SPEAKER = "speaker"
+MIC_FEED = "micfeed"
+MIC = "mic"
+RATE = 16_000
+
+_SCRIPT = """\
+load-module module-native-protocol-unix socket={socket} auth-anonymous=1
+load-module module-null-sink sink_name={speaker} rate=48000 channels=2 \
+sink_properties=device.description=VirtualSpeaker
+load-module module-null-sink sink_name={feed} rate=48000 channels=2 \
+sink_properties=device.description=MicFeed
+load-module module-remap-source source_name={mic} master={feed}.monitor \
+source_properties=device.description=VirtualMic
+set-default-sink {speaker}
+set-default-source {mic}
+"""
+
+
+def available() -> bool:
+    return all(shutil.which(tool) for tool in ("pulseaudio", "pactl", "pacat", "parec"))
+
+
+class PulseServer:
+    """One private pulseaudio process and the helper streams the tests start on it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.socket = workdir / "run" / "native"
+        self._keepalive: list[ManagedProcess] = []
+        self._helpers: list[ManagedProcess] = []
+        self.daemon: ManagedProcess | None = None
+        self.env = self._environment()
+
+    def _environment(self) -> dict[str, str]:
+        home, run = self.workdir / "home", self.workdir / "run"
+        for folder in (home, run, run / "pulse"):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        client_conf = self.workdir / "client.conf"
+        client_conf.write_text("autospawn = no\n")
+        return {
+            "HOME": str(home),
+            "XDG_RUNTIME_DIR": str(run),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "PULSE_RUNTIME_PATH": str(run / "pulse"),
+            "PULSE_STATE_PATH": str(home / "state"),
+            "PULSE_SERVER": f"unix:{self.socket}",
+            "PULSE_CLIENTCONFIG": str(client_conf),
+        }
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """What a client (our process or a tool) needs to reach this daemon and nothing else."""
+        return {k: self.env[k] for k in ("PULSE_SERVER", "PULSE_CLIENTCONFIG")}
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0, *, warm_mic: bool = True) -> Self:
+        """Start the daemon and the keep-alive streams; ``warm_mic`` waits out the virtual
+        microphone's first-stream stall (~2 s), for tests that record from it."""
+        script = self.workdir / "default.pa"
+        script.write_text(
+            _SCRIPT.format(socket=self.socket, speaker=SPEAKER, feed=MIC_FEED, mic=MIC)
+        )
+        self.daemon = ManagedProcess(
+            [
+                "pulseaudio",
+                "-n",
+                f"--file={script}",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--disallow-exit",
+                "--use-pid-file=no",
+                "--disable-shm=yes",
+                "--log-target=stderr",
+                "--log-level=notice",
+            ],
+            log_path=self.workdir / "pulseaudio.log",
+            name="pulseaudio",
+            env=self.env,
+        ).start()
+        self.daemon.wait_for(self._answers, timeout, "pulseaudio to accept clients")
+        # the keep-alive streams (silence) that hold both null sinks at a 20 ms latency
+        for sink in (SPEAKER, MIC_FEED):
+            self._pacat(
+                "keepalive-" + sink, "--playback", f"--device={sink}", "/dev/zero", keepalive=True
+            )
+        # The remap source delivers nothing for ~2 s after its first stream attaches; a recording
+        # kept on it from here on, and a probe that waits for data, take that stall out of tests.
+        self._pacat("keepalive-" + MIC, "--record", f"--device={MIC}", "/dev/null", keepalive=True)
+        wait_until(
+            lambda: self.sink_inputs() >= 2 and self.source_outputs() >= 1,
+            timeout,
+            "the keep-alive streams to attach",
+        )
+        if warm_mic:
+            self._wait_for_mic_data(timeout)
+        return self
+
+    def _wait_for_mic_data(self, timeout: float) -> None:
+        probe = subprocess.Popen(
+            [
+                "parec",
+                "--raw",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=1",
+                f"--device={MIC}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.env},
+        )
+        try:
+            assert probe.stdout is not None
+            ready, _, _ = select.select([probe.stdout], [], [], timeout)
+            if not ready:
+                raise WaitTimeout(f"the virtual microphone gave no audio in {timeout:.1f}s")
+        finally:
+            probe.kill()
+            probe.wait(5)
+            if probe.stdout is not None:
+                probe.stdout.close()
+
+    def stop_helpers(self) -> None:
+        """Stop the tone players and recorders a test started (not the keep-alive streams)."""
+        for proc in reversed(self._helpers):
+            proc.stop(timeout=2.0)
+        self._helpers.clear()
+
+    def stop(self) -> None:
+        self.stop_helpers()
+        for proc in reversed(self._keepalive):
+            proc.stop(timeout=2.0)
+        self._keepalive.clear()
+        if self.daemon is not None:
+            self.daemon.stop(timeout=5.0)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def describe(self) -> str:
+        parts = [self.daemon.describe()] if self.daemon else []
+        parts += [proc.describe() for proc in self._keepalive + self._helpers]
+        return "\n\n".join(parts)
+
+    # ---- control -------------------------------------------------------------------------------
+
+    def pactl(self, *args: str) -> str:
+        result = subprocess.run(
+            ["pactl", *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return result.stdout
+
+    def _answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            self.pactl("info")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+    def sink_inputs(self) -> int:
+        return len(self.pactl("list", "short", "sink-inputs").splitlines())
+
+    def source_outputs(self) -> int:
+        return len(self.pactl("list", "short", "source-outputs").splitlines())
+
+    # ---- helper streams ------------------------------------------------------------------------
+
+    def _pacat(self, name: str, *args: str, keepalive: bool = False) -> ManagedProcess:
+        proc = ManagedProcess(
+            [
+                "pacat",
+                "--raw",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--latency-msec=20",
+                *args,
+            ],
+            log_path=self.workdir / f"{name}.log",
+            name=name,
+            env={**self.env, "PULSE_PROP": f"application.name={name}"},
+        )
+        (self._keepalive if keepalive else self._helpers).append(proc)
+        return proc.start()
+
+    def play_into_mic(self, pcm_file: Path) -> ManagedProcess:
+        """Play raw s16le 16 kHz mono from ``pcm_file`` into the virtual microphone."""
+        return self._pacat(
+            f"play-{pcm_file.stem}", "--playback", f"--device={MIC_FEED}", str(pcm_file)
+        )
+
+    def record_speaker(self, out_file: Path) -> ManagedProcess:
+        """Record what reaches the virtual speaker (its monitor) into ``out_file``, raw."""
+        return self._pacat(
+            f"record-{out_file.stem}", "--record", f"--device={SPEAKER}.monitor", str(out_file)
+        )
