@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
@@ -50,6 +51,7 @@ class HeadlessAgent:
         plan: AgentPlan,
         *,
         engine_config: EngineConfig | None = None,
+        audio: AudioRings | None = None,
         out: TextIO = sys.stdout,
         as_json: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -57,7 +59,7 @@ class HeadlessAgent:
         self._account_config = account
         self._plan = plan
         self._events: queue.SimpleQueue[ev.Event] = queue.SimpleQueue()
-        self._engine = SipEngine(self._events.put, engine_config)
+        self._engine = SipEngine(self._events.put, engine_config, audio)
         self._out = out
         self._json = as_json
         self._clock = clock

@@ -10,9 +10,10 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from softphone import __version__
+from softphone.audio.ring import AudioRings
 from softphone.core.errors import ConfigError, VicifastError
 from softphone.core.models import (
     DEFAULT_CODECS,
@@ -24,6 +25,9 @@ from softphone.core.models import (
     Transport,
 )
 from softphone.core.secret import Secret
+
+if TYPE_CHECKING:
+    from softphone.audio.backend import AudioStream
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 _ACCOUNT_KEYS = {
@@ -116,6 +120,13 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--register-timeout", type=float, default=15.0)
     agent.add_argument("--json", action="store_true", help="print one JSON event per line")
     agent.add_argument(
+        "--audio",
+        choices=["none", "system"],
+        default="none",
+        help="none: calls play into a null device (the default, for tests and load); "
+        "system: the system's default microphone and speaker",
+    )
+    agent.add_argument(
         "--sip-trace", action="store_true", help="log SIP messages to stderr, credentials redacted"
     )
     return parser
@@ -204,13 +215,27 @@ def _run_agent(args: argparse.Namespace) -> int:
     engine = EngineConfig(
         bind_address=args.bind, sip_trace=args.sip_trace, log_level=4 if args.sip_trace else 0
     )
-    agent = HeadlessAgent(account, plan, engine_config=engine, as_json=args.json)
+    rings, stream = _open_audio(args.audio)
+    agent = HeadlessAgent(account, plan, engine_config=engine, as_json=args.json, audio=rings)
     # SIGTERM (a service manager, a test fixture) ends the run like Ctrl-C: unregister first.
     signal.signal(signal.SIGTERM, lambda *_: agent.stop_soon())
-    outcome = agent.run()
+    try:
+        outcome = agent.run()
+    finally:
+        if stream is not None:
+            stream.close()
     if outcome.exit_code:
         print(f"vicifast-phone: {outcome.message}", file=sys.stderr)
     return outcome.exit_code
+
+
+def _open_audio(choice: str) -> tuple[AudioRings | None, AudioStream | None]:
+    if choice == "none":
+        return None, None
+    from softphone.audio.sounddevice_backend import SoundDeviceBackend
+
+    rings = AudioRings.create()
+    return rings, SoundDeviceBackend().open_duplex(rings.capture, rings.playback)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -288,3 +288,20 @@ class PcmRing:
             out[:mid] = src[:mid]
             out[mid] = (src[mid - 1] + src[mid]) // 2
             out[mid + 1 :] = src[mid:]
+
+
+@dataclass(frozen=True)
+class AudioRings:
+    """The two directions between the SIP engine and the sound device.
+
+    ``capture`` carries the microphone to the calls, ``playback`` the calls' mix to the speaker.
+    The engine's port fills and drains them on pjmedia's clock thread; a backend stream drains
+    and fills them on the sound card's thread.
+    """
+
+    capture: PcmRing
+    playback: PcmRing
+
+    @classmethod
+    def create(cls, target_ms: float = 30.0) -> AudioRings:
+        return cls(PcmRing(target_ms=target_ms), PcmRing(target_ms=target_ms))

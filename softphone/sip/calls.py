@@ -9,7 +9,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import pjsua2 as pj
 
@@ -35,6 +35,12 @@ _STATE_MAP = {
 _SECURE_PROTOS = (pj.PJMEDIA_TP_PROTO_RTP_SAVP, pj.PJMEDIA_TP_PROTO_RTP_SAVPF)
 
 
+class AudioSink(Protocol):
+    """Where a call's audio goes and where its microphone comes from (SIP thread)."""
+
+    def connect(self, call_audio: Any, *, muted: bool) -> None: ...
+
+
 class Calls:
     """The call table and call control. Emits call events on the SIP thread."""
 
@@ -43,12 +49,12 @@ class Calls:
         emit: Callable[[ev.Event], None],
         timers: Timers,
         max_calls: int,
-        audio_devices: Callable[[], Any],
+        audio: AudioSink,
     ) -> None:
         self._emit = emit
         self.timers = timers
         self._max_calls = min(max_calls, MAX_CALLS)
-        self._audio_devices = audio_devices
+        self._audio = audio
         self._calls: dict[str, SipCall] = {}
         self._call_seq = itertools.count(1)
 
@@ -280,14 +286,7 @@ class Calls:
         index, status = self._audio_media_index(call)
         if index < 0 or status not in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
             return
-        media = call.getAudioMedia(index)
-        adm = self._audio_devices()
-        media.startTransmit(adm.getPlaybackDevMedia())
-        capture = adm.getCaptureDevMedia()
-        if call.muted:
-            capture.stopTransmit(media)
-        else:
-            capture.startTransmit(media)
+        self._audio.connect(call.getAudioMedia(index), muted=call.muted)
 
     def _emit_media(self, call: SipCall) -> None:
         index, status = self._audio_media_index(call)

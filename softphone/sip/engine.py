@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.errors import EngineError, EngineNotRunning, VicifastError
 from softphone.core.models import AutoAnswerPolicy, DtmfMethod, EngineConfig, SipAccountConfig
@@ -45,9 +46,15 @@ class SipEngine:
     """Owns pjsua2 on its own thread. Emits on the SIP thread."""
 
     def __init__(
-        self, emit: Callable[[ev.Event], None], config: EngineConfig | None = None
+        self,
+        emit: Callable[[ev.Event], None],
+        config: EngineConfig | None = None,
+        audio: AudioRings | None = None,
     ) -> None:
+        """``audio``: the rings a sound-device stream serves; without them calls play into
+        pjsua2's null device (headless runs, tests)."""
         self._emit = emit
+        self._audio = audio
         self._outbox: list[ev.Event] = []
         self._config = config or EngineConfig()
         self._queue: queue.SimpleQueue[tuple[str, Callable[[SipStack], Any], Future[Any]]] = (
@@ -100,7 +107,7 @@ class SipEngine:
             self._emit(event)
 
     def _run(self) -> None:
-        stack = SipStack(self._config, self._outbox_append)
+        stack = SipStack(self._config, self._outbox_append, self._audio)
         try:
             started = stack.start()
         except BaseException as err:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pjsua2 as pj
 
+from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownAccount
 from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
@@ -26,6 +27,7 @@ from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.call import SipAccount
 from softphone.sip.calls import MAX_CALLS, Calls
 from softphone.sip.logwriter import RedactingLogWriter
+from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
 from softphone.sip.registration import Registrations
 from softphone.sip.timers import Timers
@@ -76,8 +78,10 @@ class _Endpoint(pj.Endpoint):  # type: ignore[misc]
 class SipStack:
     """Owns pjsua2 for the engine. Emits on the SIP thread."""
 
-    def __init__(self, config: EngineConfig, emit: Emit) -> None:
+    def __init__(self, config: EngineConfig, emit: Emit, audio: AudioRings | None = None) -> None:
         self._config = config
+        self._audio_rings = audio
+        self._media: CallAudio | None = None
         self._emit = emit
         self.timers = Timers()
         self._accounts: dict[str, SipAccount] = {}
@@ -87,7 +91,7 @@ class SipStack:
         self._log_writer = RedactingLogWriter()
         self.wake_port = 0
         self.registrations = Registrations(emit, self.timers, self._accounts, self._tls_failure)
-        self.calls = Calls(emit, self.timers, config.max_calls, self._audio_devices)
+        self.calls = Calls(emit, self.timers, config.max_calls, self)
 
     def _tls_failure(self, take: bool) -> str:
         if self._ep is None:
@@ -97,9 +101,10 @@ class SipStack:
             self._ep.tls_failure = ""
         return why
 
-    def _audio_devices(self) -> Any:
-        assert self._ep is not None
-        return self._ep.audDevManager()
+    def connect(self, call_audio: Any, *, muted: bool) -> None:
+        """The calls' audio sink (see ``Calls``): delegates to the media set up at start."""
+        assert self._media is not None
+        self._media.connect(call_audio, muted=muted)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -123,6 +128,7 @@ class SipStack:
         ep.libInit(cfg)
         # No sound device exists in this pjsua2 build; the null device keeps the bridge clocked.
         ep.audDevManager().setNullDev()
+        self._media = CallAudio(ep, self._audio_rings)
         _, self.wake_port = create_wake_transport(ep)
         self._transports = TransportPool(ep, self._config.bind_address)
         ep.libStart()
@@ -152,6 +158,9 @@ class SipStack:
         for account_id in list(self._accounts):
             self._safe(self._accounts[account_id].shutdown)
         self._accounts.clear()
+        if self._media is not None:
+            self._media.close()
+            self._media = None
         self._ep = None
         self._transports = None
         # Collect, here on the SIP thread, any cycle that still holds a pjsua2 object.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import array
 import math
+from pathlib import Path
 
 RATE = 16_000
 
@@ -55,3 +56,35 @@ def first_loud(samples: array.array[int], threshold: float = 1000.0, ms: int = 5
         if rms(win) > threshold:
             return i * size
     return None
+
+
+CHECKED_S = 1.0
+
+
+def assert_tone(data: bytes, freq: float, what: str) -> int:
+    """The tone starts somewhere in ``data`` and then holds for CHECKED_S without a gap; returns
+    the onset (sample index)."""
+    samples = pcm(data)
+    onset = first_loud(samples)
+    assert onset is not None, f"no audio in {what}"
+    start = onset + RATE // 10  # past the onset's ramp
+    body = samples[start : start + int(CHECKED_S * RATE)]
+    assert len(body) == int(CHECKED_S * RATE), f"{what}: too short"
+    # per 50 ms: a drift correction shifts the phase by a sample, which a 1 s Goertzel would punish
+    fractions = [tone_fraction(w, freq) for w in windows(body, 50)]
+    assert min(fractions) > 0.7, f"{what}: only {min(fractions):.2f} of the energy at {freq} Hz"
+    assert sum(fractions) / len(fractions) > 0.85, f"{what}: not a clean {freq} Hz tone"
+    level = rms(body)
+    quiet = [i for i, w in enumerate(windows(body, 10)) if rms(w) < 0.3 * level]
+    assert not quiet, f"{what}: gaps at {[i * 10 for i in quiet][:10]} ms after the onset"
+    return onset
+
+
+def has_tone_for(data: bytes, seconds: float) -> bool:
+    samples = pcm(data)
+    onset = first_loud(samples)
+    return onset is not None and len(samples) - onset > (seconds + 0.15) * RATE
+
+
+def recording(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""

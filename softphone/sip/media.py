@@ -1,0 +1,44 @@
+"""Where calls' audio goes: the audio bridge port when the app has sound devices, else pjsua2's
+null device (headless runs, tests). SIP thread only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pjsua2 as pj
+
+if TYPE_CHECKING:
+    from softphone.audio.ring import AudioRings
+    from softphone.sip.audio_port import AudioBridgePort
+
+
+class CallAudio:
+    """Connects each call's audio to the sound device's port, honouring mute."""
+
+    def __init__(self, endpoint: pj.Endpoint, rings: AudioRings | None) -> None:
+        self._ep = endpoint
+        self._port: AudioBridgePort | None = None
+        if rings is not None:
+            # Imported here: headless runs without sound devices never load ctypes and the port.
+            from softphone.sip.audio_port import create_audio_port
+
+            self._port = create_audio_port(rings.capture, rings.playback)
+
+    def connect(self, call_audio: Any, *, muted: bool) -> None:
+        if self._port is not None:
+            speaker = microphone = self._port
+        else:
+            devices = self._ep.audDevManager()
+            speaker, microphone = devices.getPlaybackDevMedia(), devices.getCaptureDevMedia()
+        call_audio.startTransmit(speaker)
+        # Muting disconnects the microphone: the bridge then sends real silence to the call.
+        if muted:
+            microphone.stopTransmit(call_audio)
+        else:
+            microphone.startTransmit(call_audio)
+
+    def close(self) -> None:
+        """Before libDestroy: stop the clock thread, then drop the port it calls into."""
+        if self._port is not None:
+            self._ep.audDevManager().setNoDev()
+            self._port = None
