@@ -10,6 +10,7 @@ from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, DtmfMethod
 from softphone.sip.engine import SipEngine
 from tests.enginekit.accounts import TIMEOUT, Peers, add_peers, peer_config
 from tests.enginekit.recorder import EventRecorder
+from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -265,3 +266,33 @@ def test_blind_transfer_moves_the_caller_and_ends_our_leg(
         where=lambda e: e.call_id != out,
     )
     assert follow.remote_number == "supervisor"
+
+
+def test_back_to_back_calls_are_throttled_instead_of_exhausting_pjlib(
+    engine: SipEngine, recorder: EventRecorder
+) -> None:
+    # Unthrottled, ~16 loopback calls within half a second abort the process inside pjlib (its
+    # ioqueue runs out of keys). The engine refuses the excess with a clear error instead.
+    peers = add_peers(
+        engine,
+        peer_config("agent", auto_answer=AutoAnswerPolicy(AutoAnswerMode.ALWAYS)),
+        peer_config("dialer"),
+    )
+    refusals: list[str] = []
+    placed: list[str] = []
+
+    def place() -> bool:
+        try:
+            placed.append(engine.make_call("dialer", peers.uri("agent")).result(TIMEOUT))
+        except LimitExceeded as err:
+            refusals.append(str(err))
+            return False
+        return True
+
+    for _ in range(40):
+        wait_until(place, 10, "the throttle to let a call through")
+        recorder.wait(ev.CallStateChanged, call_id=placed[-1], state=ev.CallState.CONFIRMED)
+        engine.hangup(placed[-1]).result(TIMEOUT)
+        recorder.wait(ev.CallStateChanged, call_id=placed[-1], state=ev.CallState.DISCONNECTED)
+    assert refusals, "40 calls in a row never met the throttle"
+    assert "too quickly" in refusals[0]
