@@ -13,6 +13,7 @@ _ANSWER_AFTER = re.compile(r";\s*answer-after\s*=\s*(\d{1,4})", re.IGNORECASE)
 # Alert-Info hints that PBXs (VICIdial via Asterisk among them) send to ask for auto-answer.
 _ALERT_HINTS = ("autoanswer", "auto-answer", "auto answer", "ring answer", "intercom")
 _MAX_HEADER_DELAY_S = 60
+_WANTED = frozenset({"call-info", "alert-info", "answer-mode", "priv-answer-mode"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,9 @@ def requested_delay(headers: Mapping[str, str]) -> float | None:
     RFC 5373 ``Answer-Mode: Auto`` / ``Priv-Answer-Mode: Auto``. Header names are matched
     case-insensitively; ``headers`` maps a name to its (possibly comma-joined) value.
     """
-    lowered = {name.lower(): value for name, value in headers.items()}
+    lowered = {
+        name.lower(): value for name, value in headers.items() if name.lower() in _WANTED
+    }
     call_info = lowered.get("call-info", "")
     match = _ANSWER_AFTER.search(call_info)
     if match:

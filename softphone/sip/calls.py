@@ -156,10 +156,11 @@ class Calls:
         call = SipCall(self, acc, call_id, ev.Direction.INBOUND, int(prm.callId))
         # Holding the reference before answering: a dropped Call object answers 603 Decline.
         self._calls[call_id] = call
-        ci = call.getInfo()
-        call.remote = parse_remote(str(ci.remoteUri))
-        busy = any(c is not call and c.connected_at is not None for c in self._calls.values())
+        # Everything done here delays the 200 OK of an auto-answered call (pjsua sends it when
+        # this callback returns): the caller comes from the INVITE already in hand, not getInfo().
         headers = parse_headers(str(prm.rdata.wholeMsg))
+        call.remote = parse_remote(headers.get("from", ""))
+        busy = any(c is not call and c.connected_at is not None for c in self._calls.values())
         decision = decide(acc.config.auto_answer, headers, busy=busy)
         self._emit(
             ev.IncomingCall(
@@ -306,8 +307,16 @@ class Calls:
         self._emit(event)
 
     def on_call_media_state(self, call: SipCall) -> None:
-        self._connect_audio(call)
-        self._emit_media(call)
+        # Deferred to the SIP loop's next turn: for an answered INVITE this callback runs before
+        # pjsua sends the 200 OK, which need not wait for the audio wiring or the event.
+        call_id = call.call_id
+        self.timers.call_later(0.0, lambda: self._media_updated(call_id))
+
+    def _media_updated(self, call_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is not None:
+            self._connect_audio(call)
+            self._emit_media(call)
 
     def _audio_media_index(self, call: SipCall) -> tuple[int, int]:
         ci = call.getInfo()
