@@ -12,14 +12,16 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.sip.engine import SipEngine
+
+if TYPE_CHECKING:
+    from softphone.audio.ring import AudioRings
 
 
 @dataclass(frozen=True, slots=True)

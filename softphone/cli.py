@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from softphone import __version__
-from softphone.audio.ring import AudioRings
 from softphone.core.errors import ConfigError, VicifastError
 from softphone.core.models import (
     DEFAULT_CODECS,
@@ -28,6 +27,7 @@ from softphone.core.secret import Secret
 
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
+    from softphone.audio.ring import AudioRings
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 _ACCOUNT_KEYS = {
@@ -232,6 +232,7 @@ def _run_agent(args: argparse.Namespace) -> int:
 def _open_audio(choice: str) -> tuple[AudioRings | None, AudioStream | None]:
     if choice == "none":
         return None, None
+    from softphone.audio.ring import AudioRings
     from softphone.audio.sounddevice_backend import SoundDeviceBackend
 
     rings = AudioRings.create()

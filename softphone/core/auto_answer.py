@@ -29,9 +29,7 @@ def requested_delay(headers: Mapping[str, str]) -> float | None:
     RFC 5373 ``Answer-Mode: Auto`` / ``Priv-Answer-Mode: Auto``. Header names are matched
     case-insensitively; ``headers`` maps a name to its (possibly comma-joined) value.
     """
-    lowered = {
-        name.lower(): value for name, value in headers.items() if name.lower() in _WANTED
-    }
+    lowered = {name.lower(): value for name, value in headers.items() if name.lower() in _WANTED}
     call_info = lowered.get("call-info", "")
     match = _ANSWER_AFTER.search(call_info)
     if match:

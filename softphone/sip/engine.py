@@ -14,14 +14,16 @@ import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.errors import EngineError, EngineNotRunning, VicifastError
 from softphone.core.models import AutoAnswerPolicy, DtmfMethod, EngineConfig, SipAccountConfig
 from softphone.sip.pjerror import pj_message
 from softphone.sip.stack import SipStack
+
+if TYPE_CHECKING:
+    from softphone.audio.ring import AudioRings
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")

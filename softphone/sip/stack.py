@@ -15,11 +15,10 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
-from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownAccount
 from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
@@ -32,6 +31,9 @@ from softphone.sip.pjerror import pj_message
 from softphone.sip.registration import Registrations
 from softphone.sip.timers import Timers
 from softphone.sip.transports import TransportPool, create_wake_transport
+
+if TYPE_CHECKING:
+    from softphone.audio.ring import AudioRings
 
 _log = logging.getLogger(__name__)
 
