@@ -1,0 +1,1 @@
+"""Benchmarks of the softphone against raw pjsua2 and baresip; see bench/README.md."""
