@@ -40,6 +40,16 @@ class Registrations:
         self._accounts = accounts
         self._tls_failure = tls_failure
 
+    def _report(self, acc: SipAccount, state: ev.RegistrationState, **details: Any) -> None:
+        self._emit(
+            ev.RegistrationChanged(
+                account_id=acc.account_id,
+                state=state,
+                transport=acc.config.transport.value,
+                **details,
+            )
+        )
+
     def _take_tls_failure(self) -> str:
         return self._tls_failure(True)
 
@@ -69,13 +79,7 @@ class Registrations:
         acc.retry_timer = None
         if not acc.want_registered:
             return
-        self._emit(
-            ev.RegistrationChanged(
-                account_id=acc.account_id,
-                state=ev.RegistrationState.REGISTERING,
-                transport=acc.config.transport.value,
-            )
-        )
+        self._report(acc, ev.RegistrationState.REGISTERING)
         try:
             acc.setRegistration(True)
         except pj.Error as err:
@@ -87,19 +91,10 @@ class Registrations:
         if acc.retry_timer:
             acc.retry_timer.cancel()
             acc.retry_timer = None
-        self._emit(
-            ev.RegistrationChanged(
-                account_id=acc.account_id,
-                state=ev.RegistrationState.FAILED,
-                code=code,
-                reason=reason,
-                transport=acc.config.transport.value,
-            )
-        )
+        self._report(acc, ev.RegistrationState.FAILED, code=code, reason=reason)
 
     def on_reg_state(self, acc: SipAccount, prm: Any) -> None:
         code, reason, expires = int(prm.code), str(prm.reason), int(prm.expiration)
-        transport = acc.config.transport.value
         if 200 <= code < 300:
             acc.registered = expires > 0
             state = (
@@ -112,28 +107,11 @@ class Registrations:
             if 0 < expires <= _PJSIP_REFRESH_MARGIN_S and acc.want_registered:
                 # pjsip schedules no refresh at all when the server grants this little time.
                 self._register_later(acc, expires / 2)
-            self._emit(
-                ev.RegistrationChanged(
-                    account_id=acc.account_id,
-                    state=state,
-                    code=code,
-                    reason=reason,
-                    expires_s=expires,
-                    transport=transport,
-                )
-            )
+            self._report(acc, state, code=code, reason=reason, expires_s=expires)
             return
         acc.registered = False
         if not acc.want_registered:
-            self._emit(
-                ev.RegistrationChanged(
-                    account_id=acc.account_id,
-                    state=ev.RegistrationState.UNREGISTERED,
-                    code=code,
-                    reason=reason,
-                    transport=transport,
-                )
-            )
+            self._report(acc, ev.RegistrationState.UNREGISTERED, code=code, reason=reason)
             return
         why = self._take_tls_failure() if acc.config.transport is Transport.TLS else ""
         if why:
@@ -174,13 +152,6 @@ class Registrations:
     ) -> None:
         delay = acc.backoff.next_delay(retry_after)
         self._register_later(acc, delay)
-        self._emit(
-            ev.RegistrationChanged(
-                account_id=acc.account_id,
-                state=ev.RegistrationState.RETRYING,
-                code=code,
-                reason=reason,
-                retry_in_s=round(delay, 3),
-                transport=acc.config.transport.value,
-            )
+        self._report(
+            acc, ev.RegistrationState.RETRYING, code=code, reason=reason, retry_in_s=round(delay, 3)
         )

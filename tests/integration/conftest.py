@@ -82,6 +82,14 @@ def kamailio_factory(
 
 
 @pytest.fixture
+def kam(kamailio_factory: KamailioFactory) -> Kamailio:
+    """A started kamailio for the SIP domain the engine tests use (like a VICIdial host name)."""
+    from tests.enginekit.registrar import DOMAIN
+
+    return kamailio_factory(domain=DOMAIN)
+
+
+@pytest.fixture
 def kamailio(kamailio_factory: KamailioFactory) -> Kamailio:
     """A started kamailio with users 1001/1002/1003 (passwords in DEFAULT_USERS)."""
     return kamailio_factory()

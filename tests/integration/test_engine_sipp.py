@@ -9,9 +9,9 @@ from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, DtmfMethod
 from softphone.sip.engine import SipEngine
 from tests.enginekit.accounts import TIMEOUT, peer_config
 from tests.enginekit.recorder import EventRecorder
-from tests.enginekit.registrar import DOMAIN, kamailio_account
+from tests.enginekit.registrar import kamailio_account
 from tests.support.baresip import BaresipFactory
-from tests.support.kamailio import Kamailio, KamailioFactory
+from tests.support.kamailio import Kamailio
 from tests.support.sipp import Sipp
 
 pytestmark = pytest.mark.integration
@@ -19,11 +19,6 @@ pytestmark = pytest.mark.integration
 REGISTERED = ev.RegistrationState.REGISTERED
 CONFIRMED = ev.CallState.CONFIRMED
 DISCONNECTED = ev.CallState.DISCONNECTED
-
-
-@pytest.fixture
-def kam(kamailio_factory: KamailioFactory) -> Kamailio:
-    return kamailio_factory(domain=DOMAIN)
 
 
 def register_agent(

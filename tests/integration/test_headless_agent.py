@@ -13,17 +13,12 @@ from softphone.sip.engine import SipEngine
 from tests.enginekit.accounts import TIMEOUT
 from tests.enginekit.agent_process import AGENT
 from tests.enginekit.recorder import EventRecorder
-from tests.enginekit.registrar import DOMAIN, kamailio_account
+from tests.enginekit.registrar import kamailio_account
 from tests.integration.conftest import AgentFactory
-from tests.support.kamailio import Kamailio, KamailioFactory
+from tests.support.kamailio import Kamailio
 from tests.support.sipp import Sipp
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def kam(kamailio_factory: KamailioFactory) -> Kamailio:
-    return kamailio_factory(domain=DOMAIN)
 
 
 def test_registers_prints_json_and_unregisters_on_sigterm(

@@ -19,11 +19,6 @@ pytestmark = pytest.mark.integration
 REGISTERED = ev.RegistrationState.REGISTERED
 
 
-@pytest.fixture
-def kam(kamailio_factory: KamailioFactory) -> Kamailio:
-    return kamailio_factory(domain=DOMAIN)
-
-
 @pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
 def test_registers_with_digest_auth(
     engine: SipEngine, recorder: EventRecorder, kam: Kamailio, transport: str

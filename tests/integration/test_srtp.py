@@ -11,18 +11,13 @@ from softphone.core.models import SrtpMode
 from softphone.sip.engine import SipEngine
 from tests.enginekit.accounts import TIMEOUT, peer_config
 from tests.enginekit.recorder import EventRecorder
-from tests.enginekit.registrar import DOMAIN, kamailio_account
-from tests.support.kamailio import Kamailio, KamailioFactory
+from tests.enginekit.registrar import kamailio_account
+from tests.support.kamailio import Kamailio
 from tests.support.sipp import Sipp
 
 pytestmark = pytest.mark.integration
 
 REGISTERED = ev.RegistrationState.REGISTERED
-
-
-@pytest.fixture
-def kam(kamailio_factory: KamailioFactory) -> Kamailio:
-    return kamailio_factory(domain=DOMAIN)
 
 
 def register(
