@@ -149,3 +149,22 @@ class TransferProgress(Event):
     code: int
     reason: str
     final: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioStats(Event):
+    """The audio bridge's counters (cumulative), reported periodically while a call is up.
+
+    ``mic_*`` is the direction microphone → calls, ``speaker_*`` calls → speaker. Underruns are
+    gaps heard; corrections are one-sample clock-drift adjustments, inaudible.
+    """
+
+    mic_underruns: int
+    mic_overruns: int
+    mic_corrections: int
+    mic_fill_ms: float
+    speaker_underruns: int
+    speaker_overruns: int
+    speaker_corrections: int
+    speaker_fill_ms: float
+    port_errors: int

@@ -130,9 +130,12 @@ class EngineConfig:
     log_level: int = 0
     sip_trace: bool = False
     poll_interval_ms: int = 500
+    audio_stats_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_calls <= 4:
             raise ConfigError("max_calls must be between 1 and 4 (the SIP library's limit).")
         if not 5 <= self.poll_interval_ms <= 5000:
             raise ConfigError("poll_interval_ms must be between 5 and 5000.")
+        if not 0.2 <= self.audio_stats_interval_s <= 3600:
+            raise ConfigError("audio_stats_interval_s must be between 0.2 and 3600.")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
+from softphone.core import events as ev
+
 if TYPE_CHECKING:
     from softphone.audio.ring import AudioRings
     from softphone.sip.audio_port import AudioBridgePort
@@ -17,6 +19,7 @@ class CallAudio:
 
     def __init__(self, endpoint: pj.Endpoint, rings: AudioRings | None) -> None:
         self._ep = endpoint
+        self._rings = rings
         self._port: AudioBridgePort | None = None
         if rings is not None:
             # Imported here: headless runs without sound devices never load ctypes and the port.
@@ -36,6 +39,23 @@ class CallAudio:
             microphone.stopTransmit(call_audio)
         else:
             microphone.startTransmit(call_audio)
+
+    def stats(self) -> ev.AudioStats | None:
+        """The bridge's counters, or None without sound devices."""
+        if self._rings is None or self._port is None:
+            return None
+        mic, speaker = self._rings.capture.stats(), self._rings.playback.stats()
+        return ev.AudioStats(
+            mic_underruns=mic.underruns,
+            mic_overruns=mic.overruns,
+            mic_corrections=mic.corrections,
+            mic_fill_ms=round(mic.fill_ms, 1),
+            speaker_underruns=speaker.underruns,
+            speaker_overruns=speaker.overruns,
+            speaker_corrections=speaker.corrections,
+            speaker_fill_ms=round(speaker.fill_ms, 1),
+            port_errors=self._port.errors,
+        )
 
     def close(self) -> None:
         """Before libDestroy: stop the clock thread, then drop the port it calls into."""

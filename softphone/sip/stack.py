@@ -131,6 +131,8 @@ class SipStack:
         # No sound device exists in this pjsua2 build; the null device keeps the bridge clocked.
         ep.audDevManager().setNullDev()
         self._media = CallAudio(ep, self._audio_rings)
+        if self._audio_rings is not None:
+            self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
         _, self.wake_port = create_wake_transport(ep)
         self._transports = TransportPool(ep, self._config.bind_address)
         ep.libStart()
@@ -169,6 +171,14 @@ class SipStack:
         gc.collect()
         ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK if clean else 0)
         return clean
+
+    def _report_audio(self) -> None:
+        stats = self._media.stats() if self._media is not None else None
+        if stats is None:
+            return
+        if len(self.calls):
+            self._emit(stats)
+        self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
 
     def _unregister_all(self) -> list[SipAccount]:
         registered = [a for a in self._accounts.values() if a.registered]

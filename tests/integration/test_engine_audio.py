@@ -30,7 +30,8 @@ def audio_engine(pulse: PulseServer, recorder: EventRecorder) -> Iterator[SipEng
     backend = SoundDeviceBackend()
     backend.refresh()  # enumerate now that PULSE_SERVER points at the private daemon
     rings = AudioRings.create()
-    engine = SipEngine(recorder, EngineConfig(bind_address="127.0.0.1"), audio=rings)
+    config = EngineConfig(bind_address="127.0.0.1", audio_stats_interval_s=0.5)
+    engine = SipEngine(recorder, config, audio=rings)
     engine.start()
     stream = backend.open_duplex(rings.capture, rings.playback)
     try:
@@ -63,6 +64,10 @@ def test_a_call_carries_the_microphone_to_the_speaker_and_mute_silences_it(
     pulse.play_into_mic(mic)
     wait_until(lambda: has_tone_for(recording(speaker), CHECKED_S), 10, "the tone at the speaker")
     assert_tone(recording(speaker), MIC_TONE_HZ, "the speaker, through the call")
+    stats = recorder.wait(ev.AudioStats, after=recorder.mark())
+    assert stats.port_errors == 0
+    assert stats.speaker_overruns == 0 and stats.mic_overruns == 0
+    assert 0 < stats.speaker_fill_ms < 200  # the speaker ring is being served near its target
 
     for call in (out, incoming.call_id):
         audio_engine.set_mute(call, True).result(TIMEOUT)
