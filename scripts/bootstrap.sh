@@ -13,7 +13,7 @@ app_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 libportaudio2)
 test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
-  pulseaudio-utils libzbar0 gnome-keyring dbus)
+  pulseaudio-utils libzbar0 gnome-keyring dbus strace)
 
 wanted=("${app_pkgs[@]}")
 [ "$mode" = test ] && wanted+=("${test_pkgs[@]}")
