@@ -138,6 +138,7 @@ class SipEngine:
             clean = stack.shutdown()
             self._flush()
             self._emit(ev.EngineStopped(clean=clean))
+            self._fail_pending()  # a command that slipped in while the engine was stopping
 
     def _outbox_append(self, event: ev.Event) -> None:
         self._outbox.append(event)
