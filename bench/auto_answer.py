@@ -15,9 +15,9 @@ import contextlib
 from bench.lab import SCENARIOS, Lab
 from bench.peers import AgentPeer, BaresipPeer, EngineDriverPeer, RawPeer, wait_wire_registered
 from bench.plan import Plan, standalone
-from bench.report import Section, Verdict, summary_table, within
+from bench.report import Section, summary_table, vs_raw
 from bench.sipp_log import invite_to_ok_ms, rtt_ms
-from bench.stats import Summary, fmt
+from bench.stats import Summary
 from bench.wire import incoming_answers, round_trips
 
 KINDS = ("agent", "engine", "raw", "baresip")
@@ -113,14 +113,7 @@ def run(lab: Lab, plan: Plan) -> Section:
     ):
         agent = Summary.of(samples["agent"][key])
         raw = Summary.of(samples["raw"][key])
-        section.verdicts.append(
-            Verdict(
-                f"auto-answer {what} within 1.2× of raw pjsua2 (medians)",
-                f"{fmt(agent.median)} ms vs {fmt(raw.median)} ms "
-                f"({agent.median / raw.median:.2f}×)",
-                within(agent.median, raw.median, 1.2),
-            )
-        )
+        section.verdicts.append(vs_raw(f"auto-answer {what}", agent.median, raw.median))
     return section
 
 

@@ -25,7 +25,7 @@ from bench.peers import (
     wait_wire_registered,
 )
 from bench.plan import Plan, standalone
-from bench.report import Section, Verdict, summary_table, within
+from bench.report import Section, summary_table, vs_raw
 from bench.stats import Summary, fmt
 from bench.wire import outgoing_invites, registrations
 
@@ -234,14 +234,7 @@ def run(lab: Lab, plan: Plan) -> Section:
         ("reg_to_reported", "registered (200 on the wire) → call reported connected"),
     ):
         agent, raw = summary("agent-cold", field), summary("raw-cold", field)
-        section.verdicts.append(
-            Verdict(
-                f"{what} within 1.2× of raw pjsua2 (cold vs cold, medians)",
-                f"{fmt(agent.median)} ms vs {fmt(raw.median)} ms "
-                f"({agent.median / raw.median:.2f}×)",
-                within(agent.median, raw.median, 1.2),
-            )
-        )
+        section.verdicts.append(vs_raw(f"{what} (cold vs cold)", agent.median, raw.median))
     return section
 
 

@@ -13,8 +13,8 @@ import json
 from bench.lab import Lab
 from bench.peers import AgentPeer, BaresipPeer, RawPeer, wait_wire_registered
 from bench.plan import Plan, standalone
-from bench.report import Section, Verdict, summary_table, within
-from bench.stats import Summary, fmt
+from bench.report import Section, summary_table, vs_raw
+from bench.stats import Summary
 from bench.wire import registrations
 
 KINDS = ("agent", "raw", "baresip")
@@ -168,23 +168,12 @@ def run(lab: Lab, plan: Plan) -> Section:
         "nocache_agent": summary("agent", "total", uncached).median,
         "nocache_raw": summary("raw", "total", uncached).median,
     }
-    agent, raw = summary("agent", "total"), summary("raw", "total")
-    section.verdicts.append(
-        Verdict(
-            "start → REGISTER 200 OK within 1.2× of raw pjsua2 (medians)",
-            f"{fmt(agent.median)} ms vs {fmt(raw.median)} ms ({agent.median / raw.median:.2f}×)",
-            within(agent.median, raw.median, 1.2),
-        )
-    )
-    agent_x, raw_x = summary("agent", "exchange"), summary("raw", "exchange")
-    section.verdicts.append(
-        Verdict(
-            "REGISTER exchange on the wire within 1.2× of raw pjsua2 (medians)",
-            f"{fmt(agent_x.median)} ms vs {fmt(raw_x.median)} ms "
-            f"({agent_x.median / raw_x.median:.2f}×)",
-            within(agent_x.median, raw_x.median, 1.2),
-        )
-    )
+    for field, what in (
+        ("total", "start → REGISTER 200 OK"),
+        ("exchange", "REGISTER exchange on the wire"),
+    ):
+        agent, raw = summary("agent", field), summary("raw", field)
+        section.verdicts.append(vs_raw(what, agent.median, raw.median))
     return section
 
 

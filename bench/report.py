@@ -71,6 +71,18 @@ def within(value: float, baseline: float, factor: float) -> bool:
     return value <= baseline * factor
 
 
+RAW_FACTOR = 1.2  # the targets: within 1.2x of raw pjsua2
+
+
+def vs_raw(what: str, agent_median: float, raw_median: float) -> Verdict:
+    """The verdict for "<what> within 1.2x of raw pjsua2", from the two medians (ms)."""
+    return Verdict(
+        f"{what} within {RAW_FACTOR}× of raw pjsua2 (medians)",
+        f"{fmt(agent_median)} ms vs {fmt(raw_median)} ms ({agent_median / raw_median:.2f}×)",
+        within(agent_median, raw_median, RAW_FACTOR),
+    )
+
+
 # ---- the machine ---------------------------------------------------------------------------
 
 
