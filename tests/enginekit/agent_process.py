@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,19 @@ class AgentProcess:
     """One headless agent registered at ``kam`` as ``user``; stopped by PID at teardown."""
 
     def __init__(
-        self, workdir: Path, kam: Kamailio, user: str, *extra: str, password: str | None = None
+        self,
+        workdir: Path,
+        kam: Kamailio,
+        user: str,
+        *extra: str,
+        password: str | None = None,
+        wrapper: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """``wrapper`` runs the agent under another command (e.g. strace); ``env`` adds to the
+        environment the agent inherits."""
         args = [
+            *wrapper,
             *AGENT,
             "--json",
             "--bind",
@@ -40,7 +51,7 @@ class AgentProcess:
             args,
             log_path=workdir / f"agent-{user}.log",
             name=f"agent {user}",
-            env={PASSWORD_ENV: secret},
+            env={PASSWORD_ENV: secret, **(env or {})},
         )
 
     def start(self) -> AgentProcess:

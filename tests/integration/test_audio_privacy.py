@@ -10,17 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli import PASSWORD_ENV
 from softphone.core import events as ev
 from softphone.sip.engine import SipEngine
 from tests.audio.pulse import PulseServer
 from tests.audio.tones import tone
 from tests.enginekit.accounts import TIMEOUT
-from tests.enginekit.agent_process import AGENT
+from tests.enginekit.agent_process import AgentProcess
 from tests.enginekit.recorder import EventRecorder
 from tests.enginekit.registrar import kamailio_account
 from tests.support.kamailio import Kamailio
-from tests.support.process import ManagedProcess, wait_until
+from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +29,7 @@ _OPEN = re.compile(
 )
 _MOVE = re.compile(r"^\d+\s+(rename|renameat2?|link|linkat)\(.*= 0$")
 _WRITES = ("O_WRONLY", "O_RDWR", "O_CREAT")
+_TRACED = "trace=open,openat,openat2,creat,rename,renameat,renameat2,link,linkat"
 _DEVICE_FILES = ("/dev/", "/proc/", "/sys/")
 
 
@@ -61,46 +61,23 @@ def test_no_call_audio_reaches_the_disk(
     home = tmp_path / "home"
     home.mkdir()
     trace = tmp_path / "agent.strace"
-    agent = ManagedProcess(
-        [
-            strace,
-            "-f",
-            "-qq",
-            "-o",
-            str(trace),
-            "-e",
-            "trace=open,openat,openat2,creat,rename,renameat,renameat2,link,linkat",
-            *AGENT,
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--domain",
-            kam.domain,
-            "--proxy",
-            "127.0.0.1",
-            "--port",
-            str(kam.port("udp")),
-            "--extension",
-            "1002",
-            "--answer",
-            "auto",
-            "--audio",
-            "system",
-        ],
-        log_path=tmp_path / "agent.log",
-        env={
-            PASSWORD_ENV: kam.users["1002"],
-            "HOME": str(home),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            **pulse.client_env,
-        },
+    agent = AgentProcess(
+        tmp_path,
+        kam,
+        "1002",
+        "--answer",
+        "auto",
+        "--audio",
+        "system",
+        wrapper=(strace, "-f", "-qq", "-o", str(trace), "-e", _TRACED),
+        env={"HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1", **pulse.client_env},
     ).start()
     try:
         wait_until(
-            lambda: '"state":"registered"' in agent.log_text(),
+            lambda: '"state":"registered"' in agent.process.log_text(),
             15,
             "the agent to register",
-            details=lambda: agent.log_tail(20),
+            details=lambda: agent.process.log_tail(20),
         )
         mic = tmp_path / "mic.raw"
         mic.write_bytes(tone(440.0, 20.0))
@@ -113,16 +90,16 @@ def test_no_call_audio_reaches_the_disk(
         recorder.wait(ev.CallStateChanged, call_id=call, state=ev.CallState.CONFIRMED)
         # The agent reports its bridge's counters after 5 s of a call: audio really flowed.
         wait_until(
-            lambda: '"event":"AudioStats"' in agent.log_text(),
+            lambda: '"event":"AudioStats"' in agent.process.log_text(),
             15,
             "the agent's audio stats",
-            details=lambda: agent.log_tail(20),
+            details=lambda: agent.process.log_tail(20),
         )
         engine.hangup(call).result(TIMEOUT)
         recorder.wait(ev.CallStateChanged, call_id=call, state=ev.CallState.DISCONNECTED)
     finally:
         agent.stop()
-    stats = [line for line in agent.log_text().splitlines() if '"AudioStats"' in line]
+    stats = [line for line in agent.process.log_text().splitlines() if '"AudioStats"' in line]
     assert '"speaker_fill_ms":0.0' not in stats[0]
     text = trace.read_text()
     assert "openat(" in text  # the trace really recorded the agent's file opens
