@@ -292,16 +292,23 @@ class PcmRing:
 
 @dataclass(frozen=True)
 class AudioRings:
-    """The two directions between the SIP engine and the sound device.
+    """The directions between the SIP engine and the sound devices.
 
-    ``capture`` carries the microphone to the calls, ``playback`` the calls' mix to the speaker.
-    The engine's port fills and drains them on pjmedia's clock thread; a backend stream drains
-    and fills them on the sound card's thread.
+    ``capture`` carries the microphone to the calls, ``playback`` the calls' mix to the speaker,
+    ``ringer`` the ringtone to a separate ringer output (inactive, hence unused, unless the user
+    picked a ringer device: the ringtone then goes to the speaker). The engine's ports fill and
+    drain them on pjmedia's clock thread; backend streams drain and fill them on the sound card's
+    threads.
     """
 
     capture: PcmRing
     playback: PcmRing
+    ringer: PcmRing
 
     @classmethod
     def create(cls, target_ms: float = 30.0) -> AudioRings:
-        return cls(PcmRing(target_ms=target_ms), PcmRing(target_ms=target_ms))
+        return cls(
+            PcmRing(target_ms=target_ms),
+            PcmRing(target_ms=target_ms),
+            PcmRing(target_ms=target_ms),
+        )
