@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Protocol
 
 _MASK: Final = "********"
 
@@ -35,3 +35,26 @@ class Secret:
     def __reduce__(self) -> tuple[object, ...]:
         # Pickling would write the secret in clear to wherever the pickle goes.
         raise TypeError("a Secret cannot be pickled")
+
+
+class SecretStore(Protocol):
+    """Where credentials and tokens live (the OS keychain in the app; see softphone.storage).
+
+    Keys are short ASCII names chosen by the caller ("vicidial.password", "session.token", …).
+    Every method may raise ``softphone.storage.errors.KeychainError`` subclasses (a person-readable
+    message saying what to install or unlock); a store never falls back to a plaintext file.
+    """
+
+    def get(self, key: str) -> Secret | None:
+        """The stored value, or None if there is none."""
+        ...
+
+    def set(self, key: str, value: Secret) -> None: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the key; no error if it is not there."""
+        ...
+
+    def clear(self) -> None:
+        """Remove every key this store has ever set (sign-out, revocation)."""
+        ...
