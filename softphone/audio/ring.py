@@ -21,9 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from softphone.audio.levels import SILENT, Level, measure
+
 SAMPLE_RATE = 16_000
 SAMPLE_BYTES = 2  # s16, mono
 FRAME_SAMPLES = SAMPLE_RATE // 50  # one 20 ms frame
+LEVEL_WINDOW_MS = 50.0
+_LEVEL_STALE_S = 0.25  # nothing written for this long: the meter reads silence
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,9 @@ class PcmRing:
     counting anything, so a port can run while no device is open. ``start`` empties it and makes
     the consumer wait (silence) until the target fill is reached. The target is the time-averaged
     fill, so it must exceed half of each side's block plus the producer's jitter.
+
+    ``level`` measures the newest audio written from the ring's own memory (what was read stays
+    in the buffer until overwritten), on demand: the audio threads pay nothing for meters.
     """
 
     def __init__(
@@ -89,7 +96,9 @@ class PcmRing:
         self._active = False
         self._priming = True
         self._read = 0  # byte offset of the oldest sample
-        self._fill = 0  # bytes buffered
+        self._fill = 0  # bytes buffered; the newest sample ends at _read + _fill
+        self._history = 0  # bytes written since start (capped): how far back a level may look
+        self._written_at = 0.0
         self._smoothed = float(self._target)  # samples
         self._area = 0.0  # fill (samples) integrated over time since the last read
         self._changed_at = self._read_at = 0.0
@@ -102,12 +111,14 @@ class PcmRing:
         """Empty the ring and accept audio again; the consumer waits for the target fill."""
         with self._lock:
             self._active = True
+            self._history = 0
             self._reset_locked()
 
     def stop(self) -> None:
         """Discard writes and read silence from now on (no counters move)."""
         with self._lock:
             self._active = False
+            self._history = 0
             self._reset_locked()
 
     @property
@@ -129,8 +140,26 @@ class PcmRing:
                 target_ms=self._target * to_ms,
             )
 
+    def level(self, window_ms: float = LEVEL_WINDOW_MS) -> Level:
+        """Peak and RMS of the newest ``window_ms`` written (consumed or not); any thread.
+
+        Silent (``FLOOR_DBFS``) while inactive, before anything was written, and once nothing has
+        been written for a moment (a stalled producer must not freeze the meter)."""
+        want = min(_ms_to_samples(window_ms, self.rate) * SAMPLE_BYTES, self._cap_bytes)
+        with self._lock:
+            stale = self._clock() - self._written_at > max(_LEVEL_STALE_S, window_ms / 1000)
+            if not self._active or not self._history or stale:
+                return SILENT
+            n = min(want, self._history)
+            start = (self._read + self._fill - n) % self._cap_bytes
+            first = min(n, self._cap_bytes - start)
+            recent = bytes(self._view[start : start + first]) + bytes(self._view[: n - first])
+        return measure(recent)
+
     def _reset_locked(self) -> None:
-        self._read = self._fill = 0
+        # Empty from the newest sample on, so that what was written stays behind it for ``level``.
+        self._read = (self._read + self._fill) % self._cap_bytes
+        self._fill = 0
         self._priming = True
         self._since_correction = 0
         self._restart_estimate_locked()
@@ -157,7 +186,7 @@ class PcmRing:
         with self._lock:
             if not self._active or n == 0:
                 return
-            self._integrate_locked()
+            self._written_at = self._integrate_locked()
             if n > self._cap_bytes:  # keep the newest audio only
                 src, n = src[n - self._cap_bytes : n], self._cap_bytes
             if self._fill + n > self._cap_bytes:
@@ -171,6 +200,7 @@ class PcmRing:
             if first < n:
                 self._view[: n - first] = src[first:n]
             self._fill += n
+            self._history = min(self._history + n, self._cap_bytes)
 
     def _drop_locked(self, nbytes: int) -> None:
         self._read = (self._read + nbytes) % self._cap_bytes
