@@ -1,16 +1,33 @@
-"""The OS side of the audio bridge: list devices, open a stream that feeds two PcmRings.
+"""The OS side of the audio bridge: list devices, open streams that feed and drain PcmRings.
 
 A stream moves 16 kHz mono s16 PCM: the microphone is the producer of the ``capture`` ring (the
 SIP side consumes it), the speaker the consumer of the ``playback`` ring (the SIP side produces
-it). Opening a stream starts both rings; closing it stops them, so the SIP side keeps running on
+it). Opening a stream starts its rings; closing it stops them, so the SIP side keeps running on
 silence while no device is open. ``NullBackend`` has no devices and never starts the rings.
+
+The protocol a backend implements (``AudioBackend``):
+
+- ``refresh``, ``input_devices``, ``output_devices``, ``default_input``, ``default_output``;
+- ``open_duplex(capture, playback, ...)``: microphone + speaker, for calls;
+- ``open_output(ring, output_id=None, on_error=None)``: a speaker only (``input_device`` None),
+  used for the ringer output; it starts and stops ``ring`` like ``open_duplex`` does its rings;
+- every stream's ``stats()`` counts the blocks each direction moved: the controller treats a
+  direction whose count stops for about a second as lost, so a backend must count real device
+  callbacks there (and 0 for a direction it does not have).
+
+Optional, checked with ``isinstance`` (a backend without it still conforms):
+
+- ``RescanHint.devices_changed()``: for a backend whose ``refresh`` is refused while a stream is
+  open (PortAudio): a cheap hint that the device set may have changed since the last ``refresh``,
+  worth closing the streams for a moment to re-scan. A backend whose ``refresh`` works with
+  streams open (its device list is live) needs none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from softphone.audio.ring import PcmRing
 
@@ -53,7 +70,8 @@ class StreamStats:
 
 
 class AudioStream(Protocol):
-    """An open microphone + speaker pair; ``close`` may be called from any thread, once or more."""
+    """An open microphone + speaker pair, or a speaker alone (``input_device`` None); ``close``
+    may be called from any thread, once or more."""
 
     @property
     def input_device(self) -> AudioDevice | None: ...
@@ -72,7 +90,7 @@ class AudioBackend(Protocol):
     name: str
 
     def refresh(self) -> None:
-        """Re-scan the devices (hot-plug); only while no stream is open."""
+        """Re-scan the devices (hot-plug); may raise ``AudioError`` while a stream is open."""
         ...
 
     def input_devices(self) -> list[AudioDevice]: ...
@@ -94,6 +112,25 @@ class AudioBackend(Protocol):
     ) -> AudioStream:
         """Open the microphone (``input_id``, None = system default) into ``capture`` and the
         speaker from ``playback``; raises ``DeviceNotFound`` or ``AudioError``."""
+        ...
+
+    def open_output(
+        self,
+        ring: PcmRing,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> AudioStream:
+        """Open a speaker alone (``output_id``, None = system default) playing ``ring``; raises
+        ``DeviceNotFound`` or ``AudioError``."""
+        ...
+
+
+@runtime_checkable
+class RescanHint(Protocol):
+    """Optional: tells when a re-scan is worth closing the streams for (see the module doc)."""
+
+    def devices_changed(self) -> bool:
+        """True if devices may have come or gone since the last ``refresh``; cheap, any time."""
         ...
 
 
@@ -136,6 +173,14 @@ class NullBackend:
         playback: PcmRing,
         *,
         input_id: str | None = None,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> AudioStream:
+        return NullStream()
+
+    def open_output(
+        self,
+        ring: PcmRing,
         output_id: str | None = None,
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:

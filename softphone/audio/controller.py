@@ -1,33 +1,61 @@
-"""The audio device side of the app: which microphone and speaker the rings are wired to.
+"""The audio device side of the app: which microphone, speaker and ringer the rings are wired to.
 
 ``AudioController`` opens a backend stream on the chosen devices (None = the system default),
 switches devices on request (a call keeps running: the engine's port and the rings stay), and
-recovers when a stream dies on its own: the backend's error callback runs on the sound card's
-thread, so it only queues the error; the controller's worker thread closes the dead stream,
-reports ``AudioDeviceLost`` and reopens, first on the chosen devices, then on the system default,
-retrying with a bounded backoff until a stream opens or ``close`` is called.
+recovers when a stream dies. Its worker thread ("audio-devices") does the watching:
 
-Threads: ``open``, ``switch``, ``devices`` and ``close`` are for one owner thread (the app's);
-the worker thread is the only other one touching the backend, and a lock serialises the two.
-``on_event`` is called from the thread that made the change (the owner for ``open``/``switch``,
-the worker for a loss and its recovery), under that lock so events arrive in order. It must be
-quick and must not wait for another thread that uses the controller (hand the event over, e.g.
-post it to a queue or a Qt signal).
+- **Errors**: the backend's error callback runs on the sound card's thread, so it only queues the
+  error; the worker closes the dead stream, reports ``AudioDeviceLost`` and reopens, first on the
+  chosen devices, then on the system default, retrying with a bounded backoff until a stream
+  opens or ``close`` is called.
+- **Stalls**: every ``watch_interval_s`` it reads the stream's block counters; a direction that
+  stops moving for ``stall_s`` (no error: e.g. a hung sound server) is a loss like any other
+  (not judged in a stream's first ``start_grace_s``, see ``watchdog``).
+- **Back to the choice**: after a recovery on the system default (``fallback=True``) it looks for
+  the chosen devices every ``return_interval_s`` and moves back to them when they are listed
+  (``AudioDeviceRestored(fallback=False)``). A backend that can re-scan with a stream open is
+  simply re-scanned. One that cannot (PortAudio) is only closed for a re-scan when it hints that
+  the devices changed (``RescanHint``): a gap of one close/re-scan/reopen (~0.1–0.3 s) each time
+  the hardware changes, never a periodic gap; with no hint the choice comes back at the next
+  loss or when the user picks it again.
+- **The ringer** (``set_ringer``): an output-only stream on ``rings.ringer``, so the ring is
+  active exactly while it is open and the engine then plays the ringtone there instead of on the
+  speaker. On a loss (error or stall) it is closed at once (the ringtone falls back to the
+  speaker), ``RingerLost`` is reported, and it is reopened on the chosen device with the same
+  backoff (``RingerOpened`` when back); it never falls back to another device.
+
+Following the system default is the backend's part: a stream opened on the default follows it
+where the platform allows (PulseAudio moves a stream on ALSA's "pulse"/"default" to the new
+default sink by itself; Qt retargets its streams).
+
+Threads: ``open``, ``switch``, ``set_ringer``, ``devices`` and ``close`` are for one owner thread
+(the app's); the worker is the only other thread touching the backend, and a lock serialises the
+two. ``levels`` and the properties may be read from any thread. ``on_event`` is called from the
+thread that made the change (the owner for ``open``/``switch``/``set_ringer``, the worker for a
+loss, a recovery or a return), under that lock so events arrive in order. It must be quick and
+must not wait for another thread that uses the controller (hand the event over, e.g. post it to
+a queue or a Qt signal).
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from softphone.audio.backend import AudioBackend, AudioDevice, AudioStream
+from softphone.audio.backend import AudioBackend, AudioDevice, AudioStream, RescanHint
 from softphone.audio.errors import AudioError
+from softphone.audio.levels import AudioLevels
 from softphone.audio.ring import AudioRings
+from softphone.audio.watchdog import STALL_S, START_GRACE_S, StallWatch
 
 BACKOFF_INITIAL_S = 0.25
 BACKOFF_MAX_S = 2.0
+WATCH_INTERVAL_S = 0.25
+RETURN_INTERVAL_S = 2.0
 _JOIN_TIMEOUT_S = 5.0
 
 
@@ -50,7 +78,9 @@ class AudioDeviceLost:
 
 @dataclass(frozen=True, slots=True)
 class AudioDeviceRestored:
-    """A stream runs again after a loss; ``fallback`` if on the system default, not the choice."""
+    """A stream runs again after a loss; ``fallback`` if on the system default, not the choice.
+
+    Also sent with ``fallback=False`` when the chosen devices came back after a fallback."""
 
     input_id: str | None
     input_name: str | None
@@ -60,10 +90,29 @@ class AudioDeviceRestored:
     attempts: int
 
 
-AudioDeviceEvent = AudioDevicesOpened | AudioDeviceLost | AudioDeviceRestored
+@dataclass(frozen=True, slots=True)
+class RingerOpened:
+    """The ringer output runs on this device (after ``set_ringer``, or back after a loss)."""
+
+    output_id: str | None
+    output_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RingerLost:
+    """The ringer output stopped; the ringtone plays on the speaker until it is back."""
+
+    reason: str
+
+
+AudioDeviceEvent = (
+    AudioDevicesOpened | AudioDeviceLost | AudioDeviceRestored | RingerOpened | RingerLost
+)
 
 _Choice = tuple[str | None, str | None]
+_DEFAULTS: _Choice = (None, None)
 _STOP = object()
+_MAIN, _RINGER = "main", "ringer"
 
 
 def _names(stream: AudioStream) -> tuple[str | None, str | None, str | None, str | None]:
@@ -77,7 +126,7 @@ def _names(stream: AudioStream) -> tuple[str | None, str | None, str | None, str
 
 
 class AudioController:
-    """Owns the backend stream between the rings and the sound devices; Qt-free."""
+    """Owns the backend streams between the rings and the sound devices; Qt-free."""
 
     def __init__(
         self,
@@ -87,47 +136,88 @@ class AudioController:
         *,
         backoff_initial_s: float = BACKOFF_INITIAL_S,
         backoff_max_s: float = BACKOFF_MAX_S,
+        watch_interval_s: float = WATCH_INTERVAL_S,
+        stall_s: float = STALL_S,
+        start_grace_s: float = START_GRACE_S,
+        return_interval_s: float = RETURN_INTERVAL_S,
     ) -> None:
         self._backend = backend
         self._rings = rings
         self._on_event = on_event
         self._backoff = (backoff_initial_s, backoff_max_s)
-        self._lock = threading.RLock()  # the backend, the stream, the choice, the generation
-        self._stream: AudioStream | None = None
-        self._choice: _Choice = (None, None)
-        self._generation = 0  # bumped whenever a stream is replaced: older errors are stale
+        self._watch_interval = watch_interval_s
+        self._stall = (stall_s, start_grace_s)
+        self._return_interval = return_interval_s
+        self._lock = threading.RLock()  # everything below
         self._errors: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        # the call stream
+        self._stream: AudioStream | None = None
+        self._watch: StallWatch | None = None
+        self._choice: _Choice = _DEFAULTS
+        self._generation = 0  # bumped whenever a stream is replaced: older errors are stale
         self._recovering = False
+        self._attempts = 0
+        self._retry_at = self._retry_delay = 0.0
+        self._fallback = False
+        self._return_at = 0.0
+        self._watch_at = 0.0
+        # the ringer stream
+        self._ringer: AudioStream | None = None
+        self._ringer_watch: StallWatch | None = None
+        self._ringer_choice: str | None = None
+        self._ringer_generation = 0
+        self._ringer_lost = False
+        self._ringer_retry_at = self._ringer_delay = 0.0
 
-    # ---- owner thread --------------------------------------------------------------------------
+    # ---- any thread ----------------------------------------------------------------------------
 
     @property
     def choice(self) -> _Choice:
-        """The (input_id, output_id) asked for; None = the system default. Any thread."""
+        """The (input_id, output_id) asked for; None = the system default."""
         return self._choice
 
     @property
     def stream(self) -> AudioStream | None:
-        """The running stream, None while closed or recovering. Any thread."""
+        """The running stream, None while closed or recovering."""
         return self._stream
 
     @property
     def recovering(self) -> bool:
-        """True while the worker is trying to reopen after a loss. Any thread."""
+        """True while the worker is trying to reopen after a loss."""
         return self._recovering
 
+    @property
+    def fallback(self) -> bool:
+        """True while running on the system default because the chosen devices are missing."""
+        return self._fallback
+
+    @property
+    def ringer(self) -> AudioStream | None:
+        """The running ringer stream, None while there is none (the ringtone uses the speaker)."""
+        return self._ringer
+
+    @property
+    def ringer_choice(self) -> str | None:
+        return self._ringer_choice
+
+    def levels(self) -> AudioLevels:
+        """The microphone and speaker levels of the last ~50 ms (silent while closed)."""
+        return AudioLevels(self._rings.capture.level(), self._rings.playback.level())
+
+    # ---- owner thread --------------------------------------------------------------------------
+
     def devices(self) -> tuple[list[AudioDevice], list[AudioDevice]]:
-        """(microphones, speakers); owner thread. Re-scans first unless a stream is open (the
-        PortAudio backend can only re-scan with no stream open)."""
+        """(microphones, speakers). Re-scans first unless a stream is open (PortAudio can only
+        re-scan with no stream open; the last scan is listed then)."""
         with self._lock:
-            if self._stream is None:
+            if self._stream is None and self._ringer is None:
                 self._backend.refresh()
             return self._backend.input_devices(), self._backend.output_devices()
 
     def open(self, input_id: str | None = None, output_id: str | None = None) -> None:
-        """Open a stream on these devices (None = system default) and remember them; owner thread.
+        """Open a stream on these devices (None = system default) and remember them.
 
         Replaces a stream already open. Raises ``AudioError``/``DeviceNotFound`` if the devices
         cannot be opened; nothing is open then (the rings are stopped, calls hear silence)."""
@@ -139,8 +229,8 @@ class AudioController:
             self._emit_opened_locked()
 
     def switch(self, input_id: str | None, output_id: str | None) -> None:
-        """Move to other devices mid-call; owner thread. The rings and the engine's port stay, so
-        a call continues (with a gap of about the stream's start-up).
+        """Move to other devices mid-call. The rings and the engine's port stay, so a call
+        continues (with a gap of about the stream's start-up).
 
         If the new devices fail the previous ones are reopened (or, failing that, recovered by
         the worker) and the ``AudioError`` is raised; the choice stays the previous one."""
@@ -154,15 +244,30 @@ class AudioController:
                 try:
                     self._open_locked(*previous)
                 except AudioError as again:
-                    self._errors.put((self._generation, str(again)))
+                    self._errors.put((_MAIN, self._generation, str(again)))
                 else:
                     self._emit_opened_locked()
                 raise
             self._choice = (input_id, output_id)
             self._emit_opened_locked()
 
+    def set_ringer(self, output_id: str | None) -> None:
+        """Play ``rings.ringer`` on this output (None = no separate ringer: the ringtone goes to
+        the speaker). Raises ``AudioError``/``DeviceNotFound`` if it cannot be opened; there is
+        no separate ringer then."""
+        with self._lock:
+            self._ensure_worker()
+            self._close_ringer_locked()
+            self._ringer_choice = None
+            self._ringer_lost = False
+            if output_id is None:
+                return
+            stream = self._open_ringer_locked(output_id)
+            self._ringer_choice = output_id
+            self._on_event(RingerOpened(*_names(stream)[2:]))
+
     def close(self) -> None:
-        """Stop the worker (and any retrying) and close the stream; owner thread, idempotent."""
+        """Stop the worker (and any retrying) and close the streams; idempotent."""
         self._stop.set()
         self._errors.put(_STOP)
         worker, self._worker = self._worker, None
@@ -170,6 +275,9 @@ class AudioController:
             worker.join(_JOIN_TIMEOUT_S)
         with self._lock:
             self._close_stream_locked()
+            self._close_ringer_locked()
+            self._ringer_choice = None
+            self._recovering = self._fallback = False
 
     # ---- helpers (lock held) -------------------------------------------------------------------
 
@@ -183,26 +291,49 @@ class AudioController:
         )
         self._worker.start()
 
-    def _open_locked(self, input_id: str | None, output_id: str | None) -> AudioStream:
-        self._generation += 1
-        generation, errors = self._generation, self._errors
+    def _on_error_for(self, target: str, generation: int) -> Callable[[str], None]:
+        errors = self._errors
 
         def on_error(reason: str) -> None:
-            # PortAudio's thread: only hand the error over (SimpleQueue.put never blocks)
-            errors.put((generation, reason))
+            # the sound card's thread: only hand the error over (SimpleQueue.put never blocks)
+            errors.put((target, generation, reason))
 
-        self._stream = self._backend.open_duplex(
+        return on_error
+
+    def _open_locked(self, input_id: str | None, output_id: str | None) -> AudioStream:
+        """Open the call stream; any open, switch or recovery ends recovering and fallback."""
+        self._generation += 1
+        stream = self._backend.open_duplex(
             self._rings.capture,
             self._rings.playback,
             input_id=input_id,
             output_id=output_id,
-            on_error=on_error,
+            on_error=self._on_error_for(_MAIN, self._generation),
         )
-        return self._stream
+        now = time.monotonic()
+        self._stream = stream
+        self._watch = StallWatch(stream, now, *self._stall)
+        self._recovering = self._fallback = False
+        return stream
 
     def _close_stream_locked(self) -> None:
-        stream, self._stream = self._stream, None
+        stream, self._stream, self._watch = self._stream, None, None
         self._generation += 1
+        if stream is not None:
+            stream.close()
+
+    def _open_ringer_locked(self, output_id: str) -> AudioStream:
+        self._ringer_generation += 1
+        stream = self._backend.open_output(
+            self._rings.ringer, output_id, self._on_error_for(_RINGER, self._ringer_generation)
+        )
+        self._ringer = stream
+        self._ringer_watch = StallWatch(stream, time.monotonic(), *self._stall)
+        return stream
+
+    def _close_ringer_locked(self) -> None:
+        stream, self._ringer, self._ringer_watch = self._ringer, None, None
+        self._ringer_generation += 1
         if stream is not None:
             stream.close()
 
@@ -210,49 +341,148 @@ class AudioController:
         assert self._stream is not None
         self._on_event(AudioDevicesOpened(*_names(self._stream)))
 
+    def _present_locked(self, choice: _Choice) -> bool:
+        mic, speaker = choice
+        return (mic is None or mic in {d.id for d in self._backend.input_devices()}) and (
+            speaker is None or speaker in {d.id for d in self._backend.output_devices()}
+        )
+
     # ---- worker thread -------------------------------------------------------------------------
 
     def _run(self, stop: threading.Event, errors: queue.SimpleQueue[object]) -> None:
-        """The worker: wait for a stream error, then recover; until ``close``."""
+        """The worker: handle stream errors as they come, and the periodic duties; until
+        ``close``."""
         while not stop.is_set():
-            item = errors.get()
+            try:
+                item = errors.get(timeout=self._next_wake())
+            except queue.Empty:
+                item = None
             if item is _STOP or stop.is_set():
                 return
-            assert isinstance(item, tuple)
-            generation, reason = item
             with self._lock:
-                if generation != self._generation:
-                    continue  # from a stream already replaced (or the second direction)
-                self._close_stream_locked()
-                self._recovering = True
-                self._on_event(AudioDeviceLost(str(reason)))
-            try:
-                self._recover(stop)
-            finally:
-                self._recovering = False
-
-    def _recover(self, stop: threading.Event) -> None:
-        """Worker thread: reopen the chosen devices, else the defaults, with a bounded backoff."""
-        delay, longest = self._backoff
-        attempts = 0
-        while not stop.is_set():
-            attempts += 1
-            with self._lock:
-                if stop.is_set() or self._stream is not None:
-                    return  # closed, or the owner opened/switched meanwhile
-                choice = self._choice
-                candidates = [choice] if choice == (None, None) else [choice, (None, None)]
-                try:
-                    self._backend.refresh()  # a device that came back is only seen now
-                except AudioError:
-                    candidates = []
-                for candidate in candidates:
-                    try:
-                        stream = self._open_locked(*candidate)
-                    except AudioError:
-                        continue
-                    fallback = candidate != choice
-                    self._on_event(AudioDeviceRestored(*_names(stream), fallback, attempts))
+                if stop.is_set():
                     return
-            stop.wait(delay)
-            delay = min(delay * 2, longest)
+                if isinstance(item, tuple):
+                    self._on_stream_error_locked(*item)
+                self._duties_locked(time.monotonic())
+
+    def _next_wake(self) -> float:
+        now = time.monotonic()
+        due = now + self._watch_interval
+        if self._recovering:
+            due = min(due, self._retry_at)
+        if self._ringer_choice is not None and self._ringer is None:
+            due = min(due, self._ringer_retry_at)
+        return max(due - now, 0.0)
+
+    def _on_stream_error_locked(self, target: str, generation: int, reason: str) -> None:
+        if target == _MAIN and generation == self._generation:
+            self._lose_locked(reason)
+        elif target == _RINGER and generation == self._ringer_generation:
+            self._lose_ringer_locked(reason)
+        # else: from a stream already replaced (or the second direction of a dead one)
+
+    def _duties_locked(self, now: float) -> None:
+        if now >= self._watch_at:
+            self._watch_at = now + self._watch_interval
+            stalled = self._watch.check(now) if self._watch is not None else None
+            if stalled is not None:
+                self._lose_locked(stalled)
+            stalled = self._ringer_watch.check(now) if self._ringer_watch is not None else None
+            if stalled is not None:
+                self._lose_ringer_locked(stalled)
+        if self._recovering and now >= self._retry_at:
+            self._attempt_locked(now)
+        if self._fallback and self._stream is not None and now >= self._return_at:
+            self._return_at = now + self._return_interval
+            self._try_return_locked()
+        ringer_due = now >= self._ringer_retry_at
+        if self._ringer_choice is not None and self._ringer is None and ringer_due:
+            self._attempt_ringer_locked(now)
+
+    def _lose_locked(self, reason: str) -> None:
+        self._close_stream_locked()
+        self._recovering, self._fallback = True, False
+        self._attempts = 0
+        self._retry_at, self._retry_delay = 0.0, self._backoff[0]
+        self._on_event(AudioDeviceLost(reason))
+
+    def _attempt_locked(self, now: float) -> None:
+        """Reopen the chosen devices, else the defaults; schedule the next try if neither."""
+        self._attempts += 1
+        choice = self._choice
+        self._rescan_locked()  # a device that came back is only seen after a re-scan
+        for candidate in [choice] if choice == _DEFAULTS else [choice, _DEFAULTS]:
+            try:
+                stream = self._open_locked(*candidate)
+            except AudioError:
+                continue
+            self._fallback = candidate != choice
+            self._return_at = now + self._return_interval
+            self._on_event(AudioDeviceRestored(*_names(stream), self._fallback, self._attempts))
+            return
+        self._retry_at = now + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, self._backoff[1])
+
+    def _try_return_locked(self) -> None:
+        """On the fallback: move back to the chosen devices if they are listed again."""
+        choice = self._choice
+        try:
+            self._backend.refresh()
+        except AudioError:
+            backend = self._backend
+            if not (isinstance(backend, RescanHint) and backend.devices_changed()):
+                return
+            # PortAudio re-scans only with every stream closed: worth a short gap now that the
+            # hardware changed.
+            self._close_stream_locked()
+            self._rescan_locked()
+        if self._present_locked(choice):
+            self._close_stream_locked()
+            try:
+                stream = self._open_locked(*choice)
+            except AudioError:
+                pass
+            else:
+                self._on_event(AudioDeviceRestored(*_names(stream), False, 1))
+                return
+        if self._stream is None:  # closed above: back onto the default, still a fallback
+            try:
+                self._open_locked(*_DEFAULTS)
+            except AudioError as exc:
+                self._lose_locked(str(exc))
+                return
+            self._fallback = True
+
+    def _rescan_locked(self) -> None:
+        """Re-scan with the call stream closed. A backend that refuses while the ringer is open
+        (PortAudio) gets the ringer closed too; its own duty reopens it right after."""
+        try:
+            self._backend.refresh()
+        except AudioError:
+            if self._ringer is None:
+                return
+            self._close_ringer_locked()
+            self._ringer_retry_at = 0.0
+            with contextlib.suppress(AudioError):
+                self._backend.refresh()
+
+    def _lose_ringer_locked(self, reason: str) -> None:
+        self._close_ringer_locked()
+        self._ringer_lost = True
+        self._ringer_retry_at, self._ringer_delay = 0.0, self._backoff[0]
+        self._on_event(RingerLost(reason))
+
+    def _attempt_ringer_locked(self, now: float) -> None:
+        assert self._ringer_choice is not None
+        try:
+            stream = self._open_ringer_locked(self._ringer_choice)
+        except AudioError as exc:
+            if not self._ringer_lost:  # closed for a re-scan, and now it will not open
+                self._lose_ringer_locked(str(exc))
+            self._ringer_retry_at = now + self._ringer_delay
+            self._ringer_delay = min(self._ringer_delay * 2, self._backoff[1])
+            return
+        if self._ringer_lost:
+            self._ringer_lost = False
+            self._on_event(RingerOpened(*_names(stream)[2:]))

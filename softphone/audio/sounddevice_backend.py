@@ -3,8 +3,11 @@
 Two independent streams (microphone, speaker) rather than one duplex stream: the two may be
 different cards with their own clocks, and each ring compensates its own drift. On Linux PortAudio
 reaches PulseAudio/PipeWire through ALSA's "pulse"/"default" devices, which follow the system
-default; PortAudio gives no hot-plug notice (``refresh`` re-scans). On Linux the PortAudio library
-comes from the system (``libportaudio2``); the Windows and macOS wheels bundle it.
+default; PortAudio gives no hot-plug notice (``refresh`` re-scans, and only with no stream open).
+On Linux ``devices_changed`` watches ``/proc/asound/cards`` (a card plugged or unplugged) as the
+hint that a re-scan is worth closing the streams for; elsewhere it has no such hint and says no.
+On Linux the PortAudio library comes from the system (``libportaudio2``); the Windows and macOS
+wheels bundle it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from softphone.audio.backend import (
@@ -25,6 +29,7 @@ from softphone.audio.errors import AudioError, AudioUnavailable, DeviceNotFound
 from softphone.audio.ring import PcmRing
 
 BLOCK_SAMPLES = 160  # 10 ms: small device blocks keep the rings' fill, and so the delay, low
+ALSA_CARDS = Path("/proc/asound/cards")
 
 
 class SoundDeviceBackend:
@@ -32,7 +37,13 @@ class SoundDeviceBackend:
 
     name = "sounddevice"
 
-    def __init__(self, *, block_samples: int = BLOCK_SAMPLES, latency: float | str = "low") -> None:
+    def __init__(
+        self,
+        *,
+        block_samples: int = BLOCK_SAMPLES,
+        latency: float | str = "low",
+        cards_file: Path | None = ALSA_CARDS,
+    ) -> None:
         try:
             # untyped module; importing it loads PortAudio, which may be missing
             self._sd: Any = importlib.import_module("sounddevice")
@@ -44,6 +55,8 @@ class SoundDeviceBackend:
         self._block = block_samples
         self._latency = latency
         self._open_streams = 0
+        self._cards_file = cards_file
+        self._cards_seen = self._cards()
 
     # ---- devices -------------------------------------------------------------------------------
 
@@ -51,8 +64,24 @@ class SoundDeviceBackend:
         """Re-scan devices; PortAudio only enumerates them when it initialises."""
         if self._open_streams:
             raise AudioError("Close the audio stream before looking for new devices.")
+        self._cards_seen = self._cards()
         self._sd._terminate()
-        self._sd._initialize()
+        try:
+            self._sd._initialize()
+        except self._sd.PortAudioError as exc:
+            raise AudioError(f"The sound system could not list its devices: {exc}") from None
+
+    def devices_changed(self) -> bool:
+        """Whether the sound cards changed since the last ``refresh`` (Linux; elsewhere False)."""
+        return self._cards() != self._cards_seen
+
+    def _cards(self) -> str | None:
+        if self._cards_file is None:
+            return None
+        try:
+            return self._cards_file.read_text(errors="replace")
+        except OSError:
+            return None
 
     def _indexed(self) -> list[tuple[int, AudioDevice]]:
         apis = [str(api["name"]) for api in self._sd.query_hostapis()]
@@ -126,6 +155,25 @@ class SoundDeviceBackend:
     ) -> AudioStream:
         mic = self._resolve(input_id, "input")
         speaker = self._resolve(output_id, "output")
+        return self._start(capture, playback, mic, speaker, on_error)
+
+    def open_output(
+        self,
+        ring: PcmRing,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> AudioStream:
+        speaker = self._resolve(output_id, "output")
+        return self._start(None, ring, None, speaker, on_error)
+
+    def _start(
+        self,
+        capture: PcmRing | None,
+        playback: PcmRing,
+        mic: tuple[int, AudioDevice] | None,
+        speaker: tuple[int, AudioDevice],
+        on_error: ErrorCallback | None,
+    ) -> AudioStream:
         stream = _Stream(self._sd, capture, playback, on_error, on_closed=self._closed_one)
         self._open_streams += 1
         try:
@@ -140,12 +188,13 @@ class SoundDeviceBackend:
 
 
 class _Stream:
-    """One microphone stream into ``capture`` and one speaker stream out of ``playback``."""
+    """One microphone stream into ``capture`` (unless there is none) and one speaker stream out
+    of ``playback``."""
 
     def __init__(
         self,
         sd: Any,
-        capture: PcmRing,
+        capture: PcmRing | None,
         playback: PcmRing,
         on_error: ErrorCallback | None,
         on_closed: Callable[[], None],
@@ -166,12 +215,12 @@ class _Stream:
 
     def open(
         self,
-        mic: tuple[int, AudioDevice],
+        mic: tuple[int, AudioDevice] | None,
         speaker: tuple[int, AudioDevice],
         block: int,
         latency: float | str,
     ) -> None:
-        """Open and start both streams; the caller's thread."""
+        """Open and start the streams; the caller's thread."""
         sd = self._sd
         common: dict[str, Any] = {
             "samplerate": SAMPLE_RATE,
@@ -181,14 +230,16 @@ class _Stream:
             "latency": latency,
         }
         try:
-            mic_stream = sd.RawInputStream(
-                device=mic[0],
-                callback=self._on_input,
-                finished_callback=lambda: self._on_finished("microphone"),
-                extra_settings=self._extra(mic[1]),
-                **common,
-            )
-            self._streams.append(mic_stream)
+            mic_stream = None
+            if mic is not None:
+                mic_stream = sd.RawInputStream(
+                    device=mic[0],
+                    callback=self._on_input,
+                    finished_callback=lambda: self._on_finished("microphone"),
+                    extra_settings=self._extra(mic[1]),
+                    **common,
+                )
+                self._streams.append(mic_stream)
             speaker_stream = sd.RawOutputStream(
                 device=speaker[0],
                 callback=self._on_output,
@@ -197,12 +248,15 @@ class _Stream:
                 **common,
             )
             self._streams.append(speaker_stream)
-            self.input_device, self.output_device = mic[1], speaker[1]
-            self._capture.start()
+            self.input_device = mic[1] if mic is not None else None
+            self.output_device = speaker[1]
+            if self._capture is not None:
+                self._capture.start()
             self._playback.start()
             for stream in self._streams:
                 stream.start()
-            self._latency_ms = (mic_stream.latency * 1000, speaker_stream.latency * 1000)
+            mic_latency = mic_stream.latency * 1000 if mic_stream is not None else 0.0
+            self._latency_ms = (mic_latency, speaker_stream.latency * 1000)
         except sd.PortAudioError as exc:
             raise AudioError(f"The sound device could not be opened: {exc}") from None
 
@@ -219,7 +273,8 @@ class _Stream:
         self._in_blocks += 1
         if status and status.input_overflow:
             self._overflows += 1
-        self._capture.write(data)
+        if self._capture is not None:
+            self._capture.write(data)
 
     def _on_output(self, data: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio's speaker thread: fill the block from the playback ring."""
@@ -259,6 +314,7 @@ class _Stream:
             except self._sd.PortAudioError:
                 pass  # a device already gone cannot be stopped twice
         self._streams.clear()
-        self._capture.stop()
+        if self._capture is not None:
+            self._capture.stop()
         self._playback.stop()
         self._on_closed()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from softphone.audio import sounddevice_backend
-from softphone.audio.backend import NullBackend, default_backend
+from softphone.audio.backend import NullBackend, RescanHint, default_backend
 from softphone.audio.errors import AudioUnavailable
 from softphone.audio.ring import PcmRing
 
@@ -25,6 +26,28 @@ def test_null_backend_has_no_devices_and_leaves_the_rings_silent() -> None:
     assert stream.stats().input_blocks == 0
     stream.close()
     stream.close()
+    ringer = PcmRing()
+    output = backend.open_output(ringer, "z")
+    assert not ringer.active and output.input_device is None
+    output.close()
+    assert not isinstance(backend, RescanHint)  # it has nothing to re-scan
+
+
+def test_portaudio_hints_at_a_rescan_when_the_sound_cards_change(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n")
+    backend = sounddevice_backend.SoundDeviceBackend(cards_file=cards)
+    assert isinstance(backend, RescanHint)
+    assert not backend.devices_changed()
+    cards.write_text(cards.read_text() + " 1 [Headset        ]: USB-Audio - USB Headset\n")
+    assert backend.devices_changed()
+    backend.refresh()
+    assert not backend.devices_changed()
+    cards.unlink()  # no ALSA at all (or not Linux): no hint, never a change
+    assert backend.devices_changed()
+    backend.refresh()
+    assert not backend.devices_changed()
+    assert not sounddevice_backend.SoundDeviceBackend(cards_file=None).devices_changed()
 
 
 def test_missing_portaudio_is_a_clear_error_and_the_default_falls_back_to_null(
