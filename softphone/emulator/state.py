@@ -1,0 +1,256 @@
+"""The emulator's in-memory world and the rules of both server contracts.
+
+Every method takes `now` (unix seconds) from the caller, so tests drive time with a fake clock.
+Methods are thread-safe: the HTTP server and an embedding test may call them concurrently.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from softphone.emulator import totp
+from softphone.emulator.errors import AdminError, SeedError
+from softphone.emulator.model import (
+    ADDON_INACTIVE_MESSAGE,
+    AUDIT_RETENTION_S,
+    RATE_LIMIT_FAILURES,
+    RATE_LIMIT_WINDOW_S,
+    Agent,
+    AuditEntry,
+    Company,
+    FirewallLease,
+    Settings,
+)
+from softphone.emulator.seed import check_durations, load_seed
+
+FirewallListener = Callable[[dict[str, float]], None]
+"""Called with the live allow-rules (source IP -> expiry, unix seconds) after each change."""
+
+# Outcomes that are not counted towards the rate limit: a correct password still waiting for
+# its TOTP code, and the refusals of the limit itself.
+_NOT_FAILURES = {"ok", "totp_required", "rate_limited"}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A contract error: HTTP status, error code and, where the contract has them, extras."""
+
+    status: int
+    error: str
+    message: str = ""
+    retry_after_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    token: str
+    reauth_after_s: int
+    ttl_s: int
+    company: Company
+    lease: FirewallLease
+
+
+class EmulatorState:
+    def __init__(self, settings: Settings, companies: list[Company]) -> None:
+        self.settings = settings
+        self._by_code = {c.code.upper(): c for c in companies}
+        self._by_slug = {c.slug: c for c in companies}
+        self._leases: dict[tuple[str, str], FirewallLease] = {}
+        self._audit: list[AuditEntry] = []
+        self._failures: dict[str, list[float]] = {}
+        self._config_version: dict[str, int] = {c.slug: 1 for c in companies}
+        self._listeners: list[FirewallListener] = []
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_seed(cls, path: Path | None = None) -> EmulatorState:
+        return cls(*load_seed(path))
+
+    @property
+    def companies(self) -> list[Company]:
+        return list(self._by_code.values())
+
+    def add_firewall_listener(self, listener: FirewallListener, now: float) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+            listener(self._firewall(now))
+
+    # control plane ----------------------------------------------------------------
+
+    def login(
+        self, *, username: str, password: str, company_code: str, code: str, ip: str, now: float
+    ) -> Grant | Refusal:
+        with self._lock:
+            result = self._login(username, password, company_code, code, ip, now)
+            outcome = "ok" if isinstance(result, Grant) else result.error
+            self._record(AuditEntry(ip, now, username, company_code, outcome))
+            if outcome not in _NOT_FAILURES:
+                self._failures.setdefault(ip, []).append(now)
+            if isinstance(result, Grant):
+                self._notify(now)
+            return result
+
+    def _login(  # noqa: PLR0917 - private twin of login()
+        self, username: str, password: str, company_code: str, code: str, ip: str, now: float
+    ) -> Grant | Refusal:
+        recent = [t for t in self._failures.get(ip, []) if t > now - RATE_LIMIT_WINDOW_S]
+        self._failures[ip] = recent
+        if len(recent) >= RATE_LIMIT_FAILURES:
+            retry = recent[-RATE_LIMIT_FAILURES] + RATE_LIMIT_WINDOW_S - now
+            return Refusal(429, "rate_limited", retry_after_s=max(1, math.ceil(retry)))
+        company = self._by_code.get(company_code.strip().upper())
+        if company is None:
+            return Refusal(404, "unknown_company")
+        if not company.addon_active:  # credentials deliberately not checked
+            return Refusal(403, "addon_inactive", message=ADDON_INACTIVE_MESSAGE)
+        agent = _check_password(company, username, password)
+        if agent is None:
+            return Refusal(401, "invalid_credentials")
+        if not agent.active:
+            return Refusal(403, "account_revoked")
+        if agent.totp_secret:
+            if not code:
+                return Refusal(401, "totp_required")
+            if not totp.verify(agent.totp_secret, code, now):
+                return Refusal(401, "totp_invalid")
+        ttl = self.settings.ttl_s
+        lease = FirewallLease(ip, company.slug, agent.username, now, now + ttl)
+        self._leases[(company.slug, ip)] = lease
+        token = secrets.token_urlsafe(32)
+        return Grant(token, self.settings.reauth_after_s, ttl, company, lease)
+
+    # employer's provisioning endpoint ------------------------------------------
+
+    def provision(self, slug: str, username: str, password: str) -> tuple[Agent, int] | Refusal:
+        """The agent and the config version, or 401/403 (404 for a server we do not host)."""
+        with self._lock:
+            company = self._by_slug.get(slug)
+            if company is None:
+                return Refusal(404, "unknown_server")
+            agent = _check_password(company, username, password)
+            if agent is None:
+                return Refusal(401, "invalid_credentials")
+            if not agent.active:
+                return Refusal(403, "account_revoked")
+            return agent, self._config_version[slug]
+
+    def company_by_slug(self, slug: str) -> Company | None:
+        return self._by_slug.get(slug)
+
+    def route_sip_to(self, host: str, port: int, transport: str = "udp") -> None:
+        """Point every company's SIP profile at a running registrar (and bump config_version)."""
+        with self._lock:
+            for company in self.companies:
+                company.sip = replace(
+                    company.sip, domain=host, proxy=host, port=port, transport=transport
+                )
+                self._config_version[company.slug] += 1
+
+    # administration -----------------------------------------------------------
+
+    def set_agent_active(self, company_code: str, username: str, active: bool, now: float) -> None:
+        """Revoke (active=False) or restore an agent; revoking also closes its leases."""
+        with self._lock:
+            company = self._company(company_code)
+            agent = company.agents.get(username)
+            if agent is None:
+                raise AdminError(f"Company {company.code} has no agent {username!r}.")
+            agent.active = active
+            if not active:
+                for key, lease in list(self._leases.items()):
+                    if lease.company == company.slug and lease.username == username:
+                        del self._leases[key]
+                self._notify(now)
+
+    def set_addon(self, company_code: str, active: bool) -> None:
+        """Lapse or restore the add-on; existing leases run until they expire."""
+        with self._lock:
+            self._company(company_code).addon_active = active
+
+    def set_durations(self, now: float, ttl_s: int | None, reauth_after_s: int | None) -> None:
+        """Change the TTL and re-auth interval of leases granted from now on."""
+        with self._lock:
+            ttl = self.settings.ttl_s if ttl_s is None else ttl_s
+            reauth = self.settings.reauth_after_s if reauth_after_s is None else reauth_after_s
+            if reauth_after_s is None and ttl_s is not None:
+                reauth = min(reauth, ttl)
+            try:
+                check_durations(ttl, reauth, "settings")
+            except SeedError as err:
+                raise AdminError(str(err)) from None
+            self.settings = Settings(ttl_s=ttl, reauth_after_s=reauth)
+
+    def expire_leases(self, ip: str, now: float, in_s: int = 0) -> int:
+        """Make the live leases of `ip` expire `in_s` seconds from now; how many there were."""
+        if in_s < 0:
+            raise AdminError("in_s must not be negative.")
+        with self._lock:
+            hits = [k for k, lease in self._leases.items() if lease.ip == ip and lease.live(now)]
+            for key in hits:
+                self._leases[key] = replace(self._leases[key], expires_at=now + in_s)
+            if hits:
+                self._notify(now)
+            return len(hits)
+
+    def leases(self, now: float) -> list[FirewallLease]:
+        with self._lock:
+            return sorted(self._leases.values(), key=lambda lease: lease.granted_at)
+
+    def firewall(self, now: float) -> dict[str, float]:
+        with self._lock:
+            return self._firewall(now)
+
+    def allowed(self, ip: str, now: float) -> bool:
+        return ip in self.firewall(now)
+
+    def audit(self, now: float) -> list[AuditEntry]:
+        with self._lock:
+            self._purge(now)
+            return list(self._audit)
+
+    def sip_users(self) -> dict[str, str]:
+        """extension -> SIP password of every agent, for the registrar."""
+        with self._lock:
+            return {a.extension: a.sip_password for c in self.companies for a in c.agents.values()}
+
+    # internals ------------------------------------------------------------------
+
+    def _company(self, code: str) -> Company:
+        company = self._by_code.get(code.strip().upper())
+        if company is None:
+            raise AdminError(f"No company with the code {code!r}.")
+        return company
+
+    def _firewall(self, now: float) -> dict[str, float]:
+        rules: dict[str, float] = {}
+        for lease in self._leases.values():
+            if lease.live(now):
+                rules[lease.ip] = max(rules.get(lease.ip, 0.0), lease.expires_at)
+        return rules
+
+    def _notify(self, now: float) -> None:
+        rules = self._firewall(now)
+        for listener in self._listeners:
+            listener(rules)
+
+    def _record(self, entry: AuditEntry) -> None:
+        self._audit.append(entry)
+        self._purge(entry.time)
+
+    def _purge(self, now: float) -> None:
+        cutoff = now - AUDIT_RETENTION_S
+        self._audit = [e for e in self._audit if e.time > cutoff]
+
+
+def _check_password(company: Company, username: str, password: str) -> Agent | None:
+    agent = company.agents.get(username)
+    # compare even for an unknown user, so timing does not tell which usernames exist
+    expected = agent.password if agent else "\x00unknown"
+    ok = hmac.compare_digest(expected.encode(), password.encode())
+    return agent if ok and agent is not None else None
