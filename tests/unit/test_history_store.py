@@ -1,0 +1,404 @@
+"""HistoryStore on real SQLCipher in a temporary directory: schema and migrations, every query,
+key handling, deletion, export, and what the files on disk may (not) contain."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+
+from softphone.core import events as ev
+from softphone.core.errors import VicifastError
+from softphone.core.secret import Secret
+from softphone.storage import history as h
+from softphone.storage.history import HistoryStore, Outcome
+from softphone.storage.history_errors import (
+    HistoryClosed,
+    HistoryTooNew,
+    HistoryUnreadable,
+    UnreadableReason,
+)
+from tests.unit.history_kit import MemorySecrets, call
+
+
+@pytest.fixture
+def secrets_() -> MemorySecrets:
+    return MemorySecrets()
+
+
+@pytest.fixture
+def store(tmp_path: Path, secrets_: MemorySecrets) -> HistoryStore:
+    s = HistoryStore.open(tmp_path, secrets_)
+    yield s
+    s.close()
+
+
+def fill(store: HistoryStore, n: int) -> list[int]:
+    return [store.add(call(i)) for i in range(n)]
+
+
+# ---- key and file ----------------------------------------------------------------------------
+
+
+def test_first_open_creates_a_random_raw_key_and_an_encrypted_file(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    store = HistoryStore.open(tmp_path, secrets_)
+    store.add(call(1))
+    store.close()
+    key = secrets_.values[h.KEY_NAME].reveal()
+    assert len(bytes.fromhex(key)) == 32
+    assert not (tmp_path / h.DB_NAME).read_bytes().startswith(b"SQLite format 3")
+    other = MemorySecrets()
+    HistoryStore.open(tmp_path / "other", other).close()
+    assert other.values[h.KEY_NAME].reveal() != key
+
+
+def test_reopening_with_the_same_key_reads_the_rows(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    store = HistoryStore.open(tmp_path, secrets_)
+    ids = fill(store, 3)
+    store.close()
+    again = HistoryStore.open(tmp_path, secrets_)
+    assert [e.id for e in again.page()] == ids[::-1]
+    assert again.integrity_check() == "ok"
+    again.close()
+
+
+def test_wal_mode_and_secure_delete(store: HistoryStore) -> None:
+    db = store._db
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_a_wrong_key_is_a_clear_error_and_start_fresh_keeps_the_old_file(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    store = HistoryStore.open(tmp_path, secrets_)
+    fill(store, 2)
+    store.close()
+    old = (tmp_path / h.DB_NAME).read_bytes()
+    secrets_.set(h.KEY_NAME, Secret("ab" * 32))
+    with pytest.raises(HistoryUnreadable) as err:
+        HistoryStore.open(tmp_path, secrets_)
+    assert err.value.reason is UnreadableReason.KEY_REJECTED
+    assert isinstance(err.value, VicifastError)
+    assert "start a fresh history" in str(err.value)
+    assert "ab" * 32 not in str(err.value)
+
+    fresh = HistoryStore.start_fresh(tmp_path, secrets_)
+    assert fresh.page() == []
+    fresh.add(call(5))
+    fresh.close()
+    aside = list(tmp_path.glob("calls.db.unreadable-*"))
+    assert [p.name for p in aside if not p.name.endswith(("-wal", "-shm"))]
+    kept = next(p for p in aside if not p.name.endswith(("-wal", "-shm")))
+    assert kept.read_bytes() == old
+    assert secrets_.values[h.KEY_NAME].reveal() != "ab" * 32
+
+
+def test_a_missing_key_with_an_existing_file_is_not_silently_replaced(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    HistoryStore.open(tmp_path, secrets_).close()
+    secrets_.clear()
+    with pytest.raises(HistoryUnreadable) as err:
+        HistoryStore.open(tmp_path, secrets_)
+    assert err.value.reason is UnreadableReason.KEY_MISSING
+    assert h.KEY_NAME not in secrets_.values  # no new key for the old file
+    assert (tmp_path / h.DB_NAME).exists()
+
+
+@pytest.mark.parametrize(
+    "content", [b"hello, this is not a database\n", b"\x00" * 5000], ids=["text", "zeros"]
+)
+def test_a_file_that_is_not_a_database(
+    tmp_path: Path, secrets_: MemorySecrets, content: bytes
+) -> None:
+    (tmp_path / h.DB_NAME).write_bytes(content)
+    secrets_.set(h.KEY_NAME, Secret("cd" * 32))
+    with pytest.raises(HistoryUnreadable) as err:
+        HistoryStore.open(tmp_path, secrets_)
+    assert err.value.reason is UnreadableReason.NOT_A_DATABASE
+    HistoryStore.start_fresh(tmp_path, secrets_).close()
+    (kept,) = tmp_path.glob("calls.db.unreadable-*")
+    assert kept.read_bytes() == content
+
+
+def test_a_plain_sqlite_file_is_not_a_history(tmp_path: Path, secrets_: MemorySecrets) -> None:
+    plain = sqlite3.connect(tmp_path / h.DB_NAME)
+    plain.execute("CREATE TABLE t(x)")
+    plain.commit()
+    plain.close()
+    secrets_.set(h.KEY_NAME, Secret("ef" * 32))
+    with pytest.raises(HistoryUnreadable) as err:
+        HistoryStore.open(tmp_path, secrets_)
+    assert err.value.reason is UnreadableReason.NOT_A_DATABASE
+
+
+def test_clear_all_deletes_the_database_wal_shm_and_key(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    store = HistoryStore.open(tmp_path, secrets_)
+    fill(store, 3)
+    assert all(p.exists() for p in h.db_files(tmp_path))  # WAL mode keeps -wal and -shm
+    store.clear_all()
+    assert not any(p.exists() for p in h.db_files(tmp_path))
+    assert h.KEY_NAME not in secrets_.values
+    with pytest.raises(HistoryClosed):
+        store.page()
+    HistoryStore.open(tmp_path, secrets_).close()  # the next sign-in starts a new history
+
+
+def test_a_newer_schema_is_refused(store: HistoryStore, tmp_path: Path, secrets_: MemorySecrets):
+    store._db.execute("UPDATE schema_version SET version = 99")
+    store.close()
+    with pytest.raises(HistoryTooNew, match="newer version"):
+        HistoryStore.open(tmp_path, secrets_)
+
+
+# ---- schema and migrations -------------------------------------------------------------------
+
+
+def test_a_version_1_database_is_migrated_forward_keeping_its_rows(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    key = "12" * 32
+    secrets_.set(h.KEY_NAME, Secret(key))
+    conn = h._connect(tmp_path / h.DB_NAME, key)
+    h._migrate(conn, upto=1)
+    conn.execute(
+        "INSERT INTO calls(id, direction, remote_number, remote_name, account_id, started_at, "
+        "ended_at, duration_s, outcome) VALUES (1, 'inbound', '+33 6 12 34 56 78', "
+        "'Hélène Dupré', 'acc1', 1.0, 2.0, 0.0, 'missed')"
+    )
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 1
+    conn.close()
+
+    store = HistoryStore.open(tmp_path, secrets_)
+    assert store._db.execute("SELECT version FROM schema_version").fetchall() == [
+        (h.SCHEMA_VERSION,)
+    ]
+    assert [e.remote_name for e in store.page(search="dupre")] == ["Hélène Dupré"]
+    assert [e.id for e in store.page(search="3361")] == [1]
+    assert [e.id for e in store.page(search="hé")] == [1]
+    assert store.missed_count() == 1
+    store.close()
+
+
+# ---- queries ---------------------------------------------------------------------------------
+
+
+def test_newest_first_with_paging(store: HistoryStore) -> None:
+    ids = fill(store, 120)
+    pages = []
+    before = None
+    while page := store.page(before=before, limit=50):
+        pages.append(page)
+        before = page[-1].id
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert [e.id for p in pages for e in p] == sorted(ids, reverse=True)
+    assert store.count() == 120
+
+
+def test_ids_follow_start_time_even_when_written_out_of_order(store: HistoryStore) -> None:
+    late, early = store.add(call(10)), store.add(call(2))
+    same = store.add(call(2))  # the same microsecond: still its own row
+    assert [e.id for e in store.page()] == [late, same, early]
+    assert same == early + 1
+
+
+def test_filter_by_outcome_and_direction(store: HistoryStore) -> None:
+    store.add(call(1, outcome=Outcome.MISSED, sip_code=487))
+    store.add(call(2, outcome=Outcome.REJECTED, sip_code=603))
+    store.add(call(3, direction=ev.Direction.OUTBOUND, outcome=Outcome.FAILED, sip_code=486))
+    store.add(call(4, direction=ev.Direction.OUTBOUND))
+    store.add(call(5))
+    assert [e.outcome for e in store.page(outcome=Outcome.MISSED)] == [Outcome.MISSED]
+    failed = store.page(outcome=Outcome.FAILED)
+    assert [(e.sip_code, e.sip_reason) for e in failed] == [(486, "Some reason")]
+    outbound = store.page(direction=ev.Direction.OUTBOUND)
+    assert [e.remote_number for e in outbound] == ["+1 555 0100004", "+1 555 0100003"]
+    both = store.page(direction=ev.Direction.INBOUND, outcome=Outcome.ANSWERED)
+    assert [e.remote_number for e in both] == ["+1 555 0100005"]
+
+
+NAMES = [
+    ("+1 (555) 010-2030", "José Álvarez"),
+    ("+44 20 7946 0958", "Zoë O'Brien"),
+    ("0612345678", "Björk Guðmundsdóttir"),
+    ("1001", ""),
+    ("+33 1 23 45 67 89", "François Müller"),
+]
+
+
+@pytest.fixture
+def people(store: HistoryStore) -> dict[str, int]:
+    return {
+        name or number: store.add(call(i, number=number, name=name or " "))
+        for i, (
+            number,
+            name,
+        ) in enumerate(NAMES)
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # 6 characters and more: the trigram index
+        ("álvare", ["José Álvarez"]),
+        ("alvare", ["José Álvarez"]),
+        ("MÜLLER", ["François Müller"]),
+        ("guðmun", ["Björk Guðmundsdóttir"]),
+        ("555 010-2", ["José Álvarez"]),
+        ("+4420794", ["Zoë O'Brien"]),
+        ("7946 09", ["Zoë O'Brien"]),
+        # 3 characters
+        ("zoe", ["Zoë O'Brien"]),
+        ("o'b", ["Zoë O'Brien"]),
+        ("234", ["François Müller", "Björk Guðmundsdóttir"]),
+        ("100", ["1001"]),
+        ("fra", ["François Müller"]),
+        # 1 and 2 characters: the narrow index, newest first
+        ("ç", ["François Müller"]),
+        ("ö", ["José Álvarez", "Zoë O'Brien", "Björk Guðmundsdóttir", "François Müller"]),
+        ("+4", ["Zoë O'Brien", "Björk Guðmundsdóttir", "François Müller"]),
+        ("jo", ["José Álvarez", "Björk Guðmundsdóttir"]),
+        ("10", ["1001", "José Álvarez"]),
+        ("x", []),
+    ],
+)
+def test_search_as_you_type(
+    store: HistoryStore, people: dict[str, int], typed: str, expected: list[str]
+) -> None:
+    found = [e.remote_name.strip() or e.remote_number for e in store.page(search=typed)]
+    assert sorted(found) == sorted(expected)
+
+
+def test_search_results_are_newest_first_and_page(store: HistoryStore) -> None:
+    ids = [store.add(call(i, name=f"Agnès {i}")) for i in range(70)]
+    for typed in ("a", "ag", "agnes"):
+        first = store.page(search=typed, limit=50)
+        rest = store.page(search=typed, limit=50, before=first[-1].id)
+        assert [e.id for e in first + rest] == ids[::-1], typed
+
+
+def test_search_with_like_wildcards_is_literal(store: HistoryStore) -> None:
+    store.add(call(1, name="100% sure"))
+    store.add(call(2, name="1000 sure"))
+    assert [e.remote_name for e in store.page(search="0% s")] == ["100% sure"]
+    assert [e.remote_name for e in store.page(search="_")] == []
+
+
+def test_search_combines_with_filters(store: HistoryStore) -> None:
+    store.add(call(1, name="Ana", outcome=Outcome.MISSED, sip_code=487))
+    store.add(call(2, name="Ana"))
+    assert [e.outcome for e in store.page(search="ana", outcome=Outcome.MISSED)] == [Outcome.MISSED]
+    assert [e.outcome for e in store.page(search="an", outcome=Outcome.MISSED)] == [Outcome.MISSED]
+
+
+def test_missed_count_since_last_view(store: HistoryStore) -> None:
+    assert store.missed_count() == 0
+    store.add(call(1, outcome=Outcome.MISSED, sip_code=487))
+    store.add(call(2, outcome=Outcome.MISSED, sip_code=487))
+    store.add(call(3))
+    store.add(call(4, outcome=Outcome.REJECTED, sip_code=603))
+    assert store.missed_count() == 2
+    store.mark_viewed(at=call(2).ended_at)
+    assert store.missed_count() == 0
+    store.add(call(5, outcome=Outcome.MISSED, sip_code=487))
+    assert store.missed_count() == 1
+
+
+def test_call_back_target(store: HistoryStore) -> None:
+    assert store.call_back_target() is None
+    first = store.add(call(1, number="+1 555 0100", name="Ann", account="acc2"))
+    store.add(call(2, number="200", name="Bob"))
+    target = store.call_back_target(first)
+    assert target == h.CallBackTarget(number="+1 555 0100", account_id="acc2", name="Ann")
+    latest = store.call_back_target()
+    assert latest is not None
+    assert latest.number == "200"
+    assert store.call_back_target(12345) is None
+
+
+def test_delete_one_entry(store: HistoryStore) -> None:
+    a, b, c = fill(store, 3)
+    assert store.delete(b)
+    assert not store.delete(b)
+    assert [e.id for e in store.page()] == [c, a]
+    assert store.page(search="0100001") == []
+    assert store.page(search="1") and all(e.id != b for e in store.page(search="1"))
+    assert store.get(b) is None
+    assert store.integrity_check() == "ok"
+
+
+def test_export_csv(store: HistoryStore, tmp_path: Path) -> None:
+    store.add(call(1, name='José, "Pepe"', outcome=Outcome.MISSED, sip_code=487))
+    store.add(call(2, direction=ev.Direction.OUTBOUND, auto=False))
+    store.add(call(3, auto=True))
+    out = tmp_path / "export.csv"
+    assert store.export_csv(out) == 3
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["name"] for r in rows] == ["Caller 3", "Caller 2", 'José, "Pepe"']
+    assert rows[0]["auto_answered"] == "1"
+    assert rows[1]["direction"] == "outbound"
+    assert rows[2]["outcome"] == "missed"
+    assert rows[2]["sip_code"] == "487"
+    assert rows[2]["answered"] == ""
+    assert rows[0]["duration_s"] == "30.0"
+    assert rows[0]["started"].startswith("20")
+
+
+# ---- privacy ---------------------------------------------------------------------------------
+
+
+def raw_bytes(data_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in h.db_files(data_dir) if p.exists())
+
+
+def test_no_number_or_name_is_on_disk_in_clear(tmp_path: Path, secrets_: MemorySecrets) -> None:
+    store = HistoryStore.open(tmp_path, secrets_)
+    for i, (number, name) in enumerate(NAMES):
+        store.add(call(i, number=number, name=name or "Nobody"))
+    # Before and after a checkpoint: rows are in the WAL first, then in the main file.
+    for _ in range(2):
+        blob = raw_bytes(tmp_path)
+        assert blob
+        for number, name in NAMES:
+            for text in {number, h.number_key(number), name, h.fold_text(name)} - {""}:
+                for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+                    assert text.encode(encoding) not in blob, text
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+
+
+def test_plain_sqlite_cannot_open_it(store: HistoryStore, tmp_path: Path) -> None:
+    fill(store, 2)
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    plain = sqlite3.connect(tmp_path / h.DB_NAME)
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        plain.execute("SELECT * FROM sqlite_schema").fetchall()
+    plain.close()
+    cipher_without_key = sqlcipher3.connect(str(tmp_path / h.DB_NAME))
+    with pytest.raises(sqlcipher3.DatabaseError):
+        cipher_without_key.execute("SELECT * FROM sqlite_schema").fetchall()
+    cipher_without_key.close()
+
+
+def test_the_history_holds_no_audio(store: HistoryStore, tmp_path: Path) -> None:
+    """Call audio is never stored: no column can hold it and the store writes no other file."""
+    fill(store, 3)
+    columns = store._db.execute("SELECT name, type FROM pragma_table_info('calls')").fetchall()
+    assert all(kind.upper() != "BLOB" for _, kind in columns)
+    assert not {"audio", "recording", "pcm", "wav"} & {name for name, _ in columns}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in h.db_files(tmp_path)
+    )
