@@ -168,3 +168,15 @@ class AudioStats(Event):
     speaker_corrections: int
     speaker_fill_ms: float
     port_errors: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalToneChanged(Event):
+    """The call-progress tone played locally (never sent to the far end) changed.
+
+    ``tone`` is "ringtone", "call_waiting", "ringback", "busy" or "reorder" and ``call_id`` the
+    call it is for; both None when no tone plays any more. DTMF feedback is not reported.
+    """
+
+    tone: str | None
+    call_id: str | None

@@ -131,6 +131,7 @@ class EngineConfig:
     sip_trace: bool = False
     poll_interval_ms: int = 500
     audio_stats_interval_s: float = 5.0
+    local_tones: bool = True  # ringtone, ringback, busy, DTMF feedback... (with sound devices)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_calls <= 4:

@@ -22,6 +22,7 @@ from softphone.core.sipuri import dial_uri, parse_remote
 from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
+from softphone.sip.tones import NoTones
 
 MAX_CALLS = 4  # PJSUA_MAX_CALLS
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
@@ -89,6 +90,7 @@ class Calls:
         self._calls: dict[str, SipCall] = {}
         self._call_seq = itertools.count(1)
         self._legs = LegRate()
+        self.tones = NoTones()  # the stack installs LocalTones when the app has sound devices
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -105,6 +107,7 @@ class Calls:
     def hang_up_all(self, safely: Callable[..., None], account: SipAccount | None = None) -> None:
         for call in list(self._calls.values()):
             if account is None or call.account is account:
+                self.tones.hung_up(call.call_id)
                 safely(call.hangup, pj.CallOpParam())
 
     def drop_account(self, account: SipAccount) -> None:
@@ -179,6 +182,7 @@ class Calls:
             self._answer(call, 200)
             return
         self._answer(call, 180)
+        self.tones.incoming(call_id)
         if decision is not None:
             reason = decision.reason
 
@@ -216,6 +220,7 @@ class Calls:
 
     def hangup(self, call_id: str) -> None:
         call = self._call(call_id)
+        self.tones.hung_up(call_id)
         prm = pj.CallOpParam()
         if call.direction is ev.Direction.INBOUND and call.connected_at is None:
             prm.statusCode = 603
@@ -252,6 +257,7 @@ class Calls:
             else pj.PJSUA_DTMF_METHOD_RFC2833
         )
         call.sendDtmf(prm)
+        self.tones.dtmf(digits)
 
     def transfer(self, call_id: str, target: str) -> None:
         call = self._call(call_id)
@@ -305,6 +311,9 @@ class Calls:
             # reuses its slot when it is finally collected.
             self._calls.pop(call.call_id, None)
         self._emit(event)
+        self.tones.call_state(
+            call.call_id, call.direction, state, sip_code=code, connected=event.connected
+        )
 
     def on_call_media_state(self, call: SipCall) -> None:
         # Deferred to the SIP loop's next turn: for an answered INVITE this callback runs before
@@ -349,16 +358,18 @@ class Calls:
                 codec, srtp = str(si.codecName), int(si.proto) in _SECURE_PROTOS
             except pj.Error:
                 pass
+        active = status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD)
         self._emit(
             ev.CallMediaChanged(
                 call_id=call.call_id,
                 hold=hold,
                 muted=call.muted,
-                active=status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD),
+                active=active,
                 codec=codec,
                 srtp=srtp,
             )
         )
+        self.tones.media(call.call_id, active)
 
     def on_dtmf(self, call: SipCall, digit: str, method: str) -> None:
         self._emit(ev.DtmfReceived(call_id=call.call_id, digit=digit, method=method))

@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 
 class CallAudio:
-    """Connects each call's audio to the sound device's port, honouring mute."""
+    """Connects each call's audio to the sound device's port, honouring mute; gives local tones
+    their sinks (``speaker``, ``ringer``)."""
 
     def __init__(self, endpoint: pj.Endpoint, rings: AudioRings | None) -> None:
         self._ep = endpoint
         self._rings = rings
         self._port: AudioBridgePort | None = None
+        self._ringer_port: AudioBridgePort | None = None
         if rings is not None:
             # Imported here: headless runs without sound devices never load ctypes and the port.
             from softphone.sip.audio_port import create_audio_port
@@ -39,6 +41,28 @@ class CallAudio:
             microphone.stopTransmit(call_audio)
         else:
             microphone.startTransmit(call_audio)
+
+    def speaker(self) -> Any:
+        """The speaker's bridge port (pjsua2's null device without sound devices)."""
+        if self._port is not None:
+            return self._port
+        return self._ep.audDevManager().getPlaybackDevMedia()
+
+    def ringer(self) -> Any | None:
+        """A bridge port into the ringer ring while a ringer device drains it, else None.
+
+        Created on first use and kept until ``close``: dropping a port while the bridge's clock
+        runs races its callbacks against the object's teardown.
+        """
+        if self._rings is None or not self._rings.ringer.active:
+            return None
+        if self._ringer_port is None:
+            from softphone.audio.ring import PcmRing
+            from softphone.sip.audio_port import create_audio_port
+
+            # The ringer has no microphone: an idle ring (never started) reads silence.
+            self._ringer_port = create_audio_port(PcmRing(), self._rings.ringer, "vicifast-ringer")
+        return self._ringer_port
 
     def stats(self) -> ev.AudioStats | None:
         """The bridge's counters, or None without sound devices."""
@@ -59,6 +83,6 @@ class CallAudio:
 
     def close(self) -> None:
         """Before libDestroy: stop the clock thread, then drop the port it calls into."""
-        if self._port is not None:
+        if self._port is not None or self._ringer_port is not None:
             self._ep.audDevManager().setNoDev()
-            self._port = None
+            self._port = self._ringer_port = None

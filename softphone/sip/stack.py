@@ -30,6 +30,7 @@ from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
 from softphone.sip.registration import Registrations
 from softphone.sip.timers import Timers
+from softphone.sip.tones import LocalTones, NoTones
 from softphone.sip.transports import TransportPool, create_wake_transport
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class SipStack:
         self._config = config
         self._audio_rings = audio
         self._media: CallAudio | None = None
+        self._tones: LocalTones | None = None
         self._emit = emit
         self.timers = Timers()
         self._accounts: dict[str, SipAccount] = {}
@@ -131,6 +133,9 @@ class SipStack:
         # No sound device exists in this pjsua2 build; the null device keeps the bridge clocked.
         ep.audDevManager().setNullDev()
         self._media = CallAudio(ep, self._audio_rings)
+        if self._audio_rings is not None and self._config.local_tones:
+            self._tones = LocalTones(self._media, self.timers, self._emit)
+            self.calls.tones = self._tones
         if self._audio_rings is not None:
             self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
         _, self.wake_port = create_wake_transport(ep)
@@ -150,6 +155,12 @@ class SipStack:
         if ep is None:
             return True
         self.timers.clear()
+        if self._tones is not None:
+            # Tone generators are bridge ports: stopped, disconnected and dropped before
+            # libDestroy (one alive then aborts the process); the calls' hooks go quiet.
+            self._tones.close()
+            self._tones = None
+            self.calls.tones = NoTones()  # nothing may keep the Endpoint alive past libDestroy
         self.calls.hang_up_all(self._safe)
         self._poll_until(lambda: not self.calls, grace_s)
         registered = self._unregister_all()
