@@ -1,0 +1,312 @@
+"""The keychain store: credentials and tokens in the OS keychain (through `keyring`), nowhere else.
+
+Every entry lives under one service name per install, ``vicifast-desktop/<install-id>``. keyring
+cannot list entries, so the store keeps an index entry (``@index``, a JSON list of key *names*, no
+values) in the keychain too; ``clear()`` works from it, also after a restart.
+
+Invariant: every key that has a value in the keychain is in the index. ``set`` writes the index
+before the value (and takes the name out again if the value could not be written); ``delete`` and
+``clear`` remove values before names. A failure half-way can leave a name without a value (which
+``clear`` handles), never a value without a name.
+
+Every method blocks, and may wait for a person to answer an unlock prompt: call them from a
+worker thread, never from the GUI thread. The store logs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Final, TypeVar
+
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
+from keyring.errors import InitError, KeyringLocked, NoKeyringError, PasswordDeleteError
+
+from softphone.core.secret import Secret
+from softphone.storage.errors import (
+    KeychainError,
+    KeychainFailure,
+    KeychainLocked,
+    KeychainUnavailable,
+)
+
+try:  # only on Linux: keyring's Secret Service backend talks D-Bus through it
+    from secretstorage import exceptions as _secretstorage
+except ImportError:  # pragma: no cover - macOS, Windows
+    _SS_LOCKED: tuple[type[Exception], ...] = ()
+    _SS_UNAVAILABLE: tuple[type[Exception], ...] = ()
+else:
+    _SS_LOCKED = (_secretstorage.LockedException, _secretstorage.PromptDismissedException)
+    _SS_UNAVAILABLE = (_secretstorage.SecretServiceNotAvailableException,)
+
+__all__ = ["INDEX_ENTRY", "SERVICE_PREFIX", "KeychainStore", "secure_backend", "service_name"]
+
+SERVICE_PREFIX: Final = "vicifast-desktop/"
+INDEX_ENTRY: Final = "@index"  # cannot collide with a key: keys start with a letter or digit
+MIN_PRIORITY: Final = 1.0  # keyring's own rule: below 1 a backend is "not recommended"
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_INDEX_VERSION = 1
+_MAX_DETAIL = 200
+# D-Bus error names (jeepney's DBusErrorResponse.name) that mean locked / no service.
+_DBUS_LOCKED = frozenset({"org.freedesktop.Secret.Error.IsLocked"})
+_DBUS_UNAVAILABLE = frozenset(
+    {"org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NoServer"}
+)
+_REFUSED_MODULES: Final = {
+    "keyring.backends.fail": "no keychain was found on this computer",
+    "keyring.backends.null": "keychain use is switched off (keyring's 'null' backend is set)",
+    "keyrings.alt": "{name} keeps passwords in a file, not in a keychain",
+}
+
+# One lock for every store in the process: the index is read-modify-write.
+_LOCK = threading.RLock()
+
+T = TypeVar("T")
+
+
+def service_name(install_id: str) -> str:
+    """The keychain service name of one install."""
+    if not _NAME.fullmatch(install_id):
+        raise ValueError("an install id is 1-64 letters, digits, '.', '_' or '-'")
+    return SERVICE_PREFIX + install_id
+
+
+def secure_backend(backend: KeyringBackend) -> KeyringBackend:
+    """`backend` if it is a secure keychain; for keyring's chainer, its best secure member.
+
+    Raises KeychainUnavailable (saying what to install) for the fail and null backends, anything
+    from keyrings.alt, a backend that cannot run here, or one keyring rates below 1.
+    """
+    if isinstance(backend, ChainerBackend):
+        members: list[KeyringBackend] = list(backend.backends)
+        refusals = []
+        for member in members:
+            refusal = _refusal(member)
+            if refusal is None:
+                return member
+            refusals.append(refusal)
+        if not refusals:
+            raise KeychainUnavailable.because("no keychain was found on this computer")
+        raise KeychainUnavailable.because("none of its keychains is secure: " + "; ".join(refusals))
+    refusal = _refusal(backend)
+    if refusal is not None:
+        raise KeychainUnavailable.because(refusal)
+    return backend
+
+
+def _refusal(backend: KeyringBackend) -> str | None:
+    cls = type(backend)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    for module, reason in _REFUSED_MODULES.items():
+        if cls.__module__ == module or cls.__module__.startswith(module + "."):
+            return reason.format(name=name)
+    try:
+        priority = float(backend.priority)
+    except Exception as exc:  # keyring's convention: a backend that cannot run raises here
+        return f"{name} cannot run here ({_describe(exc, ())})"
+    if priority < MIN_PRIORITY:
+        return f"{name} is not a secure keychain (keyring rates it {priority:g}, below 1)"
+    return None
+
+
+class KeychainStore:
+    """A ``SecretStore`` on the OS keychain; see the module docstring for the index."""
+
+    def __init__(self, install_id: str, backend: KeyringBackend) -> None:
+        """Use `backend` (checked with :func:`secure_backend`) for the install `install_id`."""
+        self._service = service_name(install_id)
+        self._backend = secure_backend(backend)
+
+    @classmethod
+    def open(cls, install_id: str, backend: KeyringBackend | None = None) -> KeychainStore:
+        """The store of `install_id` on `backend`, by default the one keyring chose for this
+        system; raises KeychainUnavailable if that is not a secure keychain."""
+        if backend is None:
+            backend = _default_backend()
+        return cls(install_id, backend)
+
+    @property
+    def service(self) -> str:
+        return self._service
+
+    @property
+    def backend(self) -> KeyringBackend:
+        return self._backend
+
+    def __repr__(self) -> str:
+        cls = type(self._backend)
+        return f"<KeychainStore service={self._service!r} backend={cls.__module__}.{cls.__name__}>"
+
+    # ---- SecretStore -------------------------------------------------------------------------
+
+    def get(self, key: str) -> Secret | None:
+        """The stored value, or None if there is none."""
+        _check_key(key)
+        value = self._call("read a secret", lambda: self._backend.get_password(self._service, key))
+        return None if value is None else Secret(value)
+
+    def set(self, key: str, value: Secret) -> None:
+        """Store `value` under `key` (again: same result)."""
+        _check_key(key)
+        if not isinstance(value, Secret):
+            raise TypeError("the keychain stores Secret values only")
+        with _LOCK:
+            names = self._read_index()
+            added = key not in names
+            if added:
+                self._write_index([*names, key])
+            try:
+                self._call(
+                    "save a secret",
+                    lambda: self._backend.set_password(self._service, key, value.reveal()),
+                    value.reveal(),
+                )
+            except KeychainError:
+                if added:  # best effort; if this fails too, the name stays (see the invariant)
+                    with contextlib.suppress(KeychainError):
+                        self._write_index(names)
+                raise
+
+    def delete(self, key: str) -> None:
+        """Remove `key`; no error if it is not there."""
+        _check_key(key)
+        with _LOCK:
+            self._delete_entry(key)
+            names = self._read_index()
+            if key in names:
+                self._write_index([name for name in names if name != key])
+
+    def clear(self) -> None:
+        """Remove every key this install has stored, then the index itself."""
+        with _LOCK:
+            for name in self._read_index():
+                self._delete_entry(name)
+            self._delete_entry(INDEX_ENTRY)
+
+    def keys(self) -> frozenset[str]:
+        """The names of the keys stored (from the index; no values are read)."""
+        return frozenset(self._read_index())
+
+    # ---- the index ---------------------------------------------------------------------------
+
+    def _read_index(self) -> list[str]:
+        raw = self._call(
+            "read its list of VICIfast entries",
+            lambda: self._backend.get_password(self._service, INDEX_ENTRY),
+        )
+        if raw is None:
+            return []
+        names = _parse_index(raw)
+        if names is None:
+            raise KeychainFailure.during(
+                "read its list of VICIfast entries",
+                f"the entry '{INDEX_ENTRY}' of '{self._service}' is damaged; delete the entries "
+                f"of '{self._service}' in your keychain manager and sign in again",
+            )
+        return names
+
+    def _write_index(self, names: Iterable[str]) -> None:
+        names = sorted(set(names))
+        if not names:
+            self._delete_entry(INDEX_ENTRY)
+            return
+        text = json.dumps({"version": _INDEX_VERSION, "keys": names})
+        self._call(
+            "save its list of VICIfast entries",
+            lambda: self._backend.set_password(self._service, INDEX_ENTRY, text),
+        )
+
+    # ---- backend calls -----------------------------------------------------------------------
+
+    def _delete_entry(self, name: str) -> None:
+        refusal = self._call(
+            "remove a secret", lambda: _delete_or_refusal(self._backend, self._service, name)
+        )
+        if refusal is None:
+            return
+        # most backends refuse to delete a missing entry this way, which is not an error here
+        still_there = self._call(
+            "remove a secret", lambda: self._backend.get_password(self._service, name)
+        )
+        if still_there is not None:
+            raise KeychainFailure.during("remove a secret", refusal)
+
+    def _call(self, action: str, operation: Callable[[], T], secret: str | None = None) -> T:
+        """Run one backend call; its errors become KeychainErrors (raised unchained: the
+        original exception's arguments or frames may hold the secret)."""
+        try:
+            return operation()
+        except Exception as exc:
+            error = _translate(exc, action, () if secret is None else (secret,))
+        raise error
+
+
+def _delete_or_refusal(backend: KeyringBackend, service: str, name: str) -> str | None:
+    try:
+        backend.delete_password(service, name)
+    except PasswordDeleteError as exc:
+        return _describe(exc, ())
+    return None
+
+
+def _default_backend() -> KeyringBackend:
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # a broken keyring configuration (keyringrc, environment)
+        reason = f"keyring could not choose a keychain ({_describe(exc, ())})"
+    raise KeychainUnavailable.because(reason)
+
+
+def _check_key(key: str) -> None:
+    if not _NAME.fullmatch(key):
+        raise ValueError("a keychain key is 1-64 letters, digits, '.', '_' or '-'")
+
+
+def _parse_index(raw: str) -> list[str] | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("version") != _INDEX_VERSION:
+        return None
+    names = data.get("keys")
+    if not isinstance(names, list) or not all(
+        isinstance(name, str) and _NAME.fullmatch(name) for name in names
+    ):
+        return None
+    return list(names)
+
+
+def _translate(exc: Exception, action: str, secrets: tuple[str, ...]) -> KeychainError:
+    if isinstance(exc, KeychainError):
+        return exc
+    detail = _describe(exc, secrets)
+    dbus_name = getattr(exc, "name", None)  # jeepney's DBusErrorResponse
+    if isinstance(exc, (KeyringLocked, *_SS_LOCKED)) or dbus_name in _DBUS_LOCKED:
+        return KeychainLocked.because(detail)
+    if (
+        isinstance(exc, (NoKeyringError, InitError, ConnectionError, *_SS_UNAVAILABLE))
+        or dbus_name in _DBUS_UNAVAILABLE
+    ):
+        return KeychainUnavailable.because(f"the keychain service is not reachable ({detail})")
+    return KeychainFailure.during(action, detail)
+
+
+def _describe(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    """`Type: text` of an exception, without the given secrets (raw or escaped) and short."""
+    text = " ".join(str(exc).split()).rstrip(".")
+    for secret in secrets:
+        if not secret:
+            continue
+        forms = {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1], json.dumps(secret)[1:-1]}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "********")
+    if len(text) > _MAX_DETAIL:
+        text = text[: _MAX_DETAIL - 1] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
