@@ -1,4 +1,4 @@
-"""Command line: ``vicifast-phone [demo|agent] …``; ``--help`` on each lists its options."""
+"""Command line: ``vicifast-phone [demo|agent|emulator] …``; ``--help`` on each lists options."""
 
 from __future__ import annotations
 
@@ -129,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument(
         "--sip-trace", action="store_true", help="log SIP messages to stderr, credentials redacted"
     )
+    from softphone.emulator.cli import add_parser as add_emulator_parser
+
+    add_emulator_parser(sub)
     return parser
 
 
@@ -249,6 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "agent":
             return _run_agent(args)
+        if args.command == "emulator":
+            from softphone.emulator.cli import run as run_emulator
+
+            return run_emulator(args)
         from softphone.demo import run_loopback_demo
 
         return run_loopback_demo(as_json=getattr(args, "json", False))

@@ -1,7 +1,7 @@
 """Run the emulator over HTTPS (or plain HTTP on loopback only) with uvicorn.
 
-`EmulatorServer.start()` serves from a background thread (tests, demo mode);
-`serve_forever()` serves on the calling thread, where uvicorn handles SIGINT/SIGTERM (the CLI).
+`EmulatorServer.start()` serves from a background thread (the CLI, demo mode, tests) and, when
+given a `Registrar`, starts kamailio and keeps its firewall in step with the leases.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any, Self
 import uvicorn
 
 from softphone.emulator.app import Clock, create_app
-from softphone.emulator.errors import EmulatorError, UnsafeBinding
+from softphone.emulator.errors import EmulatorError, RegistrarError, UnsafeBinding
+from softphone.emulator.registrar import Registrar
 from softphone.emulator.state import EmulatorState
 from softphone.emulator.tls import issue
 
@@ -63,6 +64,7 @@ class EmulatorServer:
         insecure_http: bool = False,
         admin_token: str | None = None,
         clock: Clock = time.time,
+        registrar: Registrar | None = None,
     ) -> None:
         if insecure_http and not is_loopback(host):
             raise UnsafeBinding(
@@ -70,6 +72,8 @@ class EmulatorServer:
                 "Drop --insecure-http to serve HTTPS with a local CA."
             )
         self.state = state
+        self.registrar = registrar
+        self._clock = clock
         self.host = host
         self.insecure_http = insecure_http
         self.admin_token = admin_token or secrets.token_urlsafe(24)
@@ -118,11 +122,30 @@ class EmulatorServer:
 
     def info(self) -> dict[str, object]:
         """What a tester or the admin CLI needs to reach this emulator."""
+        sip = None
+        if self.registrar is not None:
+            sip = {"host": self.registrar.host, "port": self.registrar.port, "transport": "udp"}
         return {
             "url": self.url,
             "ca_file": str(self.ca_file) if self.ca_file else None,
             "admin_token": self.admin_token,
+            "sip": sip,
         }
+
+    def _start_registrar(self) -> None:
+        registrar = self.registrar
+        if registrar is None:
+            return
+        registrar.start()
+        self.state.route_sip_to(registrar.host, registrar.port)
+
+        def sync(rules: dict[str, float], users: dict[str, str]) -> None:
+            try:
+                registrar.sync(rules, users)
+            except RegistrarError as err:  # the HTTP side keeps working; say why SIP may not
+                log.warning("registrar out of sync: %s", err)
+
+        self.state.add_firewall_listener(sync, self._clock())
 
     def write_info(self, path: Path) -> None:
         """Write info() as JSON, readable by the owner only (it holds the admin token)."""
@@ -132,6 +155,7 @@ class EmulatorServer:
 
     def start(self) -> Self:
         """Serve from a background thread; return once accepting connections."""
+        self._start_registrar()
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="emulator-http"
         )
@@ -144,13 +168,6 @@ class EmulatorServer:
             time.sleep(0.01)  # uvicorn offers no start event to wait on
         return self
 
-    def serve_forever(self) -> None:
-        """Serve on this thread until SIGINT/SIGTERM."""
-        try:
-            self._server.run(sockets=[self._socket])
-        finally:
-            self._cleanup()
-
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread is not None:
@@ -159,6 +176,8 @@ class EmulatorServer:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        if self.registrar is not None:
+            self.registrar.stop()
         self._socket.close()
         shutil.rmtree(self._private_dir, ignore_errors=True)
 

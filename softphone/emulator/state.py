@@ -29,8 +29,9 @@ from softphone.emulator.model import (
 )
 from softphone.emulator.seed import check_durations, load_seed
 
-FirewallListener = Callable[[dict[str, float]], None]
-"""Called with the live allow-rules (source IP -> expiry, unix seconds) after each change."""
+FirewallListener = Callable[[dict[str, float], dict[str, str]], None]
+"""Called with the live allow-rules (source IP -> expiry, unix seconds) and the SIP accounts
+of active agents (extension -> SIP password) after each change of either."""
 
 # Outcomes that are not counted towards the rate limit: a correct password still waiting for
 # its TOTP code, and the refusals of the limit itself.
@@ -79,7 +80,7 @@ class EmulatorState:
     def add_firewall_listener(self, listener: FirewallListener, now: float) -> None:
         with self._lock:
             self._listeners.append(listener)
-            listener(self._firewall(now))
+            listener(self._firewall(now), self._sip_users())
 
     # control plane ----------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class EmulatorState:
                 for key, lease in list(self._leases.items()):
                     if lease.company == company.slug and lease.username == username:
                         del self._leases[key]
-                self._notify(now)
+            self._notify(now)
 
     def set_addon(self, company_code: str, active: bool) -> None:
         """Lapse or restore the add-on; existing leases run until they expire."""
@@ -234,10 +235,18 @@ class EmulatorState:
                 rules[lease.ip] = max(rules.get(lease.ip, 0.0), lease.expires_at)
         return rules
 
+    def _sip_users(self) -> dict[str, str]:
+        return {
+            a.extension: a.sip_password
+            for c in self.companies
+            for a in c.agents.values()
+            if a.active
+        }
+
     def _notify(self, now: float) -> None:
-        rules = self._firewall(now)
+        rules, users = self._firewall(now), self._sip_users()
         for listener in self._listeners:
-            listener(rules)
+            listener(rules, users)
 
     def _record(self, entry: AuditEntry) -> None:
         self._audit.append(entry)

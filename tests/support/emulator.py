@@ -4,8 +4,12 @@ JSON Schema checker for the subset docs/api/openapi.json uses (no new dependency
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
+import select
+import socket
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,3 +180,67 @@ def validate(value: Any, schema: dict[str, Any], spec: dict[str, Any], at: str =
         for i, item in enumerate(value):
             errors += validate(item, schema["items"], spec, f"{at}[{i}]")
     return errors
+
+
+# --- a tiny SIP UAC: REGISTER with digest auth from a chosen loopback address -----------------
+
+
+def _sip_exchange(sock: socket.socket, request: str, server: tuple[str, int]) -> str:
+    sock.sendto(request.encode(), server)
+    for _ in range(3):  # tolerate a lost datagram: retransmit like a UA (T1 = 500 ms)
+        readable, _, _ = select.select([sock], [], [], 0.5)
+        if readable:
+            reply = sock.recv(65535).decode(errors="replace")
+            if not reply.startswith("SIP/2.0 1"):
+                return reply
+        else:
+            sock.sendto(request.encode(), server)
+    raise AssertionError(f"no final reply from {server} to:\n{request}")
+
+
+def register(
+    server: tuple[str, int], user: str, password: str, *, local_ip: str, expires: int = 60
+) -> list[str]:
+    """REGISTER sip:user@host from `local_ip`, answering one digest challenge; the status
+    lines received, e.g. ["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"]."""
+    host, port = server
+    statuses: list[str] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((local_ip, 0))
+        local_port = sock.getsockname()[1]
+        call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
+        auth = ""
+        for cseq in (1, 2):
+            branch = f"z9hG4bK{uuid.uuid4().hex}"
+            request = (
+                f"REGISTER sip:{host}:{port} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {local_ip}:{local_port};branch={branch};rport\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{user}@{host}>;tag={tag}\r\n"
+                f"To: <sip:{user}@{host}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\n"
+                f"Contact: <sip:{user}@{local_ip}:{local_port}>\r\nExpires: {expires}\r\n"
+                f"{auth}Content-Length: 0\r\n\r\n"
+            )
+            reply = _sip_exchange(sock, request, server)
+            statuses.append(reply.split("\r\n", 1)[0])
+            challenge = re.search(r"^WWW-Authenticate: Digest (.*)$", reply, re.M | re.I)
+            if not reply.startswith("SIP/2.0 401") or challenge is None:
+                break
+            fields = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge.group(1)))
+            auth = _digest(fields, user, password, f"sip:{host}:{port}")
+    return statuses
+
+
+def _digest(challenge: dict[str, str], user: str, password: str, uri: str) -> str:
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    realm, nonce = challenge["realm"], challenge["nonce"]
+    ha1, ha2 = md5(f"{user}:{realm}:{password}"), md5(f"REGISTER:{uri}")
+    parts = f'username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", algorithm=MD5'
+    if "auth" in challenge.get("qop", "").split(","):
+        cnonce, nc = uuid.uuid4().hex[:16], "00000001"
+        response = md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+        parts += f', qop=auth, nc={nc}, cnonce="{cnonce}"'
+    else:
+        response = md5(f"{ha1}:{nonce}:{ha2}")
+    return f'Authorization: Digest {parts}, response="{response}"\r\n'

@@ -91,11 +91,14 @@ def test_state_never_shows_passwords_or_totp_secrets(api: Api) -> None:
 def test_revoke_closes_leases_and_refuses_the_next_login_and_provision(api: Api) -> None:
     api.login("agent1", "demo-pass-1", ip="127.0.0.2")
     api.login("agent1", "demo-pass-1", ip="127.0.0.3")
-    seen: list[dict[str, float]] = []
-    api.state.add_firewall_listener(seen.append, api.clock.now)
+    seen: list[tuple[dict[str, float], dict[str, str]]] = []
+    api.state.add_firewall_listener(lambda *change: seen.append(change), api.clock.now)
+    assert seen[-1][0] == {"127.0.0.2": START + 86400, "127.0.0.3": START + 86400}
+    assert seen[-1][1]["1001"] == "sip-1001-demo"
     ok = api.admin("POST", "/admin/agents/revoke", {"company_code": "demo", "username": "agent1"})
     assert ok.json() == {"ok": True}
-    assert seen[-1] == {}
+    assert seen[-1][0] == {}
+    assert "1001" not in seen[-1][1]  # its SIP account is off at the registrar too
     assert api.login("agent1", "demo-pass-1").json() == {"error": "account_revoked"}
     assert provision(api, "agent1", "demo-pass-1").status_code == 403  # type: ignore[attr-defined]
     api.admin("POST", "/admin/agents/restore", {"company_code": "DEMO", "username": "agent1"})

@@ -1,0 +1,241 @@
+"""A real SIP registrar for the emulator: kamailio, firewalled by the emulator's leases.
+
+When `kamailio` is installed, `Registrar` renders `kamailio.cfg` (next to this module) into a
+private temp dir and runs it on UDP. REGISTER/INVITE from a source IP without a live
+allow-rule get 403. The emulator pushes allow-rules and SIP accounts over kamailio's
+jsonrpcs datagram socket (htables "fw" and "users"): no database server is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from importlib import resources
+from pathlib import Path
+from typing import Any, Self
+
+from softphone.emulator.errors import RegistrarError
+
+log = logging.getLogger("softphone.emulator.registrar")
+_READY_TIMEOUT_S = 10.0
+_STOP_TIMEOUT_S = 5.0
+_START_ATTEMPTS = 3
+
+
+def kamailio_path() -> str | None:
+    return shutil.which("kamailio")
+
+
+def _cfg_string(value: str) -> str:
+    if any(c in value for c in '"\\') or not value.isprintable():
+        raise RegistrarError(f"Unsupported character in a kamailio value: {value!r}.")
+    return f'"{value}"'
+
+
+def _free_udp_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Registrar:
+    """kamailio on `host`:`port` (UDP; 0 = a free port) with the given SIP accounts."""
+
+    def __init__(
+        self, users: dict[str, str], *, host: str = "127.0.0.1", port: int = 0, debug: int = 2
+    ) -> None:
+        binary = kamailio_path()
+        if binary is None:
+            raise RegistrarError("kamailio is not installed; start the emulator without SIP.")
+        self._binary = binary
+        self.host = host
+        self.port = port
+        self.debug = debug
+        self._users = dict(users)
+        self._rules: dict[str, int] = {}
+        # short path: unix socket names are limited to ~100 bytes
+        self.workdir = Path(tempfile.mkdtemp(prefix="vfkam-"))
+        self.rpc_socket = self.workdir / "rpc.sock"
+        self.log_path = self.workdir / "kamailio.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    # lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start kamailio and return once it answers OPTIONS and its RPC socket exists."""
+        fixed_port = self.port != 0
+        for attempt in range(_START_ATTEMPTS):
+            if not fixed_port:
+                self.port = _free_udp_port(self.host)
+            self._render()
+            self._spawn()
+            try:
+                self._wait_ready()
+            except RegistrarError:
+                self._kill()
+                if fixed_port or attempt == _START_ATTEMPTS - 1:
+                    raise
+                continue  # the port was taken meanwhile: try another
+            log.info("registrar: kamailio pid %s on udp %s:%s", self.pid, self.host, self.port)
+            return self
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _render(self) -> None:
+        users = "\n".join(
+            f"\t$sht(users=>{_cfg_string(ext)[1:-1]}) = {_cfg_string(pw)};"
+            for ext, pw in self._users.items()
+        )
+        rules = "\n".join(
+            f"\t$sht(fw=>{_cfg_string(ip)[1:-1]}) = {expires};"
+            for ip, expires in self._rules.items()
+        )
+        template = resources.files("softphone.emulator").joinpath("kamailio.cfg")
+        text = template.read_text(encoding="utf-8")
+        values = {
+            "DEBUG": str(self.debug),
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "RPC_SOCKET": str(self.rpc_socket),
+            "REALM": self.host,
+            "USERS": users,
+            "RULES": rules,
+        }
+        for key, value in values.items():
+            text = text.replace("{{" + key + "}}", value)
+        (self.workdir / "kamailio.cfg").write_text(text, encoding="utf-8")
+
+    def _spawn(self) -> None:
+        self.rpc_socket.unlink(missing_ok=True)
+        argv = [
+            self._binary, "-f", str(self.workdir / "kamailio.cfg"), "-DD", "-E",
+            "--atexit=no", "-Y", str(self.workdir), "-w", str(self.workdir), "-m", "32", "-M", "4",
+        ]  # fmt: skip
+        with self.log_path.open("ab") as out:
+            self._process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                raise RegistrarError(f"kamailio exited at start-up:\n{self.log_tail()}")
+            if self.rpc_socket.exists() and self._answers_options():
+                return
+        raise RegistrarError(f"kamailio did not become ready:\n{self.log_tail()}")
+
+    def _answers_options(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((self.host, 0))
+            local = sock.getsockname()[1]
+            branch = uuid.uuid4().hex
+            request = (
+                f"OPTIONS sip:{self.host}:{self.port} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {self.host}:{local};branch=z9hG4bK{branch[:16]};rport\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:probe@{self.host}>;tag={branch[16:24]}\r\n"
+                f"To: <sip:{self.host}:{self.port}>\r\nCall-ID: {branch}\r\n"
+                "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            )
+            sock.sendto(request.encode(), (self.host, self.port))
+            readable, _, _ = select.select([sock], [], [], 0.2)
+            if not readable:
+                return False
+            try:
+                return sock.recv(65535).startswith(b"SIP/2.0 200")
+            except OSError:  # ICMP port unreachable: not bound yet
+                return False
+
+    def stop(self) -> None:
+        """Stop kamailio (its whole process group) and remove its files."""
+        self._kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _kill(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            self._signal(process.pid, signal.SIGTERM)
+            try:
+                process.wait(_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._signal(process.pid, signal.SIGKILL)
+                process.wait(_STOP_TIMEOUT_S)
+        self._signal(process.pid, signal.SIGKILL)  # workers that outlived the main process
+
+    @staticmethod
+    def _signal(pgid: int, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no kamailio log)"
+
+    # the emulator's view -> kamailio -----------------------------------------------------
+
+    def sync(self, rules: dict[str, float], users: dict[str, str]) -> None:
+        """Make kamailio's allow-rules and SIP accounts match the emulator's (a listener)."""
+        wanted = {ip: math.floor(expires) for ip, expires in rules.items()}
+        for ip in set(self._rules) - set(wanted):
+            self._rpc_quiet("htable.delete", "fw", ip)
+        for ip, expires in wanted.items():
+            if self._rules.get(ip) != expires:
+                self._rpc_quiet("htable.seti", "fw", ip, expires)
+        for ext in set(self._users) - set(users):
+            self._rpc_quiet("htable.delete", "users", ext)
+        for ext, password in users.items():
+            if self._users.get(ext) != password:
+                self._rpc_quiet("htable.sets", "users", ext, password)
+        self._rules, self._users = wanted, dict(users)
+
+    def _rpc_quiet(self, method: str, *params: str | int) -> None:
+        if self.running:
+            self.rpc(method, *params)
+
+    def rpc(self, method: str, *params: str | int, timeout: float = 3.0) -> Any:
+        """Call a kamailio RPC over the private jsonrpcs datagram socket."""
+        request = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
+        reply_path = self.workdir / f"rpc-{uuid.uuid4().hex[:8]}.sock"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(str(reply_path))
+            try:
+                sock.sendto(json.dumps(request).encode(), str(self.rpc_socket))
+                readable, _, _ = select.select([sock], [], [], timeout)
+                if not readable:
+                    raise RegistrarError(f"kamailio did not answer RPC {method} in {timeout}s.")
+                reply = json.loads(sock.recv(1 << 20))
+            finally:
+                reply_path.unlink(missing_ok=True)
+        if "error" in reply:
+            raise RegistrarError(f"kamailio RPC {method} failed: {reply['error']}")
+        return reply.get("result")
