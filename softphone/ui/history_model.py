@@ -1,0 +1,256 @@
+"""The Recents view's table model over the call history.
+
+Every query runs on the history's writer thread (``HistoryWriter``); results come back to the
+GUI thread through a queued signal and are dropped if the search or filter changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime
+from concurrent.futures import Future
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+
+from softphone.core import events as ev
+from softphone.storage.history import (
+    PAGE_SIZE,
+    CallEntry,
+    HistoryChanged,
+    HistoryStore,
+    HistoryWriter,
+    Outcome,
+)
+
+COLUMNS: Final = ("When", "", "Number", "Name", "Result", "Duration")
+ENTRY_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 1  # the row's CallEntry
+_ARROWS: Final = {ev.Direction.INBOUND: "↙", ev.Direction.OUTBOUND: "↗"}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class _Relay(QObject):
+    """Carries results from the writer thread; connected with a queued connection."""
+
+    page = Signal(object)  # (generation, replace?, rows asked, entries | error)
+    missed = Signal(object)  # int | error
+    changed = Signal(object)  # HistoryChanged
+
+
+class HistoryModel(QAbstractTableModel):
+    """Newest first, a page at a time as the view scrolls (``canFetchMore``/``fetchMore``).
+
+    Lives on the GUI thread and emits its signals there. ``searchFinished`` follows each
+    search or filter change once its first page is in; ``failed`` carries a message for people.
+    """
+
+    missedCountChanged = Signal(int)
+    searchFinished = Signal()
+    failed = Signal(str)
+
+    def __init__(
+        self, writer: HistoryWriter, page_size: int = PAGE_SIZE, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._writer = writer
+        self._page_size = page_size
+        self._rows: list[CallEntry] = []
+        self._search = ""
+        self._outcome: Outcome | None = None
+        self._direction: ev.Direction | None = None
+        self._generation = 0
+        self._exhausted = False
+        self._fetching = False
+        self._missed = 0
+        self._relay = _Relay()
+        queued = Qt.ConnectionType.QueuedConnection
+        self._relay.page.connect(self._on_page, queued)
+        self._relay.missed.connect(self._on_missed, queued)
+        self._relay.changed.connect(self._on_changed, queued)
+        self._listener = self._relay.changed.emit
+        writer.add_listener(self._listener)
+        self.reload()
+
+    def close(self) -> None:
+        """Stop listening to the history (before the model goes away)."""
+        self._writer.remove_listener(self._listener)
+
+    # -- what the view asks ---------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008  (Qt's signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        entry = self._rows[index.row()]
+        if role == ENTRY_ROLE:
+            return entry
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(entry, index.column())
+        return None
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted and not self._fetching
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent) and self._rows:
+            self._request(before=self._rows[-1].id, replace=False)
+
+    # -- what the Recents view does -------------------------------------------------------
+
+    @property
+    def missed_count(self) -> int:
+        return self._missed
+
+    @property
+    def search_text(self) -> str:
+        return self._search
+
+    def entry(self, row: int) -> CallEntry:
+        return self._rows[row]
+
+    def set_search(self, text: str) -> None:
+        """Search as the user types; only the newest text's results are shown."""
+        if text != self._search:
+            self._search = text
+            self.reload()
+
+    def set_filter(
+        self, outcome: Outcome | None = None, direction: ev.Direction | None = None
+    ) -> None:
+        if (outcome, direction) != (self._outcome, self._direction):
+            self._outcome, self._direction = outcome, direction
+            self.reload()
+
+    def reload(self) -> None:
+        """Start again from the newest call (older pages come back as the view scrolls)."""
+        self._generation += 1
+        self._exhausted = False
+        self._request(before=None, replace=True, limit=max(self._page_size, len(self._rows)))
+        self._refresh_missed()
+
+    def delete_row(self, row: int) -> Future[bool]:
+        return self._writer.delete(self._rows[row].id)
+
+    def mark_viewed(self) -> Future[None]:
+        """The user looked at Recents: the missed-call badge goes back to zero."""
+        return self._writer.mark_viewed()
+
+    # -- the writer thread's side ---------------------------------------------------------
+
+    def _request(self, *, before: int | None, replace: bool, limit: int | None = None) -> None:
+        generation = self._generation
+        search, outcome, direction = self._search, self._outcome, self._direction
+        count = limit or self._page_size
+        self._fetching = True
+
+        def query(store: HistoryStore) -> list[CallEntry] | None:
+            # Runs on the writer thread: a search the user has typed past is skipped.
+            if generation != self._generation:
+                return None
+            return store.page(
+                search=search, outcome=outcome, direction=direction, before=before, limit=count
+            )
+
+        def done(future: Future[list[CallEntry] | None]) -> None:
+            error = future.exception()
+            self._relay.page.emit((generation, replace, count, error or future.result()))
+
+        self._writer.submit(query).add_done_callback(done)
+
+    def _refresh_missed(self) -> None:
+        def done(future: Future[int]) -> None:
+            self._relay.missed.emit(future.exception() or future.result())
+
+        self._writer.submit(lambda store: store.missed_count()).add_done_callback(done)
+
+    # -- back on the GUI thread -----------------------------------------------------------
+
+    @Slot(object)
+    def _on_page(self, reply: tuple[int, bool, int, object]) -> None:
+        generation, replace, asked, result = reply
+        if generation != self._generation:
+            return  # stale: the search or filter changed since it was asked
+        self._fetching = False
+        if isinstance(result, BaseException):
+            self._exhausted = True
+            self.failed.emit(str(result))
+            return
+        if not isinstance(result, list):
+            return
+        self._exhausted = len(result) < asked
+        if replace:
+            self.beginResetModel()
+            self._rows = result
+            self.endResetModel()
+            self.searchFinished.emit()
+        elif result:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(result) - 1)
+            self._rows.extend(result)
+            self.endInsertRows()
+
+    @Slot(object)
+    def _on_missed(self, result: object) -> None:
+        if isinstance(result, int) and result != self._missed:
+            self._missed = result
+            self.missedCountChanged.emit(result)
+
+    @Slot(object)
+    def _on_changed(self, change: object) -> None:
+        if isinstance(change, HistoryChanged) and change.kind == "deleted":
+            rows = [i for i, e in enumerate(self._rows) if e.id == change.entry_id]
+            for row in rows[::-1]:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+            self._refresh_missed()
+            return
+        if isinstance(change, HistoryChanged) and change.kind == "cleared":
+            self._generation += 1
+            self._exhausted, self._fetching = True, False
+            self.beginResetModel()
+            self._rows = []
+            self.endResetModel()
+            self._on_missed(0)
+            return
+        self.reload()
+
+
+def _display(entry: CallEntry, column: int) -> str:
+    if column == 0:
+        when = datetime.datetime.fromtimestamp(entry.started_at)
+        return when.strftime("%Y-%m-%d %H:%M")
+    if column == 1:
+        return _ARROWS[entry.direction]
+    if column == 2:
+        return entry.remote_number
+    if column == 3:
+        return entry.remote_name
+    if column == 4:
+        result = entry.outcome.value.capitalize()
+        if entry.outcome is Outcome.FAILED and entry.sip_code:
+            result += f" ({entry.sip_code} {entry.sip_reason})".rstrip()
+        if entry.auto_answered:
+            result += " (auto)"
+        return result
+    minutes, seconds = divmod(round(entry.duration_s), 60)
+    return f"{minutes}:{seconds:02d}" if entry.outcome is Outcome.ANSWERED else ""
