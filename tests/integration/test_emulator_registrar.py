@@ -3,9 +3,12 @@ without a live allow-rule gets 403. Loopback addresses stand for agents' IPs."""
 
 from __future__ import annotations
 
+import json
 import ssl
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -15,11 +18,9 @@ from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
 from tests.support.emulator import DEVICE, register
+from tests.support.process import ManagedProcess, wait_until
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(kamailio_path() is None, reason="kamailio is not installed"),
-]
+pytestmark = pytest.mark.integration
 
 OK = "SIP/2.0 200 OK"
 CHALLENGE = "SIP/2.0 401 Unauthorized"
@@ -29,6 +30,8 @@ FIREWALLED = "SIP/2.0 403 Forbidden (no firewall allow-rule for this IP)"
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[EmulatorServer]:
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
     state = EmulatorState.from_seed()
     registrar = Registrar(state.sip_users())
     server = EmulatorServer(state, port=0, ca_out=tmp_path / "ca.pem", registrar=registrar)
@@ -145,3 +148,41 @@ def test_a_revoked_agent_is_refused_even_from_an_ip_another_agent_keeps_open(
     assert device.register(second) == [CHALLENGE, OK]
     emulator.state.set_agent_active("DEMO", "agent1", True, emulator._clock())
     assert device.register(first) == [CHALLENGE, OK]
+
+
+def test_the_cli_runs_the_registrar_and_stops_it(tmp_path: Path) -> None:
+    info_path = tmp_path / "emu.json"
+    argv = [sys.executable, "-m", "softphone.cli", "emulator", "--port", "0"]
+    proc = ManagedProcess([*argv, "--info-out", info_path], log_path=tmp_path / "emu.log")
+    with proc:
+        proc.wait_for(info_path.exists, 30, "the emulator's info file")
+        info = json.loads(info_path.read_text())
+        emulator = SimpleNamespace(url=info["url"], ca_file=Path(info["ca_file"]))
+        agent = Agent(emulator, "127.0.0.2")  # type: ignore[arg-type]
+        try:
+            account = agent.sign_in()
+        finally:
+            agent.close()
+        assert int(account["port"]) == info["sip"]["port"]
+        assert agent.register(account) == [CHALLENGE, OK]
+        kamailio_pids = _kamailio_children(proc.pid)
+        assert kamailio_pids
+        assert proc.stop() == 0
+    wait_until(
+        lambda: not any(Path(f"/proc/{pid}").exists() for pid in kamailio_pids),
+        10,
+        "kamailio to exit with the emulator",
+    )
+
+
+def _kamailio_children(parent: int | None) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            comm = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+        except (OSError, IndexError):
+            continue
+        if comm == "kamailio" and int(fields[1]) == parent:
+            pids.append(int(stat.parent.name))
+    return pids
