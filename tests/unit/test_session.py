@@ -3,6 +3,7 @@ clock and a manual scheduler, a fake engine and an in-memory keychain. No networ
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -43,6 +44,9 @@ from softphone.core.session_events import (
     SessionState,
     SessionStateChanged,
 )
+from softphone.emulator import totp
+from softphone.emulator.app import create_app
+from softphone.emulator.state import EmulatorState
 from softphone.provisioning.client import ControlPlaneClient, DeviceInfo, ProvisioningClient
 from softphone.provisioning.errors import ADDON_INACTIVE_MESSAGE
 
@@ -63,6 +67,9 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def unix(self) -> float:
+        return self.now.timestamp()
 
 
 @dataclass
@@ -261,9 +268,10 @@ class World:
     log: list[str]
     events: list[ev.Event] = field(default_factory=list)
     history_cleared: int = 0
+    handler: Callable[[httpx.Request], httpx.Response] | None = None  # else self.servers
 
     def session(self) -> Session:
-        transport = httpx.MockTransport(self.servers)
+        transport = httpx.MockTransport(self.handler or self.servers)
         device = DeviceInfo("linux", "0.1.0", "dev-1")
 
         def clear_history() -> None:
@@ -878,3 +886,69 @@ def test_outcome_captures_errors() -> None:
 
     assert Outcome.of(lambda: 3).value == 3
     assert isinstance(Outcome.of(boom).error, ValueError)
+
+
+# ---- end to end against the emulator (in-process ASGI, no sockets) ------------------------
+
+
+def emulator_handler(app: Any, ip: str) -> Callable[[httpx.Request], httpx.Response]:
+    """A sync handler that runs each request through the emulator's ASGI app from ``ip``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+            async with httpx.AsyncClient(transport=transport) as client:
+                response = await client.request(
+                    request.method, request.url, content=request.content, headers=request.headers
+                )
+                return httpx.Response(response.status_code, content=response.content)
+
+        return asyncio.run(go())
+
+    return handle
+
+
+class TestAgainstTheEmulator:
+    @pytest.fixture
+    def emulated(self, world: World) -> tuple[World, EmulatorState]:
+        state = EmulatorState.from_seed()
+        app = create_app(state, world.clock.unix)
+        world.handler = emulator_handler(app, "127.0.0.7")
+        return world, state
+
+    def test_sign_in_reauth_and_revocation(self, emulated: tuple[World, EmulatorState]) -> None:
+        world, state = emulated
+        session = world.session()
+        session.sign_in("demo", "agent1", Secret("demo-pass-1"))
+        assert world.last().state is S.REGISTERING
+        account = world.engine.accounts[ACCOUNT_ID]
+        assert (account.extension, account.transport) == ("1001", Transport.UDP)
+        assert account.password == Secret("sip-1001-demo")
+        assert world.leases()[-1].ip == "127.0.0.7"
+        assert state.allowed("127.0.0.7", world.clock.now.timestamp())
+        session.on_engine_event(registered(ev.RegistrationState.REGISTERED))
+        world.scheduler.advance(3600)
+        assert world.last().state is S.REGISTERED
+        state.set_agent_active("DEMO", "agent1", False, world.clock.now.timestamp())
+        world.scheduler.advance(3600)
+        assert (world.last().state, world.last().reason) == (S.SIGNED_OUT, R.ACCOUNT_REVOKED)
+        assert world.store.values == {}
+        assert world.engine.accounts == {}
+
+    def test_totp_and_addon_lapse(self, emulated: tuple[World, EmulatorState]) -> None:
+        world, state = emulated
+        session = world.session()
+        session.sign_in("DEMO", "agent2", Secret("demo-pass-2"))
+        assert world.last().state is S.AWAITING_TOTP
+        secret = state.company_by_slug("demo").agents["agent2"].totp_secret  # type: ignore[union-attr]
+        session.submit_totp(totp.code_at(secret, world.clock.now.timestamp()))
+        assert world.last().state is S.REGISTERING
+        state.set_addon("DEMO", False)
+        world.scheduler.advance(3600)
+        last = world.last()
+        assert (last.state, last.reason, last.message) == (
+            S.SIGNED_OUT,
+            R.ADDON_INACTIVE,
+            ADDON_INACTIVE_MESSAGE,
+        )
+        assert world.store.values == {}
