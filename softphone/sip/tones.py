@@ -51,7 +51,7 @@ class Segment:
     freq2: int
     on_ms: int
     off_ms: int
-    volume: int  # amplitude of each frequency (s16)
+    volume: int  # peak amplitude of the (summed) tone, s16; pjmedia halves it per frequency
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def _ringtone() -> Cadence:
     return Cadence(tuple(segments), loop=True)
 
 
-_SIGNAL_VOLUME = 4000  # North American call-progress tones, a little below the ringtone
+_SIGNAL_VOLUME = 4000  # call-progress tones about -18 dBFS peak, below the ringtone's -15
 CADENCES: dict[Tone, Cadence] = {
     Tone.RINGTONE: _ringtone(),
     Tone.CALL_WAITING: Cadence((Segment(440, 0, 300, 0, _RINGTONE_VOLUME),), loop=False),
