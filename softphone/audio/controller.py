@@ -15,9 +15,9 @@ recovers when a stream dies. Its worker thread ("audio-devices") does the watchi
   the chosen devices every ``return_interval_s`` and moves back to them when they are listed
   (``AudioDeviceRestored(fallback=False)``). A backend that can re-scan with a stream open is
   simply re-scanned. One that cannot (PortAudio) is only closed for a re-scan when it hints that
-  the devices changed (``RescanHint``): a gap of one close/re-scan/reopen (~0.1–0.3 s) each time
-  the hardware changes, never a periodic gap; with no hint the choice comes back at the next
-  loss or when the user picks it again.
+  the devices changed (``RescanHint``): a gap of one close, re-scan and reopen each time the
+  hardware changes, never a periodic gap; with no hint (PortAudio on Windows and macOS) the
+  choice comes back at the next loss or when the user picks it again.
 - **The ringer** (``set_ringer``): an output-only stream on ``rings.ringer``, so the ring is
   active exactly while it is open and the engine then plays the ringtone there instead of on the
   speaker. On a loss (error or stall) it is closed at once (the ringtone falls back to the

@@ -1,8 +1,10 @@
-"""pytest fixtures ``pulse_server`` and ``pulse`` for audio tests (a plugin: tests/conftest.py)."""
+"""pytest fixtures ``pulse_server``, ``pulse`` and ``private_pulse`` for audio tests (a plugin:
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +32,19 @@ def pulse_fixture(
     pulse_server.pactl("set-default-source", MIC)
     yield pulse_server
     pulse_server.stop_helpers()
+
+
+@pytest.fixture(name="private_pulse")
+def private_pulse_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseServer]:
+    """A PulseAudio of this test's own, with this process pointed at it: for tests that unload
+    sinks or move the defaults, which the session's ``pulse`` must not see."""
+    if not available():
+        pytest.fail("PulseAudio is not installed: run scripts/test, which installs it")
+    server = PulseServer(tmp_path / "pulse")
+    try:
+        server.start()
+        for key, value in server.client_env.items():
+            monkeypatch.setenv(key, value)
+        yield server
+    finally:
+        server.stop()

@@ -10,16 +10,23 @@ native-protocol socket in a temp dir, anonymous auth, no autospawn. Clients reac
 
 Each null sink keeps a 20 ms-latency stream attached: without one a null sink runs with seconds of
 latency and a new stream on it stalls for 1–2 s before any audio moves.
+
+Tests may reshape the sinks (``load_sink``, ``unload_sink``, ``set_default_sink``). PulseAudio
+(≥ 14) moves every stream that sits on the old default sink to the new one, and the streams of an
+unloaded sink to the new default: the test's own helper streams (keep-alives, tone players) are
+moved back to the sinks they were started for, so that the microphone feed stays the microphone
+feed; only the app's streams follow the sound server.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from tests.support.process import ManagedProcess, WaitTimeout, wait_until
 
@@ -53,6 +60,8 @@ class PulseServer:
         self.socket = workdir / "run" / "native"
         self._keepalive: list[ManagedProcess] = []
         self._helpers: list[ManagedProcess] = []
+        self._sink_keepalive: dict[str, ManagedProcess] = {}
+        self._homes: dict[str, str] = {}  # helper stream (application.name) -> its sink
         self.daemon: ManagedProcess | None = None
         self.env = self._environment()
 
@@ -105,10 +114,10 @@ class PulseServer:
         ).start()
         self.daemon.wait_for(self._answers, timeout, "pulseaudio to accept clients")
         # the keep-alive streams (silence) that hold both null sinks at a 20 ms latency
+        self._sink_keepalive.clear()
+        self._homes.clear()
         for sink in (SPEAKER, MIC_FEED):
-            self._pacat(
-                "keepalive-" + sink, "--playback", f"--device={sink}", "/dev/zero", keepalive=True
-            )
+            self._keep_sink_alive(sink)
         # The remap source delivers nothing for ~2 s after its first stream attaches; a recording
         # kept on it from here on, and a probe that waits for data, take that stall out of tests.
         self._pacat("keepalive-" + MIC, "--record", f"--device={MIC}", "/dev/null", keepalive=True)
@@ -157,6 +166,7 @@ class PulseServer:
         for proc in reversed(self._keepalive):
             proc.stop(timeout=2.0)
         self._keepalive.clear()
+        self._sink_keepalive.clear()
         if self.daemon is not None:
             self.daemon.stop(timeout=5.0)
 
@@ -193,6 +203,66 @@ class PulseServer:
             return False
         return True
 
+    def sinks(self) -> list[str]:
+        return [line.split("\t")[1] for line in self.pactl("list", "short", "sinks").splitlines()]
+
+    def default_sink(self) -> str:
+        return self.pactl("get-default-sink").strip()
+
+    def streams_on(self, sink: str) -> list[str]:
+        """The application names of the playback streams on ``sink``."""
+        index = {s["name"]: s["index"] for s in self._json("sinks")}.get(sink)
+        return [
+            str(i["properties"].get("application.name", ""))
+            for i in self._json("sink-inputs")
+            if i["sink"] == index
+        ]
+
+    def load_sink(self, name: str) -> None:
+        """Load another null sink (48 kHz stereo, kept at a 20 ms latency, like ``speaker``)."""
+        self.pactl(
+            "load-module",
+            "module-null-sink",
+            f"sink_name={name}",
+            "rate=48000",
+            "channels=2",
+            f"sink_properties=device.description={name}",
+        )
+        wait_until(lambda: name in self.sinks(), 10, f"the sink {name}")
+        self._keep_sink_alive(name)
+        # until its keep-alive is attached the sink runs at seconds of latency, and a stream
+        # moved onto it then stalls for 1-2 s
+        wait_until(lambda: f"keepalive-{name}" in self.streams_on(name), 10, f"{name}'s keep-alive")
+
+    def unload_sink(self, name: str) -> None:
+        """Unload a null sink (``speaker`` too): its streams move to the new default sink."""
+        keepalive = self._sink_keepalive.pop(name, None)
+        if keepalive is not None:  # it would be moved elsewhere and hold that sink instead
+            keepalive.stop(timeout=2.0)
+            self._keepalive.remove(keepalive)
+        for line in self.pactl("list", "short", "modules").splitlines():
+            fields = line.split("\t")
+            if fields[1] == "module-null-sink" and f"sink_name={name} " in fields[2] + " ":
+                self.pactl("unload-module", fields[0])
+        wait_until(lambda: name not in self.sinks(), 10, f"the sink {name} to go")
+        self.pin_helpers()
+
+    def set_default_sink(self, name: str) -> None:
+        self.pactl("set-default-sink", name)
+        self.pin_helpers()
+
+    def pin_helpers(self) -> None:
+        """Move the test's helper streams back to their own sinks where PulseAudio moved them."""
+        sinks = {s["name"]: s["index"] for s in self._json("sinks")}
+        for stream in self._json("sink-inputs"):
+            home = self._homes.get(str(stream["properties"].get("application.name", "")))
+            if home in sinks and stream["sink"] != sinks[home]:
+                self.pactl("move-sink-input", str(stream["index"]), home)
+
+    def _json(self, what: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = json.loads(self.pactl("--format=json", "list", what))
+        return items
+
     def sink_inputs(self) -> int:
         return len(self.pactl("list", "short", "sink-inputs").splitlines())
 
@@ -200,6 +270,11 @@ class PulseServer:
         return len(self.pactl("list", "short", "source-outputs").splitlines())
 
     # ---- helper streams ------------------------------------------------------------------------
+
+    def _keep_sink_alive(self, sink: str) -> None:
+        self._sink_keepalive[sink] = self._pacat(
+            "keepalive-" + sink, "--playback", f"--device={sink}", "/dev/zero", keepalive=True
+        )
 
     def _pacat(self, name: str, *args: str, keepalive: bool = False) -> ManagedProcess:
         proc = ManagedProcess(
@@ -210,6 +285,7 @@ class PulseServer:
                 f"--rate={RATE}",
                 "--channels=1",
                 "--latency-msec=20",
+                f"--client-name={name}",  # the streams' application.name (pin_helpers)
                 *args,
             ],
             log_path=self.workdir / f"{name}.log",
@@ -217,6 +293,8 @@ class PulseServer:
             env={**self.env, "PULSE_PROP": f"application.name={name}"},
         )
         (self._keepalive if keepalive else self._helpers).append(proc)
+        if "--playback" in args:
+            self._homes[name] = next(a for a in args if a.startswith("--device=")).split("=", 1)[1]
         return proc.start()
 
     def play_into_mic(self, pcm_file: Path) -> ManagedProcess:
@@ -227,6 +305,10 @@ class PulseServer:
 
     def record_speaker(self, out_file: Path) -> ManagedProcess:
         """Record what reaches the virtual speaker (its monitor) into ``out_file``, raw."""
+        return self.record_sink(SPEAKER, out_file)
+
+    def record_sink(self, sink: str, out_file: Path) -> ManagedProcess:
+        """Record what reaches ``sink`` (its monitor) into ``out_file``, raw."""
         return self._pacat(
-            f"record-{out_file.stem}", "--record", f"--device={SPEAKER}.monitor", str(out_file)
+            f"record-{out_file.stem}", "--record", f"--device={sink}.monitor", str(out_file)
         )

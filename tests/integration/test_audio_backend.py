@@ -90,3 +90,22 @@ def test_a_sound_server_that_quits_is_reported(
         stream.close()
     finally:
         server.stop()
+
+
+def test_an_output_only_stream_drains_its_ring_and_blocks_a_rescan(
+    backend: SoundDeviceBackend,
+) -> None:
+    ring = PcmRing(target_ms=30)
+    stream = backend.open_output(ring, "ALSA:pulse")
+    try:
+        assert stream.input_device is None
+        assert stream.output_device is not None and stream.output_device.id == "ALSA:pulse"
+        assert ring.active
+        wait_until(lambda: stream.stats().output_blocks > 10, 5, "the speaker to run")
+        assert stream.stats().input_blocks == 0
+        with pytest.raises(AudioError, match="Close the audio stream"):
+            backend.refresh()
+    finally:
+        stream.close()
+    assert not ring.active
+    backend.refresh()
