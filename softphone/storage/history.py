@@ -220,12 +220,17 @@ def _connect(path: Path, key_hex: str) -> Any:
     except sqlcipher3.DatabaseError:
         conn.close()
         raise HistoryUnreadable(path, _why_unreadable(path)) from None
+    tune(conn)
+    return conn
+
+
+def tune(conn: Any) -> None:
+    """The settings every connection gets (also the plain-sqlite3 baseline of bench/history)."""
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
     conn.execute("PRAGMA synchronous = FULL")  # a call row is worth an fsync
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -8192")  # 8 MiB of decrypted pages: the search index
-    return conn
 
 
 def _why_unreadable(path: Path) -> UnreadableReason:
@@ -245,7 +250,7 @@ def _key_hex(secret: Secret, path: Path) -> str:
     return value
 
 
-def _migrate(conn: Any, upto: int = SCHEMA_VERSION) -> None:
+def migrate(conn: Any, upto: int = SCHEMA_VERSION) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")
     row = conn.execute("SELECT version FROM schema_version").fetchone()
     version = 0 if row is None else int(row[0])
@@ -295,7 +300,7 @@ class HistoryStore:
             secret_store.set(KEY_NAME, secret)
         conn = _connect(path, _key_hex(secret, path))
         try:
-            _migrate(conn)
+            migrate(conn)
         except BaseException:
             conn.close()
             raise

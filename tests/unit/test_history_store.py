@@ -171,7 +171,7 @@ def test_a_version_1_database_is_migrated_forward_keeping_its_rows(
     key = "12" * 32
     secrets_.set(h.KEY_NAME, Secret(key))
     conn = h._connect(tmp_path / h.DB_NAME, key)
-    h._migrate(conn, upto=1)
+    h.migrate(conn, upto=1)
     conn.execute(
         "INSERT INTO calls(id, direction, remote_number, remote_name, account_id, started_at, "
         "ended_at, duration_s, outcome) VALUES (1, 'inbound', '+33 6 12 34 56 78', "
