@@ -66,16 +66,16 @@ def _repeat(segment: Segment, times: int) -> tuple[Segment, ...]:
 
 # A two-tone warble (C6+E6 / A5+C#6, 50 ms each) for 1 s, then 2 s of silence.
 RINGTONE_PAIRS = ((1047, 1319), (880, 1109))
-_WARBLE_STEP_MS = 50
+WARBLE_STEP_MS = 50
 _RING_ON_MS = 1000
 _RING_OFF_MS = 2000
 _RINGTONE_VOLUME = 6000
 
 
 def _ringtone() -> Cadence:
-    steps = _RING_ON_MS // _WARBLE_STEP_MS
+    steps = _RING_ON_MS // WARBLE_STEP_MS
     segments = [
-        Segment(*RINGTONE_PAIRS[i % 2], _WARBLE_STEP_MS, 0, _RINGTONE_VOLUME) for i in range(steps)
+        Segment(*RINGTONE_PAIRS[i % 2], WARBLE_STEP_MS, 0, _RINGTONE_VOLUME) for i in range(steps)
     ]
     last = segments[-1]
     segments[-1] = replace(last, off_ms=_RING_OFF_MS)
