@@ -39,6 +39,18 @@ _LEG_WINDOW_S = 0.6  # pjlib's closed-key delay (0.5 s) plus a margin
 _SECURE_PROTOS = (pj.PJMEDIA_TP_PROTO_RTP_SAVP, pj.PJMEDIA_TP_PROTO_RTP_SAVPF)
 
 
+def _srtp_active(call: SipCall, proto: int) -> bool:
+    """Whether the call's audio is encrypted. Optional SRTP negotiates SDES keys inside an
+    RTP/AVP offer, so the stream's protocol says RTP/AVP while the transport is SRTP: only the
+    call's media dump tells (pjsua prints "SRTP status: Active" per secured stream)."""
+    if proto in _SECURE_PROTOS:
+        return True
+    try:
+        return "SRTP status: Active" in call.dump(True, "")
+    except pj.Error:
+        return False
+
+
 class LegRate:
     """Counts call legs started recently, to refuse new ones before pjlib runs out of sockets.
 
@@ -355,7 +367,7 @@ class Calls:
         if index >= 0 and status != pj.PJSUA_CALL_MEDIA_NONE:
             try:
                 si = call.getStreamInfo(index)
-                codec, srtp = str(si.codecName), int(si.proto) in _SECURE_PROTOS
+                codec, srtp = str(si.codecName), _srtp_active(call, int(si.proto))
             except pj.Error:
                 pass
         active = status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD)
