@@ -24,6 +24,7 @@ from softphone.core.models import (
     Transport,
 )
 from softphone.core.secret import Secret
+from softphone.qr_cli import add_qr_parser, run_qr
 
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
@@ -132,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     from softphone.emulator.cli import add_parser as add_emulator_parser
 
     add_emulator_parser(sub)
+    add_qr_parser(sub)
     return parser
 
 
@@ -252,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "agent":
             return _run_agent(args)
+        if args.command == "qr":
+            return run_qr(args)
         if args.command == "emulator":
             from softphone.emulator.cli import run as run_emulator
 

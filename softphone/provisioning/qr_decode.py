@@ -1,0 +1,260 @@
+"""Reading QR codes from images: interchangeable decoders and a scan that tries harder when needed.
+
+``scan_image`` runs the decoder once on the frame as it is (the fast path: about a millisecond on
+a 720p frame); only when that finds nothing does it go through harder passes (contrast
+equalisation, a sharpened copy, a denoised half-scale copy, a 1.5× upscale, a global binarizer,
+inverted), stopping at the first pass that yields an acceptable code. By default only
+structurally valid ``vicifast://`` codes are acceptable, so a misread or a foreign code in the
+same frame is never returned as ours.
+
+Runs on any thread but the GUI's (decoding is blocking work). Holds no frame after it returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from softphone.provisioning import qr_format
+from softphone.provisioning.qr_errors import (
+    ExpiredCode,
+    QrDecoderUnavailable,
+    QrError,
+    QrImageError,
+)
+
+Image = npt.NDArray[Any]  # 8-bit; cv2 returns loosely typed arrays
+Accept = Callable[[str], bool]
+MAX_IMAGE_PIXELS: Final = 40_000_000
+
+
+class QrDecoder(Protocol):
+    """Finds QR codes in an 8-bit grayscale image; returns their texts (possibly none)."""
+
+    name: str
+
+    def decode(self, gray: Image) -> list[str]: ...
+
+
+class ZxingDecoder:
+    """zxing-cpp: the default; fast and the most robust of the three on hard frames."""
+
+    name = "zxing"
+
+    def __init__(self) -> None:
+        import zxingcpp
+
+        self._zx: Any = zxingcpp
+        self._binarizers = {
+            "local": zxingcpp.Binarizer.LocalAverage,
+            "global": zxingcpp.Binarizer.GlobalHistogram,
+        }
+
+    def decode(self, gray: Image, *, binarizer: str = "local") -> list[str]:
+        found = self._zx.read_barcodes(
+            gray,
+            formats=self._zx.BarcodeFormat.QRCode,
+            try_rotate=False,  # QR finder patterns work at any angle; this is for 1D codes
+            try_invert=False,  # inverted codes have a pass of their own
+            try_downscale=True,
+            binarizer=self._binarizers[binarizer],
+        )
+        return [str(r.text) for r in found if r.valid]
+
+
+class ZbarDecoder:
+    """ZBar through pyzbar (needs the libzbar0 system library)."""
+
+    name = "zbar"
+
+    def __init__(self) -> None:
+        try:
+            from pyzbar import pyzbar  # type: ignore[import-untyped]
+        except (ImportError, OSError):
+            raise QrDecoderUnavailable(
+                "The zbar decoder needs the ZBar library: install libzbar0 (Debian/Ubuntu), "
+                "zbar (Homebrew, Fedora), or choose the zxing decoder."
+            ) from None
+        self._pyzbar: Any = pyzbar
+
+    def decode(self, gray: Image) -> list[str]:
+        found = self._pyzbar.decode(gray, symbols=[self._pyzbar.ZBarSymbol.QRCODE])
+        texts = []
+        for symbol in found:
+            try:
+                texts.append(qr_format.text_from_bytes(bytes(symbol.data)))
+            except QrError:
+                continue
+        return texts
+
+
+class OpenCvDecoder:
+    """OpenCV's QRCodeDetector (no extra library; the slowest and least robust here)."""
+
+    name = "opencv"
+
+    def __init__(self) -> None:
+        self._detector: Any = cv2.QRCodeDetector()
+
+    def decode(self, gray: Image) -> list[str]:
+        try:
+            ok, texts, _points, _straight = self._detector.detectAndDecodeMulti(gray)
+        except cv2.error:
+            return []
+        return [str(t) for t in texts if t] if ok else []
+
+
+DECODERS: Final[dict[str, Callable[[], QrDecoder]]] = {
+    "zxing": ZxingDecoder,
+    "zbar": ZbarDecoder,
+    "opencv": OpenCvDecoder,
+}
+
+
+def make_decoder(name: str = "zxing") -> QrDecoder:
+    try:
+        factory = DECODERS[name]
+    except KeyError:
+        raise QrDecoderUnavailable(
+            f"Unknown QR decoder '{name}': choose one of {', '.join(DECODERS)}."
+        ) from None
+    return factory()
+
+
+# ---- what counts as a hit --------------------------------------------------------------------
+
+
+def is_vicifast_code(text: str) -> bool:
+    """Structurally valid v1 code (an expired one still counts: the user is told it expired)."""
+    try:
+        qr_format.parse(text, check_expiry=False)
+    except ExpiredCode:
+        return True
+    except QrError:
+        return False
+    return True
+
+
+def any_text(text: str) -> bool:
+    return bool(text)
+
+
+# ---- the scan ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    text: str
+    decoder: str
+    pass_name: str  # which preprocessing found it ("as-is" on the fast path)
+    elapsed_ms: float
+
+
+def to_gray(image: Image) -> Image:
+    if image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise QrImageError("The image must be 8-bit grayscale, BGR or BGRA.")
+    if image.ndim == 2:
+        return image
+    channels = image.shape[2]
+    if channels == 1:
+        return np.ascontiguousarray(image[:, :, 0])
+    if channels == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if channels == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    raise QrImageError("The image must be 8-bit grayscale, BGR or BGRA.")
+
+
+def load_image(path: str | Path) -> Image:
+    """Read an image file as grayscale; a clear error when it is missing or not an image."""
+    data = np.fromfile(str(path), dtype=np.uint8) if Path(path).is_file() else None
+    if data is None:
+        raise QrImageError(f"Cannot read {path}: there is no such file.")
+    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise QrImageError(f"{path} is not an image this app can read (PNG, JPEG, BMP, WebP…).")
+    return image
+
+
+def _harder_passes(gray: Image) -> Iterator[tuple[str, Image]]:
+    """Preprocessed copies, cheapest and most often useful first (measured with bench/qr.py on
+    frames apart from the benchmark's own): sharpening against blur, local contrast against low
+    contrast and glare, half scale against noise and heavy blur, 1.5× for small codes, global
+    thresholds, inverted for light-on-dark codes."""
+    yield "sharpened", _sharpen(gray, 2.0, 1.0)
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    yield "half-sharpened", _sharpen(small, 1.0, 1.5)
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    yield "clahe", clahe.apply(gray)
+    yield "otsu", cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    yield GLOBAL_PASS, gray
+    if gray.shape[0] * gray.shape[1] <= 2_000_000:
+        big = cv2.resize(gray, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
+        yield "upscaled", big
+        yield "upscaled-sharpened", _sharpen(big, 3.0, 1.0)
+        yield "upscaled-clahe", clahe.apply(big)
+    yield "inverted", cv2.bitwise_not(gray)
+
+
+def _sharpen(gray: Image, sigma: float, amount: float) -> Image:
+    blurred = cv2.GaussianBlur(gray, (0, 0), sigma)
+    return cv2.addWeighted(gray, 1.0 + amount, blurred, -amount, 0)
+
+
+GLOBAL_PASS: Final = "global-binarizer"  # the same image through zxing's other binarizer
+
+
+def scan_gray(
+    gray: Image,
+    decoder: QrDecoder,
+    *,
+    accept: Accept = is_vicifast_code,
+    try_harder: bool = True,
+) -> ScanResult | None:
+    """The first acceptable code in a grayscale frame, or None."""
+    started = time.perf_counter()
+
+    def first(texts: Sequence[str]) -> str | None:
+        return next((t for t in texts if accept(t)), None)
+
+    found = first(decoder.decode(gray))
+    pass_name = "as-is"
+    if found is None and try_harder:
+        for pass_name, image in _harder_passes(gray):
+            if pass_name == GLOBAL_PASS:
+                if not isinstance(decoder, ZxingDecoder):
+                    continue
+                found = first(decoder.decode(image, binarizer="global"))
+            else:
+                found = first(decoder.decode(image))
+            if found is not None:
+                break
+    if found is None:
+        return None
+    return ScanResult(found, decoder.name, pass_name, (time.perf_counter() - started) * 1000)
+
+
+def scan_image(
+    source: str | Path | Image,
+    decoder: str | QrDecoder = "zxing",
+    *,
+    accept: Accept = is_vicifast_code,
+    try_harder: bool = True,
+) -> ScanResult | None:
+    """Scan a file or a numpy image (grayscale, BGR or BGRA) for one acceptable QR code.
+
+    ``accept`` decides what counts as a hit (default: structurally valid vicifast:// codes;
+    ``any_text`` for any QR code). Returns None when nothing acceptable is found.
+    """
+    chosen = make_decoder(decoder) if isinstance(decoder, str) else decoder
+    image = load_image(source) if isinstance(source, (str, Path)) else source
+    if image.size > MAX_IMAGE_PIXELS:
+        raise QrImageError("The image is too large to scan (more than 40 megapixels).")
+    return scan_gray(to_gray(image), chosen, accept=accept, try_harder=try_harder)

@@ -1,0 +1,215 @@
+"""``vicifast-phone qr make|batch|scan``: QR codes for supervisors and testers.
+
+Secrets: a SIP password comes from $VICIFAST_SIP_PASSWORD or a prompt, never a flag; a generated
+PIN is printed once to the terminal (stderr) and never written next to its code; ``--pin`` for
+``scan`` exists for testers (the GUI asks for it instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from softphone.core.errors import ConfigError
+from softphone.core.models import SrtpMode, Transport
+from softphone.core.secret import Secret
+
+PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
+
+
+def add_qr_parser(subparsers: Any) -> None:
+    """Add the ``qr`` command group to the main parser's subparsers."""
+    qr = subparsers.add_parser(
+        "qr",
+        help="make, batch-print and scan VICIfast QR codes",
+        description="QR provisioning codes (format v1, docs/qr-format.md).",
+    )
+    sub = qr.add_subparsers(dest="qr_command", required=True)
+
+    make = sub.add_parser(
+        "make",
+        help="one sign-in or SIP account code as PNG or SVG",
+        description="Write one code. For --kind sip a PIN is generated and printed once; the "
+        f"SIP password comes from ${PASSWORD_ENV} or a prompt, never from a flag.",
+    )
+    make.add_argument("--kind", choices=["signin", "sip"], required=True)
+    make.add_argument("--out", type=Path, required=True, help="F.png or F.svg")
+    make.add_argument("--company", help="company code (signin)")
+    make.add_argument("--username", default="", help="VICIdial user name (signin, optional)")
+    make.add_argument("--api", default="", help="custom control plane https URL (signin)")
+    make.add_argument("--server", help="SIP server host (sip)")
+    make.add_argument("--port", type=int, default=0, help="SIP port (sip; 0: by transport)")
+    make.add_argument("--transport", choices=[t.value for t in Transport], default="udp")
+    make.add_argument("--extension", help="SIP extension (sip)")
+    make.add_argument("--display-name", default="")
+    make.add_argument("--srtp", choices=[m.value for m in SrtpMode], default="off")
+    make.add_argument(
+        "--valid-days",
+        type=float,
+        help="expiry in days (sip: default 7; signin: no expiry unless given)",
+    )
+    make.add_argument("--pin-digits", type=int, default=8, help="length of the generated PIN")
+    make.add_argument("--scale", type=int, default=8, help="pixels per module (PNG)")
+
+    batch = sub.add_parser(
+        "batch",
+        help="a CSV of agents to one printable PDF (+ a separate PIN list for sip codes)",
+        description="Columns (UTF-8 CSV with a header): name, extension; signin: company, "
+        "username, api; sip: password, server, port, transport, srtp, display_name. Bad rows "
+        "are reported by line number and skipped; the others are produced.",
+    )
+    batch.add_argument("csv", type=Path)
+    batch.add_argument("--out", type=Path, required=True, help="the PDF sheet")
+    batch.add_argument("--pins", type=Path, help="the PIN list (CSV), required for --kind sip")
+    batch.add_argument("--kind", choices=["signin", "sip"], default="signin")
+    batch.add_argument("--company", default="", help="company code for rows without one")
+    batch.add_argument("--api", default="", help="custom control plane for rows without one")
+    batch.add_argument("--server", default="", help="SIP server for rows without one")
+    batch.add_argument("--valid-days", type=float)
+    batch.add_argument("--title", default="")
+
+    scan = sub.add_parser(
+        "scan",
+        help="read a code from an image file (for testers)",
+        description="Exit status 0 when a code was read, 1 when none was found, 2 on errors.",
+    )
+    scan.add_argument("--image", type=Path, required=True)
+    scan.add_argument("--decoder", choices=["zxing", "zbar", "opencv"], default="zxing")
+    scan.add_argument("--pin", help="PIN to open a SIP account code (testers only)")
+    scan.add_argument("--json", action="store_true", help="print one JSON object")
+    scan.add_argument(
+        "--any", action="store_true", help="accept any QR code, not only vicifast:// ones"
+    )
+
+
+def run_qr(args: argparse.Namespace) -> int:
+    if args.qr_command == "make":
+        return _make(args)
+    if args.qr_command == "batch":
+        return _batch(args)
+    return _scan(args)
+
+
+def _password() -> Secret:
+    value = os.environ.get(PASSWORD_ENV)
+    if value:
+        return Secret(value)
+    if sys.stdin.isatty():
+        import getpass
+
+        return Secret(getpass.getpass("SIP password: "))
+    raise ConfigError(f"Set ${PASSWORD_ENV} to the SIP password (it is never taken from a flag).")
+
+
+def _make(args: argparse.Namespace) -> int:
+    from softphone.provisioning import qr_format, qr_make
+
+    if args.kind == "signin":
+        if not args.company:
+            raise ConfigError("A sign-in code needs --company.")
+        exp = qr_make.expiry(args.valid_days) if args.valid_days is not None else None
+        code = qr_format.SignInCode(args.company, args.username, args.api, exp)
+        qr_make.write_image(qr_format.encode_signin(code), args.out, scale=args.scale)
+        print(f"Wrote {args.out}.", file=sys.stderr)
+        return 0
+    if not args.server or not args.extension:
+        raise ConfigError("A SIP account code needs --server and --extension.")
+    days = args.valid_days if args.valid_days is not None else qr_make.DEFAULT_SIP_VALID_DAYS
+    account = qr_format.SipAccountCode(
+        server=args.server,
+        port=args.port,
+        transport=Transport(args.transport),
+        extension=args.extension,
+        password=_password(),
+        display_name=args.display_name,
+        srtp=SrtpMode(args.srtp),
+        exp=qr_make.expiry(days),
+    )
+    pin = qr_format.generate_pin(args.pin_digits)
+    qr_make.write_image(qr_format.encode_sip(account, pin), args.out, scale=args.scale)
+    print(f"Wrote {args.out}. Give the agent this PIN separately (it is shown only now):")
+    print(pin)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from softphone.provisioning import qr_make
+    from softphone.provisioning.qr_errors import QrBatchError
+    from softphone.ui.qr_sheet import SheetItem, write_sheet
+
+    if args.kind == "sip" and args.pins is None:
+        raise QrBatchError("SIP account codes need --pins FILE: the PINs go on a separate list.")
+    if args.pins is not None and args.pins.resolve() == args.out.resolve():
+        raise QrBatchError("The PIN list and the sheet must be different files.")
+    defaults = qr_make.BatchDefaults(
+        kind=args.kind,
+        company=args.company,
+        api=args.api,
+        server=args.server,
+        valid_days=args.valid_days,
+    )
+    result = qr_make.read_batch(args.csv, defaults)
+    for problem in result.problems:
+        print(f"{args.csv}: {problem}", file=sys.stderr)
+    if not result.entries:
+        print(f"{args.csv}: no agent could be made; nothing written.", file=sys.stderr)
+        return 1
+    items = [SheetItem(e.uri, e.name, e.extension) for e in result.entries]
+    pages = write_sheet(items, args.out, title=args.title)
+    print(f"Wrote {len(items)} codes on {pages} page(s) to {args.out}.", file=sys.stderr)
+    if args.kind == "sip":
+        qr_make.write_pin_list(result.entries, args.pins)
+        print(
+            f"Wrote the PINs to {args.pins}: hand them out apart from the sheet.", file=sys.stderr
+        )
+    return 1 if result.problems else 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from softphone.provisioning import qr_decode, qr_format
+    from softphone.provisioning.qr_errors import QrError
+
+    accept = qr_decode.any_text if args.any else qr_decode.is_vicifast_code
+    found = qr_decode.scan_image(args.image, args.decoder, accept=accept)
+    if found is None:
+        report: dict[str, Any] = {"text": None, "kind": None, "error": "no_code"}
+        message = f"No {'QR' if args.any else 'VICIfast'} code found in {args.image}."
+        _emit(args.json, report, message)
+        return 1
+    report = {"text": found.text, "kind": None, "decoder": found.decoder, "pass": found.pass_name}
+    try:
+        code = qr_format.parse(found.text)
+        report["kind"] = code.kind
+        if isinstance(code, qr_format.SealedSipCode):
+            if args.pin is None:
+                report["sealed"] = True
+                report["error"] = "pin_required"
+                report["message"] = "A SIP account code: give --pin to open it."
+            else:
+                report["fields"] = code.open(args.pin).to_json()
+        else:
+            report["fields"] = code.to_json()
+    except QrError as err:
+        report["error"] = err.code
+        report["message"] = str(err)
+    _emit(args.json, report, "")
+    return 0
+
+
+def _emit(as_json: bool, report: dict[str, Any], message: str) -> None:
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    if message:
+        print(message, file=sys.stderr)
+        return
+    print(report["text"])
+    if "fields" in report:
+        for key, value in report["fields"].items():
+            print(f"  {key}: {value}")
+    if "message" in report:
+        print(f"  {report['message']}", file=sys.stderr)

@@ -1,0 +1,153 @@
+"""The printable sheet of QR codes: several codes per A4 page, name and extension under each.
+
+Drawn with Qt's PDF writer (vector modules, so codes stay sharp at any printer resolution).
+Only codes and labels go on the sheet; PINs never do (softphone.provisioning.qr_make writes them
+to a separate list). Runs on the thread that calls it; needs a QGuiApplication for fonts and
+creates an offscreen one when there is none (the command line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from PySide6.QtCore import QMarginsF, QRectF, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QPageLayout, QPageSize, QPainter, QPdfWriter
+
+from softphone.provisioning.qr_errors import QrImageError
+from softphone.provisioning.qr_make import modules
+
+DPI: Final = 600
+COLUMNS: Final = 3
+ROWS: Final = 4
+MARGIN_MM: Final = 12.0
+QUIET_MODULES: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SheetItem:
+    uri: str
+    name: str
+    extension: str
+
+
+def _mm(value: float) -> float:
+    return value / 25.4 * DPI
+
+
+_app: QGuiApplication | None = None
+
+
+def _ensure_gui_app() -> None:
+    global _app  # noqa: PLW0603 - one application object per process, kept alive here
+    if QGuiApplication.instance() is None:
+        _app = QGuiApplication(["vicifast-phone", "-platform", "offscreen"])
+
+
+def write_sheet(items: Sequence[SheetItem], path: Path, *, title: str = "") -> int:
+    """Write the PDF; returns the number of pages."""
+    if not items:
+        raise QrImageError("There is no code to put on the sheet.")
+    _ensure_gui_app()
+    writer = QPdfWriter(str(path))
+    writer.setResolution(DPI)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(0, 0, 0, 0),
+        )
+    )
+    writer.setTitle(title or "VICIfast QR codes")
+    writer.setCreator("VICIfast Desktop")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise QrImageError(f"Cannot write {path}: the PDF file could not be created.")
+    per_page = COLUMNS * ROWS
+    pages = 0
+    try:
+        for start in range(0, len(items), per_page):
+            if start:
+                writer.newPage()
+            _draw_page(painter, items[start : start + per_page], pages + 1, title)
+            pages += 1
+    finally:
+        painter.end()
+    if not path.is_file():
+        raise QrImageError(f"Cannot write {path}.")
+    return pages
+
+
+def _draw_page(painter: QPainter, items: Sequence[SheetItem], page: int, title: str) -> None:
+    width, height = _mm(210.0), _mm(297.0)
+    margin = _mm(MARGIN_MM)
+    header = _mm(8.0)
+    cell_w = (width - 2 * margin) / COLUMNS
+    cell_h = (height - 2 * margin - header) / ROWS
+    label_h = _mm(11.0)
+    code_side = min(cell_w - _mm(6.0), cell_h - label_h - _mm(4.0))
+
+    small = QFont("Helvetica")
+    small.setPointSizeF(8.0)
+    painter.setFont(small)
+    painter.setPen(Qt.GlobalColor.black)
+    painter.drawText(
+        QRectF(margin, margin, width - 2 * margin, header),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        f"{title or 'VICIfast QR codes'} — page {page}. Scan in the VICIfast app. "
+        "The PIN for a SIP account code comes separately.",
+    )
+    name_font = QFont("Helvetica")
+    name_font.setPointSizeF(10.0)
+    name_font.setBold(True)
+    ext_font = QFont("Helvetica")
+    ext_font.setPointSizeF(9.0)
+    for index, item in enumerate(items):
+        col, row = index % COLUMNS, index // COLUMNS
+        x = margin + col * cell_w
+        y = margin + header + row * cell_h
+        left = x + (cell_w - code_side) / 2
+        _draw_code(painter, item.uri, left, y + _mm(2.0), code_side)
+        label_top = y + _mm(2.0) + code_side
+        painter.setFont(name_font)
+        painter.drawText(
+            QRectF(x, label_top, cell_w, label_h / 2),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+            painter.fontMetrics().elidedText(item.name, Qt.TextElideMode.ElideRight, int(cell_w)),
+        )
+        painter.setFont(ext_font)
+        painter.drawText(
+            QRectF(x, label_top + label_h / 2, cell_w, label_h / 2),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+            f"Ext. {item.extension}",
+        )
+
+
+def _draw_code(painter: QPainter, uri: str, left: float, top: float, side: float) -> None:
+    matrix = modules(uri)
+    count = len(matrix) + 2 * QUIET_MODULES
+    module = side / count
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(Qt.GlobalColor.black)
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            run = c
+            while run < len(row) and row[run]:
+                run += 1
+            painter.drawRect(
+                QRectF(
+                    left + (QUIET_MODULES + c) * module,
+                    top + (QUIET_MODULES + r) * module,
+                    (run - c) * module,
+                    module,
+                )
+            )
+            c = run
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(Qt.GlobalColor.black)

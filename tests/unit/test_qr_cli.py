@@ -1,0 +1,151 @@
+"""``vicifast-phone qr make|batch|scan`` end to end, in process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from softphone.cli import main
+from softphone.provisioning import qr_decode
+from softphone.qr_cli import PASSWORD_ENV
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["qr", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_make_signin_then_scan_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    png = tmp_path / "signin.png"
+    code, _, _ = run(capsys, "make", "--kind", "signin", "--company", "acme", "--out", str(png))
+    assert code == 0
+    code, out, _ = run(capsys, "scan", "--image", str(png), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["text"] == "vicifast://signin?v=1&c=acme"
+    assert report["kind"] == "signin"
+    assert report["fields"]["company"] == "acme"
+
+
+def test_make_sip_prints_the_pin_once_and_scan_opens_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "s3cret-Pa55")
+    svg = tmp_path / "sip.svg"
+    png = tmp_path / "sip.png"
+    args = ["make", "--kind", "sip", "--server", "pbx.example.com", "--extension", "1001"]
+    code, out, err = run(capsys, *args, "--out", str(png))
+    assert code == 0
+    pin = out.strip().splitlines()[-1]
+    assert pin.isdigit() and len(pin) == 8
+    assert "s3cret" not in out + err
+    assert run(capsys, *args, "--out", str(svg))[0] == 0
+    assert svg.read_bytes().lstrip().startswith(b"<?xml")
+
+    code, out, _ = run(capsys, "scan", "--image", str(png), "--json", "--pin", pin)
+    report = json.loads(out)
+    assert code == 0 and report["kind"] == "sip"
+    assert report["fields"]["server"] == "pbx.example.com"
+    assert "password" not in report["fields"]
+
+    wrong = "0" * 8 if pin != "0" * 8 else "1" * 8
+    code, out, _ = run(capsys, "scan", "--image", str(png), "--json", "--pin", wrong)
+    assert code == 0  # a code was read; it just does not open
+    assert json.loads(out)["error"] == "wrong_pin"
+
+    code, out, _ = run(capsys, "scan", "--image", str(png), "--json")
+    assert code == 0 and json.loads(out)["error"] == "pin_required"
+
+    for decoder in ("zbar", "opencv"):
+        code, out, _ = run(capsys, "scan", "--image", str(png), "--json", "--decoder", decoder)
+        assert code == 0 and json.loads(out)["text"].startswith("vicifast://sip?")
+
+
+def test_sip_code_needs_the_password_from_env_not_a_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, _, err = run(
+        capsys, "make", "--kind", "sip", "--server", "pbx", "--extension", "1", "--out",
+        str(tmp_path / "x.png"),
+    )  # fmt: skip
+    assert code == 2 and PASSWORD_ENV in err
+    with pytest.raises(SystemExit):
+        main(["qr", "make", "--kind", "sip", "--password", "x", "--out", "x.png"])
+
+
+def test_scan_without_a_code_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cv2
+
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200), 255, np.uint8))
+    code, out, _ = run(capsys, "scan", "--image", str(blank), "--json")
+    assert code == 1
+    assert json.loads(out) == {"text": None, "kind": None, "error": "no_code"}
+    code, _, err = run(capsys, "scan", "--image", str(tmp_path / "none.png"))
+    assert code == 2 and "no such file" in err
+
+
+def render_pdf_pages(path: Path) -> list[np.ndarray]:
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QImage
+    from PySide6.QtPdf import QPdfDocument
+
+    document = QPdfDocument(None)
+    assert document.load(str(path)) == QPdfDocument.Error.None_
+    pages = []
+    for index in range(document.pageCount()):
+        image = document.render(index, QSize(1654, 2339)).convertToFormat(
+            QImage.Format.Format_RGBA8888
+        )
+        rgba = np.frombuffer(image.constBits(), np.uint8).reshape(
+            image.height(), image.bytesPerLine() // 4, 4
+        )[:, : image.width()]
+        alpha = rgba[:, :, 3].astype(np.float32) / 255  # the page is transparent: print on white
+        pixels = (rgba[:, :, 1] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+        pages.append(pixels.copy())
+    document.close()
+    return pages
+
+
+def test_batch_writes_a_sheet_that_scans_back_and_pins_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agents = tmp_path / "agents.csv"
+    rows = ["name,extension,password"] + [f"Agent {i},{1000 + i},pw-{i}" for i in range(14)]
+    rows.insert(3, "Broken,10@2,pw")
+    agents.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sheet, pins = tmp_path / "sheet.pdf", tmp_path / "pins.csv"
+    code, _, err = run(
+        capsys, "batch", str(agents), "--kind", "sip", "--server", "pbx.example.com",
+        "--out", str(sheet), "--pins", str(pins),
+    )  # fmt: skip
+    assert code == 1  # a bad row was reported
+    assert "line 4:" in err and "Wrote 14 codes on 2 page(s)" in err
+    pin_rows = pins.read_text(encoding="utf-8").splitlines()
+    assert len(pin_rows) == 15
+    pdf = sheet.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    for line in pin_rows[1:]:
+        assert line.split(",")[2].encode() not in pdf
+
+    pages = render_pdf_pages(sheet)
+    assert len(pages) == 2
+    # Cut the first cell (top left, about 62 x 85 mm at 200 dpi) out of page 1 and read it.
+    first = pages[0][:700, :560]
+    found = qr_decode.scan_image(first)
+    assert found is not None and found.text.startswith("vicifast://sip?")
+
+
+def test_batch_sip_requires_a_pin_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agents = tmp_path / "agents.csv"
+    agents.write_text("name,extension,password\nA,1,pw\n", encoding="utf-8")
+    code, _, err = run(capsys, "batch", str(agents), "--kind", "sip", "--out", "x.pdf")
+    assert code == 2 and "--pins" in err
