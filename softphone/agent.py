@@ -1,7 +1,10 @@
 """The headless agent: the SIP engine and the core, driven by a plain loop (no Qt).
 
 Testers and benchmarks run it; ``vicifast-phone agent --help`` documents it. The loop runs on the
-main thread: engine events arrive through a queue and are published on the event bus there.
+calling thread (the main thread under the CLI): engine events arrive through a queue and are
+published on the event bus there; :meth:`HeadlessAgent.post` and :meth:`HeadlessAgent.call_later`
+put work onto the same thread. With a :class:`~softphone.signin.SignInPlan` the agent signs in
+(control plane → employer's server → REGISTER) and the sign-in session runs on that loop.
 """
 
 from __future__ import annotations
@@ -12,16 +15,29 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
+from softphone.core.session_events import (
+    FirewallLeaseChanged,
+    SessionReason,
+    SessionState,
+    SessionStateChanged,
+)
 from softphone.sip.engine import SipEngine
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from softphone.audio.ring import AudioRings
+    from softphone.signin import SignInPlan, SignInService
+
+_NO_SAVED_SESSION = (
+    "There is no saved sign-in on this computer. Sign in with --company and --username."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +60,40 @@ class AgentOutcome:
     ended_calls: list[ev.CallStateChanged] = field(default_factory=list)
 
 
+class _Engine(Protocol):
+    """What the agent uses of ``SipEngine`` (or of ``signin.RebindingEngine``)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def add_account(
+        self, config: SipAccountConfig, account_id: str | None = None
+    ) -> Future[str]: ...
+    def make_call(self, account_id: str, target: str) -> Future[str]: ...
+    def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
+    def hold(self, call_id: str) -> Future[None]: ...
+    def hangup(self, call_id: str) -> Future[None]: ...
+
+
+class _Timer:
+    """A pending :meth:`HeadlessAgent.call_later`; ``cancel`` before it is due drops it."""
+
+    __slots__ = ("action", "cancelled", "due")
+
+    def __init__(self, due: float, action: Callable[[], None]) -> None:
+        self.due, self.action, self.cancelled = due, action, False
+
+    def cancel(self) -> bool:
+        self.cancelled = True
+        return True
+
+
 class HeadlessAgent:
-    """Registers one account and follows a plan; its loop runs on the calling thread."""
+    """Registers one account (given, or signed in for) and follows a plan. Its loop, the bus
+    and the sign-in session run on the thread that calls :meth:`run`."""
 
     def __init__(
         self,
-        account: SipAccountConfig,
+        account: SipAccountConfig | None,
         plan: AgentPlan,
         *,
         engine_config: EngineConfig | None = None,
@@ -57,22 +101,36 @@ class HeadlessAgent:
         out: TextIO = sys.stdout,
         as_json: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        signin: SignInPlan | None = None,
     ) -> None:
+        if (account is None) == (signin is None):
+            raise ValueError("give either an account or a sign-in plan")
         self._account_config = account
         self._plan = plan
-        self._events: queue.SimpleQueue[ev.Event] = queue.SimpleQueue()
-        self._engine = SipEngine(self._events.put, engine_config, audio)
+        self._signin_plan = signin
+        self._events: queue.SimpleQueue[ev.Event | Callable[[], None]] = queue.SimpleQueue()
+        self._engine_config = engine_config or EngineConfig()
+        self._audio = audio
+        self._engine: _Engine
+        if signin is None:
+            self._engine = SipEngine(self._events.put, self._engine_config, audio)
+        else:
+            from softphone.signin import RebindingEngine
+
+            self._engine = RebindingEngine(self._events.put, self._engine_config, audio)
+        self.service: SignInService | None = None
         self._out = out
         self._json = as_json
         self._clock = clock
         self.bus = EventBus()
         self._account_id = ""
-        self._deadlines: list[tuple[float, str, Callable[[], None]]] = []
+        self._timers: list[_Timer] = []
         self._outcome = AgentOutcome()
         self._done = False
         self._placed = False
         self._registered = False
         self._started_at = 0.0
+        self._register_timer: _Timer | None = None
         self.bus.subscribe(ev.Event, self._print)
         self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
         self.bus.subscribe(ev.CallStateChanged, self._on_call_state)
@@ -81,25 +139,43 @@ class HeadlessAgent:
 
     def _print(self, event: ev.Event) -> None:
         if self._json:
-            self._out.write(json.dumps(event.to_dict(), separators=(",", ":")) + "\n")
+            data = event.to_dict()
+            if isinstance(event, FirewallLeaseChanged):
+                data["description"] = event.describe()
+            self._out.write(json.dumps(data, separators=(",", ":")) + "\n")
         else:
             self._out.write(_human(event) + "\n")
         self._out.flush()
 
-    # ---- plan ------------------------------------------------------------------------------
+    # ---- the loop's thread: posting and timers ----------------------------------------------
 
-    def _after(self, delay_s: float, what: str, action: Callable[[], None]) -> None:
-        self._deadlines.append((self._clock() + delay_s, what, action))
+    def post(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the loop's thread (thread-safe)."""
+        self._events.put(action)
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> _Timer:
+        """Run ``callback`` on the loop's thread after ``delay_s`` (call on that thread)."""
+        timer = _Timer(self._clock() + delay_s, callback)
+        self._timers.append(timer)
+        return timer
+
+    def _after(self, delay_s: float, what: str, action: Callable[[], None]) -> _Timer:
+        return self.call_later(delay_s, action)
+
+    # ---- plan ------------------------------------------------------------------------------
 
     def _fail(self, message: str, code: int = 1) -> None:
         if not self._done:
             self._outcome.exit_code, self._outcome.message, self._done = code, message, True
 
     def _on_registration(self, event: ev.RegistrationChanged) -> None:
+        if self._account_id and event.account_id != self._account_id:
+            return
         if event.state is ev.RegistrationState.REGISTERED and not self._registered:
             self._registered = True
             self._begin()
-        elif event.state is ev.RegistrationState.FAILED:
+        elif event.state is ev.RegistrationState.FAILED and self.service is None:
+            # Signed in, a failed REGISTER is the session's to handle (re-auth, then retry).
             self._fail(f"Registration failed: {event.reason or event.code}")
 
     def _begin(self) -> None:
@@ -129,12 +205,93 @@ class HeadlessAgent:
         # The call may have ended meanwhile; the engine reports that as CommandFailed.
         command(call_id)
 
+    # ---- sign-in ----------------------------------------------------------------------------
+
+    def _start_signin(self, plan: SignInPlan) -> None:
+        from softphone.signin import RebindingEngine, SignInService
+
+        assert isinstance(self._engine, RebindingEngine)
+        service = SignInService(
+            plan.config,
+            engine=self._engine,
+            store=plan.store,
+            device_id=plan.device_id,
+            emit=self.bus.publish,
+            post=self.post,
+            scheduler=self,
+            wrap_transport=plan.wrap_transport,
+            backoff=plan.backoff,
+        )
+        self.service = service
+        self._account_id = "session"  # the engine account the session owns
+        self._unsubscribe = self.bus.subscribe(ev.Event, service.on_engine_event)
+        self.bus.subscribe(SessionStateChanged, self._on_session)
+        self._watch_network(plan, service)
+        if plan.password is None:
+            service.session.resume()
+        else:
+            service.session.sign_in(plan.company, plan.username, plan.password)
+
+    def _watch_network(self, plan: SignInPlan, service: SignInService) -> None:
+        from softphone.netwatch import NetWatch, local_address_towards
+        from softphone.signin import WILDCARD
+
+        if not plan.watch_network or service.bind_address not in WILDCARD:
+            return  # an explicit bind does not move by itself (see SignInService.move_to)
+        import httpx
+
+        url = httpx.URL(plan.config.control_plane)
+        host, port = url.host, url.port or 443
+        watch = NetWatch(plan.probe or (lambda: local_address_towards(host, port)),
+                         lambda _old, _new: service.on_ip_changed())  # fmt: skip
+
+        def tick() -> None:
+            watch.check()
+            self.call_later(watch.interval_s, tick)
+
+        self.call_later(watch.interval_s, tick)
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        plan = self._signin_plan
+        assert plan is not None
+        if event.state is SessionState.AWAITING_TOTP:
+            self.post(lambda: self._ask_totp(plan, event.reason))
+        elif event.state is SessionState.SIGNED_OUT:
+            if event.reason is SessionReason.USER_SIGN_OUT:
+                self._done = True
+            elif event.reason is SessionReason.NONE:
+                self._fail(_NO_SAVED_SESSION)
+            else:  # a failed sign-in, or the session ended (revoked, add-on off...)
+                self._fail(event.message or f"Signed out: {event.reason.value}")
+
+    def _ask_totp(self, plan: SignInPlan, reason: SessionReason) -> None:
+        service = self.service
+        if service is None or service.session.state is not SessionState.AWAITING_TOTP:
+            return
+        code = plan.totp(reason)
+        if not code:
+            self._fail(
+                "Your account asks for the 6-digit code from your authenticator app: "
+                "set $VICIFAST_TOTP or run the agent in a terminal to be asked."
+            )
+            return
+        service.session.submit_totp(code)
+        if not self._registered:  # the person may have taken a while to type it
+            self._arm_register_deadline()
+
     # ---- loop ------------------------------------------------------------------------------
 
     def stop_soon(self) -> None:
         """Ask the loop to end (unregistering first). Safe from a signal handler."""
         self._done = True
         self._events.put(_Wake())  # ends the loop's blocking get() at once
+
+    def _arm_register_deadline(self) -> None:
+        if self._register_timer is not None:
+            self._register_timer.cancel()
+        self._register_timer = self._after(
+            self._plan.register_timeout_s, "register", self._register_deadline
+        )
 
     def run(self) -> AgentOutcome:
         self._started_at = self._clock()
@@ -143,12 +300,17 @@ class HeadlessAgent:
         except VicifastError as err:
             return AgentOutcome(3, str(err))
         try:
-            self._account_id = self._engine.add_account(self._account_config).result(10)
-            if not self._account_config.register:
-                self._registered = True
-                self._begin()
+            if self._signin_plan is not None:
+                self._start_signin(self._signin_plan)
+                self._arm_register_deadline()
             else:
-                self._after(self._plan.register_timeout_s, "register", self._register_deadline)
+                assert self._account_config is not None
+                self._account_id = self._engine.add_account(self._account_config).result(10)
+                if not self._account_config.register:
+                    self._registered = True
+                    self._begin()
+                else:
+                    self._arm_register_deadline()
             if self._plan.duration_s is not None:
                 self._after(self._plan.duration_s, "duration", self._finish)
             self._loop()
@@ -157,13 +319,24 @@ class HeadlessAgent:
         except KeyboardInterrupt:
             self._done = True
         finally:
-            self._engine.stop()
-            self._drain()
+            self._shutdown()
         return self._outcome
 
+    def _shutdown(self) -> None:
+        if self.service is not None:
+            self._unsubscribe()  # the engine's goodbye events are printed, not acted on
+        self._engine.stop()
+        if self.service is not None:
+            self.service.close()
+        self._drain()
+
     def _register_deadline(self) -> None:
-        if not self._registered:
-            self._fail("Registration did not complete in time.")
+        if self._registered:
+            return
+        service = self.service
+        if service is not None and service.session.state is SessionState.AWAITING_TOTP:
+            return  # waiting for a person; re-armed when the code is in
+        self._fail("Registration did not complete in time.")
 
     def _finish(self) -> None:
         self._done = True
@@ -171,30 +344,43 @@ class HeadlessAgent:
     def _finished(self) -> bool:  # a method, so type checkers see that handlers change _done
         return self._done
 
+    def _run_due_timers(self, now: float) -> None:
+        due = [t for t in self._timers if t.due <= now or t.cancelled]
+        for timer in due:
+            self._timers.remove(timer)
+        for timer in sorted(due, key=lambda t: t.due):
+            if not timer.cancelled and not self._finished():
+                timer.action()
+
     def _loop(self) -> None:
         while not self._finished():
-            now = self._clock()
-            for item in [d for d in self._deadlines if d[0] <= now]:
-                self._deadlines.remove(item)
-                item[2]()
+            self._run_due_timers(self._clock())
             if self._finished():
                 return
-            wait = min((d[0] for d in self._deadlines), default=now + 1.0) - now
+            now = self._clock()
+            wait = min((t.due for t in self._timers), default=now + 1.0) - now
             try:
-                event = self._events.get(timeout=max(0.0, min(wait, 1.0)))
+                item = self._events.get(timeout=max(0.0, min(wait, 1.0)))
             except queue.Empty:
                 continue
-            if not isinstance(event, _Wake):
-                self.bus.publish(event)
+            self._handle(item)
+
+    def _handle(self, item: ev.Event | Callable[[], None]) -> None:
+        if isinstance(item, _Wake):
+            return
+        if isinstance(item, ev.Event):
+            self.bus.publish(item)
+        else:
+            item()
 
     def _drain(self) -> None:
         while True:
             try:
-                event = self._events.get_nowait()
+                item = self._events.get_nowait()
             except queue.Empty:
                 return
-            if not isinstance(event, _Wake):
-                self.bus.publish(event)
+            if isinstance(item, ev.Event) and not isinstance(item, _Wake):
+                self.bus.publish(item)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,7 +390,9 @@ class _Wake(ev.Event):
 
 def _human(event: ev.Event) -> str:
     stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-    data = event.to_dict()
+    if isinstance(event, FirewallLeaseChanged):
+        return f"{stamp} FirewallLeaseChanged {event.describe()}"
+    data: dict[str, Any] = event.to_dict()
     name = data.pop("event")
     data.pop("at")
     details = " ".join(f"{k}={v}" for k, v in data.items() if v not in ("", None, 0, 0.0, False))

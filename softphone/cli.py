@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,11 @@ from softphone.qr_cli import add_qr_parser, run_qr
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
     from softphone.audio.ring import AudioRings
+    from softphone.signin import SignInPlan
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
+SIGNIN_PASSWORD_ENV = "VICIFAST_PASSWORD"  # the VICIdial password, for --signin
+TOTP_ENV = "VICIFAST_TOTP"
 _ACCOUNT_KEYS = {
     "server",
     "domain",
@@ -71,8 +74,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run a headless SIP agent (no GUI)",
         description="Register one SIP account and optionally place or take calls, printing each "
         f"event. The SIP password comes from ${PASSWORD_ENV} or a prompt, never from a flag or "
-        "the config file.",
+        "the config file. With --signin the agent signs in like the app instead: VICIdial "
+        "credentials to the control plane, the SIP account from the employer's server, the "
+        "firewall re-opened as the lease requires; the session is kept in the OS keychain.",
     )
+    _add_signin_arguments(agent)
     agent.add_argument(
         "--config",
         type=Path,
@@ -89,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--display-name")
     agent.add_argument("--srtp", choices=[m.value for m in SrtpMode])
     agent.add_argument("--dtmf-method", dest="dtmf", choices=[m.value for m in DtmfMethod])
-    agent.add_argument("--ca-file", help="CA certificates (PEM) that verify the TLS server")
+    agent.add_argument(
+        "--ca-file",
+        help="CA certificates (PEM) that verify the TLS server (with --signin: the custom "
+        "control plane and the employer's server)",
+    )
     agent.add_argument("--reg-expires", dest="reg_expires_s", type=int)
     agent.add_argument("--keepalive", dest="keepalive_s", type=int)
     agent.add_argument(
@@ -99,7 +109,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="do not register (calls still work when addressed directly)",
     )
-    agent.add_argument("--bind", default="0.0.0.0", help="local address to bind SIP and RTP to")
+    agent.add_argument(
+        "--bind",
+        default="0.0.0.0",
+        help="local address to bind SIP and RTP to (with --signin, the sign-in requests too)",
+    )
     agent.add_argument(
         "--answer",
         help="auto-answer: off, auto (always), header (when the "
@@ -135,6 +149,33 @@ def _parser() -> argparse.ArgumentParser:
     add_emulator_parser(sub)
     add_qr_parser(sub)
     return parser
+
+
+def _add_signin_arguments(agent: argparse.ArgumentParser) -> None:
+    group = agent.add_argument_group(
+        "sign-in",
+        f"The VICIdial password comes from ${SIGNIN_PASSWORD_ENV} or a prompt, an "
+        f"authenticator code from ${TOTP_ENV} or a prompt. --signin alone resumes the sign-in "
+        "saved in the keychain.",
+    )
+    mode = group.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--signin",
+        action="store_true",
+        help="sign in with VICIdial credentials instead of giving a SIP account",
+    )
+    mode.add_argument(
+        "--signout",
+        action="store_true",
+        help="delete the saved sign-in (all credentials and tokens in the keychain) and exit",
+    )
+    group.add_argument("--company", help="company code (with --signin)")
+    group.add_argument("--username", help="VICIdial username (with --signin)")
+    group.add_argument(
+        "--control-plane",
+        metavar="URL",
+        help="a custom control plane or the emulator (default: https://vicifast.com)",
+    )
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -204,10 +245,74 @@ def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
         raise ConfigError(f"Invalid account setting: {err}") from None
 
 
+def _signin_plan(args: argparse.Namespace) -> SignInPlan:
+    from softphone.provisioning.client import DEFAULT_BASE_URL
+    from softphone.signin import SignInConfig, SignInPlan, load_install_ids
+    from softphone.storage.keychain import KeychainStore
+
+    if bool(args.company) != bool(args.username):
+        raise ConfigError("Give both --company and --username (or neither, to resume).")
+    ids = load_install_ids()
+    store = KeychainStore.open(ids.install_id)
+    password = _prompted(SIGNIN_PASSWORD_ENV, "VICIdial password: ") if args.company else None
+    return SignInPlan(
+        config=SignInConfig(
+            control_plane=args.control_plane or DEFAULT_BASE_URL,
+            ca_file=args.ca_file or None,
+            bind_address=args.bind,
+        ),
+        store=store,
+        device_id=ids.device_id,
+        company=args.company or "",
+        username=args.username or "",
+        password=password,
+        totp=_totp_source(),
+    )
+
+
+def _prompted(env: str, prompt: str) -> Secret:
+    value = os.environ.get(env)
+    if value:
+        return Secret(value)
+    if sys.stdin.isatty():
+        import getpass
+
+        return Secret(getpass.getpass(prompt))
+    raise ConfigError(f"Set ${env} (a password is never taken from a flag).")
+
+
+def _totp_source() -> Callable[[object], str | None]:
+    from_env = [os.environ.get(TOTP_ENV, "")]
+
+    def ask(reason: object) -> str | None:
+        if from_env[0]:
+            code, from_env[0] = from_env[0], ""  # used once: a wrong code is not resent
+            return code
+        if sys.stdin.isatty():
+            return input("Authenticator code: ").strip() or None
+        return None
+
+    return ask
+
+
+def _sign_out() -> int:
+    from softphone.signin import load_install_ids
+    from softphone.storage.keychain import KeychainStore
+
+    KeychainStore.open(load_install_ids().install_id).clear()
+    print("Signed out: the saved sign-in was deleted from the keychain.")
+    return 0
+
+
 def _run_agent(args: argparse.Namespace) -> int:
     from softphone.agent import AgentPlan, HeadlessAgent
 
-    account = account_from_args(args)
+    if args.signout:
+        return _sign_out()
+    if not args.signin and (args.company or args.username or args.control_plane):
+        raise ConfigError("--company, --username and --control-plane go with --signin.")
+    signin = _signin_plan(args) if args.signin else None
+    account = None if signin is not None else account_from_args(args)
     plan = AgentPlan(
         call=args.call or "",
         dtmf=args.send_dtmf,
@@ -221,7 +326,9 @@ def _run_agent(args: argparse.Namespace) -> int:
         bind_address=args.bind, sip_trace=args.sip_trace, log_level=4 if args.sip_trace else 0
     )
     rings, stream = _open_audio(args.audio)
-    agent = HeadlessAgent(account, plan, engine_config=engine, as_json=args.json, audio=rings)
+    agent = HeadlessAgent(
+        account, plan, engine_config=engine, as_json=args.json, audio=rings, signin=signin
+    )
     # SIGTERM (a service manager, a test fixture) ends the run like Ctrl-C: unregister first.
     signal.signal(signal.SIGTERM, lambda *_: agent.stop_soon())
     try:

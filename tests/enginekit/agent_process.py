@@ -88,3 +88,17 @@ class AgentProcess:
 
     def stop(self) -> int | None:
         return self.process.stop()
+
+
+class SignInAgentProcess(AgentProcess):
+    """A headless agent started with ``--signin`` (or any agent arguments given whole)."""
+
+    def __init__(
+        self, workdir: Path, args: Sequence[str], *, env: Mapping[str, str], name: str = "signin"
+    ) -> None:
+        self.process = ManagedProcess(
+            [*AGENT, "--json", *args],
+            log_path=workdir / f"agent-{name}.log",
+            name=f"agent {name}",
+            env=env,
+        )
