@@ -13,6 +13,9 @@ signals changes to the device list. It has traps, which this module works around
   stop moving, and Qt does not reconnect for the life of the process): a direction that moves
   nothing for ``stall_s`` is reported through ``on_error``, as is a chosen device that leaves the
   device list.
+- After the PulseAudio server went away, starting a new Qt stream aborts the process inside
+  libpulse (PySide6 6.11; 6.12 fails it with FatalError): on Linux, once a stream stalled, the
+  backend refuses new streams with ``AudioUnavailable`` until the app restarts.
 
 Every Qt object lives on one ``QThread`` owned by the backend (Qt audio needs an event loop; the
 GUI thread must not carry the 10 ms timer). Calls from other threads are marshalled to it and
@@ -22,6 +25,7 @@ exists, which is only allowed on the main thread.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -150,6 +154,7 @@ class QtAudioBackend:
         self._invoker = _Invoker()
         self._invoker.moveToThread(self._thread)
         self._qt_thread_id = -1  # set by _setup, on the Qt thread
+        self._server_lost = False  # the Qt thread's: see the module doc
         self._running = True
         self.call(self._setup)
 
@@ -294,6 +299,11 @@ class QtAudioBackend:
 
     def _open(self, stream: _QtStream, open_: Callable[[], None]) -> None:
         def run() -> None:
+            if self._server_lost:
+                raise AudioUnavailable(
+                    "The sound server stopped, and Qt audio cannot reconnect to it. Restart "
+                    "VICIfast, or choose the PortAudio audio backend in Settings."
+                )
             try:
                 open_()
             except Exception:
@@ -308,6 +318,12 @@ class QtAudioBackend:
         except Exception:
             stream.close()
             raise
+
+    def _stalled(self) -> None:
+        """Qt thread: a stream stopped moving audio. On Linux Qt talks to PulseAudio, which moves
+        streams off a removed device rather than stalling them: the server itself is gone."""
+        if sys.platform.startswith("linux"):
+            self._server_lost = True
 
     def _forget(self, stream: _QtStream) -> None:
         """Qt thread: the stream is closed."""
@@ -464,8 +480,10 @@ class _QtStream:
         grace = max(self._started + START_GRACE_S - now, 0.0)
         stall = self._backend._stall_s
         if self._source is not None and now - self._moved_in > stall + grace:
+            self._backend._stalled()
             self._fail(0, "The microphone stopped working (unplugged, or the sound server quit).")
         if self._sink is not None and now - self._moved_out > stall + grace:
+            self._backend._stalled()
             self._fail(1, "The speaker stopped working (unplugged, or the sound server quit).")
 
     def _fail(self, direction: int, message: str) -> None:
