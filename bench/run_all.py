@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import audio_bridge, auto_answer, call_setup, history, idle, limits, register
+from bench import audio_bridge, auto_answer, call_setup, history, idle, limits, qr, register
 from bench.diagnosis import diagnosis
 from bench.lab import BENCH_DIR, Lab
 from bench.plan import Plan, parser, plan_from
@@ -28,6 +28,7 @@ METRICS: list[tuple[str, Callable[[Lab, Plan], Section]]] = [
     ("idle", idle.run),
     ("limits", limits.run),
     ("audio bridge", audio_bridge.run),
+    ("qr", qr.run),
     ("history", history.run),
 ]
 
