@@ -1,0 +1,41 @@
+"""What the phone screens may ask of the SIP engine, for the signed-in account.
+
+Widgets take a ``PhoneCommands`` and an ``EventBus`` in ``__init__`` and never hold the engine
+(STYLE: a widget receives its model or service, subscribes to events). The app implements it over
+``SipEngine`` bound to the current account (``EnginePhone``); tests use a fake. Every method
+returns at once with a Future that the engine completes on its thread; the events that follow
+(``CallStateChanged``, ``CallMediaChanged`` …) arrive on the bus on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Protocol
+
+
+class PhoneCommands(Protocol):
+    def make_call(self, target: str) -> Future[str]:
+        """Dial a number or SIP URI from the current account; the Future holds the call id."""
+        ...
+
+    def answer(self, call_id: str) -> Future[None]: ...
+
+    def reject(self, call_id: str, code: int = 486) -> Future[None]: ...
+
+    def hangup(self, call_id: str) -> Future[None]: ...
+
+    def hold(self, call_id: str) -> Future[None]: ...
+
+    def unhold(self, call_id: str) -> Future[None]: ...
+
+    def set_mute(self, call_id: str, muted: bool) -> Future[None]: ...
+
+    def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
+
+    def transfer(self, call_id: str, target: str) -> Future[None]:
+        """Blind transfer (REFER)."""
+        ...
+
+    def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
+        """Attended transfer: connect ``call_id``'s far end to ``to_call_id``'s (Replaces)."""
+        ...
