@@ -13,7 +13,9 @@ The protocol a backend implements (``AudioBackend``):
   used for the ringer output; it starts and stops ``ring`` like ``open_duplex`` does its rings;
 - every stream's ``stats()`` counts the blocks each direction moved: the controller treats a
   direction whose count stops for about a second as lost, so a backend must count real device
-  callbacks there (and 0 for a direction it does not have).
+  callbacks there (and 0 for a direction it does not have). Where it can tell, it also reports
+  the audio queued outside the rings per direction (``input_queue_ms``, ``output_queue_ms``):
+  the controller reopens a stream whose queue stays far above normal (see ``watchdog``).
 
 Optional, checked with ``isinstance`` (a backend without it still conforms):
 
@@ -67,6 +69,12 @@ class StreamStats:
     output_underflows: int  # the OS played silence (we were late)
     input_blocks: int  # blocks moved so far, per direction
     output_blocks: int
+    # The audio queued outside our rings, per direction, from the backend's own clock as of the
+    # last block: how old the microphone's newest block was when it reached us, and how long
+    # the block we filled waits before it is heard. 0.0 = none or not known (a backend that
+    # cannot tell leaves them at 0, and the controller's backlog guard never acts on it).
+    input_queue_ms: float = 0.0
+    output_queue_ms: float = 0.0
 
 
 class AudioStream(Protocol):

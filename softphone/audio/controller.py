@@ -11,6 +11,13 @@ recovers when a stream dies. Its worker thread ("audio-devices") does the watchi
 - **Stalls**: every ``watch_interval_s`` it reads the stream's block counters; a direction that
   stops moving for ``stall_s`` (no error: e.g. a hung sound server) is a loss like any other
   (not judged in a stream's first ``start_grace_s``, see ``watchdog``).
+- **Backlog** (``backlog_guard``, on by default): a direction whose queue outside the rings (as
+  the backend reports it, ``StreamStats.input_queue_ms``/``output_queue_ms``) stays above
+  ``backlog_ms`` for ``backlog_s`` is closed and reopened on the same devices, which drops the
+  sound server's queue: ``AudioLatencyReset(direction, backlog_ms)``. This is not a loss (no
+  ``AudioDeviceLost``/``Restored``: the devices work, the call only hears a gap of one reopen).
+  At most one reset per ``backlog_reset_interval_s``: a backlog that comes straight back is left
+  alone rather than cut into a gap every few seconds.
 - **Back to the choice**: after a recovery on the system default (``fallback=True``) it looks for
   the chosen devices every ``return_interval_s`` and moves back to them when they are listed
   (``AudioDeviceRestored(fallback=False)``). A backend that can re-scan with a stream open is
@@ -50,12 +57,20 @@ from softphone.audio.backend import AudioBackend, AudioDevice, AudioStream, Resc
 from softphone.audio.errors import AudioError
 from softphone.audio.levels import AudioLevels
 from softphone.audio.ring import AudioRings
-from softphone.audio.watchdog import STALL_S, START_GRACE_S, StallWatch
+from softphone.audio.watchdog import (
+    BACKLOG_MS,
+    BACKLOG_S,
+    STALL_S,
+    START_GRACE_S,
+    BacklogWatch,
+    StallWatch,
+)
 
 BACKOFF_INITIAL_S = 0.25
 BACKOFF_MAX_S = 2.0
 WATCH_INTERVAL_S = 0.25
 RETURN_INTERVAL_S = 2.0
+BACKLOG_RESET_INTERVAL_S = 30.0
 _JOIN_TIMEOUT_S = 5.0
 
 
@@ -105,8 +120,22 @@ class RingerLost:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class AudioLatencyReset:
+    """The call stream was reopened on the same devices because audio had piled up outside the
+    rings: ``direction`` ("input" or "output") had ``backlog_ms`` queued. The call goes on."""
+
+    direction: str
+    backlog_ms: float
+
+
 AudioDeviceEvent = (
-    AudioDevicesOpened | AudioDeviceLost | AudioDeviceRestored | RingerOpened | RingerLost
+    AudioDevicesOpened
+    | AudioDeviceLost
+    | AudioDeviceRestored
+    | AudioLatencyReset
+    | RingerOpened
+    | RingerLost
 )
 
 _Choice = tuple[str | None, str | None]
@@ -140,6 +169,10 @@ class AudioController:
         stall_s: float = STALL_S,
         start_grace_s: float = START_GRACE_S,
         return_interval_s: float = RETURN_INTERVAL_S,
+        backlog_guard: bool = True,
+        backlog_ms: float = BACKLOG_MS,
+        backlog_s: float = BACKLOG_S,
+        backlog_reset_interval_s: float = BACKLOG_RESET_INTERVAL_S,
     ) -> None:
         self._backend = backend
         self._rings = rings
@@ -148,6 +181,10 @@ class AudioController:
         self._watch_interval = watch_interval_s
         self._stall = (stall_s, start_grace_s)
         self._return_interval = return_interval_s
+        self._backlog_guard = backlog_guard
+        self._backlog_limits = (backlog_ms, backlog_s, start_grace_s)
+        self._backlog_interval = backlog_reset_interval_s
+        self._backlog_reset_at = float("-inf")  # the last reset
         self._lock = threading.RLock()  # everything below
         self._errors: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -155,6 +192,7 @@ class AudioController:
         # the call stream
         self._stream: AudioStream | None = None
         self._watch: StallWatch | None = None
+        self._backlog: BacklogWatch | None = None
         self._choice: _Choice = _DEFAULTS
         self._generation = 0  # bumped whenever a stream is replaced: older errors are stale
         self._recovering = False
@@ -313,11 +351,15 @@ class AudioController:
         now = time.monotonic()
         self._stream = stream
         self._watch = StallWatch(stream, now, *self._stall)
+        self._backlog = (
+            BacklogWatch(stream, now, *self._backlog_limits) if self._backlog_guard else None
+        )
         self._recovering = self._fallback = False
         return stream
 
     def _close_stream_locked(self) -> None:
         stream, self._stream, self._watch = self._stream, None, None
+        self._backlog = None
         self._generation += 1
         if stream is not None:
             stream.close()
@@ -388,6 +430,9 @@ class AudioController:
             stalled = self._watch.check(now) if self._watch is not None else None
             if stalled is not None:
                 self._lose_locked(stalled)
+            backlog = self._backlog.check(now) if self._backlog is not None else None
+            if backlog is not None and now - self._backlog_reset_at >= self._backlog_interval:
+                self._reset_latency_locked(now, *backlog)
             stalled = self._ringer_watch.check(now) if self._ringer_watch is not None else None
             if stalled is not None:
                 self._lose_ringer_locked(stalled)
@@ -406,6 +451,19 @@ class AudioController:
         self._attempts = 0
         self._retry_at, self._retry_delay = 0.0, self._backoff[0]
         self._on_event(AudioDeviceLost(reason))
+
+    def _reset_latency_locked(self, now: float, direction: str, backlog_ms: float) -> None:
+        """Reopen the same devices to drop a queue the rings cannot see; a failure is a loss."""
+        self._backlog_reset_at = now
+        fallback = self._fallback
+        self._close_stream_locked()
+        try:
+            self._open_locked(*(_DEFAULTS if fallback else self._choice))
+        except AudioError as exc:
+            self._lose_locked(str(exc))
+            return
+        self._fallback = fallback
+        self._on_event(AudioLatencyReset(direction, round(backlog_ms, 1)))
 
     def _attempt_locked(self, now: float) -> None:
         """Reopen the chosen devices, else the defaults; schedule the next try if neither."""

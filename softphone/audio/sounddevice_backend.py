@@ -8,6 +8,17 @@ On Linux ``devices_changed`` watches ``/proc/asound/cards`` (a card plugged or u
 hint that a re-scan is worth closing the streams for; elsewhere it has no such hint and says no.
 On Linux the PortAudio library comes from the system (``libportaudio2``); the Windows and macOS
 wheels bundle it.
+
+The queue outside the rings comes from PortAudio's timestamps on every callback: the input block's
+age (``currentTime - inputBufferAdcTime``) and the output block's wait (``outputBufferDacTime -
+currentTime``). On ALSA's pulse plug-in these include what PulseAudio holds for the stream
+(measured against a private PulseAudio: a microphone callback kept late grew the input age from
+~15 ms to 2.4 s, in step with the audio it had not delivered yet). A host API that reports no
+timestamps (zeros) reports 0 (unknown).
+
+``callback_hook`` is for tests: it is called at the start of every callback with "input" or
+"output" and the stream's open count (1 for the first stream the backend opened), on PortAudio's
+thread; blocking in it simulates a late callback.
 """
 
 from __future__ import annotations
@@ -30,6 +41,9 @@ from softphone.audio.ring import PcmRing
 
 BLOCK_SAMPLES = 160  # 10 ms: small device blocks keep the rings' fill, and so the delay, low
 ALSA_CARDS = Path("/proc/asound/cards")
+_MAX_QUEUE_S = 60.0  # a timestamp difference beyond this is a clock mix-up, not a queue
+
+CallbackHook = Callable[[str, int], None]
 
 
 class SoundDeviceBackend:
@@ -43,6 +57,7 @@ class SoundDeviceBackend:
         block_samples: int = BLOCK_SAMPLES,
         latency: float | str = "low",
         cards_file: Path | None = ALSA_CARDS,
+        callback_hook: CallbackHook | None = None,
     ) -> None:
         try:
             # untyped module; importing it loads PortAudio, which may be missing
@@ -55,6 +70,8 @@ class SoundDeviceBackend:
         self._block = block_samples
         self._latency = latency
         self._open_streams = 0
+        self._opened = 0
+        self._hook = callback_hook
         self._cards_file = cards_file
         self._cards_seen = self._cards()
 
@@ -174,7 +191,11 @@ class SoundDeviceBackend:
         speaker: tuple[int, AudioDevice],
         on_error: ErrorCallback | None,
     ) -> AudioStream:
-        stream = _Stream(self._sd, capture, playback, on_error, on_closed=self._closed_one)
+        self._opened += 1
+        stream = _Stream(
+            self._sd, capture, playback, on_error, on_closed=self._closed_one, hook=self._hook
+        )
+        stream.serial = self._opened
         self._open_streams += 1
         try:
             stream.open(mic, speaker, self._block, self._latency)
@@ -197,9 +218,13 @@ class _Stream:
         capture: PcmRing | None,
         playback: PcmRing,
         on_error: ErrorCallback | None,
+        *,
         on_closed: Callable[[], None],
+        hook: CallbackHook | None = None,
     ) -> None:
         self._sd = sd
+        self._hook = hook
+        self.serial = 0
         self._capture = capture
         self._playback = playback
         self._on_error = on_error
@@ -212,6 +237,7 @@ class _Stream:
         self._latency_ms = (0.0, 0.0)
         # one writer each (its own callback thread), so no lock is needed
         self._overflows = self._underflows = self._in_blocks = self._out_blocks = 0
+        self._in_queue_s = self._out_queue_s = 0.0
 
     def open(
         self,
@@ -270,7 +296,10 @@ class _Stream:
 
     def _on_input(self, data: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio's microphone thread: hand the block to the capture ring."""
+        if self._hook is not None:
+            self._hook("input", self.serial)
         self._in_blocks += 1
+        self._in_queue_s = _queue_s(time.currentTime, time.inputBufferAdcTime)
         if status and status.input_overflow:
             self._overflows += 1
         if self._capture is not None:
@@ -278,7 +307,10 @@ class _Stream:
 
     def _on_output(self, data: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio's speaker thread: fill the block from the playback ring."""
+        if self._hook is not None:
+            self._hook("output", self.serial)
         self._out_blocks += 1
+        self._out_queue_s = _queue_s(time.outputBufferDacTime, time.currentTime)
         if status and status.output_underflow:
             self._underflows += 1
         self._playback.read_into(data)
@@ -300,6 +332,8 @@ class _Stream:
             output_underflows=self._underflows,
             input_blocks=self._in_blocks,
             output_blocks=self._out_blocks,
+            input_queue_ms=self._in_queue_s * 1000,
+            output_queue_ms=self._out_queue_s * 1000,
         )
 
     def close(self) -> None:
@@ -318,3 +352,11 @@ class _Stream:
             self._capture.stop()
         self._playback.stop()
         self._on_closed()
+
+
+def _queue_s(later: float, earlier: float) -> float:
+    """``later - earlier`` in seconds, or 0.0 (unknown) when PortAudio gave no usable times."""
+    if not later or not earlier:
+        return 0.0
+    queued = float(later - earlier)
+    return queued if 0.0 <= queued <= _MAX_QUEUE_S else 0.0

@@ -1,4 +1,4 @@
-"""Notices a stream that stops moving audio without reporting an error.
+"""Notices a stream that stops moving audio without reporting an error, or whose delay piles up.
 
 Some failures end no stream: PortAudio on an ALSA plugin whose PulseAudio sink was suspended or
 unloaded may just stop calling back, and Qt's PulseAudio streams stop moving when the server
@@ -7,6 +7,13 @@ moved at least once and then moves nothing for ``stall_s`` is stalled. Nothing i
 first ``start_grace_s``: streams often move a block or two, then wait for the device or the
 sound server for a second or two (PulseAudio's remap sources, Bluetooth), and a direction that
 never started is not judged at all.
+
+``BacklogWatch`` reads the queue outside the rings that a stream reports per direction
+(``StreamStats.input_queue_ms``/``output_queue_ms``): a direction above ``threshold_ms`` at every
+check for ``sustain_s`` has a backlog the rings' drift compensation cannot see (audio queued in
+the sound server after a late callback under load: a call then runs a second behind). Reopening
+the stream drops that queue; the controller does it. A backend reporting 0 (unknown) is never
+judged.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from softphone.audio.backend import AudioStream
 
 STALL_S = 1.0
 START_GRACE_S = 3.0
+BACKLOG_MS = 250.0  # normal on PulseAudio: ~15-25 ms per direction
+BACKLOG_S = 1.0
 
 
 class StallWatch:
@@ -54,4 +63,39 @@ class StallWatch:
             ):
                 silent_s = now - self._moved_at[i]
                 return f"The {what} stopped responding (no audio for {silent_s:.1f} s)."
+        return None
+
+
+class BacklogWatch:
+    """One stream's queues outside the rings; call ``check`` from one thread, every few 100 ms."""
+
+    def __init__(
+        self,
+        stream: AudioStream,
+        now: float,
+        threshold_ms: float = BACKLOG_MS,
+        sustain_s: float = BACKLOG_S,
+        start_grace_s: float = START_GRACE_S,
+    ) -> None:
+        self._stream = stream
+        self._threshold_ms = threshold_ms
+        self._sustain_s = sustain_s
+        self._judged_from = now + start_grace_s
+        self._above_since: list[float | None] = [None, None]
+
+    def check(self, now: float) -> tuple[str, float] | None:
+        """(direction, queued ms) when a direction's queue stayed above the threshold for
+        ``sustain_s`` (direction "input" or "output"), else None."""
+        stats = self._stream.stats()
+        for i, (queued, what) in enumerate(
+            ((stats.input_queue_ms, "input"), (stats.output_queue_ms, "output"))
+        ):
+            if queued <= self._threshold_ms:
+                self._above_since[i] = None
+                continue
+            since = self._above_since[i]
+            if since is None:
+                self._above_since[i] = since = now
+            if now >= self._judged_from and now - since >= self._sustain_s:
+                return what, queued
         return None

@@ -1,5 +1,5 @@
 """AudioController against in-process fake backends: open, switch, loss and recovery, stalls,
-moving back to the chosen devices, the ringer output, levels."""
+a backlog outside the rings, moving back to the chosen devices, the ringer output, levels."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from softphone.audio.controller import (
     AudioDeviceLost,
     AudioDeviceRestored,
     AudioDevicesOpened,
+    AudioLatencyReset,
     RingerLost,
     RingerOpened,
 )
@@ -33,7 +34,8 @@ def _device(dev_id: str, inputs: int, outputs: int) -> AudioDevice:
 
 
 class FakeStream:
-    """Counts no blocks unless ``moving`` (then one more per ``stats`` call, per direction)."""
+    """Counts no blocks unless ``moving`` (then one more per ``stats`` call, per direction); if
+    ``backlogged`` its microphone's queue outside the rings grows by 20 ms per ``stats`` call."""
 
     def __init__(
         self,
@@ -43,7 +45,9 @@ class FakeStream:
         on_error: ErrorCallback | None,
         *,
         moving: bool = False,
+        backlogged: bool = False,
     ) -> None:
+        self.backlogged = backlogged
         self.input_device: AudioDevice | None = mic
         self.output_device: AudioDevice | None = speaker
         self.on_error = on_error
@@ -60,7 +64,10 @@ class FakeStream:
         if self.moving:
             self.blocks += 1
         mic_blocks = self.blocks if self.input_device is not None else 0
-        return StreamStats(0.0, 0.0, 0, 0, mic_blocks, self.blocks)
+        in_queue = 15.0 + 20.0 * self.checks if self.backlogged else 15.0
+        return StreamStats(
+            0.0, 0.0, 0, 0, mic_blocks, self.blocks, input_queue_ms=in_queue, output_queue_ms=20.0
+        )
 
     def close(self) -> None:
         if not self.closed:
@@ -90,6 +97,7 @@ class FakeBackend:
         }
         self.broken = False  # every open fails (no sound server)
         self.moving = False  # new streams count blocks
+        self.backlogged = False  # new streams report a growing microphone backlog
         self.streams: list[FakeStream] = []
         self.ringers: list[FakeStream] = []
         self.opens = 0
@@ -134,7 +142,14 @@ class FakeBackend:
                 raise AudioError("no sound server")
             mic = self._find(input_id, DEFAULT_IN)
             speaker = self._find(output_id, DEFAULT_OUT)
-            stream = FakeStream(mic, speaker, (capture, playback), on_error, moving=self.moving)
+            stream = FakeStream(
+                mic,
+                speaker,
+                (capture, playback),
+                on_error,
+                moving=self.moving,
+                backlogged=self.backlogged,
+            )
             self.streams.append(stream)
             return stream
 
@@ -414,6 +429,72 @@ def test_a_stream_that_never_started_is_not_judged(
     stream = backend.current
     wait_until(lambda: stream.checks >= 20, TIMEOUT, "many looks at the stream (0.2 s)")
     assert not events.of(AudioDeviceLost) and not stream.closed
+
+
+def backlog_controller(
+    backend: FakeBackend, rings: AudioRings, events: Events, *, guard: bool
+) -> AudioController:
+    """Watching every 10 ms, no start-up grace; a backlog above 250 ms for 50 ms is reset, at
+    most once a minute."""
+    return AudioController(
+        backend,
+        rings,
+        events,
+        watch_interval_s=0.01,
+        start_grace_s=0.0,
+        backlog_guard=guard,
+        backlog_ms=250.0,
+        backlog_s=0.05,
+        backlog_reset_interval_s=60.0,
+    )
+
+
+def test_a_growing_backlog_reopens_the_same_devices_once(
+    backend: FakeBackend, rings: AudioRings, events: Events
+) -> None:
+    backend.moving = backend.backlogged = True  # and every reopened stream piles up again
+    controller = backlog_controller(backend, rings, events, guard=True)
+    try:
+        controller.open(HEADSET, HEADSET)
+        first = backend.current
+        wait_until(lambda: bool(events.of(AudioLatencyReset)), TIMEOUT, "the latency reset")
+        second = backend.current
+        assert first.closed and second is not first and not second.closed
+        # the new stream's backlog passes the threshold too: no second reset (not in a loop)
+        wait_until(lambda: second.checks >= 60, TIMEOUT, "many looks at the new stream")
+        assert len(backend.streams) == 2 and not second.closed
+        resets = events.of(AudioLatencyReset)
+        assert len(resets) == 1 and isinstance(resets[0], AudioLatencyReset)
+        assert resets[0].direction == "input" and resets[0].backlog_ms > 250.0
+        assert not events.of(AudioDeviceLost) and not events.of(AudioDeviceRestored)
+        assert controller.choice == (HEADSET, HEADSET) and controller.stream is second
+        assert second.input_device is not None and second.input_device.id == HEADSET
+        assert rings.capture.active and rings.playback.active  # the call goes on
+    finally:
+        controller.close()
+
+
+def test_a_short_backlog_or_a_disabled_guard_is_left_alone(
+    backend: FakeBackend, rings: AudioRings, events: Events
+) -> None:
+    backend.moving = backend.backlogged = True
+    controller = backlog_controller(backend, rings, events, guard=False)
+    try:
+        controller.open()
+        stream = backend.current
+        wait_until(lambda: stream.checks >= 40, TIMEOUT, "many looks at the stream")
+        assert not events.of(AudioLatencyReset) and not stream.closed
+    finally:
+        controller.close()
+    backend.backlogged = False  # 15 ms: normal
+    controller = backlog_controller(backend, rings, events, guard=True)
+    try:
+        controller.open()
+        stream = backend.current
+        wait_until(lambda: stream.checks >= 40, TIMEOUT, "many looks at the stream")
+        assert not events.of(AudioLatencyReset) and not stream.closed
+    finally:
+        controller.close()
 
 
 def test_moves_back_to_the_chosen_devices_when_they_return(
