@@ -1,4 +1,5 @@
-"""Command line: ``vicifast-phone [demo|agent|emulator] …``; ``--help`` on each lists options."""
+"""Command line: ``vicifast-phone [--demo] [LINK]`` opens the app; ``vicifast-phone
+demo|agent|emulator|qr …`` run the tools; ``--help`` on each lists options."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from softphone.core.models import (
     Transport,
 )
 from softphone.core.secret import Secret
+from softphone.links import is_link
 from softphone.qr_cli import add_qr_parser, run_qr
 
 if TYPE_CHECKING:
@@ -57,9 +59,18 @@ _ACCOUNT_KEYS = {
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vicifast-phone",
-        description="VICIfast Desktop softphone. Without a command it runs the loopback demo.",
+        usage="%(prog)s [-h] [--version] [--demo] [sip:/tel:/callto: LINK] | COMMAND ...",
+        description="VICIfast Desktop softphone. Without a command it opens the app; a sip:, "
+        "tel: or callto: link given after it is dialled once you confirm (an app already "
+        "running gets the link instead of a second window opening).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app signed in to a bundled emulator on this computer (its own "
+        "control plane, provisioning and, when kamailio is installed, registrar)",
+    )
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser(
         "demo",
@@ -352,7 +363,12 @@ def _open_audio(choice: str) -> tuple[AudioRings | None, AudioStream | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    links = [a for a in given if is_link(a)]
+    args = _parser().parse_args([a for a in given if not is_link(a)])
+    if links and args.command is not None:
+        print("vicifast-phone: a link opens the app; give it without a command", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.WARNING if not getattr(args, "sip_trace", False) else logging.DEBUG,
         format="%(asctime)s %(name)s %(message)s",
@@ -367,9 +383,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from softphone.emulator.cli import run as run_emulator
 
             return run_emulator(args)
-        from softphone.demo import run_loopback_demo
+        if args.command == "demo":
+            from softphone.demo import run_loopback_demo
 
-        return run_loopback_demo(as_json=getattr(args, "json", False))
+            return run_loopback_demo(as_json=args.json)
+        from softphone.app import run as run_app
+
+        return run_app(links, demo=args.demo)
     except VicifastError as err:
         print(f"vicifast-phone: {err}", file=sys.stderr)
         return 2

@@ -287,7 +287,9 @@ class SignInService:
         scheduler: Scheduler,
         wrap_transport: TransportWrapper | None = None,
         backoff: Backoff | None = None,
+        clear_history: Callable[[], None] = lambda: None,
     ) -> None:
+        """``clear_history`` runs on a worker thread at sign-out (the app's call history)."""
         self.config = config
         self.engine = engine
         self.store = store
@@ -312,6 +314,7 @@ class SignInService:
             run=pooled(self._pool, post),
             scheduler=scheduler,
             backoff=backoff,
+            clear_history=clear_history,
         )
 
     @property

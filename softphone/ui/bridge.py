@@ -1,0 +1,133 @@
+"""The one way onto the GUI thread.
+
+Engine events (emitted on the SIP thread), audio device events (the audio worker's thread) and
+the results of blocking work (a small pool) all reach the GUI thread through :class:`QtBridge`'s
+queued signals; there they are published on the :class:`~softphone.core.bus.EventBus` or run.
+The bridge is also the sign-in session's executor (:meth:`QtBridge.run_in_pool`) and scheduler
+(:meth:`QtBridge.call_later`), so the core runs on the GUI thread exactly as it runs on the
+headless agent's loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
+
+from softphone.core import events as ev
+from softphone.core.bus import EventBus
+from softphone.core.session import Outcome
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class QtTimer:
+    """A pending :meth:`QtBridge.call_later`; :meth:`cancel` before it fires drops it."""
+
+    __slots__ = ("_timer",)
+
+    def __init__(self, parent: QObject, delay_s: float, callback: Callable[[], None]) -> None:
+        self._timer: QTimer | None = None
+        timer = QTimer(parent)
+        timer.setSingleShot(True)
+        timer.setTimerType(Qt.TimerType.CoarseTimer if delay_s > 5 else Qt.TimerType.PreciseTimer)
+
+        def fire() -> None:
+            self._timer = None
+            timer.deleteLater()
+            callback()
+
+        timer.timeout.connect(fire)
+        # QTimer takes int milliseconds (at most ~24 days); re-auths are hours at most
+        timer.start(max(0, min(int(delay_s * 1000), 2**31 - 1)))
+        self._timer = timer
+
+    @property
+    def pending(self) -> bool:
+        return self._timer is not None
+
+    def cancel(self) -> bool:
+        timer, self._timer = self._timer, None
+        if timer is None:
+            return False
+        timer.stop()
+        timer.deleteLater()
+        return True
+
+
+class QtBridge(QObject):
+    """Moves events and results onto the GUI thread (the thread that created it).
+
+    ``post``, ``post_call``, ``post_other`` and ``run_in_pool`` may be called from any thread;
+    ``call_later`` on the GUI thread. Everything they deliver runs on the GUI thread, in the
+    order posted. ``other`` carries objects that are not core events (the audio controller's
+    device events) to whoever connects to it, on the GUI thread.
+    """
+
+    _event = Signal(object)
+    _call = Signal(object)
+    other = Signal(object)
+
+    def __init__(self, bus: EventBus, parent: QObject | None = None, pool_size: int = 3) -> None:
+        super().__init__(parent)
+        self.bus = bus
+        self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="gui-pool")
+        self._closed = False
+        queued = Qt.ConnectionType.QueuedConnection
+        self._event.connect(bus.publish, queued)
+        self._call.connect(self._run_call, queued)
+
+    # ---- any thread ----------------------------------------------------------------------------
+
+    def post(self, event: ev.Event) -> None:
+        """Publish ``event`` on the bus, on the GUI thread (the engine's ``emit``)."""
+        self._emit(self._event, event)
+
+    def post_call(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the GUI thread (the sign-in service's ``post``)."""
+        self._emit(self._call, action)
+
+    def post_other(self, item: object) -> None:
+        """Hand a non-event object (an audio device event) to :attr:`other` on the GUI thread."""
+        self._emit(self.other, item)
+
+    def run_in_pool(self, work: Callable[[], T], done: Callable[[Outcome[T]], None]) -> None:
+        """Run ``work`` on the pool, then ``done`` with its outcome on the GUI thread.
+
+        The shape of :class:`softphone.core.session.Executor`."""
+
+        def job() -> None:
+            outcome = Outcome.of(work)
+            self.post_call(lambda: done(outcome))
+
+        if self._closed:
+            _log.warning("work submitted after the bridge closed was dropped")
+            return
+        self._pool.submit(job)
+
+    def _emit(self, signal: SignalInstance, item: object) -> None:
+        try:
+            signal.emit(item)
+        except RuntimeError:  # the QObject is gone (app shutting down): nothing to deliver to
+            _log.debug("dropped %s posted after the bridge was deleted", type(item).__name__)
+
+    # ---- GUI thread ----------------------------------------------------------------------------
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> QtTimer:
+        """Run ``callback`` on the GUI thread after ``delay_s`` (the session's scheduler)."""
+        return QtTimer(self, delay_s, callback)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop taking pool work; with ``wait``, let the pending jobs (keychain writes) finish."""
+        self._closed = True
+        self._pool.shutdown(wait=wait)
+
+    def _run_call(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception:
+            _log.exception("a task posted to the GUI thread failed")

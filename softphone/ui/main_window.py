@@ -1,0 +1,273 @@
+"""The main window: the sign-in page, then the Phone / Recents / Settings / Provisioning tabs,
+with a status strip that always shows the registration and the firewall lease."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from softphone.core import events as ev
+from softphone.core.bus import EventBus
+from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import (
+    FirewallLeaseChanged,
+    SessionState,
+    SessionStateChanged,
+)
+
+_log = logging.getLogger(__name__)
+State = SessionState
+RegState = ev.RegistrationState
+
+SIGNED_IN = frozenset({State.REGISTERING, State.REGISTERED, State.REFRESHING, State.BACKING_OFF})
+PageFactory = Callable[[], QWidget]
+
+
+def optional_page(module: str, build: Callable[[Any], QWidget]) -> PageFactory:
+    """A page from ``softphone.ui.<module>`` built by ``build(module)``; a "coming soon"
+    placeholder while that module does not exist yet."""
+
+    def make() -> QWidget:
+        name = f"softphone.ui.{module}"
+        try:
+            loaded = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+            return placeholder("This part of the app is coming soon.")
+        return build(loaded)
+
+    return make
+
+
+def placeholder(text: str) -> QWidget:
+    page = QWidget()
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setEnabled(False)
+    QVBoxLayout(page).addWidget(label)
+    return page
+
+
+def registration_text(event: ev.RegistrationChanged, now: float | None = None) -> str:
+    """'Registered', 'Retrying in 8 s', 'Not registered: 403 Forbidden'…"""
+    state = event.state
+    if state is RegState.REGISTERED:
+        return "Registered"
+    if state is RegState.REGISTERING:
+        return "Registering…"
+    if state is RegState.RETRYING:
+        elapsed = 0.0 if now is None else max(0.0, now - event.at)
+        left = max(1, math.ceil(event.retry_in_s - elapsed))
+        return f"Retrying in {left} s"
+    why = " ".join(p for p in (str(event.code) if event.code else "", event.reason) if p)
+    return f"Not registered: {why}" if why else "Not registered"
+
+
+def firewall_text(event: FirewallLeaseChanged) -> str:
+    text = event.describe()
+    return text[:1].upper() + text[1:]
+
+
+class StatusStrip(QWidget):
+    """Registration state, firewall lease and the session's trouble, kept current from the bus;
+    counts a retry down each second."""
+
+    def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusStrip")
+        self.registration = QLabel("Signed out")
+        self.registration.setObjectName("registration")
+        self.firewall = QLabel("")
+        self.firewall.setObjectName("firewall")
+        self.note = QLabel("")
+        self.note.setObjectName("sessionNote")
+        self._dot = QLabel("●")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self._dot)
+        layout.addWidget(self.registration)
+        layout.addSpacing(16)
+        layout.addWidget(self.firewall)
+        layout.addStretch(1)
+        layout.addWidget(self.note)
+        self._last_reg: ev.RegistrationChanged | None = None
+        self._note_until = 0.0
+        self._note_state: SessionState | None = None
+        self._signed_in = False
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._refresh)
+        self._paint(RegState.UNREGISTERED)
+        bus.subscribe(ev.RegistrationChanged, self._on_registration)
+        bus.subscribe(FirewallLeaseChanged, self._on_lease)
+        bus.subscribe(SessionStateChanged, self._on_session)
+
+    def _on_registration(self, event: ev.RegistrationChanged) -> None:
+        if event.account_id != ACCOUNT_ID or not self._signed_in:
+            return
+        self._last_reg = event
+        self._paint(event.state)
+        self._refresh()
+
+    def _on_lease(self, event: FirewallLeaseChanged) -> None:
+        self.firewall.setText(firewall_text(event) if event.ip else "")
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        state = event.state
+        self._signed_in = state in SIGNED_IN or (state is State.AWAITING_TOTP and self._signed_in)
+        if state is State.SIGNED_OUT:
+            self._last_reg = None
+            self.registration.setText("Signed out")
+            self.firewall.setText("")
+            self._paint(RegState.UNREGISTERED)
+        elif state is State.REGISTERING and self._last_reg is None:
+            self.registration.setText("Registering…")
+        if state is State.BACKING_OFF:
+            self._note_until = time.time() + event.retry_in_s
+        else:
+            self._note_until = 0.0
+        self._note_state = state
+        self._refresh()
+
+    def _refresh(self) -> None:
+        now = time.time()
+        reg = self._last_reg
+        if reg is not None:
+            self.registration.setText(registration_text(reg, now))
+        left = math.ceil(self._note_until - now)
+        note_state = self._note_state
+        if left > 0:
+            self.note.setText(f"Can't reach the server, retrying in {left} s")
+        elif note_state is State.REFRESHING:
+            self.note.setText("Renewing sign-in…")
+        elif note_state is State.AWAITING_TOTP and self._signed_in:
+            self.note.setText("Enter your authenticator code to stay signed in")
+        else:
+            self.note.setText("")
+        counting = left > 0 or (reg is not None and reg.state is RegState.RETRYING)
+        if counting and not self._tick.isActive():
+            self._tick.start()
+        elif not counting:
+            self._tick.stop()
+
+    def _paint(self, state: RegState) -> None:
+        color = {
+            RegState.REGISTERED: "#2e7d32",
+            RegState.REGISTERING: "#f9a825",
+            RegState.RETRYING: "#f9a825",
+        }.get(state, "#9e9e9e" if state is RegState.UNREGISTERED else "#c62828")
+        self._dot.setStyleSheet(f"color: {color};")
+
+
+class MainWindow(QMainWindow):
+    """Shows the sign-in page until a session is up, then the tabs. Closing it hides it when
+    ``hide_on_close`` (a tray icon keeps the phone running) and emits ``hiddenToTray``."""
+
+    hiddenToTray = Signal()
+    signOutRequested = Signal()
+    quitRequested = Signal()
+
+    def __init__(
+        self,
+        bus: EventBus,
+        signin_page: QWidget,
+        pages: Sequence[tuple[str, PageFactory]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("VICIfast Phone")
+        self.hide_on_close = False
+        self.signin_page = signin_page
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for title, make in pages:
+            try:
+                page = make()
+            except Exception:  # one broken page must not keep the phone from opening
+                _log.exception("the %s page failed to build", title)
+                page = placeholder(f"The {title} page could not be opened.")
+            self.tabs.addTab(page, title)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(signin_page)
+        self.stack.addWidget(self.tabs)
+        self.status = StatusStrip(bus)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.stack, 1)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        column.addWidget(line)
+        column.addWidget(self.status)
+        self.setCentralWidget(central)
+        self._build_menu()
+        self.resize(720, 560)
+        bus.subscribe(SessionStateChanged, self._on_session)
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Phone")
+        self.sign_out_action = QAction("Sign out", self)
+        self.sign_out_action.setEnabled(False)
+        self.sign_out_action.triggered.connect(self.signOutRequested.emit)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.quitRequested.emit)
+        menu.addAction(self.sign_out_action)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+
+    @property
+    def signed_in_view(self) -> bool:
+        return self.stack.currentWidget() is self.tabs
+
+    def page(self, title: str) -> QWidget | None:
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                return self.tabs.widget(i)
+        return None
+
+    def show_page(self, title: str) -> None:
+        page = self.page(title)
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+
+    def bring_up(self) -> None:
+        """Show, un-minimise and raise (from the tray, or a second start of the app)."""
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        signed_in = event.state in SIGNED_IN
+        self.sign_out_action.setEnabled(event.state is not State.SIGNED_OUT)
+        self.stack.setCurrentWidget(self.tabs if signed_in else self.signin_page)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.hide_on_close:
+            event.ignore()
+            self.hide()
+            self.hiddenToTray.emit()
+            return
+        event.accept()
+        self.quitRequested.emit()

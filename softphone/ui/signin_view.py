@@ -1,0 +1,420 @@
+"""The sign-in form: company code, username, password, and an authenticator code when asked.
+
+Every answer of the sign-in contract is shown in place, in one message area under the form (no
+dialogs): the session's own message for people, a live countdown for a rate limit, and an
+automatic retry with a countdown when the server cannot be reached. The view never holds the
+session: it emits :attr:`SignInView.submitted` and listens to ``SessionStateChanged`` on the bus.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from softphone.core.bus import EventBus
+from softphone.core.retry import Backoff
+from softphone.core.secret import Secret
+from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
+
+Reason = SessionReason
+State = SessionState
+
+_SIGNED_IN = frozenset({State.REGISTERING, State.REGISTERED, State.REFRESHING, State.BACKING_OFF})
+_BUSY_TEXT = {
+    State.SIGNING_IN: "Signing in…",
+    State.PROVISIONING: "Getting your phone settings from your company's server…",
+}
+_UNREACHABLE = "Can't reach the server. Check your internet connection."
+_SIGNED_OUT_INFO = frozenset({Reason.USER_SIGN_OUT})
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRequest:
+    """What the person typed; ``control_plane`` empty means the default one."""
+
+    company: str
+    username: str
+    password: Secret = field(repr=False)
+    control_plane: str = ""
+    ca_file: str = ""
+
+
+class MessageKind:
+    INFO = "info"
+    BUSY = "busy"
+    ERROR = "error"
+
+
+def _confirm_nothing(text: str) -> bool:
+    return False
+
+
+class SignInView(QWidget):
+    """Emits on the GUI thread: ``submitted(SignInRequest)``, ``totpSubmitted(str)``,
+    ``scanRequested()``."""
+
+    submitted = Signal(object)
+    totpSubmitted = Signal(str)
+    scanRequested = Signal()
+
+    def __init__(
+        self,
+        bus: EventBus,
+        parent: QWidget | None = None,
+        *,
+        confirm: Callable[[str], bool] = _confirm_nothing,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._confirm = confirm
+        self._backoff = backoff or Backoff(first_s=4.0, cap_s=60.0)
+        self._last: SignInRequest | None = None
+        self._awaiting_totp = False
+        self._countdown_left = 0
+        self._countdown_kind = ""  # "retry": sign in again at 0; "wait": re-enable at 0
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._tick)
+        self._build()
+        bus.subscribe(SessionStateChanged, self._on_session)
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.setObjectName("signInView")
+        title = QLabel("Sign in to VICIfast")
+        title.setObjectName("title")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        title.setFont(font)
+        hint = QLabel("Use the company code from your administrator and your VICIdial login.")
+        hint.setWordWrap(True)
+
+        self.company = QLineEdit(placeholderText="e.g. ACME")
+        self.username = QLineEdit(placeholderText="VICIdial username")
+        self.password = QLineEdit(placeholderText="VICIdial password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.totp = QLineEdit(placeholderText="6-digit code")
+        self.totp.setMaxLength(10)
+        self.totp.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.company.setAccessibleName("Company code")
+        self.username.setAccessibleName("Username")
+        self.password.setAccessibleName("Password")
+        self.totp.setAccessibleName("Authenticator code")
+        self._totp_label = QLabel("Authenticator code")
+
+        form = QFormLayout()
+        form.addRow("Company code", self.company)
+        form.addRow("Username", self.username)
+        form.addRow("Password", self.password)
+        form.addRow(self._totp_label, self.totp)
+        self._form = form
+        self._set_totp_visible(False)
+
+        self.message = QLabel()
+        self.message.setObjectName("signInMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setMinimumHeight(self.message.fontMetrics().height() * 3)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        self.sign_in_button = QPushButton("Sign in")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.clicked.connect(self.submit)
+        for edit in (self.company, self.username, self.password, self.totp):
+            edit.returnPressed.connect(self.submit)
+
+        self._advanced_toggle = QToolButton()
+        self._advanced_toggle.setText("Advanced")
+        self._advanced_toggle.setCheckable(True)
+        self._advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self._advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._advanced_toggle.setAutoRaise(True)
+        self._advanced_toggle.toggled.connect(self._show_advanced)
+        self.advanced = self._build_advanced()
+        self.advanced.setVisible(False)
+
+        column = QVBoxLayout()
+        column.addWidget(title)
+        column.addWidget(hint)
+        column.addSpacing(8)
+        column.addLayout(form)
+        column.addWidget(self.message)
+        column.addWidget(self.sign_in_button)
+        column.addSpacing(8)
+        column.addWidget(self._advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.advanced)
+        column.addStretch(1)
+        box = QWidget()
+        box.setLayout(column)
+        box.setMaximumWidth(440)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(box, 3)
+        outer.addStretch(1)
+
+    def _build_advanced(self) -> QWidget:
+        panel = QWidget()
+        panel.setObjectName("advanced")
+        self.scan_button = QPushButton("Scan QR code…")
+        self.scan_button.setToolTip("Fill in the company code from a sign-in QR code")
+        self.scan_button.clicked.connect(self.scanRequested.emit)
+        self.custom_plane = QCheckBox("Use a custom control plane")
+        self.control_plane = QLineEdit(placeholderText="https://control.example.com")
+        self.ca_file = QLineEdit(placeholderText="CA certificate (PEM), if not public")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(browse)
+        self.custom_plane.toggled.connect(self._custom_toggled)
+        self._custom_toggled(False)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(16, 0, 0, 0)
+        layout.addWidget(self.scan_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.custom_plane)
+        layout.addWidget(self.control_plane)
+        layout.addLayout(ca_row)
+        return panel
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        self._advanced_toggle.setArrowType(arrow)
+
+    def _custom_toggled(self, on: bool) -> None:
+        self.control_plane.setEnabled(on)
+        self.ca_file.setEnabled(on)
+
+    def _browse_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "CA certificate", "", "Certificates (*.pem *.crt);;All files (*)"
+        )
+        if path:
+            self.ca_file.setText(path)
+
+    def _set_totp_visible(self, shown: bool) -> None:
+        self._totp_label.setVisible(shown)
+        self.totp.setVisible(shown)
+
+    # ---- what the app sets ---------------------------------------------------------------------
+
+    def prefill(self, company: str, username: str) -> None:
+        """The remembered company code and username (from the keychain); typed text wins."""
+        if company and not self.company.text():
+            self.company.setText(company)
+        if username and not self.username.text():
+            self.username.setText(username)
+        if self.company.text() and self.username.text():
+            self.password.setFocus()
+
+    def set_control_plane(self, custom: bool, url: str, ca_file: str) -> None:
+        self.custom_plane.setChecked(custom)
+        self.control_plane.setText(url)
+        self.ca_file.setText(ca_file)
+        if custom:
+            self._advanced_toggle.setChecked(True)
+
+    def offer_signin_code(self, company: str, username: str = "", api: str = "") -> bool:
+        """A scanned sign-in code: fill the form once the person confirms. True if filled."""
+        lines = [f"Company code: {company}"]
+        if username:
+            lines.append(f"Username: {username}")
+        if api:
+            lines.append(f"Control plane: {api}")
+        if not self._confirm("Fill in the sign-in form with this code?\n\n" + "\n".join(lines)):
+            return False
+        self.apply_signin_code(company, username, api)
+        return True
+
+    def apply_signin_code(self, company: str, username: str = "", api: str = "") -> None:
+        """Fill the form from a sign-in code the person already confirmed (the scan dialog)."""
+        self.company.setText(company)
+        if username:
+            self.username.setText(username)
+        if api:
+            self.set_control_plane(True, api, self.ca_file.text())
+        self.password.clear()
+        self.password.setFocus()
+        self.show_message("Enter your password to sign in.", MessageKind.INFO)
+
+    def show_message(self, text: str, kind: str = MessageKind.ERROR) -> None:
+        self.message.setText(text)
+        self.message.setProperty("kind", kind)
+        dark = self.palette().window().color().lightness() < 128
+        red = "#ff8a80" if dark else "#c62828"  # readable on either palette
+        self.message.setStyleSheet(f"color: {red};" if kind == MessageKind.ERROR else "")
+
+    @property
+    def message_text(self) -> str:
+        return self.message.text()
+
+    @property
+    def totp_visible(self) -> bool:
+        return not self.totp.isHidden()
+
+    # ---- submitting ----------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        """Sign in (or send the authenticator code) with what the form holds."""
+        if self._countdown_kind == "wait" or not self.sign_in_button.isEnabled():
+            return
+        if self._awaiting_totp:
+            code = "".join(self.totp.text().split())
+            if not code:
+                self.show_message("Enter the code from your authenticator app.")
+                self.totp.setFocus()
+                return
+            self._stop_countdown()
+            self.totpSubmitted.emit(code)
+            return
+        missing = [
+            (edit, what)
+            for edit, what in (
+                (self.company, "your company code"),
+                (self.username, "your username"),
+                (self.password, "your password"),
+            )
+            if not edit.text().strip()
+        ]
+        if missing:
+            missing[0][0].setFocus()
+            self.show_message(f"Enter {missing[0][1]}.")
+            return
+        custom = self.custom_plane.isChecked()
+        if custom and not self.control_plane.text().strip():
+            self.show_message("Enter the custom control plane's address, or untick it.")
+            self.control_plane.setFocus()
+            return
+        request = SignInRequest(
+            company=self.company.text().strip(),
+            username=self.username.text().strip(),
+            password=Secret(self.password.text()),
+            control_plane=self.control_plane.text().strip() if custom else "",
+            ca_file=self.ca_file.text().strip() if custom else "",
+        )
+        self._stop_countdown()
+        self._backoff.reset()
+        self._send(request)
+
+    def _send(self, request: SignInRequest) -> None:
+        self._last = request
+        self.submitted.emit(request)
+
+    # ---- the session's answers -----------------------------------------------------------------
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        state = event.state
+        if state in _BUSY_TEXT:
+            self._stop_countdown()
+            text = "Signing you back in…" if event.reason is Reason.RESUMED else _BUSY_TEXT[state]
+            self._set_busy(True)
+            self.show_message(text, MessageKind.BUSY)
+        elif state is State.AWAITING_TOTP:
+            self._awaiting_totp = True
+            self._set_busy(False)
+            self._set_totp_visible(True)
+            self.totp.clear()
+            self.totp.setFocus()
+            kind = MessageKind.ERROR if event.reason is Reason.TOTP_INVALID else MessageKind.INFO
+            self.show_message(event.message, kind)
+        elif state in _SIGNED_IN:
+            self._signed_in()
+        elif state is State.SIGNED_OUT:
+            self._signed_out(event)
+
+    def _signed_in(self) -> None:
+        self._stop_countdown()
+        self._awaiting_totp = False
+        self._last = None
+        self._backoff.reset()
+        self.password.clear()  # the keychain has it now; the widget need not
+        self.totp.clear()
+        self._set_totp_visible(False)
+        self._set_busy(False)
+        self.show_message("", MessageKind.INFO)
+
+    def _signed_out(self, event: SessionStateChanged) -> None:
+        self._awaiting_totp = False
+        self._set_totp_visible(False)
+        self._set_busy(False)
+        reason = event.reason
+        if reason is Reason.NONE:
+            self.show_message("", MessageKind.INFO)
+        elif reason is Reason.TRANSIENT and self._last is not None:
+            self._start_countdown("retry", math.ceil(self._backoff.next_delay()))
+        elif reason is Reason.RATE_LIMITED:
+            self.show_message(event.message)
+            self._start_countdown("wait", math.ceil(event.retry_in_s or 60))
+        else:
+            self.show_message(
+                event.message,
+                MessageKind.INFO if reason in _SIGNED_OUT_INFO else MessageKind.ERROR,
+            )
+            if reason is Reason.INVALID_CREDENTIALS:
+                self.password.clear()
+                self.password.setFocus()
+            elif reason is Reason.UNKNOWN_COMPANY:
+                self.company.setFocus()
+                self.company.selectAll()
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.company, self.username, self.password, self.totp, self.advanced):
+            widget.setEnabled(not busy)
+        self.sign_in_button.setEnabled(not busy)
+
+    # ---- countdowns ----------------------------------------------------------------------------
+
+    def _start_countdown(self, kind: str, seconds: int) -> None:
+        self._countdown_kind = kind
+        self._countdown_left = max(1, seconds)
+        if kind == "wait":
+            self.sign_in_button.setEnabled(False)
+        self._render_countdown()
+        self._countdown.start()
+
+    def _stop_countdown(self) -> None:
+        self._countdown.stop()
+        if self._countdown_kind == "wait":
+            self.sign_in_button.setEnabled(True)
+        self._countdown_kind = ""
+        self.sign_in_button.setText("Sign in")
+
+    def _tick(self) -> None:
+        self._countdown_left -= 1
+        if self._countdown_left > 0:
+            self._render_countdown()
+            return
+        kind, request = self._countdown_kind, self._last
+        self._stop_countdown()
+        if kind == "retry" and request is not None:
+            self._send(request)
+        elif kind == "wait":
+            self.show_message("You can try signing in again now.", MessageKind.INFO)
+
+    def _render_countdown(self) -> None:
+        left = self._countdown_left
+        if self._countdown_kind == "retry":
+            self.show_message(f"{_UNREACHABLE} Retrying in {left} s…", MessageKind.BUSY)
+        else:
+            self.sign_in_button.setText(f"Sign in (wait {left} s)")
+
+    @property
+    def countdown_left(self) -> int:
+        return self._countdown_left if self._countdown_kind else 0

@@ -1,0 +1,112 @@
+"""One running app per user: a second start hands its command line to the first and exits.
+
+The first instance listens on a ``QLocalServer`` named per user; a later start connects, writes
+its arguments as one JSON line and leaves. ``sip:``, ``tel:`` and ``callto:`` links among them
+become dial targets (``softphone.links``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import re
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+_log = logging.getLogger(__name__)
+_CONNECT_MS = 500
+_WRITE_MS = 2000
+_MAX_MESSAGE = 64 * 1024
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def instance_name(suffix: str = "") -> str:
+    """The per-user server name (``suffix`` keeps the demo apart from the real app)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name (a container without passwd entry)
+        user = "user"
+    return _SAFE.sub("_", f"vicifast-phone-{user}{suffix}")
+
+
+def send_to_running(name: str, argv: list[str]) -> bool:
+    """Hand ``argv`` to a running instance; False when none answers (be the first one)."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(_CONNECT_MS):
+        return False
+    socket.write((json.dumps({"argv": argv}) + "\n").encode())
+    sent = socket.waitForBytesWritten(_WRITE_MS)
+    socket.disconnectFromServer()
+    if socket.state() != QLocalSocket.LocalSocketState.UnconnectedState:
+        socket.waitForDisconnected(_WRITE_MS)
+    return sent
+
+
+class InstanceServer(QObject):
+    """Listens for later starts; emits ``received(list[str])`` (their argv) on the GUI thread."""
+
+    received = Signal(list)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.newConnection.connect(self._accept)
+        self._buffers: dict[QLocalSocket, bytearray] = {}
+
+    def listen(self) -> bool:
+        if self._server.listen(self.name):
+            return True
+        # A crashed instance leaves its socket file behind: nobody answered, so take it over.
+        QLocalServer.removeServer(self.name)
+        ok = self._server.listen(self.name)
+        if not ok:
+            _log.warning("single-instance server: %s", self._server.errorString())
+        return ok
+
+    def close(self) -> None:
+        for socket in list(self._buffers):
+            self._drop(socket)
+        self._server.close()
+
+    def _drop(self, socket: QLocalSocket) -> None:
+        # No signal of a socket may reach this object once it is going: disconnect first.
+        self._buffers.pop(socket, None)
+        socket.readyRead.disconnect()
+        socket.disconnected.disconnect()
+        socket.abort()
+        socket.deleteLater()
+
+    def _accept(self) -> None:
+        while self._server.hasPendingConnections():
+            socket = self._server.nextPendingConnection()
+            self._buffers[socket] = bytearray()
+            socket.readyRead.connect(lambda s=socket: self._read(s))
+            socket.disconnected.connect(lambda s=socket: self._finish(s))
+
+    def _read(self, socket: QLocalSocket) -> None:
+        buffer = self._buffers.get(socket)
+        if buffer is None:
+            return
+        buffer += bytes(socket.readAll().data())
+        if b"\n" in buffer or len(buffer) > _MAX_MESSAGE:
+            self._finish(socket)
+
+    def _finish(self, socket: QLocalSocket) -> None:
+        buffer = self._buffers.pop(socket, None)
+        if buffer is None:
+            return
+        buffer += bytes(socket.readAll().data())
+        self._drop(socket)
+        line = bytes(buffer).split(b"\n", 1)[0]
+        try:
+            argv = json.loads(line)["argv"]
+        except (ValueError, KeyError, TypeError):
+            _log.warning("ignored a malformed message from another start of the app")
+            return
+        if isinstance(argv, list) and all(isinstance(a, str) for a in argv):
+            self.received.emit(argv)

@@ -1,0 +1,188 @@
+"""The tray icon: the phone's state at a glance (registered / not / in a call / missed calls),
+quick actions, and notifications that carry only the caller ID."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from softphone.core import events as ev
+from softphone.core.bus import EventBus
+from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import SessionState, SessionStateChanged
+from softphone.storage.history import Outcome, outcome_of
+
+TRAY_NOTICE = (
+    "VICIfast Phone is still running here, so you keep receiving calls. "
+    "Use Quit in this menu to close it."
+)
+
+
+class TrayStatus(StrEnum):
+    REGISTERED = "registered"
+    NOT_REGISTERED = "not_registered"
+    IN_CALL = "in_call"
+    MISSED = "missed"
+
+
+_COLORS = {
+    TrayStatus.REGISTERED: "#2e7d32",
+    TrayStatus.NOT_REGISTERED: "#9e9e9e",
+    TrayStatus.IN_CALL: "#1565c0",
+    TrayStatus.MISSED: "#2e7d32",
+}
+_TOOLTIPS = {
+    TrayStatus.REGISTERED: "VICIfast Phone: registered",
+    TrayStatus.NOT_REGISTERED: "VICIfast Phone: not registered",
+    TrayStatus.IN_CALL: "VICIfast Phone: in a call",
+    TrayStatus.MISSED: "VICIfast Phone: missed calls",
+}
+
+
+def status_icon(status: TrayStatus, size: int = 64) -> QIcon:
+    """A handset-less, asset-free icon: a coloured disc, a white ring while in a call, and a
+    red badge for missed calls."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    m = size * 0.08
+    disc = QRectF(m, m, size - 2 * m, size - 2 * m)
+    p.setPen(QPen(QColor("#ffffff"), size * 0.04))
+    p.setBrush(QBrush(QColor(_COLORS[status])))
+    p.drawEllipse(disc)
+    if status is TrayStatus.IN_CALL:
+        p.setPen(QPen(QColor("#ffffff"), size * 0.09))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(disc.center(), size * 0.2, size * 0.2)
+    elif status is TrayStatus.NOT_REGISTERED:
+        pen = QPen(QColor("#ffffff"), size * 0.09)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        c = disc.center()
+        d = size * 0.16
+        p.drawLine(QPointF(c.x() - d, c.y() - d), QPointF(c.x() + d, c.y() + d))
+    if status is TrayStatus.MISSED:
+        r = size * 0.2
+        p.setPen(QPen(QColor("#ffffff"), size * 0.03))
+        p.setBrush(QBrush(QColor("#d32f2f")))
+        p.drawEllipse(QPointF(size - r - m / 2, r + m / 2), r, r)
+    p.end()
+    return QIcon(pixmap)
+
+
+class Tray(QObject):
+    """Follows the bus (GUI thread) and emits ``showRequested``, ``signOutRequested`` and
+    ``quitRequested`` on the GUI thread."""
+
+    showRequested = Signal()
+    signOutRequested = Signal()
+    quitRequested = Signal()
+
+    def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.icon = QSystemTrayIcon(self)
+        self._registered = False
+        self._calls: set[str] = set()
+        self.missed = 0
+        self._icons = {status: status_icon(status) for status in TrayStatus}
+        self.menu = QMenu()
+        self.show_action = self._action("Show VICIfast Phone", self.showRequested.emit)
+        self.menu.addSeparator()
+        self.sign_out_action = self._action("Sign out", self.signOutRequested.emit)
+        self.sign_out_action.setEnabled(False)
+        self._action("Quit", self.quitRequested.emit)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self.showRequested.emit)
+        self.status = TrayStatus.NOT_REGISTERED
+        self._render()
+        bus.subscribe(ev.RegistrationChanged, self._on_registration)
+        bus.subscribe(ev.IncomingCall, self._on_incoming)
+        bus.subscribe(ev.CallStateChanged, self._on_call)
+        bus.subscribe(SessionStateChanged, self._on_session)
+
+    def _action(self, text: str, slot: object) -> QAction:
+        action = QAction(text, self.menu)
+        action.triggered.connect(slot)
+        self.menu.addAction(action)
+        return action
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def notify(self, title: str, text: str) -> None:
+        self.icon.showMessage(title, text, self._icons[self.status], 8000)
+
+    def clear_missed(self) -> None:
+        """The person looked (the window was shown, or Recents opened)."""
+        self.missed = 0
+        self._render()
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.showRequested.emit()
+
+    # ---- bus -----------------------------------------------------------------------------------
+
+    def _on_registration(self, event: ev.RegistrationChanged) -> None:
+        if event.account_id == ACCOUNT_ID:
+            self._registered = event.state is ev.RegistrationState.REGISTERED
+            self._render()
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        self.sign_out_action.setEnabled(event.state is not SessionState.SIGNED_OUT)
+        if event.state is SessionState.SIGNED_OUT:
+            self._registered = False
+            self._calls.clear()
+            self.missed = 0
+            self._render()
+
+    def _on_incoming(self, event: ev.IncomingCall) -> None:
+        if event.auto_answer_in_s is None:  # auto-answered calls need no one's attention
+            self.notify("Incoming call", _caller(event.remote_number, event.remote_uri))
+
+    def _on_call(self, event: ev.CallStateChanged) -> None:
+        if event.state is ev.CallState.DISCONNECTED:
+            self._calls.discard(event.call_id)
+            outcome = outcome_of(event.direction, event.connected, event.sip_code)
+            if outcome is Outcome.MISSED:  # as Recents counts it
+                self.missed += 1
+                self.notify("Missed call", _caller(event.remote_number, event.remote_uri))
+        else:
+            self._calls.add(event.call_id)
+        self._render()
+
+    def _render(self) -> None:
+        if self._calls:
+            status = TrayStatus.IN_CALL
+        elif not self._registered:
+            status = TrayStatus.NOT_REGISTERED
+        elif self.missed:
+            status = TrayStatus.MISSED
+        else:
+            status = TrayStatus.REGISTERED
+        self.status = status
+        self.icon.setIcon(self._icons[status])
+        tip = _TOOLTIPS[status]
+        if self.missed:
+            tip += f" ({self.missed} missed)"
+        self.icon.setToolTip(tip)
+
+
+def _caller(number: str, uri: str) -> str:
+    """Only the caller ID: the number (or the address when there is none)."""
+    return number or uri or "Unknown caller"

@@ -1,0 +1,362 @@
+"""The application shell: the bridge onto the GUI thread, the status strip, single instance and
+links, and the app's composition with a fake engine (close to tray, quit stops the engine)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from softphone.app import App, AppOptions
+from softphone.audio.backend import NullBackend
+from softphone.core import events as ev
+from softphone.core.bus import EventBus
+from softphone.core.session import Outcome
+from softphone.core.session_events import (
+    FirewallLeaseChanged,
+    SessionReason,
+    SessionState,
+    SessionStateChanged,
+)
+from softphone.links import dial_target, is_link
+from softphone.signin import SignInConfig
+from softphone.ui.bridge import QtBridge
+from softphone.ui.engine_phone import EnginePhone
+from softphone.ui.main_window import StatusStrip, registration_text
+from softphone.ui.single_instance import InstanceServer, send_to_running
+from softphone.ui.tray import TRAY_NOTICE
+from tests.unit.history_kit import MemorySecrets
+
+WAIT = 5000
+
+
+# ---- the bridge ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bridge(qtbot: QtBot) -> Iterator[QtBridge]:
+    b = QtBridge(EventBus())
+    yield b
+    b.close()
+    b.deleteLater()
+
+
+def test_an_event_posted_from_another_thread_is_published_on_the_gui_thread(
+    qtbot: QtBot, bridge: QtBridge
+) -> None:
+    seen: list[tuple[ev.Event, threading.Thread]] = []
+    bridge.bus.subscribe(ev.EngineStopped, lambda e: seen.append((e, threading.current_thread())))
+    event = ev.EngineStopped(clean=True)
+    poster = threading.Thread(target=bridge.post, args=(event,), name="sip")
+    poster.start()
+    poster.join()
+    assert seen == []  # queued, not called on the posting thread
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT)
+    assert seen[0] == (event, threading.main_thread())
+
+
+def test_pool_results_and_timers_run_on_the_gui_thread(qtbot: QtBot, bridge: QtBridge) -> None:
+    outcomes: list[tuple[Outcome[str], threading.Thread]] = []
+    workers: list[str] = []
+
+    def work() -> str:
+        workers.append(threading.current_thread().name)
+        return "done"
+
+    bridge.run_in_pool(work, lambda out: outcomes.append((out, threading.current_thread())))
+    qtbot.waitUntil(lambda: len(outcomes) == 1, timeout=WAIT)
+    assert outcomes[0][0].value == "done" and outcomes[0][1] is threading.main_thread()
+    assert workers[0].startswith("gui-pool")
+
+    def boom() -> str:
+        raise ValueError("no")
+
+    bridge.run_in_pool(boom, lambda out: outcomes.append((out, threading.current_thread())))
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=WAIT)
+    assert isinstance(outcomes[1][0].error, ValueError)
+
+    fired: list[str] = []
+    cancelled = bridge.call_later(0.01, lambda: fired.append("cancelled"))
+    assert cancelled.cancel() and not cancelled.pending
+    bridge.call_later(0.02, lambda: fired.append("kept"))
+    qtbot.waitUntil(lambda: fired == ["kept"], timeout=WAIT)
+    qtbot.wait(50)
+    assert fired == ["kept"]
+
+
+# ---- the status strip ---------------------------------------------------------------------
+
+
+def test_status_strip_follows_registration_and_the_firewall_lease(qtbot: QtBot) -> None:
+    bus = EventBus()
+    strip = StatusStrip(bus)
+    qtbot.addWidget(strip)
+    assert strip.registration.text() == "Signed out"
+    bus.publish(SessionStateChanged(state=SessionState.REGISTERING))
+    assert strip.registration.text() == "Registering…"
+    reg = ev.RegistrationChanged
+    bus.publish(reg(account_id="session", state=ev.RegistrationState.REGISTERED, code=200))
+    assert strip.registration.text() == "Registered"
+    bus.publish(reg(account_id="other", state=ev.RegistrationState.FAILED, code=403))
+    assert strip.registration.text() == "Registered"  # another account is not the session's
+    bus.publish(
+        reg(account_id="session", state=ev.RegistrationState.RETRYING, code=503, retry_in_s=8)
+    )
+    assert strip.registration.text() == "Retrying in 8 s"
+    bus.publish(
+        reg(account_id="session", state=ev.RegistrationState.FAILED, code=403, reason="Forbidden")
+    )
+    assert strip.registration.text() == "Not registered: 403 Forbidden"
+
+    until = datetime(2030, 1, 1, 14, 2, tzinfo=UTC)
+    bus.publish(FirewallLeaseChanged(ip="203.0.113.7", expires_at=until))
+    expected = f"Firewall open for 203.0.113.7 until {until.astimezone():%H:%M}"
+    assert strip.firewall.text() == expected
+
+    bus.publish(
+        SessionStateChanged(
+            state=SessionState.BACKING_OFF, reason=SessionReason.TRANSIENT, retry_in_s=30
+        )
+    )
+    assert strip.note.text() == "Can't reach the server, retrying in 30 s"
+    bus.publish(FirewallLeaseChanged(ip="", expires_at=None))
+    bus.publish(SessionStateChanged(state=SessionState.SIGNED_OUT))
+    assert (strip.registration.text(), strip.firewall.text(), strip.note.text()) == (
+        "Signed out",
+        "",
+        "",
+    )
+
+
+def test_a_retry_counts_down() -> None:
+    event = ev.RegistrationChanged(
+        account_id="session", state=ev.RegistrationState.RETRYING, retry_in_s=8, at=1000.0
+    )
+    assert registration_text(event, now=1000.0) == "Retrying in 8 s"
+    assert registration_text(event, now=1005.5) == "Retrying in 3 s"
+    assert registration_text(event, now=1020.0) == "Retrying in 1 s"
+
+
+# ---- single instance and links ------------------------------------------------------------
+
+
+def test_links_become_dial_targets() -> None:
+    assert is_link("SIP:100@pbx") and is_link("callto:5") and not is_link("agent")
+    assert dial_target("sip:100@pbx.example.com") == "sip:100@pbx.example.com"
+    assert dial_target("tel:+1-555-123-4567;phone-context=x") == "+15551234567"
+    assert dial_target("callto://555 1234") == "5551234"
+    assert dial_target("callto:bob@pbx") == "sip:bob@pbx"
+    assert dial_target("tel:") is None
+    assert dial_target("sip:") is None
+
+
+def test_a_second_start_hands_its_link_to_the_first(qtbot: QtBot, tmp_path: Path) -> None:
+    name = f"vicifast-test-{tmp_path.name}"
+    assert not send_to_running(name, ["sip:100@pbx"])  # nobody listens yet
+    server = InstanceServer(name)
+    assert server.listen()
+    try:
+        with qtbot.waitSignal(server.received, timeout=WAIT) as got:
+            assert send_to_running(name, ["tel:+15551234"])
+        assert got.args == [["tel:+15551234"]]
+        with qtbot.waitSignal(server.received, timeout=WAIT) as got:
+            assert send_to_running(name, [])
+        assert got.args == [[]]
+    finally:
+        server.close()
+
+
+# ---- the app with a fake engine -----------------------------------------------------------
+
+
+class FakeEngine:
+    """Stands in for SipEngine: records what the app asks, never touches the network."""
+
+    def __init__(self, emit: Callable[[ev.Event], None], config: Any, audio: Any) -> None:
+        self.emit = emit
+        self.calls: list[tuple[str, ...]] = []
+        self.started = self.stopped = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def _done(self, value: Any = None) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(value)
+        return future
+
+    def add_account(self, config: Any, account_id: str | None = None) -> Future[str]:
+        return self._done(account_id or "acc")
+
+    def remove_account(self, account_id: str) -> Future[None]:
+        return self._done()
+
+    def reregister(self, account_id: str) -> Future[None]:
+        return self._done()
+
+    def handle_ip_change(self) -> Future[None]:
+        return self._done()
+
+    def make_call(self, account_id: str, target: str) -> Future[str]:
+        self.calls.append(("make_call", account_id, target))
+        return self._done("call-1")
+
+    def hold(self, call_id: str) -> Future[None]:
+        self.calls.append(("hold", call_id))
+        return self._done()
+
+
+@pytest.fixture
+def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
+    apps: list[App] = []
+    engines: list[FakeEngine] = []
+
+    def factory(*args: Any) -> FakeEngine:
+        engine = FakeEngine(*args)
+        engines.append(engine)
+        return engine
+
+    def make(**overrides: Any) -> App:
+        options = AppOptions(
+            data_dir=tmp_path / "data",
+            settings_path=tmp_path / "settings.json",
+            store=MemorySecrets(),
+            device_id="test-device",
+            signin=SignInConfig(control_plane="https://127.0.0.1:9", bind_address="127.0.0.1"),
+            instance=f"vicifast-test-app-{tmp_path.name}",
+            engine_factory=factory,
+            audio_backend=NullBackend,
+            tray=True,
+            confirm=lambda parent, text: True,
+        )
+        for key, value in overrides.items():
+            setattr(options, key, value)
+        app = App(options)
+        app.fake_engines = engines  # type: ignore[attr-defined]
+        qtbot.addWidget(app.window)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.quit()
+
+
+def test_quit_stops_the_engine_audio_and_history(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    app.start()
+    (engine,) = app.fake_engines  # type: ignore[attr-defined]
+    assert engine.started and app.window.isVisible()
+    app.quit()
+    assert engine.stopped
+    assert not app.window.isVisible()
+    assert not app.history._thread.is_alive()
+    app.quit()  # twice is harmless
+
+
+def test_closing_the_window_hides_to_the_tray_and_says_so_once(
+    qtbot: QtBot, make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    app = make_app()
+    app.start()
+    assert app.tray is not None
+    notices: list[tuple[str, str]] = []
+    app.tray.notify = lambda title, text: notices.append((title, text))  # type: ignore[method-assign]
+    app.window.close()
+    assert not app.window.isVisible()
+    assert notices == [("VICIfast Phone", TRAY_NOTICE)]
+    assert not app.fake_engines[0].stopped  # type: ignore[attr-defined]
+    app.show_window()
+    assert app.window.isVisible()
+    app.window.close()
+    assert len(notices) == 1  # only the first time...
+    assert '"close_to_tray_notice_shown": true' in (tmp_path / "settings.json").read_text()
+
+
+def test_the_notice_is_remembered_across_runs(make_app: Callable[..., App], tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text('{"close_to_tray_notice_shown": true}')
+    app = make_app()
+    app.start()
+    notices: list[str] = []
+    assert app.tray is not None
+    app.tray.notify = lambda title, text: notices.append(text)  # type: ignore[method-assign]
+    app.window.close()
+    assert notices == [] and not app.window.isVisible()
+
+
+def test_without_a_tray_closing_quits(make_app: Callable[..., App]) -> None:
+    app = make_app(tray=False)
+    app.start()
+    app.window.close()
+    assert app.fake_engines[0].stopped  # type: ignore[attr-defined]
+
+
+def test_a_link_from_a_second_start_is_confirmed_then_dialled_once_registered(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    asked: list[str] = []
+    app = make_app(confirm=lambda parent, text: asked.append(text) or True)
+    app.start()
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+    app.window.hide()
+    with qtbot.waitSignal(app.instance_server.received, timeout=WAIT):
+        assert send_to_running(app.options.instance, ["callto:555-1234"])
+    assert asked == ["Call 5551234?"]
+    assert app.window.isVisible()
+    assert engine.calls == []  # not registered yet: kept for later
+    app.bus.publish(
+        ev.RegistrationChanged(account_id="session", state=ev.RegistrationState.REGISTERED)
+    )
+    assert engine.calls == [("make_call", "session", "5551234")]
+
+
+def test_a_declined_link_is_not_dialled(make_app: Callable[..., App]) -> None:
+    app = make_app(confirm=lambda parent, text: False)
+    app.start()
+    app.bus.publish(
+        ev.RegistrationChanged(account_id="session", state=ev.RegistrationState.REGISTERED)
+    )
+    app.handle_argv(["sip:100@pbx"])
+    assert app.fake_engines[0].calls == []  # type: ignore[attr-defined]
+
+
+def test_pages_mount_and_the_window_follows_the_session(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    app.start()
+    titles = [app.window.tabs.tabText(i) for i in range(app.window.tabs.count())]
+    assert titles == ["Phone", "Recents", "Settings", "Provisioning"]
+    assert not app.window.signed_in_view
+    app.bus.publish(SessionStateChanged(state=SessionState.REGISTERING))
+    assert app.window.signed_in_view
+    app.bus.publish(SessionStateChanged(state=SessionState.SIGNED_OUT))
+    assert not app.window.signed_in_view
+
+
+def test_engine_phone_commands_go_to_the_current_engine() -> None:
+    first = FakeEngine(lambda e: None, None, None)
+    current = [first]
+    phone = EnginePhone(lambda: current[0])  # type: ignore[arg-type, return-value]
+    phone.make_call("100")
+    second = FakeEngine(lambda e: None, None, None)
+    current[0] = second  # the engine moved to another address
+    phone.hold("c1")
+    assert first.calls == [("make_call", "session", "100")]
+    assert second.calls == [("hold", "c1")]
+
+
+def test_expired_lease_describes_in_local_time() -> None:
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    assert (
+        FirewallLeaseChanged(ip="1.2.3.4", expires_at=soon)
+        .describe()
+        .startswith("firewall open for 1.2.3.4 until ")
+    )
