@@ -74,11 +74,33 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser(
         "demo",
-        help="run a self-contained call demo on loopback (no server needed)",
-        description="Two accounts in one engine call each other on 127.0.0.1: auto-answer, "
-        "DTMF, hold, resume, hang-up. No server, network or sound card needed.",
+        help="run the demo self-check: emulator, sign-in, echo and tone lines, auto-answer",
+        description="Start the bundled emulator on 127.0.0.1 (HTTPS with its own CA; kamailio "
+        "as its registrar when installed) and the demo lines (echo 600, tone 601) in a child "
+        "process, sign in as the demo agent, register, call the echo line and the tone line, "
+        "let the tone line ring the agent with an auto-answer request, print each step and "
+        "exit 0 when all worked. Without kamailio the agent calls the lines directly. With "
+        "--loopback: the older demo of two accounts in one engine (no server at all).",
     )
-    demo.add_argument("--json", action="store_true", help="print one JSON event per line")
+    demo.add_argument("--json", action="store_true", help="print one JSON object per step")
+    demo.add_argument(
+        "--audio",
+        choices=["none", "system"],
+        default="none",
+        help="none: a simulated sound card measures what the agent hears (the default); "
+        "system: the system's microphone and speaker, for a person to listen",
+    )
+    demo.add_argument(
+        "--keep-running", action="store_true", help="after the self-check, stay up until Ctrl+C"
+    )
+    demo.add_argument(
+        "--direct",
+        action="store_true",
+        help="no kamailio even if installed: call the lines directly",
+    )
+    demo.add_argument(
+        "--loopback", action="store_true", help="the loopback demo: one engine, no server"
+    )
 
     agent = sub.add_parser(
         "agent",
@@ -384,9 +406,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_emulator(args)
         if args.command == "demo":
-            from softphone.demo import run_loopback_demo
+            if args.loopback:
+                from softphone.demo_loopback import run_loopback_demo
 
-            return run_loopback_demo(as_json=args.json)
+                return run_loopback_demo(as_json=args.json)
+            from softphone.demo import run_demo
+
+            return run_demo(
+                as_json=args.json,
+                audio=args.audio,
+                keep_running=args.keep_running,
+                use_kamailio=not args.direct,
+            )
         from softphone.app import run as run_app
 
         return run_app(links, demo=args.demo)

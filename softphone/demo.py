@@ -1,117 +1,481 @@
-"""A self-contained demo of the engine on loopback: no server, no network, no sound card.
+"""Demo mode, headless: ``vicifast-phone demo`` — a self-check anyone can run.
 
-Two accounts in one engine, not registered: a "dialer" calls the "agent" the way VICIdial pulls
-an agent's phone into a session (``Call-Info: answer-after=0``); the agent answers by itself, the
-dialer sends DTMF, holds, resumes and hangs up. Every event is printed as it happens.
+It starts the demo world (:func:`~softphone.demo_env.start_demo_environment`: the emulator over
+HTTPS, kamailio when installed, the echo and tone lines in a child process), signs in as the demo
+agent with :class:`~softphone.signin.SignInService` like the app, registers, calls the echo line
+and the tone line, lets the tone line ring the agent with an auto-answer request, prints one line
+per step (one JSON object with ``--json``) and exits 0 when every step worked.
+
+Without a sound card (``--audio none``) a simulated one (:mod:`softphone.demo_audio`) speaks a
+550 Hz tone into the calls and listens, so "the echo came back" and "the tone arrived" are
+measured, not assumed. Credentials go to the OS keychain (cleared at the end); where there is
+none, to an in-memory store for this demo only, which the output says. The loop, the bus and the
+session run on the calling thread, like the headless agent's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import signal
 import sys
+import tempfile
+import threading
+import time
+import uuid
 from collections.abc import Callable
-from typing import TextIO
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from softphone.core import events as ev
+from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
-from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
+from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import Secret
-from softphone.sip.engine import SipEngine
+from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import FirewallLeaseChanged, SessionState, SessionStateChanged
+from softphone.demo_env import DemoEnvironment, DemoError, start_demo_environment
+from softphone.signin import RebindingEngine, SignInConfig, SignInService
 
-_STEP_TIMEOUT_S = 10.0
+if TYPE_CHECKING:
+    from softphone.audio.backend import AudioStream
+    from softphone.audio.ring import AudioRings
+    from softphone.demo_audio import ProbeCard
+
+__all__ = [
+    "DemoEnvironment",
+    "DemoError",
+    "MemorySecretStore",
+    "run_demo",
+    "start_demo_environment",
+]
+
+T = TypeVar("T")
+_STEP_S = 15.0  # registration, a call to connect or to end
+_HEAR_S = 5.0  # a tone to arrive once a call is up
+_LISTEN_S = {"echo": 5.0, "tone": 3.0, "ring": 3.0}  # --audio system: time to listen
 
 
-def run_loopback_demo(out: TextIO = sys.stdout, *, as_json: bool = False) -> int:
-    events: queue.SimpleQueue[ev.Event] = queue.SimpleQueue()
-    engine = SipEngine(events.put, EngineConfig(bind_address="127.0.0.1"))
+class MemorySecretStore:
+    """A :class:`~softphone.core.secret.SecretStore` in this process's memory, for the demo
+    only, on a machine without a keychain: nothing is written anywhere, all is gone at exit."""
 
-    def show(event: ev.Event) -> None:
-        if as_json:
-            out.write(json.dumps(event.to_dict()) + "\n")
-        else:
-            data = event.to_dict()
-            name, _ = data.pop("event"), data.pop("at")
-            shown = {k: v for k, v in data.items() if v not in ("", None, 0, 0.0)}
-            out.write(f"{name:<18} {shown}\n")
-        out.flush()
+    def __init__(self) -> None:
+        self._values: dict[str, Secret] = {}
+        self._lock = threading.Lock()
 
-    def wait_for(what: str, match: Callable[[ev.Event], bool]) -> ev.Event:
-        while True:
-            try:
-                event = events.get(timeout=_STEP_TIMEOUT_S)
-            except queue.Empty:
-                raise VicifastError(f"The demo stopped: no {what} within 10 s.") from None
-            show(event)
-            if match(event):
-                return event
+    def get(self, key: str) -> Secret | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def set(self, key: str, value: Secret) -> None:
+        with self._lock:
+            self._values[key] = value
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def _open_store() -> tuple[Any, str]:
+    """The OS keychain under a service of this run, or the in-memory store; and a label."""
+    from softphone.storage.errors import KeychainError
+    from softphone.storage.keychain import KeychainStore
 
     try:
+        store = KeychainStore.open(f"demo-{uuid.uuid4()}")
+        store.get("probe")  # the backend may exist and still have no service behind it
+    except KeychainError:
+        return MemorySecretStore(), "in-memory store for this demo only (no OS keychain here)"
+    return store, f"OS keychain ({store.service}, cleared at the end)"
+
+
+@dataclass
+class _Timer:
+    due: float
+    action: Callable[[], None]
+    cancelled: bool = False
+
+    def cancel(self) -> bool:
+        self.cancelled = True
+        return True
+
+
+@dataclass
+class _Loop:
+    """Engine events, posted work and timers, run on the thread that calls :meth:`until`."""
+
+    items: queue.SimpleQueue[ev.Event | Callable[[], None]] = field(
+        default_factory=queue.SimpleQueue
+    )
+    bus: EventBus = field(default_factory=EventBus)
+    timers: list[_Timer] = field(default_factory=list)
+
+    def put(self, item: ev.Event | Callable[[], None]) -> None:
+        self.items.put(item)
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> _Timer:
+        timer = _Timer(time.monotonic() + delay_s, callback)
+        self.timers.append(timer)
+        return timer
+
+    def until(self, what: str, done: Callable[[], bool], timeout_s: float = _STEP_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            now = time.monotonic()
+            if now > deadline:
+                raise DemoError(f"no {what} within {timeout_s:.0f} s")
+            for timer in [t for t in self.timers if t.due <= now or t.cancelled]:
+                self.timers.remove(timer)
+                if not timer.cancelled:
+                    timer.action()
+            wait = min([t.due for t in self.timers] + [deadline, now + 0.05]) - now
+            try:
+                item = self.items.get(timeout=max(wait, 0.0))
+            except queue.Empty:
+                continue
+            if isinstance(item, ev.Event):
+                self.bus.publish(item)
+            else:
+                item()
+
+    def wait(self, future: Future[T], what: str) -> T:
+        future.add_done_callback(lambda _: self.put(lambda: None))  # wakes until()
+        self.until(what, future.done)
+        if (err := future.exception()) is not None:
+            raise DemoError(f"{what} failed: {err}")
+        return future.result()
+
+
+class _Demo:
+    """One run: the steps, in order, each reported as it completes."""
+
+    def __init__(self, env: DemoEnvironment, out: TextIO, as_json: bool, audio: str) -> None:
+        self.env, self.out, self.as_json, self.audio = env, out, as_json, audio
+        self.loop = _Loop()
+        self.calls: dict[str, ev.CallStateChanged] = {}
+        self.session_state = SessionState.SIGNED_OUT
+        self.session_message = ""
+        self.line_reports: list[dict[str, Any]] = []
+        self.probe: ProbeCard | None = None
+        self.stream: AudioStream | None = None
+        self.service: SignInService | None = None
+        self.loop.bus.subscribe(ev.CallStateChanged, self._on_call)
+        self.loop.bus.subscribe(SessionStateChanged, self._on_session)
+        self.loop.bus.subscribe(FirewallLeaseChanged, self._on_lease)
+        env.peer.listen(lambda report: self.loop.put(lambda: self.line_reports.append(report)))
+
+    # ---- output -----------------------------------------------------------------------------
+
+    def say(self, step: str, text: str, **fields: Any) -> None:
+        if self.as_json:
+            self.out.write(json.dumps({"step": step, "text": text, **fields}) + "\n")
+        else:
+            self.out.write(f"demo: {text}\n")
+        self.out.flush()
+
+    def _on_call(self, event: ev.CallStateChanged) -> None:
+        self.calls[event.call_id] = event
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        self.session_state, self.session_message = event.state, event.message
+
+    def _on_lease(self, event: FirewallLeaseChanged) -> None:
+        if event.ip:
+            self.say("firewall", event.describe(), ip=event.ip)
+
+    # ---- steps ------------------------------------------------------------------------------
+
+    def run(self, keep_running: bool) -> None:
+        env = self.env
+        where = f"kamailio udp {env.registrar}" if env.registrar else "no kamailio: direct mode"
+        self.say(
+            "environment", f"emulator {env.control_plane} ({where}); demo lines pid {env.peer.pid}",
+            control_plane=env.control_plane, registrar=env.registrar, lines=env.lines,
+            pids=env.pids(),
+        )  # fmt: skip
+        self._start_engine()
+        self._sign_in()
+        self._call_line("echo", "echo", _mic_hz())
+        self._call_line("tone", "tone", _tone_hz())
+        self._ring()
+        self.say("done", "every step worked")
+        if keep_running:
+            self._keep_running()
+
+    def _start_engine(self) -> None:
+        from softphone.audio.ring import AudioRings
+
+        rings = AudioRings.create()
+        if self.audio == "system":
+            from softphone.audio.sounddevice_backend import SoundDeviceBackend
+
+            self.stream = SoundDeviceBackend().open_duplex(rings.capture, rings.playback)
+        else:
+            from softphone.demo_audio import ProbeCard
+
+            self.probe = ProbeCard(rings).start()
+        engine = _DemoEngine(
+            self.loop.put, EngineConfig(bind_address="127.0.0.1"), rings, self.env.account_for
+        )
+        store, label = _open_store()
+        self.say(
+            "keychain",
+            f"credentials kept in the {label}",
+            memory=isinstance(store, MemorySecretStore),
+        )
+        self.store = store
         engine.start()
-        account = SipAccountConfig(
-            extension="agent",
-            password=Secret("demo"),
-            domain="127.0.0.1",
-            register=False,
-            auto_answer=AutoAnswerPolicy(),
+        self.engine = engine
+        self.service = SignInService(
+            SignInConfig(self.env.control_plane, str(self.env.ca_file), "127.0.0.1"),
+            engine=engine,
+            store=store,
+            device_id=f"demo-{uuid.uuid4().hex[:12]}",
+            emit=self.loop.bus.publish,
+            post=self.loop.put,
+            scheduler=self.loop,
         )
-        engine.add_account(account, "agent").result(_STEP_TIMEOUT_S)
-        dialer = engine.add_account(
-            SipAccountConfig(
-                extension="dialer",
-                password=Secret("demo"),
-                domain="127.0.0.1",
-                register=False,
-                display_name="VICIdial",
-            ),
-            "dialer",
-        ).result(_STEP_TIMEOUT_S)
-        hostport = engine.snapshot().result(_STEP_TIMEOUT_S)["transports"]["udp"]
-        call = engine.make_call(
-            dialer, f"sip:agent@{hostport}", {"Call-Info": "<sip:127.0.0.1>;answer-after=0"}
-        ).result(_STEP_TIMEOUT_S)
-        wait_for(
-            "auto-answered call",
-            lambda e: (
-                isinstance(e, ev.CallStateChanged)
-                and e.call_id == call
-                and e.state is ev.CallState.CONFIRMED
+        self.loop.bus.subscribe(ev.Event, self.service.on_engine_event)
+
+    def _sign_in(self) -> None:
+        assert self.service is not None
+        creds = self.env.credentials
+        self.service.session.sign_in(creds.company, creds.username, creds.password)
+        wanted = SessionState.REGISTERING if self.env.direct else SessionState.REGISTERED
+
+        def reached() -> bool:
+            if self.session_state is SessionState.SIGNED_OUT and self.session_message:
+                raise DemoError(f"signing in failed: {self.session_message}")
+            return self.session_state is wanted
+
+        self.loop.until("sign-in and registration", reached)
+        self.say("signed_in", f"signed in as {creds.username} ({creds.company}) over HTTPS")
+        if self.env.direct:
+            self.say(
+                "registered",
+                "direct mode: the account calls the demo lines without registering",
+                registered=False,
+            )
+        else:
+            self.say(
+                "registered",
+                f"registered as {creds.extension} at {self.env.registrar}",
+                registered=True,
+            )
+
+    def _call_line(self, line: str, step: str, expect_hz: float) -> None:
+        uri = self.env.lines[line]
+        call_id = self.loop.wait(
+            self.engine.make_call(ACCOUNT_ID, uri), f"a call to the {line} line"
+        )
+        self._connected(call_id, f"the {line} call to connect")
+        self.say(f"{step}_connected", f"{line} call connected ({uri})")
+        self._listen(step, expect_hz)
+        self.loop.wait(self.engine.hangup(call_id), "hang-up")
+        self._ended(call_id)
+        report = self._line_report(line, "in")
+        rx, tx = report.get("rx_packets", 0), report.get("tx_packets", 0)
+        if line == "echo" and not (rx and tx):
+            raise DemoError("the echo line saw no audio both ways")
+        self.say(
+            f"{step}_ended",
+            f"{line} call ended; the {line} line received {rx} and sent {tx} RTP packets",
+            rx_packets=rx,
+            tx_packets=tx,
+        )
+
+    def _ring(self) -> None:
+        hostport = self.loop.wait(self.engine.current.snapshot(), "the engine's address")[
+            "transports"
+        ]["udp"]
+        target = self.env.agent_uri(str(hostport))
+        before = set(self.calls)
+        self.env.ring_agent(target)
+        self.say("ring", f"the tone line rings the agent ({target}) with Call-Info: answer-after=0")
+
+        def answered() -> bool:
+            return any(
+                cid not in before
+                and c.direction is ev.Direction.INBOUND
+                and c.state is ev.CallState.CONFIRMED
+                for cid, c in self.calls.items()
+            )
+
+        self.loop.until("auto-answered call from the tone line", answered)
+        call = next(
+            c
+            for cid, c in self.calls.items()
+            if cid not in before and c.state is ev.CallState.CONFIRMED
+        )
+        by = call.answered_by.value if call.answered_by is not None else "nobody"
+        if call.answered_by is None:
+            raise DemoError("the call was connected but not by auto-answer")
+        self.say(
+            "ring_answered",
+            f"auto-answered ({by}) the call from {call.remote_number}",
+            answered_by=by,
+        )
+        self._listen("ring", _tone_hz())
+        self.loop.wait(self.engine.hangup(call.call_id), "hang-up")
+        self._ended(call.call_id)
+        self._line_report("tone", "out")
+        self.say("ring_ended", "auto-answered call ended")
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def _connected(self, call_id: str, what: str) -> None:
+        def up() -> bool:
+            call = self.calls.get(call_id)
+            if call is not None and call.state is ev.CallState.DISCONNECTED:
+                raise DemoError(f"the call failed: {call.sip_code} {call.reason}".strip())
+            return call is not None and call.state is ev.CallState.CONFIRMED
+
+        self.loop.until(what, up)
+
+    def _ended(self, call_id: str) -> None:
+        self.loop.until(
+            "the call to end",
+            lambda: (
+                (c := self.calls.get(call_id)) is not None and c.state is ev.CallState.DISCONNECTED
             ),
         )
-        engine.send_dtmf(call, "1234#").result(_STEP_TIMEOUT_S)
-        wait_for("DTMF", lambda e: isinstance(e, ev.DtmfReceived) and e.digit == "#")
-        engine.hold(call).result(_STEP_TIMEOUT_S)
-        wait_for(
-            "hold",
-            lambda e: (
-                isinstance(e, ev.CallMediaChanged)
-                and e.call_id == call
-                and e.hold is ev.HoldState.LOCAL
-            ),
+
+    def _line_report(self, line: str, direction: str) -> dict[str, Any]:
+        def match(r: dict[str, Any]) -> bool:
+            return (
+                r.get("event") == "call"
+                and r["line"] == line
+                and r["direction"] == direction
+                and r["state"] == "disconnected"
+            )
+
+        self.loop.until(
+            f"the {line} line's report", lambda: any(match(r) for r in self.line_reports)
         )
-        engine.unhold(call).result(_STEP_TIMEOUT_S)
-        wait_for(
-            "resume",
-            lambda e: (
-                isinstance(e, ev.CallMediaChanged)
-                and e.call_id == call
-                and e.hold is ev.HoldState.NONE
-            ),
+        report = next(r for r in self.line_reports if match(r))
+        self.line_reports.remove(report)
+        return report
+
+    def _listen(self, step: str, hz: float) -> None:
+        probe = self.probe
+        if probe is None:  # a person listens: give them time
+            self.say(f"{step}_listen", f"listening for {_LISTEN_S[step]:.0f} s")
+            done_at = time.monotonic() + _LISTEN_S[step]
+            self.loop.until(
+                "the end of the listening time",
+                lambda: time.monotonic() >= done_at,
+                _LISTEN_S[step] + 1,
+            )
+            return
+        since = probe.mark()
+        self.loop.until(
+            f"{hz:.0f} Hz in the agent's speaker", lambda: probe.hears(hz, since), _HEAR_S
         )
-        engine.hangup(call).result(_STEP_TIMEOUT_S)
-        wait_for(
-            "hang-up",
-            lambda e: (
-                isinstance(e, ev.CallStateChanged)
-                and e.call_id == call
-                and e.state is ev.CallState.DISCONNECTED
-            ),
-        )
-    except VicifastError as err:
-        out.write(f"error: {err}\n")
-        return 1
-    finally:
-        engine.stop()
-        while not events.empty():
-            show(events.get_nowait())
+        what = "the echo of its own" if step == "echo" else "the tone line's"
+        self.say(f"{step}_heard", f"the agent heard {what} {hz:.0f} Hz tone", heard_hz=hz)
+
+    def _keep_running(self) -> None:
+        lines = ", ".join(f"{k} {v}" for k, v in self.env.lines.items())
+        self.say("keep_running", f"still up ({lines}); Ctrl+C stops everything")
+        self.loop.until("Ctrl+C", lambda: False, float("inf"))
+
+    def close(self) -> None:
+        service = self.service
+        if service is not None:
+            if self.session_state is not SessionState.SIGNED_OUT:
+                service.session.sign_out()  # deletes what it saved in the store
+                with contextlib.suppress(DemoError):  # stopping the engine ends it anyway
+                    self.loop.until(
+                        "sign-out", lambda: self.session_state is SessionState.SIGNED_OUT, 5
+                    )
+            self.engine.stop()
+            service.close()
+            self.store.clear()
+        if self.stream is not None:
+            self.stream.close()
+        if self.probe is not None:
+            self.probe.close()
+
+
+def _mic_hz() -> float:
+    from softphone.demo_audio import MIC_HZ
+
+    return MIC_HZ
+
+
+def _tone_hz() -> float:
+    from softphone.demo_lines import TONE_HZ
+
+    return float(TONE_HZ)
+
+
+class _DemoEngine(RebindingEngine):
+    """The session's engine with the demo's account adaptation (direct mode: no REGISTER)."""
+
+    def __init__(
+        self,
+        emit: Callable[[ev.Event], None],
+        config: EngineConfig,
+        audio: AudioRings | None,
+        adapt: Callable[[SipAccountConfig], SipAccountConfig],
+    ) -> None:
+        super().__init__(emit, config, audio)
+        self._adapt = adapt
+
+    def add_account(self, config: SipAccountConfig, account_id: str | None = None) -> Future[str]:
+        return super().add_account(self._adapt(config), account_id)
+
+
+def run_demo(
+    out: TextIO = sys.stdout,
+    *,
+    as_json: bool = False,
+    audio: str = "none",
+    keep_running: bool = False,
+    use_kamailio: bool = True,
+) -> int:
+    """The whole self-check; 0 when every step worked, 1 otherwise (the failing step said)."""
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM ends the demo like Ctrl+C: its processes are stopped, not orphaned
+        signal.signal(signal.SIGTERM, _interrupt)
+    with tempfile.TemporaryDirectory(prefix="vicifast-demo-") as tmp:
+        try:
+            env = start_demo_environment(Path(tmp), use_kamailio=use_kamailio)
+        except VicifastError as err:
+            _failed(out, as_json, f"demo mode could not start: {err}")
+            return 1
+        demo = _Demo(env, out, as_json, audio)
+        try:
+            demo.run(keep_running)
+        except VicifastError as err:
+            _failed(out, as_json, str(err))
+            return 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            try:
+                demo.close()
+            finally:
+                env.close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _failed(out: TextIO, as_json: bool, message: str) -> None:
+    out.write(
+        json.dumps({"step": "failed", "text": message}) + "\n"
+        if as_json
+        else f"demo: FAILED: {message}\n"
+    )
+    out.flush()

@@ -2,8 +2,9 @@
 
 When `kamailio` is installed, `Registrar` renders `kamailio.cfg` (next to this module) into a
 private temp dir and runs it on UDP. REGISTER/INVITE from a source IP without a live
-allow-rule get 403. The emulator pushes allow-rules and SIP accounts over kamailio's
-jsonrpcs datagram socket (htables "fw" and "users"): no database server is needed.
+allow-rule get 403, unless they come from a trusted ``ip:port`` (the employer's own servers:
+demo mode's echo and tone lines). The emulator pushes allow-rules and SIP accounts over
+kamailio's jsonrpcs datagram socket (htables "fw" and "users"): no database server is needed.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Registrar:
         self.debug = debug
         self._users = dict(users)
         self._rules: dict[str, int] = {}
+        self._trusted: set[str] = set()
         # short path: unix socket names are limited to ~100 bytes
         self.workdir = Path(tempfile.mkdtemp(prefix="vfkam-"))
         self.rpc_socket = self.workdir / "rpc.sock"
@@ -101,6 +103,9 @@ class Registrar:
             f"\t$sht(fw=>{_cfg_string(ip)[1:-1]}) = {expires};"
             for ip, expires in self._rules.items()
         )
+        trusted = "\n".join(
+            f"\t$sht(trusted=>{_cfg_string(source)[1:-1]}) = 1;" for source in sorted(self._trusted)
+        )
         template = resources.files("softphone.emulator").joinpath("kamailio.cfg")
         text = template.read_text(encoding="utf-8")
         values = {
@@ -111,6 +116,7 @@ class Registrar:
             "REALM": self.host,
             "USERS": users,
             "RULES": rules,
+            "TRUSTED": trusted,
         }
         for key, value in values.items():
             text = text.replace("{{" + key + "}}", value)
@@ -217,6 +223,14 @@ class Registrar:
             if self._users.get(ext) != password:
                 self._rpc_quiet("htable.sets", "users", ext, password)
         self._rules, self._users = wanted, dict(users)
+
+    def trust(self, host: str, port: int) -> None:
+        """Exempt requests from ``host``:``port`` from the firewall (a server of the employer's,
+        such as demo mode's lines), now and after a restart."""
+        source = f"{host}:{port}"
+        _cfg_string(source)
+        self._trusted.add(source)
+        self._rpc_quiet("htable.seti", "trusted", source, 1)
 
     def _rpc_quiet(self, method: str, *params: str | int) -> None:
         if self.running:

@@ -67,6 +67,7 @@ class EmulatorState:
         self._failures: dict[str, list[float]] = {}
         self._config_version: dict[str, int] = {c.slug: 1 for c in companies}
         self._listeners: list[FirewallListener] = []
+        self._lines: dict[str, str] = {}  # extension -> SIP password of the PBX's own lines
         self._lock = threading.RLock()
 
     @classmethod
@@ -216,9 +217,21 @@ class EmulatorState:
             return list(self._audit)
 
     def sip_users(self) -> dict[str, str]:
-        """extension -> SIP password of every agent, for the registrar."""
+        """extension -> SIP password of every agent and line, for the registrar."""
         with self._lock:
-            return {a.extension: a.sip_password for c in self.companies for a in c.agents.values()}
+            agents = {
+                a.extension: a.sip_password for c in self.companies for a in c.agents.values()
+            }
+            return agents | self._lines
+
+    def add_sip_line(self, extension: str, sip_password: str, now: float) -> None:
+        """A SIP account of the employer's server that is not an agent (demo mode's echo and
+        tone lines): it can register, but nobody signs in with it."""
+        with self._lock:
+            if extension in self.sip_users():
+                raise AdminError(f"The extension {extension} is already taken.")
+            self._lines[extension] = sip_password
+            self._notify(now)
 
     # internals ------------------------------------------------------------------
 
@@ -236,12 +249,13 @@ class EmulatorState:
         return rules
 
     def _sip_users(self) -> dict[str, str]:
-        return {
+        agents = {
             a.extension: a.sip_password
             for c in self.companies
             for a in c.agents.values()
             if a.active
         }
+        return agents | self._lines
 
     def _notify(self, now: float) -> None:
         rules, users = self._firewall(now), self._sip_users()

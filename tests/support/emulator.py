@@ -199,14 +199,20 @@ def _sip_exchange(sock: socket.socket, request: str, server: tuple[str, int]) ->
 
 
 def register(
-    server: tuple[str, int], user: str, password: str, *, local_ip: str, expires: int = 60
+    server: tuple[str, int],
+    user: str,
+    password: str,
+    *,
+    local_ip: str,
+    expires: int = 60,
+    local_port: int = 0,
 ) -> list[str]:
-    """REGISTER sip:user@host from `local_ip`, answering one digest challenge; the status
-    lines received, e.g. ["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"]."""
+    """REGISTER sip:user@host from `local_ip` (and `local_port`; 0: any), answering one digest
+    challenge; the status lines received, e.g. ["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"]."""
     host, port = server
     statuses: list[str] = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((local_ip, 0))
+        sock.bind((local_ip, local_port))
         local_port = sock.getsockname()[1]
         call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
         auth = ""
