@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -111,18 +111,26 @@ class BatchDefaults:
     pin_digits: int = 8
 
 
-def read_batch(path: Path, defaults: BatchDefaults) -> BatchResult:
+def read_batch(
+    path: Path, defaults: BatchDefaults, *, on_row: Callable[[int], None] | None = None
+) -> BatchResult:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise QrBatchError(f"Cannot read {path}: {err.strerror}.") from None
     except UnicodeDecodeError:
         raise QrBatchError(f"{path} is not UTF-8 text: save it as CSV UTF-8.") from None
-    return parse_batch(text.splitlines(keepends=True), defaults)
+    return parse_batch(text.splitlines(keepends=True), defaults, on_row=on_row)
 
 
-def parse_batch(lines: Iterable[str], defaults: BatchDefaults) -> BatchResult:
-    """Codes for every good row; bad rows become problems with their line numbers."""
+def parse_batch(
+    lines: Iterable[str], defaults: BatchDefaults, *, on_row: Callable[[int], None] | None = None
+) -> BatchResult:
+    """Codes for every good row; bad rows become problems with their line numbers.
+
+    ``on_row(line)`` is called after each row (for progress: a SIP row costs one scrypt); an
+    exception it raises stops the batch.
+    """
     if defaults.kind not in ("signin", "sip"):
         raise QrBatchError("The batch kind must be 'signin' or 'sip'.")
     reader = csv.reader(lines)
@@ -176,6 +184,8 @@ def parse_batch(lines: Iterable[str], defaults: BatchDefaults) -> BatchResult:
             entries.append(_entry(line, values, defaults, exp))
         except (QrError, ValueError) as err:
             problems.append(BatchProblem(line, str(err)))
+        if on_row is not None:
+            on_row(line)
     return BatchResult(entries, problems)
 
 
@@ -227,7 +237,8 @@ def write_pin_list(entries: Sequence[BatchEntry], path: Path) -> None:
     for entry in entries:
         writer.writerow([entry.name, entry.extension, entry.pin])
     try:
-        path.write_text(out.getvalue(), encoding="utf-8")
+        path.touch(mode=0o600)  # owner-only before the first PIN is written
         path.chmod(0o600)
+        path.write_text(out.getvalue(), encoding="utf-8")
     except OSError as err:
         raise QrBatchError(f"Cannot write the PIN list {path}: {err.strerror}.") from None

@@ -1,20 +1,29 @@
 """The printable sheet of QR codes: several codes per A4 page, name and extension under each.
 
 Drawn with Qt's PDF writer (vector modules, so codes stay sharp at any printer resolution).
-Only codes and labels go on the sheet; PINs never do (softphone.provisioning.qr_make writes them
-to a separate list). Runs on the thread that calls it; needs a QGuiApplication for fonts and
-creates an offscreen one when there is none (the command line).
+Only codes and labels go on the sheet; PINs never do: they go to a separate list, a CSV
+(softphone.provisioning.qr_make) or the separate PDF :func:`write_pin_sheet` draws. Runs on the
+thread that calls it; needs a QGuiApplication for fonts and creates an offscreen one when there
+is none (the command line).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QMarginsF, QRectF, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QFont,
+    QGuiApplication,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+)
 
 from softphone.provisioning.qr_errors import QrImageError
 from softphone.provisioning.qr_make import modules
@@ -33,6 +42,16 @@ class SheetItem:
     extension: str
 
 
+@dataclass(frozen=True, slots=True)
+class PinItem:
+    name: str
+    extension: str
+    pin: str = field(repr=False)
+
+
+PIN_ROWS: Final = 24
+
+
 def _mm(value: float) -> float:
     return value / 25.4 * DPI
 
@@ -46,10 +65,7 @@ def _ensure_gui_app() -> None:
         _app = QGuiApplication(["vicifast-phone", "-platform", "offscreen"])
 
 
-def write_sheet(items: Sequence[SheetItem], path: Path, *, title: str = "") -> int:
-    """Write the PDF; returns the number of pages."""
-    if not items:
-        raise QrImageError("There is no code to put on the sheet.")
+def _begin(path: Path, title: str) -> tuple[QPdfWriter, QPainter]:
     _ensure_gui_app()
     writer = QPdfWriter(str(path))
     writer.setResolution(DPI)
@@ -60,11 +76,19 @@ def write_sheet(items: Sequence[SheetItem], path: Path, *, title: str = "") -> i
             QMarginsF(0, 0, 0, 0),
         )
     )
-    writer.setTitle(title or "VICIfast QR codes")
+    writer.setTitle(title)
     writer.setCreator("VICIfast Desktop")
     painter = QPainter()
     if not painter.begin(writer):
         raise QrImageError(f"Cannot write {path}: the PDF file could not be created.")
+    return writer, painter
+
+
+def write_sheet(items: Sequence[SheetItem], path: Path, *, title: str = "") -> int:
+    """Write the PDF; returns the number of pages."""
+    if not items:
+        raise QrImageError("There is no code to put on the sheet.")
+    writer, painter = _begin(path, title or "VICIfast QR codes")
     per_page = COLUMNS * ROWS
     pages = 0
     try:
@@ -78,6 +102,75 @@ def write_sheet(items: Sequence[SheetItem], path: Path, *, title: str = "") -> i
     if not path.is_file():
         raise QrImageError(f"Cannot write {path}.")
     return pages
+
+
+def write_pin_sheet(items: Sequence[PinItem], path: Path, *, title: str = "") -> int:
+    """The PIN list as its own PDF (never the codes' sheet): a table to cut into slips, one per
+    agent. Only the owner may read the file. Returns the number of pages."""
+    if not items:
+        raise QrImageError("There is no PIN to put on the list.")
+    try:  # owner-only before the first byte is written
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+    except OSError as err:
+        raise QrImageError(f"Cannot write the PIN list {path}: {err.strerror}.") from None
+    writer, painter = _begin(path, f"{title or 'VICIfast'} PINs")
+    pages = 0
+    try:
+        for start in range(0, len(items), PIN_ROWS):
+            if start:
+                writer.newPage()
+            _draw_pin_page(painter, items[start : start + PIN_ROWS], pages + 1, title)
+            pages += 1
+    finally:
+        painter.end()
+    return pages
+
+
+def _draw_pin_page(painter: QPainter, items: Sequence[PinItem], page: int, title: str) -> None:
+    width = _mm(210.0)
+    margin = _mm(MARGIN_MM) * 1.5
+    header = _mm(16.0)
+    row_h = (_mm(297.0) - 2 * margin - header) / PIN_ROWS
+    inner = width - 2 * margin
+    columns = (0.0, inner * 0.55, inner * 0.75)
+    small = QFont("Helvetica")
+    small.setPointSizeF(8.5)
+    painter.setFont(small)
+    painter.setPen(Qt.GlobalColor.black)
+    painter.drawText(
+        QRectF(margin, margin, inner, header),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+        f"{title or 'VICIfast'} — SIP account PINs, page {page}. Keep this list apart from the "
+        "QR sheet; cut along the lines and give each agent only their own PIN.",
+    )
+    text_font = QFont("Helvetica")
+    text_font.setPointSizeF(10.0)
+    pin_font = QFont("Courier")
+    pin_font.setPointSizeF(12.0)
+    pin_font.setBold(True)
+    dashed = QPen(Qt.GlobalColor.darkGray)
+    dashed.setStyle(Qt.PenStyle.DashLine)
+    dashed.setWidthF(_mm(0.2))
+    top = margin + header
+    for index, item in enumerate(items):
+        y = top + index * row_h
+        cells = (item.name, f"Ext. {item.extension}", item.pin)
+        for col, text in enumerate(cells):
+            painter.setFont(pin_font if col == 2 else text_font)
+            painter.setPen(Qt.GlobalColor.black)
+            left = margin + columns[col]
+            right = margin + (columns[col + 1] if col + 1 < len(columns) else inner)
+            painter.drawText(
+                QRectF(left, y, right - left, row_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                painter.fontMetrics().elidedText(
+                    text, Qt.TextElideMode.ElideRight, int(right - left - _mm(2.0))
+                ),
+            )
+        painter.setPen(dashed)
+        painter.drawLine(QPointF(margin, y + row_h), QPointF(margin + inner, y + row_h))
+    painter.setPen(Qt.GlobalColor.black)
 
 
 def _draw_page(painter: QPainter, items: Sequence[SheetItem], page: int, title: str) -> None:

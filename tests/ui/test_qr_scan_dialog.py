@@ -1,0 +1,346 @@
+"""QrScanDialog: every source leads to a confirmation page; nothing is applied before Apply;
+errors show in place; the camera is released on success and on close."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
+from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
+
+from softphone.core.models import SipAccountConfig, SrtpMode, Transport
+from softphone.core.secret import Secret
+from softphone.provisioning import camera, qr_format, qr_make
+from softphone.ui.qr_scan_dialog import QrScanDialog
+
+SIGNIN = "vicifast://signin?v=1&c=acme&u=jdoe"
+PIN = "48151623"
+
+
+def sip_uri(*, exp_days: float = 7) -> str:
+    account = qr_format.SipAccountCode(
+        server="sip.acme.example",
+        port=5061,
+        transport=Transport.TLS,
+        extension="1001",
+        password=Secret("s3cret-pw"),
+        display_name="Ann Lee",
+        srtp=SrtpMode.OPTIONAL,
+        exp=qr_make.expiry(exp_days),
+    )
+    return qr_format.encode_sip(account, PIN)
+
+
+def code_image(text: str, scale: int = 6) -> QImage:
+    return QImage.fromData(qr_make.render(text, "png", scale=scale))
+
+
+def screen_with_code(text: str, at: QPoint) -> tuple[QImage, QRect]:
+    shot = QImage(1600, 1000, QImage.Format.Format_RGB32)
+    shot.fill(QColor("#3b4252"))
+    code = code_image(text, scale=4)
+    painter = QPainter(shot)
+    painter.fillRect(QRect(40, 40, 500, 300), QColor("white"))  # a chat window, say
+    painter.drawImage(at, code)
+    painter.end()
+    return shot, QRect(at, code.size())
+
+
+@pytest.fixture
+def make_dialog(qtbot: QtBot) -> Iterator[Any]:
+    made: list[QrScanDialog] = []
+
+    def make(**kwargs: Any) -> QrScanDialog:
+        kwargs.setdefault("camera_lister", lambda factory: [])
+        kwargs.setdefault("grab_delay_ms", 0)
+        dialog = QrScanDialog(**kwargs)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        made.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in made:
+        dialog.reject()
+
+
+def wait_page(qtbot: QtBot, dialog: QrScanDialog, page: str) -> None:
+    qtbot.waitUntil(lambda: dialog.page_name() == page, timeout=10000)
+
+
+def test_an_image_file_leads_to_confirmation_and_apply_emits(
+    qtbot: QtBot, make_dialog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "code.png"
+    qr_make.write_image(SIGNIN, path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    dialog = make_dialog()
+    accepted: list[object] = []
+    dialog.signInCodeAccepted.connect(accepted.append)
+    dialog._tabs.setCurrentIndex(1)
+    qtbot.mouseClick(dialog.file_button, Qt.MouseButton.LeftButton)
+    wait_page(qtbot, dialog, "confirm")
+    assert dialog.confirmation_rows() == {"Company code": "acme", "User name": "jdoe"}
+    assert accepted == []  # nothing applied before Apply
+    with qtbot.waitSignal(dialog.signInCodeAccepted) as signal:
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert signal.args == [qr_format.SignInCode(company="acme", username="jdoe")]
+    assert dialog.result() == QrScanDialog.DialogCode.Accepted
+
+
+def test_an_image_without_a_code_says_so_and_stays(
+    qtbot: QtBot, make_dialog: Any, tmp_path: Path
+) -> None:
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200), 255, np.uint8))
+    dialog = make_dialog()
+    dialog.scan_file(str(blank))
+    qtbot.waitUntil(lambda: "No VICIfast QR code" in dialog.status.text(), timeout=10000)
+    dialog.scan_file(str(tmp_path / "missing.png"))
+    qtbot.waitUntil(lambda: "no such file" in dialog.status.text(), timeout=10000)
+    assert dialog.page_name() == "sources" and dialog.isVisible()
+
+
+def test_clipboard_text_and_clipboard_image(qtbot: QtBot, make_dialog: Any) -> None:
+    dialog = make_dialog()
+    dialog._tabs.setCurrentIndex(3)
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText("  vicifast://signin?v=1&c=text-co \n")
+    qtbot.mouseClick(dialog.clipboard_button, Qt.MouseButton.LeftButton)
+    wait_page(qtbot, dialog, "confirm")  # text needs no decoding: at once
+    assert dialog.confirmation_rows()["Company code"] == "text-co"
+
+    dialog.back_to_scanning()
+    clipboard.setImage(code_image("vicifast://signin?v=1&c=image-co"))
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog.focusWidget() or dialog, "v", Qt.KeyboardModifier.ControlModifier)
+    wait_page(qtbot, dialog, "confirm")
+    assert dialog.confirmation_rows()["Company code"] == "image-co"
+
+    dialog.back_to_scanning()
+    clipboard.setText("https://example.com/not-ours")
+    dialog.scan_clipboard()
+    assert "not a VICIfast code" in dialog.status.text()
+
+
+def test_a_screen_region_dragged_over_the_frozen_screen(qtbot: QtBot, make_dialog: Any) -> None:
+    shot, code_rect = screen_with_code(SIGNIN, QPoint(700, 420))
+    grabs: list[int] = []
+
+    def grabber() -> QImage:
+        grabs.append(1)
+        return shot
+
+    dialog = make_dialog(screen_grabber=grabber)
+    dialog._tabs.setCurrentIndex(2)
+    qtbot.mouseClick(dialog.region_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.region_selector() is not None, timeout=5000)
+    assert not dialog.isVisible()  # hidden so it does not cover the code
+    selector = dialog.region_selector()
+    assert selector is not None
+    qtbot.waitUntil(lambda: selector.width() > 0)
+    sx = shot.width() / selector.width()
+    sy = shot.height() / selector.height()
+    grown = code_rect.adjusted(-30, -30, 30, 30)
+    start = QPoint(int(grown.left() / sx), int(grown.top() / sy))
+    end = QPoint(int(grown.right() / sx), int(grown.bottom() / sy))
+    qtbot.mousePress(selector, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(selector, end)
+    qtbot.mouseRelease(selector, Qt.MouseButton.LeftButton, pos=end)
+    wait_page(qtbot, dialog, "confirm")
+    assert dialog.isVisible() and grabs == [1]
+    assert dialog.confirmation_rows()["Company code"] == "acme"
+
+
+def test_a_region_without_the_code_and_the_whole_screen(qtbot: QtBot, make_dialog: Any) -> None:
+    shot, _ = screen_with_code(SIGNIN, QPoint(1100, 600))
+    dialog = make_dialog(screen_grabber=lambda: shot)
+    dialog.scan_screen(whole=False)
+    qtbot.waitUntil(lambda: dialog.region_selector() is not None, timeout=5000)
+    selector = dialog.region_selector()
+    assert selector is not None
+    qtbot.mousePress(selector, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.mouseRelease(selector, Qt.MouseButton.LeftButton, pos=QPoint(120, 120))
+    qtbot.waitUntil(lambda: "No VICIfast QR code" in dialog.status.text(), timeout=10000)
+
+    qtbot.mouseClick(dialog.whole_button, Qt.MouseButton.LeftButton)
+    wait_page(qtbot, dialog, "confirm")
+
+
+def test_screen_capture_refused_by_the_platform_is_explained(
+    qtbot: QtBot, make_dialog: Any
+) -> None:
+    dialog = make_dialog(screen_grabber=QImage)
+    dialog.scan_screen(whole=True)
+    qtbot.waitUntil(lambda: "Wayland" in dialog.status.text(), timeout=5000)
+    assert dialog.isVisible()
+
+
+def test_a_custom_control_plane_is_refused_unless_allowed(qtbot: QtBot, make_dialog: Any) -> None:
+    custom = "vicifast://signin?v=1&c=acme&api=https://cp.acme.example:8443/v1"
+    refusing = make_dialog()
+    refusing.scan_text(custom)
+    assert refusing.page_name() == "sources"
+    assert "another control plane" in refusing.status.text()
+    assert "Settings" in refusing.status.text()
+
+    allowing = make_dialog(allow_custom_control_planes=True)
+    allowing.scan_text(custom)
+    assert allowing.page_name() == "confirm"
+    assert allowing.confirmation_rows()["Control plane"] == "cp.acme.example:8443"
+    with qtbot.waitSignal(allowing.signInCodeAccepted) as signal:
+        allowing.apply_button.click()
+    assert signal.args[0].api == "https://cp.acme.example:8443/v1"
+
+
+def test_a_sip_code_asks_for_the_pin_a_wrong_one_can_be_retried(
+    qtbot: QtBot, make_dialog: Any
+) -> None:
+    dialog = make_dialog()
+    dialog.scan_text(sip_uri())
+    assert dialog.page_name() == "pin"
+    assert dialog.pin_field.echoMode() == dialog.pin_field.EchoMode.Password
+    qtbot.keyClicks(dialog.pin_field, "12345")
+    assert not dialog.unlock_button.isEnabled()  # fewer than 6 digits
+    qtbot.keyClicks(dialog.pin_field, "6x")  # letters are not taken
+    assert dialog.pin_field.text() == "123456" and dialog.unlock_button.isEnabled()
+    qtbot.keyClick(dialog.pin_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "does not open this code" in dialog.pin_error.text(), timeout=10000)
+    assert dialog.page_name() == "pin" and dialog.pin_field.text() == ""
+    assert dialog.pin_field.isEnabled()
+    assert "Traceback" not in dialog.pin_error.text() and "123456" not in dialog.pin_error.text()
+
+    qtbot.keyClicks(dialog.pin_field, PIN)
+    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    wait_page(qtbot, dialog, "confirm")
+    rows = dialog.confirmation_rows()
+    assert rows["Server host"] == "sip.acme.example"
+    assert rows["Extension"] == "1001" and rows["Transport"] == "TLS" and rows["Port"] == "5061"
+    assert "Code valid until" in rows
+    assert all("s3cret" not in value for value in rows.values())
+    with qtbot.waitSignal(dialog.sipAccountAccepted) as signal:
+        dialog.apply_button.click()
+    config = signal.args[0]
+    assert isinstance(config, SipAccountConfig)
+    assert config.domain == "sip.acme.example" and config.password.reveal() == "s3cret-pw"
+
+
+def test_an_injected_pin_prompt_and_an_expired_code(qtbot: QtBot, make_dialog: Any) -> None:
+    dialog = make_dialog(pin_prompt=lambda parent: PIN)
+    dialog.scan_text(sip_uri(exp_days=-1))
+    qtbot.waitUntil(lambda: "expired" in dialog.pin_error.text(), timeout=10000)
+    assert "supervisor" in dialog.pin_error.text()
+    dialog.scan_text("vicifast://signin?v=2&c=acme")
+    assert "version" in dialog.status.text()
+
+
+class FakeCamera:
+    """Blank frames until ``show_code`` is set, then frames with a code; records release()."""
+
+    def __init__(self, code: np.ndarray) -> None:
+        self.show_code = threading.Event()
+        self.released = threading.Event()
+        self.releases = 0
+        self.code = code
+        self.blank = np.full(code.shape, 128, np.uint8)
+
+    def isOpened(self) -> bool:
+        return True
+
+    def read(self) -> tuple[bool, Any]:
+        if self.released.is_set():
+            raise AssertionError("read after release")
+        return True, (self.code if self.show_code.is_set() else self.blank).copy()
+
+    def release(self) -> None:
+        self.releases += 1
+        self.released.set()
+
+
+def camera_frame(text: str) -> np.ndarray:
+    png = np.frombuffer(qr_make.render(text, "png", scale=4), np.uint8)
+    code = cv2.imdecode(png, cv2.IMREAD_COLOR)
+    frame = np.full((360, 480, 3), 200, np.uint8)
+    frame[40 : 40 + code.shape[0], 100 : 100 + code.shape[1]] = code
+    return frame
+
+
+@pytest.fixture
+def fake_camera() -> tuple[list[FakeCamera], Any]:
+    made: list[FakeCamera] = []
+
+    def factory(source: camera.Source) -> FakeCamera:
+        assert source == 0
+        made.append(FakeCamera(camera_frame(SIGNIN)))
+        return made[-1]
+
+    return made, factory
+
+
+def camera_dialog(make_dialog: Any, factory: Any) -> QrScanDialog:
+    dialog: QrScanDialog = make_dialog(
+        camera_factory=factory,
+        camera_lister=lambda f: [camera.CameraInfo(0, "Fake camera")],
+    )
+    return dialog
+
+
+def test_camera_preview_updates_and_closing_releases_the_camera(
+    qtbot: QtBot, make_dialog: Any, fake_camera: Any
+) -> None:
+    made, factory = fake_camera
+    dialog = camera_dialog(make_dialog, factory)
+    qtbot.waitUntil(dialog.camera_button.isEnabled, timeout=5000)
+    assert dialog.camera_picker.currentText() == "Fake camera"
+    assert made == []  # listing did not open it; only Start does
+    qtbot.mouseClick(dialog.camera_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.preview.pixmap().isNull(), timeout=5000)
+    assert made[0].releases == 0
+    dialog.reject()
+    assert made[0].releases == 1
+    assert dialog.preview.pixmap().isNull()  # no frame left on screen
+
+
+def test_camera_reads_a_code_releases_at_once_and_confirms(
+    qtbot: QtBot, make_dialog: Any, fake_camera: Any
+) -> None:
+    made, factory = fake_camera
+    dialog = camera_dialog(make_dialog, factory)
+    qtbot.waitUntil(dialog.camera_button.isEnabled, timeout=5000)
+    dialog.camera_button.click()
+    qtbot.waitUntil(lambda: bool(made) and not dialog.preview.pixmap().isNull(), timeout=5000)
+    made[0].show_code.set()
+    wait_page(qtbot, dialog, "confirm")
+    assert made[0].releases == 1 and made[0].released.is_set()
+    assert dialog.confirmation_rows()["Company code"] == "acme"
+    assert dialog.preview.pixmap().isNull()
+    dialog.reject()
+    assert made[0].releases == 1
+
+
+def test_switching_away_from_the_camera_tab_releases_it(
+    qtbot: QtBot, make_dialog: Any, fake_camera: Any
+) -> None:
+    made, factory = fake_camera
+    dialog = camera_dialog(make_dialog, factory)
+    qtbot.waitUntil(dialog.camera_button.isEnabled, timeout=5000)
+    dialog.camera_button.click()
+    qtbot.waitUntil(lambda: bool(made), timeout=5000)
+    dialog._tabs.setCurrentIndex(1)
+    assert made[0].releases == 1
+    assert dialog.camera_button.text() == "Start camera"
+
+
+def test_no_camera_is_explained(qtbot: QtBot, make_dialog: Any) -> None:
+    dialog = make_dialog()
+    qtbot.waitUntil(lambda: "No camera found" in dialog.preview.text(), timeout=5000)
+    assert not dialog.camera_button.isEnabled()
