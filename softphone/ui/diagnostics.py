@@ -1,0 +1,159 @@
+"""The SIP trace file and "Export diagnostics…": a zip a user can send to support.
+
+The trace is pjsua2's log (already redacted by ``sip.logwriter``) written to ``sip-trace.log``
+in the platformdirs log directory while the user has SIP trace on. The export holds version
+information, the settings (which never hold a secret) and the logs found in that directory,
+every line scrubbed again on the way into the zip: digest credentials and URI passwords
+(``redact_sip``), ``password=…``/``token: …``-style values, bearer tokens, and any value the app
+knows to be secret. Nothing else is collected and nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import logging.handlers
+import platform
+import re
+import sys
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from softphone import __version__
+from softphone.core.redact import REDACTED, redact_sip
+from softphone.ui.settings_model import APP_DIR_NAME, AppSettings
+
+TRACE_LOGGER: Final = "softphone.sip.pjsip"
+TRACE_FILE: Final = "sip-trace.log"
+_MAX_LOG_BYTES: Final = 2_000_000
+_LOG_SUFFIXES: Final = (".log", ".log.1", ".log.2")
+
+_SENSITIVE = r"(?:password|passwd|pwd|secret|token|api[_-]?key|pin|session|authorization)"
+# key=value, key: value, "key": "value" (quoted or bare values)
+_KEY_VALUE = re.compile(
+    rf"""(?P<key>["']?\b[\w-]*{_SENSITIVE}[\w-]*["']?\s*[:=]\s*)"""
+    r"""(?P<value>"[^"]*"|'[^']*'|[^\s,;&{}\[\]]+)""",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+
+
+def default_log_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_DIR_NAME, appauthor=False))
+
+
+def scrub(text: str, secrets: Sequence[str] = ()) -> str:
+    """Remove credentials from a log before it leaves the machine (see the module doc)."""
+    text = redact_sip(text, tuple(s for s in secrets if s))
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+    def value(match: re.Match[str]) -> str:
+        quoted = match.group("value")[:1] in "\"'"
+        mark = match.group("value")[0] if quoted else ""
+        return f"{match.group('key')}{mark}{REDACTED}{mark}"
+
+    return _KEY_VALUE.sub(value, text)
+
+
+class _ScrubFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        return True
+
+
+class TraceLog:
+    """Writes the SIP trace logger to ``sip-trace.log`` (rotated at 2 MB, one old file kept)
+    while attached; the app attaches it when the user turns SIP trace on."""
+
+    def __init__(self, log_dir: Path | None = None) -> None:
+        self.log_dir = log_dir or default_log_dir()
+        self._handler: logging.Handler | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.log_dir / TRACE_FILE
+
+    @property
+    def attached(self) -> bool:
+        return self._handler is not None
+
+    def attach(self) -> None:
+        if self._handler is not None:
+            return
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            self.path, maxBytes=_MAX_LOG_BYTES, backupCount=1, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.addFilter(_ScrubFilter())
+        logger = logging.getLogger(TRACE_LOGGER)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        self._handler = handler
+
+    def detach(self) -> None:
+        handler, self._handler = self._handler, None
+        if handler is not None:
+            logging.getLogger(TRACE_LOGGER).removeHandler(handler)
+            handler.close()
+
+
+class Diagnostics:
+    """Builds the diagnostics zip; ``secrets`` gives values to scrub that the app knows (e.g.
+    the signed-in account's passwords), read at export time and never stored here."""
+
+    def __init__(
+        self,
+        log_dir: Path | None = None,
+        secrets: Callable[[], Sequence[str]] | None = None,
+    ) -> None:
+        self.log_dir = log_dir or default_log_dir()
+        self._secrets = secrets or tuple
+
+    def log_files(self) -> list[Path]:
+        if not self.log_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.log_dir.iterdir() if p.is_file() and p.name.endswith(_LOG_SUFFIXES)
+        )
+
+    def export(
+        self, dest: Path, settings: AppSettings, info: Mapping[str, str] | None = None
+    ) -> Path:
+        """Write the zip to ``dest``; blocking (run it off the GUI thread)."""
+        secrets = tuple(self._secrets())
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("version.txt", version_text(info or {}))
+            settings_json = json.dumps(settings.to_json(), indent=2, sort_keys=True)
+            zf.writestr("settings.json", scrub(settings_json, secrets))
+            for path in self.log_files():
+                try:
+                    raw = path.read_bytes()[-_MAX_LOG_BYTES * 2 :]
+                except OSError:
+                    continue
+                text = raw.decode("utf-8", errors="replace")
+                zf.writestr(f"logs/{path.name}", scrub(text, secrets))
+        return dest
+
+
+def version_text(info: Mapping[str, str]) -> str:
+    lines = {
+        "app": f"VICIfast Desktop {__version__}",
+        "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+    try:
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        lines["qt"] = f"PySide6 {PySide6.__version__}, Qt {qVersion()}"
+    except ImportError:  # pragma: no cover - the GUI always has it
+        pass
+    lines.update(info)
+    return "".join(f"{key}: {value}\n" for key, value in lines.items())

@@ -1,0 +1,423 @@
+"""Recents: the encrypted call history with search as you type, filters, call back and delete.
+
+Keyboard: Ctrl+F focuses the search (Esc there clears it), Alt+A/M/I/O pick a filter, Enter on a
+row calls back, Del deletes the selected row, Ctrl+Shift+Del asks to clear everything. The view
+emits ``missedCountChanged`` (GUI thread) for the tab's and the tray's badge, and marks missed
+calls as seen when it is shown.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QDate,
+    QDateTime,
+    QIdentityProxyModel,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from softphone.core import events as ev
+from softphone.storage.history import CallEntry, Outcome
+from softphone.ui.history_model import ENTRY_ROLE, HistoryModel
+
+# The model's columns: When, direction, Number, Name, Result, Duration.
+COL_WHEN, COL_DIR, COL_NUMBER, COL_NAME, COL_RESULT, COL_DURATION = range(6)
+_VISUAL_ORDER: Final = (COL_DIR, COL_NAME, COL_NUMBER, COL_RESULT, COL_WHEN, COL_DURATION)
+FILTERS: Final = ("all", "missed", "incoming", "outgoing")
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class _RecentsProxy(QIdentityProxyModel):
+    """Translated headers and results, locale dates, tooltips, and missed calls in a warning
+    colour that suits the palette (dark or light)."""
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return (
+                self.tr("When"),
+                "",
+                self.tr("Number"),
+                self.tr("Name"),
+                self.tr("Result"),
+                self.tr("Duration"),
+            )[section]
+        return super().headerData(section, orientation, role)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        entry = super().data(index, ENTRY_ROLE) if index.isValid() else None
+        if not isinstance(entry, CallEntry):
+            return super().data(index, role)
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == COL_WHEN:
+                return self.when_text(entry.started_at)
+            if column == COL_RESULT:
+                return self.result_text(entry)
+            if column == COL_NAME and not entry.remote_name:
+                return entry.remote_number
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole row: cells elide when narrow
+            return self.describe(entry)
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == COL_DIR:
+            return self.describe(entry)
+        if role == Qt.ItemDataRole.ForegroundRole and entry.outcome is Outcome.MISSED:
+            return _warning_colour()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_DURATION:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_DIR:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return super().data(index, role)
+
+    def when_text(self, at: float) -> str:
+        """ "Today, 14:03", "Yesterday, 09:12", else the locale's short date and time."""
+        when = QDateTime.fromSecsSinceEpoch(int(at))
+        locale = QLocale()
+        time = locale.toString(when.time(), QLocale.FormatType.ShortFormat)
+        days = when.date().daysTo(QDate.currentDate())
+        if days == 0:
+            return self.tr("Today, %1").replace("%1", time)
+        if days == 1:
+            return self.tr("Yesterday, %1").replace("%1", time)
+        return locale.toString(when, QLocale.FormatType.ShortFormat)
+
+    def result_text(self, entry: CallEntry) -> str:
+        text = {
+            Outcome.ANSWERED: self.tr("Answered"),
+            Outcome.MISSED: self.tr("Missed"),
+            Outcome.REJECTED: self.tr("Declined"),
+            Outcome.FAILED: self.tr("Failed"),
+        }[entry.outcome]
+        if entry.outcome is Outcome.FAILED and entry.sip_code:
+            text += f" ({entry.sip_code} {entry.sip_reason})".rstrip()
+        if entry.auto_answered:
+            text += " " + self.tr("(auto)")
+        return text
+
+    def describe(self, entry: CallEntry) -> str:
+        direction = (
+            self.tr("Incoming call")
+            if entry.direction is ev.Direction.INBOUND
+            else self.tr("Outgoing call")
+        )
+        when = datetime.datetime.fromtimestamp(entry.started_at).strftime("%Y-%m-%d %H:%M")
+        who = entry.remote_name or entry.remote_number
+        return f"{direction}, {who}, {self.result_text(entry)}, {when}"
+
+
+def _warning_colour() -> QColor:
+    dark = QPalette().color(QPalette.ColorRole.Base).lightness() < 128
+    return QColor("#ff7b72") if dark else QColor("#c42b1c")
+
+
+class _Relay(QObject):
+    failed = Signal(str)
+
+
+class RecentsView(QWidget):
+    """The Recents page over a ``HistoryModel``; ``on_call_back`` is given the number to dial.
+
+    Signals are emitted on the GUI thread."""
+
+    missedCountChanged = Signal(int)
+
+    def __init__(
+        self,
+        model: HistoryModel,
+        on_call_back: Callable[[str], None],
+        parent: QWidget | None = None,
+        *,
+        clear_all: Callable[[], object] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("recentsView")
+        self.setAccessibleName(self.tr("Recent calls"))
+        self._model = model
+        self._on_call_back = on_call_back
+        self._clear_all = clear_all or (lambda: _clear_history(model))
+        self._relay = _Relay()
+        self._relay.failed.connect(self._show_error, Qt.ConnectionType.QueuedConnection)
+        self._proxy = _RecentsProxy(self)
+        self._proxy.setSourceModel(model)
+        self.clear_dialog: QMessageBox | None = None
+
+        # -- search and filters
+        self.search = QLineEdit(self)
+        self.search.setObjectName("recentsSearch")
+        self.search.setPlaceholderText(self.tr("Search names and numbers (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName(self.tr("Search recent calls"))
+        self.search.textChanged.connect(self._on_search)
+        for button in self.search.findChildren(QToolButton):  # the clear button
+            button.setAccessibleName(self.tr("Clear the search"))
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self.search.clear).setContext(
+            Qt.ShortcutContext.WidgetShortcut
+        )
+        self.filters = QButtonGroup(self)
+        self.filters.setExclusive(True)
+        chips = QHBoxLayout()
+        chips.setSpacing(4)
+        labels = (self.tr("&All"), self.tr("&Missed"), self.tr("&Incoming"), self.tr("&Outgoing"))
+        names = (
+            self.tr("Show all calls"),
+            self.tr("Show missed calls"),
+            self.tr("Show incoming calls"),
+            self.tr("Show outgoing calls"),
+        )
+        for key, (label, name) in enumerate(zip(labels, names, strict=True)):
+            chip = QToolButton(self)
+            chip.setText(label)
+            chip.setCheckable(True)
+            chip.setAutoRaise(False)
+            chip.setObjectName(f"filter_{FILTERS[key]}")
+            chip.setAccessibleName(name)
+            chip.setToolTip(name)
+            chip.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            self.filters.addButton(chip, key)
+            chips.addWidget(chip)
+        self.filters.button(0).setChecked(True)
+        self.filters.idToggled.connect(self._on_filter)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addLayout(chips)
+
+        # -- the table and its empty state
+        self.table = QTableView(self)
+        self.table.setObjectName("recentsTable")
+        self.table.setAccessibleName(self.tr("Call list"))
+        self.table.setModel(self._proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setCornerButtonEnabled(False)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        for visual, logical in enumerate(_VISUAL_ORDER):
+            header.moveSection(header.visualIndex(logical), visual)
+        for column in range(6):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # name and result share what is left: a narrow window elides both, not only the name
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_RESULT, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _index: self.call_back())
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            QShortcut(QKeySequence(key), self.table, self.call_back).setContext(
+                Qt.ShortcutContext.WidgetShortcut
+            )
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected).setContext(
+            Qt.ShortcutContext.WidgetShortcut
+        )
+        self.empty = QLabel(self)
+        self.empty.setObjectName("recentsEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setEnabled(False)  # the palette's disabled text: quiet on light and dark
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+
+        # -- actions
+        self.call_back_button = QPushButton(self.tr("&Call back"), self)
+        self.call_back_button.setAccessibleName(self.tr("Call back the selected number"))
+        self.call_back_button.setToolTip(self.tr("Call back the selected number (Enter)"))
+        self.call_back_button.clicked.connect(self.call_back)
+        self.delete_button = QPushButton(self.tr("&Delete"), self)
+        self.delete_button.setAccessibleName(self.tr("Delete the selected call"))
+        self.delete_button.setToolTip(self.tr("Delete the selected call (Del)"))
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.clear_button = QPushButton(self.tr("C&lear all…"), self)
+        self.clear_button.setAccessibleName(self.tr("Clear all recent calls"))
+        self.clear_button.setToolTip(self.tr("Delete every call in Recents (Ctrl+Shift+Del)"))
+        self.clear_button.clicked.connect(self.ask_clear_all)
+        clear_keys = QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_Delete)
+        QShortcut(clear_keys, self, self.ask_clear_all).setContext(
+            Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
+        find = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
+        find.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.status = QLabel(self)
+        self.status.setObjectName("recentsStatus")
+        self.status.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        actions.addWidget(self.call_back_button)
+        actions.addWidget(self.delete_button)
+        actions.addWidget(self.clear_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(actions)
+        self.setTabOrder(self.search, self.filters.button(0))
+        for a, b in zip(self.filters.buttons(), self.filters.buttons()[1:], strict=False):
+            self.setTabOrder(a, b)
+        self.setTabOrder(self.filters.button(3), self.table)
+        self.setTabOrder(self.table, self.call_back_button)
+        self.setTabOrder(self.call_back_button, self.delete_button)
+        self.setTabOrder(self.delete_button, self.clear_button)
+
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._update_state)
+        self.table.selectionModel().selectionChanged.connect(self._update_state)
+        model.missedCountChanged.connect(self._on_missed)
+        model.failed.connect(self._show_error)
+        self._update_state()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @property
+    def missed_count(self) -> int:
+        return self._model.missed_count
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def selected_entry(self) -> CallEntry | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            current = self.table.currentIndex()
+            if not current.isValid():
+                return None
+            rows = [current]
+        entry = rows[0].data(ENTRY_ROLE)
+        return entry if isinstance(entry, CallEntry) else None
+
+    @Slot()
+    def call_back(self) -> None:
+        entry = self.selected_entry()
+        if entry is not None and entry.remote_number:
+            self._on_call_back(entry.remote_number)
+
+    @Slot()
+    def delete_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        row = self.table.currentIndex().row()
+        if 0 <= row < self._model.rowCount() and self._model.entry(row).id == entry.id:
+            self._watch(self._model.delete_row(row), self.tr("The call could not be deleted"))
+
+    @Slot()
+    def ask_clear_all(self) -> None:
+        """Ask first (Cancel is the default button); only "Clear all" deletes."""
+        box = QMessageBox(self)
+        box.setObjectName("clearAllDialog")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Clear all recent calls?"))
+        box.setText(self.tr("Delete every call in Recents?"))
+        box.setInformativeText(
+            self.tr("The history on this computer is erased. This cannot be undone.")
+        )
+        clear = box.addButton(self.tr("Clear all"), QMessageBox.ButtonRole.DestructiveRole)
+        clear.setObjectName("confirmClearAll")
+        clear.setAccessibleName(self.tr("Clear all recent calls"))
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        cancel.setAccessibleName(self.tr("Keep the recent calls"))
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+
+        def done() -> None:
+            if box.clickedButton() is clear:
+                self._watch(self._clear_all(), self.tr("Recents could not be cleared"))
+            self.clear_dialog = None
+            box.deleteLater()
+
+        box.finished.connect(done)
+        self.clear_dialog = box
+        box.open()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _watch(self, result: object, what: str) -> None:
+        if not isinstance(result, Future):
+            return
+        relay = self._relay
+
+        def done(future: Future[Any]) -> None:  # the history thread
+            error = future.exception()
+            if error is not None:
+                relay.failed.emit(f"{what}: {error}")
+
+        result.add_done_callback(done)
+
+    @Slot(str)
+    def _show_error(self, message: str) -> None:
+        self.status.setText(message)
+
+    @Slot(str)
+    def _on_search(self, text: str) -> None:
+        self._model.set_search(text.strip())
+
+    @Slot(int, bool)
+    def _on_filter(self, key: int, checked: bool) -> None:
+        if not checked:
+            return
+        outcome = Outcome.MISSED if key == 1 else None
+        direction = {2: ev.Direction.INBOUND, 3: ev.Direction.OUTBOUND}.get(key)
+        self._model.set_filter(outcome=outcome, direction=direction)
+
+    @Slot(int)
+    def _on_missed(self, count: int) -> None:
+        self.missedCountChanged.emit(count)
+        if count and self.isVisible() and self.window().isActiveWindow():
+            self._model.mark_viewed()
+
+    @Slot()
+    def _update_state(self) -> None:
+        rows = self._model.rowCount()
+        filtered = bool(self.search.text().strip()) or self.filters.checkedId() not in (0, -1)
+        self.empty.setText(self.tr("No calls match.") if filtered else self.tr("No calls yet."))
+        self.stack.setCurrentWidget(self.table if rows else self.empty)
+        if rows and not self.table.currentIndex().isValid():
+            # a row is always current, so Enter and Del work straight after Tab or a deletion
+            self.table.setCurrentIndex(self._proxy.index(0, COL_NAME))
+        entry = self.selected_entry() if rows else None
+        self.call_back_button.setEnabled(entry is not None and bool(entry.remote_number))
+        self.delete_button.setEnabled(entry is not None)
+        self.clear_button.setEnabled(rows > 0 or filtered)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._model.missed_count:
+            self._model.mark_viewed()
+
+
+def _clear_history(model: HistoryModel) -> Future[None]:
+    """Erase the history and open a new, empty one so later calls are still recorded.
+
+    (``HistoryModel`` has no public clear yet; its writer is the one way to the database.)"""
+    writer = model._writer
+    writer.clear_all()
+    return writer.start_fresh()

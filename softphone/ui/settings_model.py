@@ -1,0 +1,190 @@
+"""The desktop app's own settings: a typed model with defaults and bounds, kept as JSON.
+
+The file is ``settings.json`` in the platformdirs config directory. It holds choices only, never
+a secret: credentials live in the keychain (DESIGN.md, the privacy contract). Loading never
+fails: a missing file gives the defaults; a file that is not a JSON object is set aside as
+``settings.json.corrupt-<time>`` (kept, not deleted) and the defaults are used; a single value
+out of bounds falls back to its default. Each case is logged in one line that says what happened.
+Qt-free, so the headless side could read it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from softphone.core.errors import ConfigError
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+
+_log = logging.getLogger(__name__)
+
+APP_DIR_NAME: Final = "vicifast-desktop"  # the same folder name as softphone.signin's data dir
+FILE_NAME: Final = "settings.json"
+MAX_DELAY_S: Final = 600.0  # AutoAnswerPolicy's bound
+_MAX_TEXT: Final = 1024
+# No settings key may contain one of these words (tests/unit/test_settings_model.py checks).
+SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "pin", "credential", "key")
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False)) / FILE_NAME
+
+
+def _device(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_TEXT:
+        raise ConfigError(f"{name} must be a device id or null.")
+    return value
+
+
+def check_control_plane(url: str) -> str:
+    """A custom control plane: an https URL with a host and no user name or password in it."""
+    if not url:
+        return ""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError("The control plane must be an https:// address, e.g. https://example.com")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("The control plane address must not contain a user name or password.")
+    if parts.query or parts.fragment:
+        raise ConfigError("The control plane address must not contain a query (?…) or #…")
+    return url.strip().rstrip("/")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppSettings:
+    """What the user chose in Settings. ``None`` devices follow the system default (the ringer:
+    no separate ringer, the ringtone plays on the speaker)."""
+
+    input_device_id: str | None = None
+    output_device_id: str | None = None
+    ringer_device_id: str | None = None
+    ringtone_enabled: bool = True
+    auto_answer: AutoAnswerMode = AutoAnswerMode.HEADER
+    auto_answer_delay_s: float = 5.0
+    start_minimised: bool = False
+    launch_at_login: bool = False
+    sip_trace: bool = False
+    close_to_tray_notice_shown: bool = False
+    custom_control_plane: str = ""  # "" = the default control plane
+    ca_file: str = ""  # PEM file that verifies the custom control plane; "" = system store
+
+    def __post_init__(self) -> None:
+        for name in ("input_device_id", "output_device_id", "ringer_device_id"):
+            _device(getattr(self, name), name)
+        if not isinstance(self.auto_answer, AutoAnswerMode):
+            raise ConfigError("auto_answer must be off, always, after or header.")
+        delay = self.auto_answer_delay_s
+        if isinstance(delay, bool) or not isinstance(delay, int | float):
+            raise ConfigError("auto_answer_delay_s must be a number of seconds.")
+        if not 0.0 <= delay <= MAX_DELAY_S:
+            raise ConfigError(f"auto_answer_delay_s must be between 0 and {MAX_DELAY_S:g}.")
+        for flag in (
+            "ringtone_enabled",
+            "start_minimised",
+            "launch_at_login",
+            "sip_trace",
+            "close_to_tray_notice_shown",
+        ):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{flag} must be true or false.")
+        if not isinstance(self.custom_control_plane, str):
+            raise ConfigError("custom_control_plane must be an https:// address.")
+        check_control_plane(self.custom_control_plane)
+        if not isinstance(self.ca_file, str) or len(self.ca_file) > _MAX_TEXT:
+            raise ConfigError("ca_file must be a file path.")
+
+    def with_(self, **changes: Any) -> AppSettings:
+        """A copy with ``changes`` applied and checked (``ConfigError`` if out of bounds)."""
+        return dataclasses.replace(self, **changes)
+
+    def auto_answer_policy(self) -> AutoAnswerPolicy:
+        delay = self.auto_answer_delay_s if self.auto_answer is AutoAnswerMode.AFTER else 0.0
+        return AutoAnswerPolicy(self.auto_answer, float(delay))
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"version": 1}
+        for f in fields():
+            value = getattr(self, f)
+            data[f] = value.value if isinstance(value, AutoAnswerMode) else value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AppSettings:
+        """Each known key in bounds is taken; a bad value falls back to its default (logged);
+        unknown keys are dropped (logged by name only: they might hold anything)."""
+        unknown = sorted(set(data) - set(fields()) - {"version"})
+        if unknown:
+            _log.warning("settings: ignoring unknown keys %s", ", ".join(unknown))
+        settings = cls()
+        for name in fields():
+            if name not in data:
+                continue
+            value = data[name]
+            try:
+                if name == "auto_answer":
+                    value = AutoAnswerMode(value)
+                settings = settings.with_(**{name: value})
+            except (ConfigError, ValueError, TypeError):
+                _log.warning("settings: %s is out of bounds; using the default", name)
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        """Write atomically (a temporary file renamed over the old one)."""
+        target = path or default_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> AppSettings:
+        """Never raises for the file's content: see the module docstring."""
+        source = path or default_path()
+        try:
+            text = source.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError) as exc:
+            _log.warning("settings: cannot read %s (%s); using the defaults", source, exc)
+            return cls()
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except ValueError:
+            aside = source.with_name(f"{source.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                source.replace(aside)
+            except OSError:
+                aside = source
+            _log.warning(
+                "settings: %s is not valid settings JSON; using the defaults (the file was kept "
+                "as %s)",
+                source,
+                aside,
+            )
+            return cls()
+        return cls.from_json(data)
+
+
+def fields() -> tuple[str, ...]:
+    """The persisted field names."""
+    return tuple(f.name for f in dataclasses.fields(AppSettings))

@@ -1,0 +1,598 @@
+"""Settings: sound devices with level meters, ringtone, auto-answer, start-up, SIP trace and
+diagnostics, and an Advanced part (Scan QR, custom control plane, transport info).
+
+Every change is checked by ``AppSettings``, saved at once and announced with
+``settingsChanged(AppSettings)`` for the app to apply (engine auto-answer, SIP trace, control
+plane). Device choices are applied here through the ``AudioController``; the app connects the
+controller's events (moved to the GUI thread by the bridge) to ``on_audio_event``. All signals
+are emitted on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Final
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from softphone.audio.backend import AudioDevice
+from softphone.audio.controller import (
+    AudioController,
+    AudioDeviceLost,
+    AudioDeviceRestored,
+    AudioDevicesOpened,
+    RingerLost,
+    RingerOpened,
+)
+from softphone.audio.errors import AudioError
+from softphone.core.errors import ConfigError
+from softphone.core.models import AutoAnswerMode
+from softphone.ui.autostart import Autostart, AutostartError, autostart_for
+from softphone.ui.diagnostics import Diagnostics
+from softphone.ui.level_meter import LevelMeter
+from softphone.ui.settings_model import AppSettings, default_path
+
+METER_INTERVAL_MS: Final = 50
+_MODES: Final = (
+    AutoAnswerMode.HEADER,
+    AutoAnswerMode.OFF,
+    AutoAnswerMode.ALWAYS,
+    AutoAnswerMode.AFTER,
+)
+
+
+class _Relay(QObject):
+    exported = Signal(object)  # Path | str (an error message)
+
+
+class SettingsView(QWidget):
+    """The Settings page. ``settings_path`` is where changes are saved (default: the platformdirs
+    config dir); ``autostart`` and ``diagnostics`` default to this platform's and the log dir."""
+
+    settingsChanged = Signal(object)  # AppSettings
+    scanQrRequested = Signal()
+    diagnosticsExported = Signal(str)  # the zip's path
+    noticeChanged = Signal(str)  # the device notice's text ("" when cleared), for tests/a11y
+
+    def __init__(
+        self,
+        audio: AudioController,
+        settings: AppSettings,
+        parent: QWidget | None = None,
+        *,
+        settings_path: Path | None = None,
+        autostart: Autostart | None = None,
+        diagnostics: Diagnostics | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsView")
+        self.setAccessibleName(self.tr("Settings"))
+        self._audio = audio
+        self._settings = settings
+        self._path = settings_path or default_path()
+        self._autostart = autostart or autostart_for()
+        self._diagnostics = diagnostics or Diagnostics()
+        self._transport_info: dict[str, str] = {}
+        self._testing_opened = False  # the mic test opened the devices (and closes them)
+        self._relay = _Relay()
+        self._relay.exported.connect(self._on_exported, Qt.ConnectionType.QueuedConnection)
+        self._meter_timer = QTimer(self)
+        self._meter_timer.setInterval(METER_INTERVAL_MS)
+        self._meter_timer.timeout.connect(self.update_meters)
+
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.addWidget(self._audio_group())
+        column.addWidget(self._calls_group())
+        column.addWidget(self._startup_group())
+        column.addWidget(self._diagnostics_group())
+        column.addWidget(self._advanced_group())
+        column.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        scroll.setAccessibleName(self.tr("Settings"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.refresh_devices()
+
+    # ---- building ---------------------------------------------------------------------------
+
+    def _combo(self, name: str, accessible: str) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setObjectName(name)
+        combo.setAccessibleName(accessible)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(24)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        return combo
+
+    def _check(self, text: str, accessible: str, checked: bool) -> QCheckBox:
+        box = QCheckBox(text, self)
+        box.setAccessibleName(accessible)
+        box.setChecked(checked)
+        return box
+
+    def _audio_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Sound"), self)
+        form = QFormLayout(group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.notice_box = QFrame(group)
+        self.notice_box.setFrameShape(QFrame.Shape.StyledPanel)
+        icon = QLabel(self.notice_box)
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        icon.setPixmap(warning.pixmap(size, size))
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.notice = QLabel(self.notice_box)
+        self.notice.setObjectName("deviceNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setAccessibleName(self.tr("Sound device notice"))
+        notice_row = QHBoxLayout(self.notice_box)
+        notice_row.setContentsMargins(6, 6, 6, 6)
+        notice_row.addWidget(icon)
+        notice_row.addWidget(self.notice, 1)
+        self.notice_box.hide()
+        form.addRow(self.notice_box)
+
+        self.mic_combo = self._combo("microphone", self.tr("Microphone"))
+        self.mic_combo.activated.connect(lambda _i: self._apply_devices())
+        self.mic_meter = LevelMeter(self.tr("Microphone level"), group)
+        self.test_mic = QPushButton(self.tr("&Test microphone"), group)
+        self.test_mic.setCheckable(True)
+        self.test_mic.setAccessibleName(self.tr("Test microphone"))
+        self.test_mic.setToolTip(self.tr("Open the microphone and watch its level"))
+        self.test_mic.toggled.connect(self._on_test_mic)
+        meter_row = QHBoxLayout()
+        meter_row.addWidget(self.mic_meter, 1)
+        meter_row.addWidget(self.test_mic)
+        mic_label = QLabel(self.tr("&Microphone:"), group)
+        mic_label.setBuddy(self.mic_combo)
+        form.addRow(mic_label, self.mic_combo)
+        form.addRow(self.tr("Input level:"), meter_row)
+
+        self.speaker_combo = self._combo("speaker", self.tr("Speaker"))
+        self.speaker_combo.activated.connect(lambda _i: self._apply_devices())
+        self.speaker_meter = LevelMeter(self.tr("Speaker level"), group)
+        speaker_label = QLabel(self.tr("&Speaker:"), group)
+        speaker_label.setBuddy(self.speaker_combo)
+        form.addRow(speaker_label, self.speaker_combo)
+        form.addRow(self.tr("Output level:"), self.speaker_meter)
+
+        self.ringer_combo = self._combo("ringer", self.tr("Ringer device"))
+        self.ringer_combo.activated.connect(lambda _i: self._apply_ringer())
+        ringer_label = QLabel(self.tr("&Ring on:"), group)
+        ringer_label.setBuddy(self.ringer_combo)
+        form.addRow(ringer_label, self.ringer_combo)
+        self.ringer_notice = QLabel(group)
+        self.ringer_notice.setObjectName("ringerNotice")
+        self.ringer_notice.setWordWrap(True)
+        self.ringer_notice.setAccessibleName(self.tr("Ringer notice"))
+        self.ringer_notice.hide()
+        form.addRow(self.ringer_notice)
+
+        self.ringtone = self._check(
+            self.tr("Play a ri&ngtone for incoming calls"),
+            self.tr("Play a ringtone for incoming calls"),
+            self._settings.ringtone_enabled,
+        )
+        self.ringtone.toggled.connect(lambda on: self._change(ringtone_enabled=on))
+        self.refresh_button = QPushButton(self.tr("Re&fresh devices"), group)
+        self.refresh_button.setAccessibleName(self.tr("Refresh the device lists"))
+        self.refresh_button.clicked.connect(self.refresh_devices)
+        row = QHBoxLayout()
+        row.addWidget(self.ringtone, 1)
+        row.addWidget(self.refresh_button)
+        form.addRow(row)
+        return group
+
+    def _calls_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Calls"), self)
+        form = QFormLayout(group)
+        self.auto_answer = self._combo("autoAnswer", self.tr("Auto-answer"))
+        labels = {
+            AutoAnswerMode.HEADER: self.tr("When the server asks (VICIdial)"),
+            AutoAnswerMode.OFF: self.tr("Off"),
+            AutoAnswerMode.ALWAYS: self.tr("Always, at once"),
+            AutoAnswerMode.AFTER: self.tr("Always, after a delay"),
+        }
+        for mode in _MODES:
+            self.auto_answer.addItem(labels[mode], mode.value)
+        self.auto_answer.setCurrentIndex(
+            self.auto_answer.findData(self._settings.auto_answer.value)
+        )
+        self.auto_answer.activated.connect(lambda _i: self._on_auto_answer())
+        self.delay = QDoubleSpinBox(group)
+        self.delay.setAccessibleName(self.tr("Auto-answer delay in seconds"))
+        self.delay.setRange(0.0, 60.0)
+        self.delay.setDecimals(0)
+        self.delay.setSuffix(self.tr(" s"))
+        self.delay.setValue(min(self._settings.auto_answer_delay_s, 60.0))
+        self.delay.valueChanged.connect(lambda _v: self._on_auto_answer())
+        label = QLabel(self.tr("&Auto-answer:"), group)
+        label.setBuddy(self.auto_answer)
+        row = QHBoxLayout()
+        row.addWidget(self.auto_answer, 1)
+        delay_label = QLabel(self.tr("&Delay:"), group)
+        delay_label.setBuddy(self.delay)
+        row.addWidget(delay_label)
+        row.addWidget(self.delay)
+        form.addRow(label, row)
+        self._sync_delay()
+        return group
+
+    def _startup_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Start-up"), self)
+        box = QVBoxLayout(group)
+        self.start_minimised = self._check(
+            self.tr("Start minimised to the tra&y"),
+            self.tr("Start minimised to the tray"),
+            self._settings.start_minimised,
+        )
+        self.start_minimised.toggled.connect(lambda on: self._change(start_minimised=on))
+        self.launch_at_login = self._check(
+            self.tr("&Launch at login"),
+            self.tr("Launch at login"),
+            self._settings.launch_at_login,
+        )
+        self.launch_at_login.toggled.connect(self._on_launch_at_login)
+        self.startup_error = QLabel(group)
+        self.startup_error.setWordWrap(True)
+        self.startup_error.hide()
+        box.addWidget(self.start_minimised)
+        box.addWidget(self.launch_at_login)
+        box.addWidget(self.startup_error)
+        return group
+
+    def _diagnostics_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Diagnostics"), self)
+        box = QVBoxLayout(group)
+        self.sip_trace = self._check(
+            self.tr("Record a SIP &trace (passwords are removed)"),
+            self.tr("Record a SIP trace"),
+            self._settings.sip_trace,
+        )
+        self.sip_trace.toggled.connect(lambda on: self._change(sip_trace=on))
+        self.export_button = QPushButton(self.tr("&Export diagnostics…"), group)
+        self.export_button.setAccessibleName(self.tr("Export diagnostics"))
+        self.export_button.setToolTip(
+            self.tr("Save a zip with version information, settings and the SIP trace for support")
+        )
+        self.export_button.clicked.connect(self._choose_export_file)
+        self.export_status = QLabel(group)
+        self.export_status.setWordWrap(True)
+        self.export_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(self.export_button)
+        row.addWidget(self.export_status, 1)
+        box.addWidget(self.sip_trace)
+        box.addLayout(row)
+        return group
+
+    def _advanced_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Advanced"), self)
+        form = QFormLayout(group)
+        self.scan_qr = QPushButton(self.tr("S&can QR…"), group)
+        self.scan_qr.setAccessibleName(self.tr("Scan a QR code"))
+        self.scan_qr.setToolTip(self.tr("Set up a SIP account from a QR code and its PIN"))
+        self.scan_qr.clicked.connect(self._request_scan)
+        scan_row = QHBoxLayout()
+        scan_row.addWidget(self.scan_qr)
+        scan_row.addStretch(1)
+        form.addRow(self.tr("SIP account:"), scan_row)
+
+        self.control_plane = QLineEdit(self._settings.custom_control_plane, group)
+        self.control_plane.setObjectName("controlPlane")
+        self.control_plane.setPlaceholderText(self.tr("https://vicifast.com (default)"))
+        self.control_plane.setAccessibleName(self.tr("Custom control plane address"))
+        self.control_plane.editingFinished.connect(self._apply_control_plane)
+        cp_label = QLabel(self.tr("C&ontrol plane:"), group)
+        cp_label.setBuddy(self.control_plane)
+        form.addRow(cp_label, self.control_plane)
+        self.ca_file = QLineEdit(self._settings.ca_file, group)
+        self.ca_file.setObjectName("caFile")
+        self.ca_file.setPlaceholderText(self.tr("System certificates"))
+        self.ca_file.setAccessibleName(self.tr("CA certificate file"))
+        self.ca_file.editingFinished.connect(self._apply_control_plane)
+        browse = QPushButton(self.tr("&Browse…"), group)
+        browse.setAccessibleName(self.tr("Choose a CA certificate file"))
+        browse.clicked.connect(self._choose_ca_file)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(browse)
+        ca_label = QLabel(self.tr("CA &file:"), group)
+        ca_label.setBuddy(self.ca_file)
+        form.addRow(ca_label, ca_row)
+        self.control_plane_error = QLabel(group)
+        self.control_plane_error.setWordWrap(True)
+        self.control_plane_error.hide()
+        form.addRow(self.control_plane_error)
+
+        self.transport_labels: dict[str, QLabel] = {}
+        for key, title in (
+            ("transport", self.tr("Transport:")),
+            ("local", self.tr("Local address:")),
+            ("server", self.tr("Server:")),
+        ):
+            value = QLabel("—", group)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAccessibleName(title.rstrip(":"))
+            self.transport_labels[key] = value
+            form.addRow(title, value)
+        return group
+
+    # ---- what the app calls -----------------------------------------------------------------
+
+    @property
+    def settings(self) -> AppSettings:
+        return self._settings
+
+    def set_transport_info(self, *, transport: str = "", local: str = "", server: str = "") -> None:
+        """Shown read-only under Advanced (and put in the diagnostics)."""
+        self._transport_info = {"transport": transport, "local": local, "server": server}
+        for key, text in self._transport_info.items():
+            self.transport_labels[key].setText(text or "—")
+
+    @Slot(object)
+    def on_audio_event(self, event: object) -> None:
+        """An ``AudioDeviceEvent``, delivered on the GUI thread."""
+        if isinstance(event, AudioDeviceLost):
+            self._set_notice(
+                self.tr("The sound device stopped (%1). Reconnecting…").replace("%1", event.reason)
+            )
+        elif isinstance(event, AudioDeviceRestored) and event.fallback:
+            using = ", ".join(n for n in (event.input_name, event.output_name) if n)
+            self._set_notice(
+                self.tr(
+                    "Your chosen device is not connected. Using the system default (%1) until "
+                    "it is back."
+                ).replace("%1", using or self.tr("system default"))
+            )
+            self.refresh_devices()
+        elif isinstance(event, AudioDeviceRestored | AudioDevicesOpened):
+            self._set_notice("")
+            self.refresh_devices()
+        elif isinstance(event, RingerLost):
+            self.ringer_notice.setText(
+                self.tr(
+                    "The ringer device stopped (%1). Ringing on the speaker until it is back."
+                ).replace("%1", event.reason)
+            )
+            self.ringer_notice.show()
+        elif isinstance(event, RingerOpened):
+            self.ringer_notice.hide()
+            self.ringer_notice.clear()
+
+    @Slot()
+    def refresh_devices(self) -> None:
+        mics, speakers = self._audio.devices()
+        self._fill(self.mic_combo, mics, self._settings.input_device_id, self.tr("System default"))
+        self._fill(
+            self.speaker_combo, speakers, self._settings.output_device_id, self.tr("System default")
+        )
+        self._fill(
+            self.ringer_combo, speakers, self._settings.ringer_device_id, self.tr("Same as speaker")
+        )
+
+    @Slot()
+    def update_meters(self) -> None:
+        levels = self._audio.levels()
+        self.mic_meter.set_level(levels.mic)
+        self.speaker_meter.set_level(levels.speaker)
+
+    def export_diagnostics(self, dest: Path) -> None:
+        """Write the zip on a worker thread; ``diagnosticsExported`` or a message follows."""
+        self.export_button.setEnabled(False)
+        self.export_status.setText(self.tr("Exporting…"))
+        settings, info, relay = self._settings, dict(self._transport_info), self._relay
+
+        def work() -> None:
+            try:
+                relay.exported.emit(self._diagnostics.export(dest, settings, info))
+            except OSError as exc:
+                relay.exported.emit(str(exc.strerror or exc))
+
+        threading.Thread(target=work, name="diagnostics-export", daemon=True).start()
+
+    # ---- changes ----------------------------------------------------------------------------
+
+    def _change(self, **changes: object) -> bool:
+        try:
+            updated = self._settings.with_(**changes)
+        except ConfigError:
+            return False
+        if updated == self._settings:
+            return True
+        self._settings = updated
+        try:
+            updated.save(self._path)
+        except OSError as exc:
+            self.export_status.setText(
+                self.tr("Settings could not be saved: %1").replace("%1", str(exc.strerror or exc))
+            )
+        self.settingsChanged.emit(updated)
+        return True
+
+    def _fill(
+        self, combo: QComboBox, devices: list[AudioDevice], chosen: str | None, default: str
+    ) -> None:
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(default, None)
+        for device in devices:
+            combo.addItem(device.name, device.id)
+        index = combo.findData(chosen) if chosen is not None else 0
+        if index < 0:  # chosen but unplugged: keep it visible, it comes back when plugged in
+            combo.addItem(self.tr("%1 (not connected)").replace("%1", chosen or ""), chosen)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+        combo.blockSignals(False)
+
+    def _apply_devices(self) -> None:
+        mic, speaker = self.mic_combo.currentData(), self.speaker_combo.currentData()
+        if (mic, speaker) == (self._settings.input_device_id, self._settings.output_device_id):
+            return
+        if self._audio.stream is not None or self._audio.recovering:
+            try:
+                self._audio.switch(mic, speaker)
+            except AudioError as exc:
+                self._set_notice(
+                    self.tr(
+                        "That device could not be used (%1). Keeping the previous one."
+                    ).replace("%1", str(exc))
+                )
+                self.refresh_devices()
+                return
+        self._set_notice("")
+        self._change(input_device_id=mic, output_device_id=speaker)
+
+    def _apply_ringer(self) -> None:
+        ringer = self.ringer_combo.currentData()
+        try:
+            self._audio.set_ringer(ringer)
+        except AudioError as exc:
+            self.ringer_notice.setText(
+                self.tr("The ringer could not be opened (%1). Ringing on the speaker.").replace(
+                    "%1", str(exc)
+                )
+            )
+            self.ringer_notice.show()
+        else:
+            self.ringer_notice.hide()
+        self._change(ringer_device_id=ringer)
+
+    def _on_auto_answer(self) -> None:
+        mode = AutoAnswerMode(self.auto_answer.currentData())
+        self._change(auto_answer=mode, auto_answer_delay_s=float(self.delay.value()))
+        self._sync_delay()
+
+    def _sync_delay(self) -> None:
+        self.delay.setEnabled(self.auto_answer.currentData() == AutoAnswerMode.AFTER.value)
+
+    def _on_launch_at_login(self, on: bool) -> None:
+        try:
+            if on:
+                self._autostart.enable()
+            else:
+                self._autostart.disable()
+        except AutostartError as exc:
+            self.startup_error.setText(str(exc))
+            self.startup_error.show()
+            self.launch_at_login.blockSignals(True)
+            self.launch_at_login.setChecked(not on)
+            self.launch_at_login.blockSignals(False)
+            return
+        self.startup_error.hide()
+        self._change(launch_at_login=on)
+
+    def _apply_control_plane(self) -> None:
+        url, ca = self.control_plane.text().strip(), self.ca_file.text().strip()
+        try:
+            self._settings.with_(custom_control_plane=url, ca_file=ca)
+        except ConfigError as exc:
+            self.control_plane_error.setText(str(exc))
+            self.control_plane_error.show()
+            return
+        self.control_plane_error.hide()
+        self._change(custom_control_plane=url.rstrip("/"), ca_file=ca)
+
+    def _set_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice_box.setVisible(bool(text))
+        self.noticeChanged.emit(text)
+
+    def _on_test_mic(self, on: bool) -> None:
+        if on and self._audio.stream is None and not self._audio.recovering:
+            try:
+                self._audio.open(self._settings.input_device_id, self._settings.output_device_id)
+            except AudioError as exc:
+                self._set_notice(
+                    self.tr("The microphone could not be opened (%1).").replace("%1", str(exc))
+                )
+                self.test_mic.setChecked(False)
+                return
+            self._testing_opened = True
+        elif not on:
+            self._stop_test()
+
+    def _stop_test(self) -> None:
+        if self._testing_opened:
+            self._testing_opened = False
+            self._audio.close()
+
+    @Slot()
+    def _request_scan(self) -> None:
+        self.scanQrRequested.emit()
+
+    # ---- dialogs ----------------------------------------------------------------------------
+
+    def _choose_export_file(self) -> None:
+        dialog = QFileDialog(self, self.tr("Export diagnostics"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter(self.tr("Zip archives (*.zip)"))
+        dialog.setDefaultSuffix("zip")
+        dialog.selectFile("vicifast-diagnostics.zip")
+        dialog.fileSelected.connect(lambda name: self.export_diagnostics(Path(name)))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _choose_ca_file(self) -> None:
+        dialog = QFileDialog(self, self.tr("CA certificate file"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter(self.tr("Certificates (*.pem *.crt *.cer);;All files (*)"))
+
+        def chosen(name: str) -> None:
+            self.ca_file.setText(name)
+            self._apply_control_plane()
+
+        dialog.fileSelected.connect(chosen)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    @Slot(object)
+    def _on_exported(self, result: object) -> None:
+        self.export_button.setEnabled(True)
+        if isinstance(result, Path):
+            self.export_status.setText(self.tr("Saved to %1").replace("%1", str(result)))
+            self.diagnosticsExported.emit(str(result))
+        else:
+            self.export_status.setText(
+                self.tr("Diagnostics could not be saved: %1").replace("%1", str(result))
+            )
+
+    # ---- visibility -------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._meter_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._meter_timer.stop()
+        self.test_mic.setChecked(False)
+
+    @property
+    def meters_running(self) -> bool:
+        return self._meter_timer.isActive()

@@ -1,0 +1,221 @@
+"""RecentsView over a real (encrypted) history: search, filters, call back, delete, clear all,
+the missed-call badge, keyboard and accessible names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLineEdit, QMessageBox, QTableView, QWidget
+from pytestqt.qtbot import QtBot
+
+from softphone.core import events as ev
+from softphone.storage.history import HistoryWriter, Outcome
+from softphone.ui.history_model import HistoryModel
+from softphone.ui.recents_view import COL_RESULT, RecentsView
+from tests.unit.history_kit import MemorySecrets, call
+
+TIMEOUT = 5000
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
+    w = HistoryWriter(tmp_path, MemorySecrets()).start()
+    w.opened.result(5)
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def model(qtbot: QtBot, writer: HistoryWriter) -> Iterator[HistoryModel]:
+    m = HistoryModel(writer, page_size=20)
+    yield m
+    m.close()
+
+
+class Dialled:
+    def __init__(self) -> None:
+        self.numbers: list[str] = []
+
+    def __call__(self, number: str) -> None:
+        self.numbers.append(number)
+
+
+@pytest.fixture
+def dialled() -> Dialled:
+    return Dialled()
+
+
+@pytest.fixture
+def view(qtbot: QtBot, model: HistoryModel, dialled: Dialled) -> RecentsView:
+    v = RecentsView(model, dialled)
+    qtbot.addWidget(v)
+    v.resize(800, 500)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def seed(writer: HistoryWriter) -> None:
+    out, inn = ev.Direction.OUTBOUND, ev.Direction.INBOUND
+    writer.record(call(1, number="+1 555 0100", name="Alice Martin")).result(5)
+    writer.record(call(2, number="+1 555 0200", name="Bob Stone", outcome=Outcome.MISSED,
+                       sip_code=487)).result(5)  # fmt: skip
+    writer.record(call(3, number="+44 20 7946 0000", name="Zoë Ångström", direction=out)).result(5)
+    writer.record(call(4, number="+1 555 0400", name="Dana", direction=out,
+                       outcome=Outcome.FAILED, sip_code=486)).result(5)  # fmt: skip
+    writer.record(call(5, number="+1 555 0500", name="Eve", direction=inn,
+                       outcome=Outcome.MISSED, sip_code=487)).result(5)  # fmt: skip
+
+
+def names(view: RecentsView) -> list[str]:
+    model = view._model
+    return [model.entry(r).remote_name for r in range(model.rowCount())]
+
+
+def test_empty_state_then_rows(qtbot: QtBot, view: RecentsView, writer: HistoryWriter) -> None:
+    qtbot.waitUntil(lambda: not view._model._fetching, timeout=TIMEOUT)
+    assert view.stack.currentWidget() is view.empty
+    assert view.empty.text() == "No calls yet."
+    assert not view.call_back_button.isEnabled() and not view.delete_button.isEnabled()
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    assert view.stack.currentWidget() is view.table
+    assert names(view)[0] == "Eve"  # newest first
+    assert view.call_back_button.isEnabled()  # a row is current from the start
+
+
+def test_typing_filters_as_you_type(qtbot: QtBot, view: RecentsView, writer: HistoryWriter) -> None:
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    view.focus_search()
+    qtbot.keyClicks(view.search, "angst")
+    qtbot.waitUntil(lambda: names(view) == ["Zoë Ångström"], timeout=TIMEOUT)
+    view.search.clear()
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    qtbot.keyClicks(view.search, "555 02")  # number fragments, punctuation ignored
+    qtbot.waitUntil(lambda: names(view) == ["Bob Stone"], timeout=TIMEOUT)
+    qtbot.keyClicks(view.search, "9")
+    qtbot.waitUntil(lambda: view._model.rowCount() == 0, timeout=TIMEOUT)
+    assert view.stack.currentWidget() is view.empty and view.empty.text() == "No calls match."
+    qtbot.keyClick(view.search, Qt.Key.Key_Escape)
+    assert view.search.text() == ""
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+
+
+def test_filters(qtbot: QtBot, view: RecentsView, writer: HistoryWriter) -> None:
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    view.filters.button(1).click()  # Missed
+    qtbot.waitUntil(lambda: names(view) == ["Eve", "Bob Stone"], timeout=TIMEOUT)
+    view.filters.button(2).click()  # Incoming
+    qtbot.waitUntil(lambda: names(view) == ["Eve", "Bob Stone", "Alice Martin"], timeout=TIMEOUT)
+    view.filters.button(3).click()  # Outgoing
+    qtbot.waitUntil(lambda: names(view) == ["Dana", "Zoë Ångström"], timeout=TIMEOUT)
+    failed = view.table.model().index(0, COL_RESULT).data()
+    assert failed == "Failed (486 Some reason)"  # the SIP cause of a failed call
+    qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # &All by keyboard
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    assert view.filters.checkedId() == 0
+
+
+def test_call_back_by_double_click_enter_and_button(
+    qtbot: QtBot, view: RecentsView, writer: HistoryWriter, dialled: Dialled
+) -> None:
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    table = view.table
+    table.selectRow(2)
+    rect = table.visualRect(table.model().index(2, 3))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert dialled.numbers == ["+44 20 7946 0000"]
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert dialled.numbers[-1] == "+1 555 0500"
+    table.selectRow(4)
+    view.call_back_button.click()
+    assert dialled.numbers == ["+44 20 7946 0000", "+1 555 0500", "+1 555 0100"]
+
+
+def test_del_deletes_the_selected_row(
+    qtbot: QtBot, view: RecentsView, writer: HistoryWriter
+) -> None:
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    view.table.setFocus()
+    view.table.selectRow(1)
+    qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 4, timeout=TIMEOUT)
+    assert "Dana" not in names(view)
+    assert writer.submit(lambda s: s.count()).result(5) == 4
+    assert view.selected_entry() is not None  # another row is selected for the next Del
+
+
+def _dialog(view: RecentsView) -> QMessageBox:
+    assert view.clear_dialog is not None
+    return view.clear_dialog
+
+
+def test_clear_all_asks_first(qtbot: QtBot, view: RecentsView, writer: HistoryWriter) -> None:
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    view.clear_button.click()
+    qtbot.waitUntil(lambda: view.clear_dialog is not None and view.clear_dialog.isVisible())
+    dialog = _dialog(view)
+    assert dialog.defaultButton() is dialog.escapeButton()  # Enter/Esc keep the history
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=TIMEOUT)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: view.clear_dialog is None, timeout=TIMEOUT)
+    assert writer.submit(lambda s: s.count()).result(5) == 5
+
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=TIMEOUT)
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    qtbot.waitUntil(lambda: view.clear_dialog is not None and view.clear_dialog.isVisible())
+    confirm = _dialog(view).findChild(QAbstractButton, "confirmClearAll")
+    assert confirm is not None
+    confirm.click()
+    qtbot.waitUntil(lambda: view._model.rowCount() == 0, timeout=TIMEOUT)
+    assert writer.submit(lambda s: s.count()).result(5) == 0
+    assert view.missed_count == 0
+    assert view.stack.currentWidget() is view.empty
+    # the history still records after a clear
+    writer.record(call(9, name="After")).result(5)
+    qtbot.waitUntil(lambda: names(view) == ["After"], timeout=TIMEOUT)
+
+
+def test_missed_badge(qtbot: QtBot, model: HistoryModel, writer: HistoryWriter) -> None:
+    view = RecentsView(model, Dialled())  # not shown: nobody looked yet
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.missedCountChanged, timeout=TIMEOUT) as badge:
+        writer.record(call(1, outcome=Outcome.MISSED, sip_code=487))
+    assert badge.args == [1]
+    with qtbot.waitSignal(view.missedCountChanged, timeout=TIMEOUT) as badge:
+        writer.record(call(2, outcome=Outcome.MISSED, sip_code=487))
+    assert badge.args == [2] and view.missed_count == 2
+    with qtbot.waitSignal(view.missedCountChanged, timeout=TIMEOUT) as badge:
+        view.show()  # the person looks at Recents
+    assert badge.args == [0]
+
+
+def test_ctrl_f_focuses_the_search_and_every_control_is_named(
+    qtbot: QtBot, view: RecentsView
+) -> None:
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(view.search.hasFocus, timeout=TIMEOUT)
+    controls = [
+        w
+        for w in view.findChildren(QWidget)
+        if isinstance(w, QAbstractButton | QLineEdit | QTableView) and w.isVisibleTo(view)
+    ]
+    assert len(controls) >= 8
+    for control in controls:
+        assert control.accessibleName(), control.objectName() or type(control).__name__

@@ -1,0 +1,435 @@
+"""SettingsView over an AudioController on a fake backend: device pickers, the ringer, meters,
+device-loss notices, settings saved, launch at login, diagnostics without secrets."""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QProgressBar,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from softphone.audio.backend import AudioDevice, ErrorCallback, StreamStats
+from softphone.audio.controller import (
+    AudioController,
+    AudioDeviceEvent,
+    AudioDeviceLost,
+    AudioDeviceRestored,
+    RingerLost,
+    RingerOpened,
+)
+from softphone.audio.errors import DeviceNotFound
+from softphone.audio.ring import AudioRings, PcmRing
+from softphone.core.models import AutoAnswerMode
+from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
+from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
+from softphone.ui.settings_model import AppSettings
+from softphone.ui.settings_view import SettingsView
+
+TIMEOUT = 5000
+MIC, SPEAKER, HEADSET = "builtin-mic", "builtin-speaker", "usb-headset"
+
+
+class FakeStream:
+    def __init__(
+        self, mic: AudioDevice | None, speaker: AudioDevice, rings: tuple[PcmRing, ...]
+    ) -> None:
+        self.input_device, self.output_device = mic, speaker
+        self.closed = False
+        self._rings = rings
+        for ring in rings:
+            ring.start()
+
+    def stats(self) -> StreamStats:
+        return StreamStats(0.0, 0.0, 0, 0, 0, 0)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            for ring in self._rings:
+                ring.stop()
+
+
+class FakeBackend:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.present = {
+            MIC: AudioDevice(MIC, "Built-in Microphone", "Fake", 1, 0),
+            SPEAKER: AudioDevice(SPEAKER, "Built-in Speakers", "Fake", 0, 2),
+            HEADSET: AudioDevice(HEADSET, "USB Headset", "Fake", 1, 2),
+        }
+        self.streams: list[FakeStream] = []
+        self.ringers: list[FakeStream] = []
+        self.lock = threading.Lock()
+
+    def refresh(self) -> None:
+        pass
+
+    def input_devices(self) -> list[AudioDevice]:
+        return [d for d in self.present.values() if d.is_input]
+
+    def output_devices(self) -> list[AudioDevice]:
+        return [d for d in self.present.values() if d.is_output]
+
+    def default_input(self) -> AudioDevice | None:
+        return self.present.get(MIC)
+
+    def default_output(self) -> AudioDevice | None:
+        return self.present.get(SPEAKER)
+
+    def _find(self, dev_id: str | None, default: str) -> AudioDevice:
+        found = self.present.get(dev_id or default)
+        if found is None:
+            raise DeviceNotFound(f"{dev_id} is not connected")
+        return found
+
+    def open_duplex(
+        self,
+        capture: PcmRing,
+        playback: PcmRing,
+        *,
+        input_id: str | None = None,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> FakeStream:
+        with self.lock:
+            stream = FakeStream(
+                self._find(input_id, MIC), self._find(output_id, SPEAKER), (capture, playback)
+            )
+            self.streams.append(stream)
+            return stream
+
+    def open_output(
+        self, ring: PcmRing, output_id: str | None = None, on_error: ErrorCallback | None = None
+    ) -> FakeStream:
+        with self.lock:
+            stream = FakeStream(None, self._find(output_id, SPEAKER), (ring,))
+            self.ringers.append(stream)
+            return stream
+
+
+@pytest.fixture
+def backend() -> FakeBackend:
+    return FakeBackend()
+
+
+@pytest.fixture
+def rings() -> AudioRings:
+    return AudioRings.create()
+
+
+@pytest.fixture
+def audio(backend: FakeBackend, rings: AudioRings) -> Iterator[AudioController]:
+    events: list[AudioDeviceEvent] = []
+    controller = AudioController(backend, rings, events.append)
+    yield controller
+    controller.close()
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "settings": tmp_path / "config" / "settings.json",
+        "xdg": tmp_path / "xdg",
+        "logs": tmp_path / "logs",
+    }
+
+
+def make_view(
+    qtbot: QtBot,
+    audio: AudioController,
+    paths: dict[str, Path],
+    settings: AppSettings | None = None,
+    secrets: tuple[str, ...] = (),
+) -> SettingsView:
+    view = SettingsView(
+        audio,
+        settings or AppSettings(),
+        settings_path=paths["settings"],
+        autostart=XdgAutostart(["/usr/bin/vicifast-phone"], config_home=paths["xdg"]),
+        diagnostics=Diagnostics(paths["logs"], lambda: secrets),
+    )
+    qtbot.addWidget(view)
+    view.resize(700, 900)
+    return view
+
+
+def pick(combo: QComboBox, data: object) -> None:
+    """What a user's choice in the list does: the index changes and ``activated`` fires."""
+    index = combo.findData(data)
+    assert index >= 0, data
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def saved(paths: dict[str, Path]) -> dict[str, object]:
+    result: dict[str, object] = json.loads(paths["settings"].read_text(encoding="utf-8"))
+    return result
+
+
+def test_pickers_list_system_default_and_the_devices(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    mics = [view.mic_combo.itemText(i) for i in range(view.mic_combo.count())]
+    speakers = [view.speaker_combo.itemData(i) for i in range(view.speaker_combo.count())]
+    ringers = [view.ringer_combo.itemText(i) for i in range(view.ringer_combo.count())]
+    assert mics == ["System default", "Built-in Microphone", "USB Headset"]
+    assert speakers == [None, SPEAKER, HEADSET]
+    assert ringers == ["Same as speaker", "Built-in Speakers", "USB Headset"]
+    assert view.mic_combo.currentData() is None  # following the system default
+
+
+def test_a_chosen_device_that_is_unplugged_stays_listed(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], backend: FakeBackend
+) -> None:
+    del backend.present[HEADSET]
+    view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
+    assert view.mic_combo.currentData() == HEADSET
+    assert "not connected" in view.mic_combo.currentText()
+
+
+def test_choosing_a_device_switches_the_running_stream_and_is_saved(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], backend: FakeBackend
+) -> None:
+    audio.open()
+    view = make_view(qtbot, audio, paths)
+    with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT) as changed:
+        pick(view.mic_combo, HEADSET)
+    assert audio.choice == (HEADSET, None)
+    stream = audio.stream
+    assert stream is not None and stream.input_device is not None
+    assert stream.input_device.id == HEADSET
+    assert backend.streams[0].closed and len(backend.streams) == 2
+    assert changed.args[0].input_device_id == HEADSET
+    assert saved(paths)["input_device_id"] == HEADSET
+    pick(view.speaker_combo, HEADSET)
+    assert audio.choice == (HEADSET, HEADSET)
+    pick(view.mic_combo, None)  # back to the system default
+    assert audio.choice == (None, HEADSET)
+    assert saved(paths)["input_device_id"] is None
+
+
+def test_a_device_that_fails_keeps_the_previous_one(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], backend: FakeBackend
+) -> None:
+    audio.open()
+    view = make_view(qtbot, audio, paths)
+    del backend.present[HEADSET]  # unplugged between the listing and the choice
+    pick(view.mic_combo, HEADSET)
+    assert audio.choice == (None, None)
+    assert "could not be used" in view.notice.text() and view.notice.isVisibleTo(view)
+    assert view.mic_combo.currentData() is None
+
+
+def test_the_ringer_picker_opens_the_ringer(
+    qtbot: QtBot,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
+    rings: AudioRings,
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    pick(view.ringer_combo, HEADSET)
+    assert audio.ringer_choice == HEADSET and rings.ringer.active
+    assert backend.ringers[-1].output_device is not None
+    assert backend.ringers[-1].output_device.id == HEADSET
+    assert saved(paths)["ringer_device_id"] == HEADSET
+    pick(view.ringer_combo, None)
+    assert audio.ringer is None and not rings.ringer.active
+    assert saved(paths)["ringer_device_id"] is None
+
+
+def test_meters_move_with_a_tone_only_while_visible(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], rings: AudioRings
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    assert not view.meters_running
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.meters_running
+    assert view.mic_meter.value() == 0
+    rings.capture.start()
+    rings.playback.start()
+    tone = (b"\x00\x40" + b"\x00\xc0") * 400  # a square wave at -6 dBFS
+    quieter = (b"\x00\x08" + b"\x00\xf8") * 400  # -24 dBFS
+
+    def feed() -> bool:
+        rings.capture.write(tone)
+        rings.playback.write(quieter)
+        return view.mic_meter.value() > 0 and view.speaker_meter.value() > 0
+
+    qtbot.waitUntil(feed, timeout=TIMEOUT)
+    assert view.mic_meter.dbfs == pytest.approx(-6.02, abs=0.1)
+    assert view.speaker_meter.dbfs == pytest.approx(-24.1, abs=0.1)
+    assert view.mic_meter.value() > view.speaker_meter.value()
+    view.hide()
+    assert not view.meters_running
+
+
+def test_test_microphone_opens_the_devices_and_closes_them_again(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], rings: AudioRings
+) -> None:
+    view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
+    view.show()
+    qtbot.waitExposed(view)
+    view.test_mic.click()
+    assert audio.stream is not None and audio.choice == (HEADSET, None)
+    assert rings.capture.active
+    view.test_mic.click()
+    assert audio.stream is None and not rings.capture.active
+    # a stream the app opened for calls is left alone
+    audio.open()
+    view.test_mic.click()
+    view.test_mic.click()
+    assert audio.stream is not None
+
+
+def test_a_lost_device_shows_the_notice_and_the_fallback(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
+    view.show()
+    with qtbot.waitSignal(view.noticeChanged, timeout=TIMEOUT):
+        view.on_audio_event(AudioDeviceLost("USB Headset was unplugged"))
+    assert view.notice.isVisible() and "USB Headset was unplugged" in view.notice.text()
+    fallback = AudioDeviceRestored(
+        MIC, "Built-in Microphone", SPEAKER, "Built-in Speakers", fallback=True, attempts=1
+    )
+    view.on_audio_event(fallback)
+    assert "system default" in view.notice.text() and "Built-in Microphone" in view.notice.text()
+    assert view.mic_combo.currentData() == HEADSET  # the choice stays: it comes back
+    back = AudioDeviceRestored(
+        HEADSET, "USB Headset", SPEAKER, "Built-in Speakers", fallback=False, attempts=1
+    )
+    with qtbot.waitSignal(view.noticeChanged, timeout=TIMEOUT) as cleared:
+        view.on_audio_event(back)
+    assert cleared.args == [""] and not view.notice.isVisible()
+    view.on_audio_event(RingerLost("the ringer stopped responding"))
+    assert view.ringer_notice.isVisible() and "speaker" in view.ringer_notice.text()
+    view.on_audio_event(RingerOpened(HEADSET, "USB Headset"))
+    assert not view.ringer_notice.isVisible()
+
+
+def test_options_are_saved_and_announced(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    view.ringtone.click()
+    view.start_minimised.click()
+    view.sip_trace.click()
+    assert not view.delay.isEnabled()
+    pick(view.auto_answer, AutoAnswerMode.AFTER)
+    assert view.delay.isEnabled()
+    with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT) as changed:
+        view.delay.setValue(7)
+    s = changed.args[0]
+    assert s.auto_answer is AutoAnswerMode.AFTER and s.auto_answer_delay_s == 7.0
+    assert AppSettings.load(paths["settings"]) == s
+    assert s.sip_trace and s.start_minimised and not s.ringtone_enabled
+    assert view.settings == s
+
+
+def test_launch_at_login_writes_the_autostart_file(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    entry = paths["xdg"] / "autostart" / DESKTOP_FILE
+    view.launch_at_login.click()
+    assert entry.is_file() and "Exec=/usr/bin/vicifast-phone" in entry.read_text()
+    assert saved(paths)["launch_at_login"] is True
+    view.launch_at_login.click()
+    assert not entry.exists() and saved(paths)["launch_at_login"] is False
+
+
+def test_custom_control_plane_is_checked(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    view.show()
+    view.control_plane.setText("http://insecure.example.com")
+    view.control_plane.editingFinished.emit()
+    assert view.control_plane_error.isVisible() and "https://" in view.control_plane_error.text()
+    assert view.settings.custom_control_plane == ""
+    view.control_plane.setText("https://cp.example.com/")
+    view.ca_file.setText("/etc/ssl/cp.pem")
+    view.control_plane.editingFinished.emit()
+    assert not view.control_plane_error.isVisible()
+    assert view.settings.custom_control_plane == "https://cp.example.com"
+    assert saved(paths)["ca_file"] == "/etc/ssl/cp.pem"
+    with qtbot.waitSignal(view.scanQrRequested, timeout=TIMEOUT):
+        view.scan_qr.click()
+    view.set_transport_info(transport="TLS", local="192.0.2.10:5061", server="sip.example.com")
+    assert view.transport_labels["transport"].text() == "TLS"
+
+
+def test_export_diagnostics_leaves_every_secret_out(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], tmp_path: Path
+) -> None:
+    trace = TraceLog(paths["logs"])
+    trace.attach()
+    import logging
+
+    logging.getLogger("softphone.sip.pjsip").debug(
+        'REGISTER sip:1001@example.com\r\nAuthorization: Digest username="1001", '
+        'response="0123456789abcdef0123456789abcdef", nonce="n0nc3"'
+    )
+    trace.detach()
+    (paths["logs"] / "app.log").write_text(
+        "login ok password=hunter2-planted\n"
+        '{"session": {"token": "tok-planted-XYZ"}}\n'
+        "Authorization: Bearer bearer-planted-123\n"
+        "sip:1001:sippw-planted@example.com\n"
+        "raw secret value raw-planted-secret here\n",
+        encoding="utf-8",
+    )
+    view = make_view(qtbot, audio, paths, secrets=("raw-planted-secret",))
+    view.set_transport_info(transport="UDP", local="192.0.2.10:5060", server="sip.example.com")
+    dest = tmp_path / "diag.zip"
+    with qtbot.waitSignal(view.diagnosticsExported, timeout=TIMEOUT) as done:
+        view.export_diagnostics(dest)
+    assert done.args == [str(dest)]
+    with zipfile.ZipFile(dest) as zf:
+        names = set(zf.namelist())
+        blob = b"".join(zf.read(n) for n in names).decode()
+    assert {"version.txt", "settings.json", f"logs/{TRACE_FILE}", "logs/app.log"} <= names
+    assert "VICIfast Desktop" in blob and "transport: UDP" in blob
+    assert "REGISTER sip:1001@example.com" in blob  # the trace is there, redacted
+    for planted in (
+        "hunter2-planted",
+        "tok-planted-XYZ",
+        "bearer-planted-123",
+        "sippw-planted",
+        "raw-planted-secret",
+        "0123456789abcdef0123456789abcdef",
+        "n0nc3",
+    ):
+        assert planted not in blob, planted
+    assert "<redacted>" in blob
+
+
+def test_every_control_is_named(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    view.show()
+    kinds = QAbstractButton | QComboBox | QLineEdit | QDoubleSpinBox | QProgressBar
+    controls = [w for w in view.findChildren(QWidget) if isinstance(w, kinds)]
+    controls = [w for w in controls if w.isVisibleTo(view) and w.parent() is not None]
+    assert len(controls) >= 15
+    for control in controls:
+        if isinstance(control.parent(), QComboBox | QDoubleSpinBox | QLineEdit):
+            continue  # the parts of a compound control
+        assert control.accessibleName(), control.objectName() or type(control).__name__

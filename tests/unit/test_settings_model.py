@@ -1,0 +1,126 @@
+"""AppSettings: defaults, bounds, the JSON round trip, a corrupt file, and no secret ever."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from softphone.core.errors import ConfigError
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+from softphone.ui.settings_model import SECRET_WORDS, AppSettings, default_path, fields
+
+
+def test_defaults_follow_the_system_and_answer_when_the_server_asks() -> None:
+    s = AppSettings()
+    assert (s.input_device_id, s.output_device_id, s.ringer_device_id) == (None, None, None)
+    assert s.auto_answer is AutoAnswerMode.HEADER
+    assert s.ringtone_enabled and not s.sip_trace and not s.launch_at_login
+    assert s.custom_control_plane == "" and s.ca_file == ""
+    assert default_path().name == "settings.json"
+    assert "vicifast-desktop" in default_path().parts[-2]
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "settings.json"
+    s = AppSettings(
+        input_device_id="headset-mic",
+        output_device_id="headset",
+        ringer_device_id="speakers",
+        ringtone_enabled=False,
+        auto_answer=AutoAnswerMode.AFTER,
+        auto_answer_delay_s=3.0,
+        start_minimised=True,
+        launch_at_login=True,
+        sip_trace=True,
+        close_to_tray_notice_shown=True,
+        custom_control_plane="https://cp.example.com",
+        ca_file="/etc/ca.pem",
+    )
+    s.save(path)
+    assert AppSettings.load(path) == s
+    assert json.loads(path.read_text())["auto_answer"] == "after"
+    assert s.auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.AFTER, 3.0)
+    assert AppSettings().auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.HEADER, 0.0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"auto_answer_delay_s": -1.0},
+        {"auto_answer_delay_s": 601.0},
+        {"auto_answer_delay_s": True},
+        {"input_device_id": ""},
+        {"sip_trace": "yes"},
+        {"custom_control_plane": "http://cp.example.com"},
+        {"custom_control_plane": "https://user:pw@cp.example.com"},
+        {"custom_control_plane": "https://cp.example.com/?token=abc"},
+        {"custom_control_plane": "cp.example.com"},
+    ],
+)
+def test_bounds(changes: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        AppSettings().with_(**changes)
+
+
+def test_missing_file_gives_defaults(tmp_path: Path) -> None:
+    assert AppSettings.load(tmp_path / "nope.json") == AppSettings()
+
+
+def test_corrupt_file_is_kept_aside_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("{not json", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert AppSettings.load(path) == AppSettings()
+    assert not path.exists()
+    aside = list(tmp_path.glob("settings.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_text() == "{not json"
+    assert "not valid settings JSON" in caplog.text and "kept" in caplog.text
+    # a list is not settings either
+    path.write_text("[1, 2]", encoding="utf-8")
+    assert AppSettings.load(path) == AppSettings()
+
+
+def test_a_bad_value_falls_back_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(
+        json.dumps({"auto_answer": "sometimes", "auto_answer_delay_s": 9999, "sip_trace": True}),
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        s = AppSettings.load(path)
+    assert s.sip_trace is True
+    assert s.auto_answer is AutoAnswerMode.HEADER and s.auto_answer_delay_s == 5.0
+    assert "auto_answer is out of bounds" in caplog.text
+
+
+def test_no_secret_fields_and_a_planted_password_is_never_loaded_or_saved(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in fields():
+        assert not set(name.split("_")) & set(SECRET_WORDS), name
+    path = tmp_path / "settings.json"
+    planted = {"sip_trace": True, "password": "hunter2-planted", "token": "tok-planted-123"}
+    path.write_text(json.dumps(planted), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        s = AppSettings.load(path)
+    assert s.sip_trace
+    assert "hunter2-planted" not in repr(s) and "hunter2-planted" not in caplog.text
+    assert "tok-planted-123" not in caplog.text
+    s.save(path)
+    text = path.read_text()
+    assert "hunter2-planted" not in text and "tok-planted-123" not in text
+    assert set(json.loads(text)) == {*fields(), "version"}
+    with pytest.raises(TypeError):
+        AppSettings(password="x")  # type: ignore[call-arg]
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    AppSettings().save(path)
+    AppSettings(sip_trace=True).save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.json"]
