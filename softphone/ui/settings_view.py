@@ -540,7 +540,15 @@ class SettingsView(QWidget):
     def _stop_test(self) -> None:
         if self._testing_opened:
             self._testing_opened = False
+            # the controller closes only everything at once: the ringer is put back after
+            ringer = self._audio.ringer_choice
             self._audio.close()
+            if ringer is not None:
+                try:
+                    self._audio.set_ringer(ringer)
+                except AudioError:
+                    self.ringer_notice.setText(self.tr("The ringer could not be reopened."))
+                    self.ringer_notice.show()
 
     @Slot()
     def _request_scan(self) -> None:

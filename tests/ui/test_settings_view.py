@@ -285,11 +285,13 @@ def test_test_microphone_opens_the_devices_and_closes_them_again(
     view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
     view.show()
     qtbot.waitExposed(view)
+    pick(view.ringer_combo, SPEAKER)
     view.test_mic.click()
     assert audio.stream is not None and audio.choice == (HEADSET, None)
     assert rings.capture.active
     view.test_mic.click()
     assert audio.stream is None and not rings.capture.active
+    assert audio.ringer is not None and rings.ringer.active  # the ringer is kept
     # a stream the app opened for calls is left alone
     audio.open()
     view.test_mic.click()
