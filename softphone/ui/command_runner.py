@@ -1,0 +1,82 @@
+"""Reading a command's Future on the GUI thread, and turning its failure into a sentence.
+
+The engine completes Futures on the SIP thread; ``CommandRunner`` hands the completed Future to
+the GUI thread through a signal (queued when it completes elsewhere, direct when it was already
+complete, as a refused command's is). A ``VicifastError``'s text is written for people and is
+shown; any other exception is logged by type only and replaced by a plain sentence, so neither
+a traceback nor whatever an unexpected exception carries reaches the screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from softphone.core.errors import VicifastError
+
+_log = logging.getLogger(__name__)
+
+
+class CommandRunner(QObject):
+    """Runs commands that return Futures; ``failed`` carries a message for people (GUI thread)."""
+
+    failed = Signal(str)
+    _done = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._done.connect(self._on_done)
+
+    def run(
+        self,
+        failure: str,
+        command: Callable[[], Future[Any]],
+        on_result: Callable[[Any], object] | None = None,
+        on_error: Callable[[], object] | None = None,
+    ) -> Future[Any] | None:
+        """Call ``command``; on failure, emit ``failed`` with "``failure``: why".
+
+        Returns the Future (None when the command raised instead of returning one).
+        """
+        try:
+            future = command()
+        except Exception as err:
+            self._fail(failure, err, on_error)
+            return None
+        signal = self._done
+
+        def done(completed: Future[Any]) -> None:
+            # RuntimeError: the widget is gone and there is nothing to show it on.
+            with contextlib.suppress(RuntimeError):
+                signal.emit((failure, on_result, on_error, completed))
+
+        future.add_done_callback(done)
+        return future
+
+    @Slot(object)
+    def _on_done(self, payload: tuple[Any, ...]) -> None:
+        failure, on_result, on_error, future = payload
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            self._fail(failure, error, on_error)
+        elif on_result is not None:
+            on_result(future.result())
+
+    def _fail(
+        self, failure: str, err: BaseException, on_error: Callable[[], object] | None
+    ) -> None:
+        if isinstance(err, VicifastError):
+            text = str(err)
+        else:
+            _log.error("phone command failed: %s", type(err).__name__)
+            text = self.tr("something went wrong; try again.")
+        if on_error is not None:
+            on_error()
+        self.failed.emit(self.tr("{0}: {1}").format(failure, text))
