@@ -384,10 +384,25 @@ def _open_audio(choice: str) -> tuple[AudioRings | None, AudioStream | None]:
     return rings, SoundDeviceBackend().open_duplex(rings.capture, rings.playback)
 
 
+_COMMANDS = ("agent", "qr", "emulator", "demo")
+
+
+def _app_links(given: list[str]) -> list[str]:
+    """The sip:/tel:/callto: links meant for the app: those before any subcommand (after one,
+    such a value is the subcommand's own, e.g. ``agent --call sip:600@pbx``)."""
+    links = []
+    for arg in given:
+        if arg in _COMMANDS:
+            break
+        if is_link(arg):
+            links.append(arg)
+    return links
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    links = [a for a in given if is_link(a)]
-    args = _parser().parse_args([a for a in given if not is_link(a)])
+    links = _app_links(given)
+    args = _parser().parse_args([a for a in given if a not in links])
     if links and args.command is not None:
         print("vicifast-phone: a link opens the app; give it without a command", file=sys.stderr)
         return 2

@@ -58,3 +58,14 @@ def test_bad_config_files_get_clear_errors(tmp_path: Path, content: str, message
 def test_server_and_extension_are_required() -> None:
     with pytest.raises(ConfigError, match="--server"):
         parse("--extension", "1001")
+
+
+def test_links_before_a_command_go_to_the_app_and_a_subcommands_uri_stays_its_own() -> None:
+    from softphone.cli import _app_links
+
+    assert _app_links(["tel:+15550102030"]) == ["tel:+15550102030"]
+    assert _app_links(["--demo", "sip:600@pbx"]) == ["sip:600@pbx"]
+    given = ["agent", "--server", "pbx", "--call", "sip:600@pbx"]
+    assert _app_links(given) == []
+    args = _parser().parse_args(given)
+    assert args.command == "agent" and args.call == "sip:600@pbx"
