@@ -596,7 +596,7 @@ class ProvisioningView(QWidget):
         rows: list[tuple[int, str, str, str, bool]] = [
             (e.line, e.name, e.extension, self.tr("ready"), True) for e in result.entries
         ]
-        rows += [(p.line, "", "", p.message, False) for p in result.problems]
+        rows += [(p.line, "", "", _for_the_form(p.message), False) for p in result.problems]
         rows.sort()
         self.report.setRowCount(len(rows))
         dark = self.palette().window().color().lightness() < 128
@@ -615,7 +615,7 @@ class ProvisioningView(QWidget):
         if skipped:
             text += self.tr("; %n row(s) skipped (see the lines in red)", "", skipped)
         if sip and good:
-            text += self.tr(". Save the sheet and the PIN list to separate files.")
+            text += self.tr(". Save the sheet and the PIN list to separate files")
         self.batch_summary.setText(text + ".")
 
     def batch_report(self) -> list[tuple[str, str]]:
@@ -741,3 +741,10 @@ class ProvisioningView(QWidget):
         self._pin = ""
         self._batch = None
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _for_the_form(message: str) -> str:
+    """qr_make's problems name the command line's options; here they are fields above."""
+    return message.replace("pass --server", "fill in SIP server above").replace(
+        "pass --company", "fill in Company code above"
+    )

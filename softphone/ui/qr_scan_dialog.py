@@ -295,6 +295,9 @@ class QrScanDialog(QDialog):
         form.addRow(pin_label, self.pin_field)
         self.pin_error = QLabel(page)
         self.pin_error.setWordWrap(True)
+        # Stacked pages do not grow word-wrapped labels by height-for-width: reserve the lines.
+        self.pin_error.setMinimumHeight(self.pin_error.fontMetrics().lineSpacing() * 3)
+        self.pin_error.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.pin_error.setAccessibleName(self.tr("PIN problem"))
         self.unlock_button = QPushButton(self.tr("&Unlock"), page)
         self.unlock_button.setAccessibleName(self.tr("Unlock the code"))
@@ -322,6 +325,8 @@ class QrScanDialog(QDialog):
         self.confirm_title = QLabel(page)
         self.confirm_text = QLabel(page)
         self.confirm_text.setWordWrap(True)
+        self.confirm_text.setMinimumHeight(self.confirm_text.fontMetrics().lineSpacing() * 2)
+        self.confirm_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.confirm_form = QFormLayout()
         self.confirm_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.apply_button = QPushButton(self.tr("&Apply"), page)
@@ -635,6 +640,7 @@ class QrScanDialog(QDialog):
         self.pin_field.clear()
         self.unlock_button.setEnabled(False)
         self.pin_field.setEnabled(False)
+        self.pin_error.setStyleSheet("")
         self.pin_error.setText(self.tr("Checking the PIN…"))
         self._run(lambda: sealed.open(pin), self._unlocked)
 
@@ -648,6 +654,7 @@ class QrScanDialog(QDialog):
             message = str(value)
         else:
             message = self.tr("This code could not be opened. Ask your supervisor for a new one.")
+        self.pin_error.setStyleSheet(self._error_style())
         self.pin_error.setText(message)
         self.pin_field.setFocus()
 
@@ -721,9 +728,12 @@ class QrScanDialog(QDialog):
 
     def _set_error(self, text: str) -> None:
         self._pages.setCurrentIndex(0)
-        dark = self.palette().window().color().lightness() < 128
-        self.status.setStyleSheet(f"color: {'#ff8a80' if dark else '#b3261e'}; font-weight: 600;")
+        self.status.setStyleSheet(self._error_style())
         self.status.setText(text)
+
+    def _error_style(self) -> str:
+        dark = self.palette().window().color().lightness() < 128
+        return f"color: {'#ff8a80' if dark else '#b3261e'}; font-weight: 600;"
 
     def done(self, result: int) -> None:
         self._shutdown()

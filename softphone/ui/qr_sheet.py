@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPdfWriter,
     QPen,
 )
+from PySide6.QtWidgets import QApplication
 
 from softphone.provisioning.qr_errors import QrImageError
 from softphone.provisioning.qr_make import modules
@@ -62,7 +63,9 @@ _app: QGuiApplication | None = None
 def _ensure_gui_app() -> None:
     global _app  # noqa: PLW0603 - one application object per process, kept alive here
     if QGuiApplication.instance() is None:
-        _app = QGuiApplication(["vicifast-phone", "-platform", "offscreen"])
+        # A QApplication (not just a QGuiApplication): the process may go on to show widgets
+        # (the GUI, or pytest-qt after a command-line test), which needs the widget subclass.
+        _app = QApplication(["vicifast-phone", "-platform", "offscreen"])
 
 
 def _begin(path: Path, title: str) -> tuple[QPdfWriter, QPainter]:
