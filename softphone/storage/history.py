@@ -2,7 +2,7 @@
 
 The database's key is 32 random bytes kept (as hex) in the keychain under ``history.key`` and
 given to SQLCipher as a raw key, so opening runs no PBKDF2 (``kdf_iter`` does not apply to raw
-keys): open + key + first page takes well under a millisecond. Nothing here ever uploads
+keys): open + key + first page takes about a millisecond. Nothing here ever uploads
 anything, and no call audio is ever written: a row holds who, when, how long and how it ended.
 
 Threads: a ``HistoryStore`` is one connection and is used by one thread at a time. In the app
@@ -16,6 +16,19 @@ mobile app. ``cipher_memory_security`` stays off (SQLCipher's default): wiping a
 allocation slows every query, while the plaintext it would guard is on screen anyway and the key
 sits in the keychain. ``secure_delete`` is on, so a deleted entry's bytes are zeroed in the file,
 and temporary tables stay in memory.
+
+Durability: WAL with ``synchronous = FULL``, so every commit (one per call) is fsync'd before
+``add`` returns and a call that ended survives a power cut, not only a crash of the app. In WAL
+mode ``NORMAL`` would skip that fsync (the WAL is synced at checkpoints only): still safe when
+the app is killed, but the last calls before a power loss could vanish. The fsync costs 2-3 ms
+per call, once per call, on the writer thread; encryption adds ~0.2 ms to a commit either way. So
+the history keeps FULL (bench/RESULTS.md, section 7, measures both).
+
+Search: every call has a folded ``search_key`` (digits of the number, then the name without case
+or accents). Fragments of three characters and more are looked up in an FTS5 trigram index;
+fragments of one or two in ``calls_grams``, an FTS5 index of the distinct one- and two-character
+pieces of each key. Both answer newest first and stop at a page, so no search reads the whole
+table, not even one that matches nothing.
 """
 
 from __future__ import annotations
@@ -55,7 +68,6 @@ KEY_NAME: Final = "history.key"
 PAGE_SIZE: Final = 50  # rows per page of the Recents view
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 _SEPARATOR: Final = "\x1f"  # between number and name in search_key: no fragment spans both
-_LIKE_SPECIALS: Final = frozenset("%_\\")
 
 
 class Outcome(enum.StrEnum):
@@ -120,6 +132,37 @@ def search_key(number: str, name: str) -> str:
     return f"{number_key(number)}{_SEPARATOR}{fold_text(name)}"
 
 
+def short_grams(key: str) -> set[str]:
+    """The distinct one- and two-character pieces of a search key, none across the separator."""
+    grams: set[str] = set()
+    for part in key.split(_SEPARATOR):
+        grams.update(part)
+        grams.update(part[i : i + 2] for i in range(len(part) - 1))
+    return grams
+
+
+def gram_token(gram: str) -> str:
+    """A piece as one token of FTS5's ``ascii`` tokenizer: its code points in hex, joined by
+    "x" ("a" → "61", "jo" → "6ax6f"), so any character, "+", "%" or "ç", is a plain token."""
+    return "x".join(f"{ord(ch):x}" for ch in gram)
+
+
+def gram_document(key: str) -> str:
+    """What ``calls_grams`` indexes for a search key (sorted, so it is the same every time)."""
+    return " ".join(sorted(gram_token(g) for g in short_grams(key)))
+
+
+def _match_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def trigram_query(fragment: str) -> str:
+    """An FTS5 query for rows holding every trigram of ``fragment`` (3 characters or more);
+    the caller checks the fragment itself, as the trigrams may be apart."""
+    trigrams = sorted({fragment[i : i + 3] for i in range(len(fragment) - 2)})
+    return " AND ".join(_match_phrase(t) for t in trigrams)
+
+
 def fragment_key(text: str) -> str:
     """What a typed fragment is matched as: digits for a number ("+1 555" → "1555"), else
     folded text."""
@@ -162,7 +205,7 @@ def _v2(conn: Any) -> None:
         "UPDATE calls SET search_key = ? WHERE id = ?",
         [(search_key(number, name), id_) for id_, number, name in rows],
     )
-    # (id, search_key) is narrow: 1-2 character fragments scan it newest first, not the table.
+    # (id, search_key) is narrow: 1-2 character fragments scan it newest first (until v3).
     conn.execute("CREATE INDEX calls_search ON calls(id, search_key)")
     conn.execute("CREATE INDEX calls_outcome ON calls(outcome, id)")
     conn.execute("CREATE INDEX calls_direction ON calls(direction, id)")
@@ -183,7 +226,26 @@ def _v2(conn: Any) -> None:
     conn.execute("INSERT INTO calls_fts(calls_fts) VALUES ('rebuild')")
 
 
-MIGRATIONS: Final[tuple[Callable[[Any], None], ...]] = (_v1, _v2)
+def _v3(conn: Any) -> None:
+    """Short search without a scan: ``calls_grams`` holds each call's distinct one- and
+    two-character pieces (``gram_document``), so a one- or two-character fragment reads only
+    the newest page of its postings, and one that matches nothing reads nothing. Contentless:
+    ``HistoryStore.add`` and ``delete`` keep it in step with ``calls`` in the same transaction
+    (its document comes from ``search_key`` by Python, which a trigger cannot run). The narrow
+    (id, search_key) index that short fragments used to scan goes."""
+    conn.execute(
+        "CREATE VIRTUAL TABLE calls_grams USING fts5(grams, content='', tokenize='ascii', "
+        "detail='none', columnsize=0)"
+    )
+    rows = conn.execute("SELECT id, search_key FROM calls").fetchall()
+    conn.executemany(
+        "INSERT INTO calls_grams(rowid, grams) VALUES (?, ?)",
+        [(id_, gram_document(key)) for id_, key in rows],
+    )
+    conn.execute("DROP INDEX calls_search")
+
+
+MIGRATIONS: Final[tuple[Callable[[Any], None], ...]] = (_v1, _v2, _v3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 _COLUMNS: Final = (
@@ -227,10 +289,13 @@ def _connect(path: Path, key_hex: str) -> Any:
 def tune(conn: Any) -> None:
     """The settings every connection gets (also the plain-sqlite3 baseline of bench/history)."""
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    conn.execute("PRAGMA synchronous = FULL")  # a call row is worth an fsync
+    conn.execute("PRAGMA synchronous = FULL")  # a call row is worth an fsync (module doc)
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA cache_size = -8192")  # 8 MiB of decrypted pages: the search index
+    # Decrypted pages, filled only as they are read: a small history uses little. At 100,000
+    # calls the search indexes and recent rows want ~32 MiB; with 8 MiB every search decrypted
+    # pages again and 6-character searches took ~1.8x as long as without a key (bench/history).
+    conn.execute("PRAGMA cache_size = -32768")
 
 
 def _why_unreadable(path: Path) -> UnreadableReason:
@@ -332,8 +397,25 @@ class HistoryStore:
     # -- writing --------------------------------------------------------------------------
 
     def add(self, call: CallRecord) -> int:
-        """Write one call; returns its id once the commit has returned."""
+        """Write one call; returns its id once the commit has returned (inside a transaction
+        the caller opened, once the row is written)."""
         db = self._db
+        key = search_key(call.remote_number, call.remote_name)
+        db.execute("SAVEPOINT add_call")  # the row and its short-search entry, or neither
+        try:
+            id_ = self._insert(db, call, key)
+            db.execute(
+                "INSERT INTO calls_grams(rowid, grams) VALUES (?, ?)", (id_, gram_document(key))
+            )
+        except BaseException:
+            db.execute("ROLLBACK TO add_call")
+            db.execute("RELEASE add_call")
+            raise
+        db.execute("RELEASE add_call")
+        return id_
+
+    @staticmethod
+    def _insert(db: Any, call: CallRecord, key: str) -> int:
         id_ = int(call.started_at * 1_000_000)
         while db.execute("SELECT 1 FROM calls WHERE id = ?", (id_,)).fetchone():
             id_ += 1  # two calls that started in the same microsecond
@@ -353,7 +435,7 @@ class HistoryStore:
                 call.sip_code,
                 call.sip_reason,
                 int(call.auto_answered),
-                search_key(call.remote_number, call.remote_name),
+                key,
             ),
         )
         return id_
@@ -361,10 +443,25 @@ class HistoryStore:
     def delete(self, entry_id: int) -> bool:
         """Delete one entry; True if it was there. Its bytes are zeroed in the file and the WAL
         is checkpointed so no old copy of its page lingers there."""
-        deleted = bool(self._db.execute("DELETE FROM calls WHERE id = ?", (entry_id,)).rowcount)
-        if deleted:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        return deleted
+        db = self._db
+        db.execute("SAVEPOINT delete_call")
+        try:
+            row = db.execute("SELECT search_key FROM calls WHERE id = ?", (entry_id,)).fetchone()
+            if row is not None:
+                db.execute("DELETE FROM calls WHERE id = ?", (entry_id,))
+                # A contentless index forgets a row when told exactly what it indexed.
+                db.execute(
+                    "INSERT INTO calls_grams(calls_grams, rowid, grams) VALUES ('delete', ?, ?)",
+                    (entry_id, gram_document(row[0])),
+                )
+        except BaseException:
+            db.execute("ROLLBACK TO delete_call")
+            db.execute("RELEASE delete_call")
+            raise
+        db.execute("RELEASE delete_call")
+        if row is not None:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return row is not None
 
     def clear_all(self) -> None:
         """Close, delete the database with its -wal and -shm files (and any copies set aside by
@@ -394,42 +491,34 @@ class HistoryStore:
 
         ``search`` matches the number (as digits: "+1 555" finds "15550102030") or the name
         (without case or accents) anywhere inside. Three characters or more use the trigram
-        index; one or two scan the narrow (id, search_key) index newest first and stop at
-        ``limit`` matches.
+        index, one or two the index of short pieces (``calls_grams``); either is read newest
+        first and stops at ``limit`` matches.
         """
         # SQL text is built from constants only; every value is a bound parameter.
         where: list[str] = []
         params: list[object] = []
+        fragment = fragment_key(search)
+        source, order = "calls c", "c.id"
+        if len(fragment) >= 3:
+            # The trigrams narrow it down; instr() keeps rows where they are in one piece.
+            source, order = "calls_fts f JOIN calls c ON c.id = f.rowid", "f.rowid"
+            where += ["f.calls_fts MATCH ?", "instr(c.search_key, ?) > 0"]
+            params += [trigram_query(fragment), fragment]
+        elif fragment:
+            source, order = "calls_grams g JOIN calls c ON c.id = g.rowid", "g.rowid"
+            where.append("g.calls_grams MATCH ?")
+            params.append(_match_phrase(gram_token(fragment)))
         if outcome is not None:
-            where.append("outcome = ?")
+            where.append("c.outcome = ?")
             params.append(outcome.value)
         if direction is not None:
-            where.append("direction = ?")
+            where.append("c.direction = ?")
             params.append(direction.value)
-        fragment = fragment_key(search)
-        if len(fragment) >= 3 and not _LIKE_SPECIALS & set(fragment):
-            where = ["f.search_key LIKE ?", *where]
-            params = [f"%{fragment}%", *params]
-            if before is not None:
-                where.append("f.rowid < ?")
-                params.append(before)
-            sql = (
-                f"SELECT {_C_COLUMNS} FROM calls_fts f JOIN calls c ON c.id = f.rowid "  # noqa: S608
-                f"WHERE {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT ?"
-            )
-        else:
-            if fragment:
-                where.append("instr(search_key, ?) > 0")
-                params.append(fragment)
-            if before is not None:
-                where.append("id < ?")
-                params.append(before)
-            clause = f"WHERE {' AND '.join(where)}" if where else ""
-            # The ids first: without a filter that reads only the narrow index.
-            sql = (
-                f"SELECT {_COLUMNS} FROM calls WHERE id IN (SELECT id FROM calls {clause} "  # noqa: S608
-                "ORDER BY id DESC LIMIT ?) ORDER BY id DESC"
-            )
+        if before is not None:
+            where.append(f"{order} < ?")
+            params.append(before)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        sql = f"SELECT {_C_COLUMNS} FROM {source} {clause}ORDER BY {order} DESC LIMIT ?"  # noqa: S608
         params.append(limit)
         return [_entry(row) for row in self._db.execute(sql, params).fetchall()]
 

@@ -1,5 +1,6 @@
 """Crash safety: a writer process SIGKILLed at random moments, many times over, leaves a database
-that opens, passes integrity_check and holds every row whose commit had returned."""
+that opens, passes integrity_check and holds every row whose commit had returned, each with its
+entry in the short-search index."""
 
 from __future__ import annotations
 
@@ -84,6 +85,15 @@ def test_sigkilled_writer_never_loses_a_committed_row(tmp_path: Path) -> None:
                 "INSERT INTO calls_fts(calls_fts, rank) VALUES ('integrity-check', 1)"
             )
             assert fts is not None  # raises if the trigram index disagrees with the table
+            store._db.execute(
+                "INSERT INTO calls_grams(calls_grams, rank) VALUES ('integrity-check', 1)"
+            )
+            # Every row has its short-search entry ("c" is in every "Crash Test n"), and no
+            # entry outlives its row: add() writes both in one transaction.
+            c_rows = store._db.execute(
+                "SELECT rowid FROM calls_grams WHERE calls_grams MATCH ?", (h.gram_token("c"),)
+            )
+            assert {row[0] for row in c_rows} == stored, f"round {round_}"
         finally:
             store.close()
     assert kills_after_open >= ROUNDS // 2, "too few kills landed while writing"
