@@ -152,6 +152,20 @@ class TransferProgress(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingCallsShed(Event):
+    """Incoming INVITEs arrived faster than the phone can take calls and ``count`` of them were
+    answered 486 Busy Here without ringing (since the previous report; at most one a second).
+
+    Usually a misbehaving or hostile peer: ``sources`` names the first few addresses
+    ("host:port") they came from. The phone stays registered and takes calls again as soon as
+    the rate drops.
+    """
+
+    count: int
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AudioStats(Event):
     """The audio bridge's counters (cumulative), reported periodically while a call is up.
 

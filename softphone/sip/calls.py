@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ from softphone.core.auto_answer import decide, parse_headers
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownCall
 from softphone.core.models import DtmfMethod
 from softphone.core.sipuri import dial_uri, parse_remote
+from softphone.sip.admission import Admission
 from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
@@ -34,8 +34,6 @@ _STATE_MAP = {
     pj.PJSIP_INV_STATE_CONFIRMED: ev.CallState.CONFIRMED,
     pj.PJSIP_INV_STATE_DISCONNECTED: ev.CallState.DISCONNECTED,
 }
-_LEGS_PER_WINDOW = 12  # call legs (in + out) that may start within _LEG_WINDOW_S
-_LEG_WINDOW_S = 0.6  # pjlib's closed-key delay (0.5 s) plus a margin
 _SECURE_PROTOS = (pj.PJMEDIA_TP_PROTO_RTP_SAVP, pj.PJMEDIA_TP_PROTO_RTP_SAVPF)
 
 
@@ -49,34 +47,6 @@ def _srtp_active(call: SipCall, proto: int) -> bool:
         return "SRTP status: Active" in call.dump(True, "")
     except pj.Error:
         return False
-
-
-class LegRate:
-    """Counts call legs started recently, to refuse new ones before pjlib runs out of sockets.
-
-    Each leg takes two ioqueue keys (RTP, RTCP) and pjlib keeps a closed key for 500 ms before
-    reusing it; its ioqueue holds 64. Some 30 legs started within half a second exhaust it, and
-    the next socket registration fails an assertion that aborts the process. No agent dials that
-    fast, but a script can: the engine says no instead.
-    """
-
-    def __init__(self, limit: int = _LEGS_PER_WINDOW, window_s: float = _LEG_WINDOW_S) -> None:
-        self._limit = limit
-        self._window = window_s
-        self._starts: deque[float] = deque()
-
-    def _expire(self, now: float) -> None:
-        while self._starts and now - self._starts[0] > self._window:
-            self._starts.popleft()
-
-    def allow(self) -> bool:
-        self._expire(time.monotonic())
-        return len(self._starts) < self._limit
-
-    def record(self) -> None:
-        now = time.monotonic()
-        self._expire(now)
-        self._starts.append(now)
 
 
 class AudioSink(Protocol):
@@ -101,7 +71,8 @@ class Calls:
         self._audio = audio
         self._calls: dict[str, SipCall] = {}
         self._call_seq = itertools.count(1)
-        self._legs = LegRate()
+        # New legs are admitted (or refused) before pjsua opens their media sockets.
+        self.admission = Admission(emit, timers)
         self.tones = NoTones()  # the stack installs LocalTones when the app has sound devices
 
     def __len__(self) -> int:
@@ -142,7 +113,7 @@ class Calls:
             raise LimitExceeded(
                 "You already have the most calls this phone can hold; end one first."
             )
-        if not self._legs.allow():
+        if not self.admission.outbound():
             raise LimitExceeded("Calls are being placed too quickly; try again in a moment.")
         uri = dial_uri(target, acc.config.domain)
         prm = pj.CallOpParam(True)
@@ -153,7 +124,6 @@ class Calls:
             header.hName, header.hValue = name, value
             prm.txOption.headers.append(header)
         call_id = self._new_call_id()
-        self._legs.record()
         call = SipCall(self, acc, call_id, ev.Direction.OUTBOUND)
         call.remote = parse_remote(uri)
         # Stored before makeCall: its first state callback runs inside makeCall.
@@ -166,7 +136,7 @@ class Calls:
         return call_id
 
     def on_incoming_call(self, acc: SipAccount, prm: Any) -> None:
-        self._legs.record()
+        # The leg was counted when pjsua asked for its account (SipStack.on_select_account).
         call_id = self._new_call_id()
         call = SipCall(self, acc, call_id, ev.Direction.INBOUND, int(prm.callId))
         # Holding the reference before answering: a dropped Call object answers 603 Decline.
@@ -397,6 +367,9 @@ class Calls:
     def on_transfer_request(self, call: SipCall, prm: Any) -> None:
         if len(self._calls) >= MAX_CALLS:
             prm.statusCode = 486
+            return
+        if not self.admission.outbound():  # pjsua places the new call with its own sockets
+            prm.statusCode = 503
             return
         new = SipCall(self, call.account, self._new_call_id(), ev.Direction.OUTBOUND)
         new.remote = parse_remote(str(prm.dstUri))

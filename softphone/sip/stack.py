@@ -23,6 +23,7 @@ from softphone.core import events as ev
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownAccount
 from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
 from softphone.sip.account_config import apply_codecs, build_account_config
+from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
 from softphone.sip.calls import MAX_CALLS, Calls
 from softphone.sip.logwriter import RedactingLogWriter
@@ -59,12 +60,22 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 class _Endpoint(pj.Endpoint):  # type: ignore[misc]
-    """Remembers why TLS connections failed and reports lost TCP/TLS connections."""
+    """Remembers why TLS connections failed, reports lost TCP/TLS connections, and lets the
+    calls refuse an incoming INVITE before pjsua opens its media sockets."""
 
-    def __init__(self, on_connection_lost: Callable[[], None]) -> None:
+    def __init__(
+        self, on_connection_lost: Callable[[], None], on_select_account: Callable[[Any], None]
+    ) -> None:
         super().__init__()
         self.tls_failure = ""
         self._on_connection_lost = on_connection_lost
+        self._on_select_account = on_select_account
+
+    def onSelectAccount(self, prm: Any) -> None:
+        try:
+            self._on_select_account(prm)
+        except Exception:  # the account pjsua chose stands
+            _log.exception("onSelectAccount failed")
 
     def onTransportState(self, prm: Any) -> None:
         try:
@@ -92,6 +103,8 @@ class SipStack:
         self._acc_seq = itertools.count(1)
         self._ep: _Endpoint | None = None
         self._transports: TransportPool | None = None
+        self._guard: FloodGuard | None = None
+        self._guard_warned = False
         self._log_writer = RedactingLogWriter()
         self.wake_port = 0
         self.registrations = Registrations(emit, self.timers, self._accounts, self._tls_failure)
@@ -114,7 +127,7 @@ class SipStack:
 
     def start(self) -> ev.EngineStarted:
         began = time.perf_counter()
-        ep = _Endpoint(self.registrations.on_connection_lost)
+        ep = _Endpoint(self.registrations.on_connection_lost, self.on_select_account)
         with _quiet_stdout():
             ep.libCreate()
         self._ep = ep
@@ -141,6 +154,7 @@ class SipStack:
         _, self.wake_port = create_wake_transport(ep)
         self._transports = TransportPool(ep, self._config.bind_address)
         ep.libStart()
+        self._update_guard()
         return ev.EngineStarted(
             version=str(ep.libVersion().full), startup_ms=(time.perf_counter() - began) * 1000
         )
@@ -154,6 +168,7 @@ class SipStack:
         ep = self._ep
         if ep is None:
             return True
+        self.calls.admission.close()  # reports INVITEs shed since the last report
         self.timers.clear()
         if self._tones is not None:
             # Tone generators are bridge ports: stopped, disconnected and dropped before
@@ -162,7 +177,9 @@ class SipStack:
             self._tones = None
             self.calls.tones = NoTones()  # nothing may keep the Endpoint alive past libDestroy
         self.calls.hang_up_all(self._safe)
-        self._poll_until(lambda: not self.calls, grace_s)
+        if self._guard is not None:
+            self._guard.hang_up_all()
+        self._poll_until(lambda: not self.calls and not self._guard_calls(), grace_s)
         registered = self._unregister_all()
         self._poll_until(lambda: not any(a.registered for a in registered), grace_s)
         clean = not self.calls and not any(a.registered for a in registered)
@@ -173,6 +190,10 @@ class SipStack:
         for account_id in list(self._accounts):
             self._safe(self._accounts[account_id].shutdown)
         self._accounts.clear()
+        if self._guard is not None:
+            self._guard.calls.clear()
+            self._safe(self._guard.shutdown)
+            self._guard = None
         if self._media is not None:
             self._media.close()
             self._media = None
@@ -210,6 +231,64 @@ class SipStack:
         except pj.Error as err:
             _log.debug("ignored during shutdown: %s", pj_message(err))
 
+    # ---- incoming INVITE admission ------------------------------------------------------------
+
+    def _guard_calls(self) -> bool:
+        return self._guard is not None and bool(self._guard.calls)
+
+    def _update_guard(self, *, adding: bool = False) -> None:
+        """Keep the flood guard's account while pjsua has a slot for it.
+
+        pjsua holds 8 accounts (the 9th aborts the process); the guard takes one until the
+        user's accounts need all 8, and comes back when one goes.
+        """
+        assert self._ep is not None
+        wanted = len(self._accounts) + (1 if adding else 0) < MAX_ACCOUNTS
+        if wanted and self._guard is None:
+            guard = FloodGuard()
+            try:
+                guard.create(FloodGuard.config())
+            except pj.Error as err:
+                _log.error("the flood guard account could not be created: %s", pj_message(err))
+                return
+            self._guard = guard
+            if self._accounts:
+                self._safe(next(iter(self._accounts.values())).setDefault)
+        elif not wanted and self._guard is not None:
+            guard = self._guard
+            guard.hang_up_all()
+            self._poll_until(lambda: not guard.calls, 2.0)
+            guard.calls.clear()
+            self._safe(guard.shutdown)
+            self._guard = None
+            _log.warning(
+                "all %d SIP accounts are in use: incoming INVITEs can no longer be shed "
+                "when they arrive too fast",
+                MAX_ACCOUNTS,
+            )
+
+    def on_select_account(self, prm: Any) -> None:
+        """pjsua picks the account of a new incoming request (``Endpoint.onSelectAccount``).
+
+        For an INVITE this runs before pjsua opens the call's media sockets: an INVITE beyond
+        the admission limit goes to the flood guard (loop media, answered 486). pjsua ignores
+        an invalid id here, hence the guard. A request pjsua gave the guard by default goes to
+        a real account instead.
+        """
+        guard = self._guard
+        guard_id = int(guard.getId()) if guard is not None else pj.PJSUA_INVALID_ID
+        is_guard = guard_id != pj.PJSUA_INVALID_ID and int(prm.accountIndex) == guard_id
+        if is_guard and self._accounts:
+            prm.accountIndex = next(iter(self._accounts.values())).getId()
+        rdata = prm.rdata
+        if not is_invite(str(rdata.info), lambda: str(rdata.wholeMsg)):
+            return
+        source = str(rdata.srcAddress)
+        can_shed = guard_id != pj.PJSUA_INVALID_ID
+        if self.calls.admission.incoming(source, can_shed=can_shed):
+            return
+        prm.accountIndex = guard_id
+
     # ---- accounts --------------------------------------------------------------------------
 
     def add_account(self, config: SipAccountConfig, account_id: str | None) -> str:
@@ -220,6 +299,7 @@ class SipStack:
         account_id = account_id or f"a{next(self._acc_seq)}"
         if account_id in self._accounts:
             raise ConfigError(f"An account named '{account_id}' is already configured.")
+        self._update_guard(adding=True)
         assert self._transports is not None
         tid = self._transports.get(config.transport, config.ca_file, config.verify_server)
         acc = SipAccount(self.registrations, self.calls, account_id, config)
@@ -240,7 +320,10 @@ class SipStack:
             acc.create(build_account_config(config, tid, self._config.bind_address))
         except pj.Error as err:
             del self._accounts[account_id]
+            self._update_guard()
             raise EngineError(f"The SIP account could not be created: {pj_message(err)}") from None
+        if self._guard is not None and self._guard.isDefault():
+            acc.setDefault()  # requests no account matches go to a real one, not the guard
         return account_id
 
     def _refresh_secrets(self) -> None:
@@ -263,6 +346,9 @@ class SipStack:
         self.calls.drop_account(acc)
         self._safe(acc.shutdown)
         del self._accounts[account_id]
+        if self._guard is not None and self._guard.isDefault() and self._accounts:
+            self._safe(next(iter(self._accounts.values())).setDefault)
+        self._update_guard()
         self._refresh_secrets()
         self._emit(
             ev.RegistrationChanged(
