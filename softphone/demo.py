@@ -412,7 +412,7 @@ def _mic_hz() -> float:
 
 
 def _tone_hz() -> float:
-    from softphone.demo_lines import TONE_HZ
+    from softphone.sip.demo_lines import TONE_HZ
 
     return float(TONE_HZ)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,3 +17,25 @@ def test_import_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 3 kept, 0 broken" in result.stdout
+
+
+def _contract_sources(name: str) -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c["name"] == name]
+    return set(contract["source_modules"])
+
+
+def test_every_top_level_part_is_named_by_the_layering_contracts() -> None:
+    # A forbidden-import contract only checks the modules it lists: a new part must be added.
+    parts = {
+        f"softphone.{p.stem}"
+        for p in (ROOT / "softphone").iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+    }
+    no_pjsua2 = _contract_sources("only softphone.sip imports pjsua2")
+    no_qt = _contract_sources("only softphone.ui and softphone.app import PySide6")
+    assert parts - {"softphone.sip"} <= no_pjsua2, parts - {"softphone.sip"} - no_pjsua2
+    assert parts - {"softphone.ui", "softphone.app"} <= no_qt, (
+        parts - {"softphone.ui", "softphone.app"} - no_qt
+    )

@@ -1,6 +1,6 @@
 """The demo's far end: an echo line and a tone line, a pjsua2 endpoint in a process of its own.
 
-``python -m softphone.demo_lines --host 127.0.0.1 [--registrar HOST:PORT]`` stands for the
+``python -m softphone.sip.demo_lines --host 127.0.0.1 [--registrar HOST:PORT]`` stands for the
 employer's PBX in demo mode (``softphone/demo.py`` starts it). Its lines:
 
 - ``echo`` (600) answers and sends back what it hears (the call's audio transmitted to itself);
@@ -281,7 +281,7 @@ def run(host: str, port: int, registrar: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m softphone.demo_lines", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m softphone.sip.demo_lines", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind SIP and RTP to")
     parser.add_argument("--port", type=int, default=0, help="SIP UDP port (0: a free one)")
     parser.add_argument("--registrar", default="", help="HOST:PORT to register the lines at")
