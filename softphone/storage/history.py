@@ -20,9 +20,9 @@ and temporary tables stay in memory.
 Durability: WAL with ``synchronous = FULL``, so every commit (one per call) is fsync'd before
 ``add`` returns and a call that ended survives a power cut, not only a crash of the app. In WAL
 mode ``NORMAL`` would skip that fsync (the WAL is synced at checkpoints only): still safe when
-the app is killed, but the last calls before a power loss could vanish. The fsync costs 2-3 ms
-per call, once per call, on the writer thread; encryption adds ~0.2 ms to a commit either way. So
-the history keeps FULL (bench/RESULTS.md, section 7, measures both).
+the app is killed, but the last calls before a power loss could vanish. The fsync costs 0.3-3 ms
+(the disk decides), once per call, on the writer thread; encryption adds ~0.2 ms to a commit
+either way. So the history keeps FULL (bench/RESULTS.md, section 7, measures both).
 
 Search: every call has a folded ``search_key`` (digits of the number, then the name without case
 or accents). Fragments of three characters and more are looked up in an FTS5 trigram index;
