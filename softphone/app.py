@@ -12,9 +12,9 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -26,29 +26,45 @@ from softphone.audio.errors import AudioError
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.models import EngineConfig
+from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import Secret, SecretStore
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.links import dial_target, is_link
 from softphone.signin import WILDCARD, RebindingEngine, SignInConfig, SignInService
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
 from softphone.ui.bridge import QtBridge
+from softphone.ui.diagnostics import Diagnostics, TraceLog
 from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.history_model import HistoryModel
-from softphone.ui.main_window import MainWindow, PageFactory, optional_page
+from softphone.ui.incoming_call import IncomingCallWindow
+from softphone.ui.main_window import SIGNED_IN, MainWindow, PageFactory, optional_page
+from softphone.ui.phone_view import PhoneView
+from softphone.ui.recents_view import RecentsView
 from softphone.ui.settings_model import AppSettings
+from softphone.ui.settings_view import SettingsView
 from softphone.ui.signin_controller import SignInController
 from softphone.ui.signin_view import SignInView
 from softphone.ui.single_instance import InstanceServer, instance_name, send_to_running
 from softphone.ui.tray import TRAY_NOTICE, Tray
 
 if TYPE_CHECKING:
-    from softphone.emulator.server import EmulatorServer
+    from softphone.demo_env import DemoEnvironment
+
+HOST = "127.0.0.1"
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 EngineFactory = Callable[..., SipEngine]
+AccountAdapter = Callable[[SipAccountConfig], SipAccountConfig]
+FOCUS_DIALPAD_KEY = "Ctrl+L"
+SEARCH_RECENTS_KEY = "Ctrl+F"
+RING_ME_KEY = "Ctrl+Shift+G"
+SIP_CODE_SIGNED_OUT = (
+    "Sign in first. A SIP account from a QR code replaces the one your sign-in provides, "
+    "until you sign out or quit."
+)
 
 
 @dataclass(slots=True)
@@ -68,6 +84,25 @@ class AppOptions:
     persist_control_plane: bool = True  # not in demo mode: the emulator is not a choice
     demo_login: tuple[str, str, str] | None = None  # company, username, password
     confirm: Callable[[QWidget, str], bool] | None = None  # default: a Yes/No box
+    log_dir: Path | None = None  # the SIP trace and diagnostics; None: the platformdirs log dir
+    adapt_account: AccountAdapter | None = None  # demo without kamailio: no REGISTER
+    demo_env: DemoEnvironment | None = None  # --demo: the lines that can ring the agent
+
+
+class AppEngine(RebindingEngine):
+    """The session's engine; every account it adds goes through ``adapt`` first (the user's
+    auto-answer choice, a SIP account from a QR code, demo mode's direct calls). ``account``
+    is the last one added (for the transport information)."""
+
+    def __init__(self, *args: Any, adapt: AccountAdapter, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._adapt = adapt
+        self.account: SipAccountConfig | None = None
+
+    def add_account(self, config: SipAccountConfig, account_id: str | None = None) -> Any:
+        adapted = self._adapt(config)
+        self.account = adapted
+        return super().add_account(adapted, account_id)
 
 
 def _ask(parent: QWidget, text: str) -> bool:
@@ -88,13 +123,26 @@ class App(QObject):
         self._quitting = False
         self._registered = False
         self._pending_dial = ""
+        self._signed_in = False
+        self._qr_account: SipAccountConfig | None = None
+        self.incoming_windows: dict[str, IncomingCallWindow] = {}
         self.settings = AppSettings.load(options.settings_path)
+        self.trace = TraceLog(options.log_dir)
+        engine_config = options.engine_config
+        if self.settings.sip_trace:  # pjsip's log level is fixed when the engine starts
+            engine_config = replace(engine_config, sip_trace=True, log_level=4)
+            self.trace.attach()
+        self._engine_config = engine_config
         self.bus = EventBus()
         self.bridge = QtBridge(self.bus, self)
         rings = AudioRings.create()
         self.audio = AudioController(options.audio_backend(), rings, self.bridge.post_other)
-        self.engine = RebindingEngine(
-            self.bridge.post, options.engine_config, rings, factory=options.engine_factory
+        self.engine = AppEngine(
+            self.bridge.post,
+            engine_config,
+            rings,
+            factory=options.engine_factory,
+            adapt=self._adapt_account,
         )
         self.history = HistoryWriter(options.data_dir, options.store)
         self.recorder = HistoryRecorder(self.history.record)
@@ -104,6 +152,7 @@ class App(QObject):
         self.bus.subscribe(ev.Event, self._to_session)
         self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
         self.bus.subscribe(SessionStateChanged, self._on_session)
+        self.bus.subscribe(ev.IncomingCall, self._on_incoming)
         self.phone = EnginePhone(lambda: self.engine.current)
 
         self.signin_view = SignInView(
@@ -125,12 +174,17 @@ class App(QObject):
         self.window.tabs.currentChanged.connect(self._tab_changed)
 
         use_tray = Tray.available() if options.tray is None else options.tray
-        self.tray = Tray(self.bus, self) if use_tray else None
+        # the incoming-call window sends the incoming-call notification itself
+        self.tray = Tray(self.bus, self, notify_incoming=False) if use_tray else None
         if self.tray is not None:
             self.window.hide_on_close = True
             self.tray.showRequested.connect(self.show_window)
             self.tray.signOutRequested.connect(self.sign_out)
             self.tray.quitRequested.connect(self.quit)
+        self.phone_view = _typed(self.window.page("Phone"), PhoneView)
+        self.recents_view = _typed(self.window.page("Recents"), RecentsView)
+        self.settings_view = _typed(self.window.page("Settings"), SettingsView)
+        self._wire_pages()
         self.instance_server = InstanceServer(options.instance, self)
         self.instance_server.received.connect(self.handle_argv)
         self._net_timer: QTimer | None = None
@@ -176,7 +230,10 @@ class App(QObject):
             self.tray.hide()
         if self._net_timer is not None:
             self._net_timer.stop()
+        for window in list(self.incoming_windows.values()):
+            window.close()
         self.engine.stop()  # hangs up, unregisters, destroys pjsua2 (bounded by SipEngine)
+        self.trace.detach()
         self.audio.close()
         self.history_model.close()
         self.history.stop(timeout=5.0)
@@ -222,8 +279,17 @@ class App(QObject):
     def _on_session(self, event: SessionStateChanged) -> None:
         if event.state is SessionState.REGISTERING and self.options.persist_control_plane:
             self._remember_control_plane()
+        was_signed_in, self._signed_in = self._signed_in, event.state in SIGNED_IN
         if event.state is SessionState.SIGNED_OUT:
             self._registered = False
+            self._qr_account = None  # never kept past a sign-out
+        direct = self.options.adapt_account is not None and event.state in SIGNED_IN
+        if direct:  # demo without a registrar: calls go straight to the lines, unregistered
+            self._registered = True
+            self.window.status.unregistered_text = "Demo: calls go straight to the demo lines"
+        if self.phone_view is not None and was_signed_in != self._signed_in:
+            policy = self.settings.auto_answer_policy() if self._signed_in else None
+            self.phone_view.set_auto_answer(policy)
 
     def _remember_control_plane(self) -> None:
         config, default = self.service.config, self.options.signin
@@ -259,18 +325,167 @@ class App(QObject):
         self._net_timer.start()
 
     def _scan(self) -> None:
-        """The scan dialog (it confirms the code itself); a sign-in code fills the form."""
+        """The scan dialog (it confirms the code itself): a sign-in code fills the form; a SIP
+        account code replaces the signed-in session's account (see :meth:`apply_sip_account`)."""
         from softphone.ui.qr_scan_dialog import QrScanDialog
 
         view = self.signin_view
-        dialog = QrScanDialog(
-            self.window, allow_custom_control_planes=view.custom_plane.isChecked()
-        )
+        custom = view.custom_plane.isChecked() or bool(self.settings.custom_control_plane)
+        dialog = QrScanDialog(self.window, allow_custom_control_planes=custom)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.signInCodeAccepted.connect(
-            lambda code: view.apply_signin_code(code.company, code.username, code.api)
-        )
+        dialog.signInCodeAccepted.connect(self._apply_signin_code)
+        dialog.sipAccountAccepted.connect(self.apply_sip_account)
+        self.scan_dialog = dialog
         dialog.open()
+
+    def _apply_signin_code(self, code: Any) -> None:
+        if self._signed_in:
+            self._inform("You are signed in. Sign out first to sign in with another code.")
+            return
+        self.signin_view.apply_signin_code(code.company, code.username, code.api)
+
+    def apply_sip_account(self, config: SipAccountConfig) -> None:
+        """A confirmed SIP account code: it takes the place of the provisioned account until
+        sign-out or quit (it is never saved). The session keeps its sign-in and firewall lease;
+        any later re-install of the account (server change, IP move) goes through
+        :meth:`_adapt_account`, which keeps the code's account. Signed out there is no session
+        to attach it to, so the person is told to sign in first."""
+        if not self._signed_in:
+            self.signin_view.show_message(SIP_CODE_SIGNED_OUT, "info")
+            return
+        self._qr_account = config
+        self.engine.remove_account(ACCOUNT_ID).add_done_callback(_log_failure("remove"))
+        self.engine.add_account(config, ACCOUNT_ID).add_done_callback(_log_failure("add"))
+        self._inform(f"Using the SIP account {config.extension} at {config.domain}.")
+
+    def _adapt_account(self, config: SipAccountConfig) -> SipAccountConfig:
+        # the engine's worker thread: reads only immutable values
+        chosen = self._qr_account or config
+        if self.options.adapt_account is not None:
+            chosen = self.options.adapt_account(chosen)
+        return replace(chosen, auto_answer=self.settings.auto_answer_policy())
+
+    def _inform(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "VICIfast Phone", text, parent=self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_notice = text
+        box.open()
+
+    # ---- pages ---------------------------------------------------------------------------------
+
+    def _wire_pages(self) -> None:
+        window = self.window
+        phone, recents, settings = self.phone_view, self.recents_view, self.settings_view
+        if phone is not None:
+            window.add_go_action("Dial pad", FOCUS_DIALPAD_KEY, self.focus_dialpad)
+        if recents is not None:
+            recents.find_shortcut.setEnabled(False)  # the window's Ctrl+F works from any tab
+            window.add_go_action("Search recent calls", SEARCH_RECENTS_KEY, self.search_recents)
+            recents.missedCountChanged.connect(self._on_missed)
+        if settings is not None:
+            settings.settingsChanged.connect(self._on_settings_changed)
+            settings.scanQrRequested.connect(self._scan)
+            self.bridge.other.connect(settings.on_audio_event)
+        env = self.options.demo_env
+        if env is not None:
+            window.add_go_action("Ring me like VICIdial", RING_ME_KEY, self.ring_me)
+            if self.tray is not None:
+                self.tray.add_action("Ring me like VICIdial", self.ring_me)
+
+    def focus_dialpad(self) -> None:
+        if self.phone_view is not None and self.window.signed_in_view:
+            self.window.show_page("Phone")
+            self.phone_view.focus_number_field()
+
+    def search_recents(self) -> None:
+        if self.recents_view is not None and self.window.signed_in_view:
+            self.window.show_page("Recents")
+            self.recents_view.focus_search()
+
+    def _on_missed(self, count: int) -> None:
+        self.window.set_badge("Recents", count)
+        if self.tray is not None:
+            self.tray.set_missed(count)
+
+    def _on_settings_changed(self, settings: AppSettings) -> None:
+        before, self.settings = self.settings, settings
+        policy = settings.auto_answer_policy()
+        if policy != before.auto_answer_policy() and self._signed_in:
+            if self.phone_view is not None:
+                self.phone_view.set_auto_answer(policy)
+            future = self.engine.current.set_auto_answer(ACCOUNT_ID, policy)
+            future.add_done_callback(_log_failure("set_auto_answer"))
+        if settings.sip_trace and not self.trace.attached:
+            self.trace.attach()
+            if not self._engine_config.sip_trace and self.settings_view is not None:
+                self.settings_view.export_status.setText(
+                    "The SIP trace starts with the next start of VICIfast Phone."
+                )
+        elif not settings.sip_trace:
+            self.trace.detach()
+        if settings.custom_control_plane != before.custom_control_plane:
+            self.signin_view.set_control_plane(
+                bool(settings.custom_control_plane),
+                settings.custom_control_plane,
+                settings.ca_file,
+            )
+
+    def _diagnostic_secrets(self) -> list[str]:
+        """Values the diagnostics zip must not contain (read on the export's worker thread)."""
+        found: list[str] = []
+        for key in (KEY_PASSWORD, KEY_SIP):
+            try:
+                value = self.options.store.get(key)
+            except Exception as err:  # locked keychain: the zip's own scrubbing still applies
+                _log.warning("the keychain could not be read for the diagnostics: %s", err)
+                continue
+            if value is None:
+                continue
+            text = value.reveal()
+            found.append(text)
+            if key == KEY_SIP:
+                found.extend(_json_passwords(text))
+        return found
+
+    # ---- calls ---------------------------------------------------------------------------------
+
+    def _on_incoming(self, event: ev.IncomingCall) -> None:
+        if event.auto_answer_in_s is not None and event.auto_answer_in_s <= 0:
+            return  # answered at once: the phone page shows it, nobody needs alerting
+        tray = self.tray
+        window = IncomingCallWindow(
+            self.phone,
+            self.bus,
+            event,
+            notify=tray.notify if tray is not None else None,
+            answer=self.phone_view.answer_call if self.phone_view is not None else None,
+        )
+        self.incoming_windows[event.call_id] = window
+        window.destroyed.connect(lambda *_: self.incoming_windows.pop(event.call_id, None))
+        window.present()
+
+    def ring_me(self) -> None:
+        """Demo mode: the tone line calls this phone with an auto-answer request."""
+        env = self.options.demo_env
+        if env is None:
+            return
+
+        def got(future: Any) -> None:  # the SIP thread
+            if future.cancelled() or future.exception() is not None:
+                _log.warning("the engine's address is unknown: %s", future.exception())
+                return
+            hostport = str(future.result()["transports"].get("udp", ""))
+            self.bridge.post_call(lambda: self._ring(env, hostport))
+
+        self.engine.current.snapshot().add_done_callback(got)
+
+    def _ring(self, env: DemoEnvironment, hostport: str) -> None:
+        from softphone.demo_env import DemoError
+
+        try:
+            env.ring_agent(env.agent_uri(hostport))
+        except DemoError as err:
+            self._inform(str(err))
 
     # ---- windows and tray ----------------------------------------------------------------------
 
@@ -288,7 +503,14 @@ class App(QObject):
                 "Settings",
                 optional_page(
                     "settings_view",
-                    lambda m: m.SettingsView(self.audio, self.settings),
+                    lambda m: m.SettingsView(
+                        self.audio,
+                        self.settings,
+                        settings_path=self.options.settings_path,
+                        diagnostics=Diagnostics(
+                            self.options.log_dir, secrets=self._diagnostic_secrets
+                        ),
+                    ),
                 ),
             ),
             (
@@ -303,7 +525,8 @@ class App(QObject):
             self.tray.clear_missed()
 
     def _tab_changed(self, index: int) -> None:
-        if self.window.tabs.tabText(index) == "Recents" and self.tray is not None:
+        page = self.window.tabs.widget(index)
+        if page is self.window.page("Recents") and self.tray is not None:
             self.tray.clear_missed()
 
     def _hidden_to_tray(self) -> None:
@@ -330,21 +553,66 @@ class App(QObject):
             self._pending_dial = target  # dialled once registered
             self.signin_view.show_message(f"Sign in to call {target}.", "info")
             return
-        self.phone.make_call(target).add_done_callback(_log_dial_failure)
         self.window.show_page("Phone")
+        if self.phone_view is not None:
+            self.phone_view.dial(target)  # its errors are shown on the phone page
+        else:
+            self.phone.make_call(target).add_done_callback(_log_failure("make_call"))
 
     def _on_registration(self, event: ev.RegistrationChanged) -> None:
         if event.account_id != ACCOUNT_ID:
             return
         self._registered = event.state is ev.RegistrationState.REGISTERED
+        if self._registered:
+            self._show_transport(event.transport)
         if self._registered and self._pending_dial:
             target, self._pending_dial = self._pending_dial, ""
             self._dial(target)
 
+    def _show_transport(self, transport: str) -> None:
+        view, account = self.settings_view, self.engine.account
+        if view is None:
+            return
+        server = ""
+        if account is not None:
+            host = account.proxy or account.domain
+            server = f"{host}:{account.port}" if account.port else host
+            transport = transport or account.transport.value
+        name = transport.lower()
 
-def _log_dial_failure(future: Any) -> None:  # on the SIP thread: log only (events tell the UI)
-    if not future.cancelled() and future.exception() is not None:
-        _log.warning("the call could not be placed: %s", future.exception())
+        def got(future: Any) -> None:  # the SIP thread
+            if future.cancelled() or future.exception() is not None:
+                return
+            local = str(future.result()["transports"].get(name, ""))
+            self.bridge.post_call(
+                lambda: view.set_transport_info(transport=name.upper(), local=local, server=server)
+            )
+
+        view.set_transport_info(transport=name.upper(), server=server)
+        self.engine.current.snapshot().add_done_callback(got)
+
+
+def _typed(page: QWidget | None, kind: type[T]) -> T | None:
+    return page if isinstance(page, kind) else None
+
+
+def _json_passwords(text: str) -> list[str]:
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    value = data.get("password") if isinstance(data, dict) else None
+    return [value] if isinstance(value, str) and value else []
+
+
+def _log_failure(command: str) -> Callable[[Any], None]:
+    def done(future: Any) -> None:  # on the SIP thread: log only (events tell the UI)
+        if not future.cancelled() and future.exception() is not None:
+            _log.warning("%s failed: %s", command, future.exception())
+
+    return done
 
 
 # ---- running it -----------------------------------------------------------------------------
@@ -369,47 +637,29 @@ class _MemoryStore:
         self._values.clear()
 
 
-def _demo_login() -> tuple[str, str, str]:
-    from softphone.emulator.seed import load_seed
-
-    _settings, companies = load_seed(None)
-    for company in companies:
-        for agent in company.agents.values():
-            if company.addon_active and agent.active and not agent.totp_secret:
-                return company.code, agent.username, agent.password
-    raise RuntimeError("the bundled seed has no usable demo agent")
-
-
-def _start_emulator(folder: Path) -> EmulatorServer:
-    """The bundled emulator over HTTPS on 127.0.0.1 (+ kamailio when installed)."""
-    from softphone.emulator.registrar import Registrar, kamailio_path
-    from softphone.emulator.server import EmulatorServer
-    from softphone.emulator.state import EmulatorState
-
-    state = EmulatorState.from_seed()
-    registrar = Registrar(state.sip_users()) if kamailio_path() else None
-    if registrar is None:
-        _log.warning("kamailio is not installed: the demo signs in but cannot register")
-    return EmulatorServer(state, port=0, ca_out=folder / "ca.pem", registrar=registrar).start()
-
-
-def _options(demo_dir: Path | None) -> tuple[AppOptions, EmulatorServer | None]:
+def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]:
     if demo_dir is not None:
-        server = _start_emulator(demo_dir)
+        from softphone.demo_env import start_demo_environment
+
+        env = start_demo_environment(demo_dir)  # kamailio when installed, else direct mode
+        creds = env.credentials
         options = AppOptions(
             data_dir=demo_dir / "data",
             settings_path=demo_dir / "settings.json",
             store=_MemoryStore(),
             device_id="demo-device",
             signin=SignInConfig(
-                control_plane=server.url, ca_file=str(server.ca_file), bind_address="127.0.0.1"
+                control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=HOST
             ),
             instance=instance_name("-demo"),
-            engine_config=EngineConfig(bind_address="127.0.0.1"),
+            engine_config=EngineConfig(bind_address=HOST),
             persist_control_plane=False,
-            demo_login=_demo_login(),
+            demo_login=(creds.company, creds.username, creds.password.reveal()),
+            log_dir=demo_dir / "logs",
+            adapt_account=env.account_for if env.direct else None,
+            demo_env=env,
         )
-        return options, server
+        return options, env
     from softphone.provisioning.client import DEFAULT_BASE_URL
     from softphone.signin import default_state_dir, load_install_ids
     from softphone.storage.keychain import KeychainStore
@@ -442,9 +692,9 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     if send_to_running(name, list(links)):
         return 0
     demo_dir = Path(tempfile.mkdtemp(prefix="vicifast-demo-")) if demo else None
-    server: EmulatorServer | None = None
+    env: DemoEnvironment | None = None
     try:
-        options, server = _options(demo_dir)
+        options, env = _options(demo_dir)
         app = App(options)
         app.finished.connect(qapp.quit)
         app.start()
@@ -458,7 +708,7 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
             app.handle_argv(list(links))
         return qapp.exec()
     finally:
-        if server is not None:  # after the app's quit: the engine has unregistered
-            server.stop()
+        if env is not None:  # after the app's quit: the engine has unregistered
+            env.close()  # the demo lines, kamailio and the emulator, by PID
         if demo_dir is not None:
             shutil.rmtree(demo_dir, ignore_errors=True)

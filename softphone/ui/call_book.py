@@ -24,6 +24,7 @@ class TrackedCall:
     muted: bool = False
     connected_at: float | None = None  # wall-clock time the call was confirmed
     auto_answer_at: float | None = None  # wall-clock time the engine will answer it
+    auto_answered: bool = False  # the engine answered it by itself (shown on the call page)
 
     @property
     def ringing_in(self) -> bool:
@@ -129,6 +130,8 @@ class CallBook:
         call.number = event.remote_number or call.number
         if event.state is ev.CallState.CONFIRMED and call.connected_at is None:
             call.connected_at = event.at - event.duration_s
+        if event.answered_by not in (None, ev.AnswerReason.MANUAL):
+            call.auto_answered = True
         if event.state in LIVE_STATES:
             call.auto_answer_at = None
             if self.waiting_id == call.call_id:

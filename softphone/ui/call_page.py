@@ -424,6 +424,8 @@ class CallPage(QWidget):
             return self.tr("On hold")
         if call.hold is ev.HoldState.REMOTE:
             return self.tr("Held by the other side")
+        if call.auto_answered:
+            return self.tr("Connected · answered automatically")
         return self.tr("Connected")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

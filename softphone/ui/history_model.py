@@ -150,6 +150,11 @@ class HistoryModel(QAbstractTableModel):
     def delete_row(self, row: int) -> Future[bool]:
         return self._writer.delete(self._rows[row].id)
 
+    def clear_all(self) -> Future[None]:
+        """Erase the whole history, then open a new, empty one so later calls are recorded."""
+        self._writer.clear_all()
+        return self._writer.start_fresh()
+
     def mark_viewed(self) -> Future[None]:
         """The user looked at Recents: the missed-call badge goes back to zero."""
         return self._writer.mark_viewed()

@@ -112,6 +112,7 @@ class StatusStrip(QWidget):
         self._note_until = 0.0
         self._note_state: SessionState | None = None
         self._signed_in = False
+        self.unregistered_text = ""  # demo without a registrar: what to say instead of waiting
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._refresh)
@@ -139,7 +140,7 @@ class StatusStrip(QWidget):
             self.firewall.setText("")
             self._paint(RegState.UNREGISTERED)
         elif state is State.REGISTERING and self._last_reg is None:
-            self.registration.setText("Registering…")
+            self.registration.setText(self.unregistered_text or "Registering…")
         if state is State.BACKING_OFF:
             self._note_until = time.time() + event.retry_in_s
         else:
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         self.signin_page = signin_page
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self._pages: dict[str, QWidget] = {}
         for title, make in pages:
             try:
                 page = make()
@@ -205,6 +207,7 @@ class MainWindow(QMainWindow):
                 _log.exception("the %s page failed to build", title)
                 page = placeholder(f"The {title} page could not be opened.")
             self.tabs.addTab(page, title)
+            self._pages[title] = page
         self.stack = QStackedWidget()
         self.stack.addWidget(signin_page)
         self.stack.addWidget(self.tabs)
@@ -235,16 +238,30 @@ class MainWindow(QMainWindow):
         menu.addAction(self.sign_out_action)
         menu.addSeparator()
         menu.addAction(quit_action)
+        self.go_menu = self.menuBar().addMenu("&Go")
+
+    def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
+        """A window-wide shortcut, listed with its key in the Go menu so it can be found."""
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.go_menu.addAction(action)
+        return action
+
+    def set_badge(self, title: str, count: int) -> None:
+        """``Recents (3)``; the plain title again at 0."""
+        page = self._pages.get(title)
+        if page is not None:
+            index = self.tabs.indexOf(page)
+            self.tabs.setTabText(index, f"{title} ({count})" if count > 0 else title)
 
     @property
     def signed_in_view(self) -> bool:
         return self.stack.currentWidget() is self.tabs
 
     def page(self, title: str) -> QWidget | None:
-        for i in range(self.tabs.count()):
-            if self.tabs.tabText(i) == title:
-                return self.tabs.widget(i)
-        return None
+        return self._pages.get(title)
 
     def show_page(self, title: str) -> None:
         page = self.page(title)

@@ -160,7 +160,7 @@ class RecentsView(QWidget):
         self.setAccessibleName(self.tr("Recent calls"))
         self._model = model
         self._on_call_back = on_call_back
-        self._clear_all = clear_all or (lambda: _clear_history(model))
+        self._clear_all = clear_all or model.clear_all
         self._relay = _Relay()
         self._relay.failed.connect(self._show_error, Qt.ConnectionType.QueuedConnection)
         self._proxy = _RecentsProxy(self)
@@ -264,8 +264,9 @@ class RecentsView(QWidget):
         QShortcut(clear_keys, self, self.ask_clear_all).setContext(
             Qt.ShortcutContext.WidgetWithChildrenShortcut
         )
-        find = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
-        find.setContext(Qt.ShortcutContext.WindowShortcut)
+        # The app's window binds Ctrl+F itself (from any tab) and turns this one off.
+        self.find_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
+        self.find_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self.status = QLabel(self)
         self.status.setObjectName("recentsStatus")
         self.status.setWordWrap(True)
@@ -412,12 +413,3 @@ class RecentsView(QWidget):
         super().showEvent(event)
         if self._model.missed_count:
             self._model.mark_viewed()
-
-
-def _clear_history(model: HistoryModel) -> Future[None]:
-    """Erase the history and open a new, empty one so later calls are still recorded.
-
-    (``HistoryModel`` has no public clear yet; its writer is the one way to the database.)"""
-    writer = model._writer
-    writer.clear_all()
-    return writer.start_fresh()

@@ -76,14 +76,18 @@ def status_icon(status: TrayStatus, size: int = 64) -> QIcon:
 
 class Tray(QObject):
     """Follows the bus (GUI thread) and emits ``showRequested``, ``signOutRequested`` and
-    ``quitRequested`` on the GUI thread."""
+    ``quitRequested`` on the GUI thread. ``notify_incoming=False`` when the incoming-call window
+    sends the incoming-call notification (the app); Recents' count arrives by :meth:`set_missed`."""
 
     showRequested = Signal()
     signOutRequested = Signal()
     quitRequested = Signal()
 
-    def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
+    def __init__(
+        self, bus: EventBus, parent: QObject | None = None, *, notify_incoming: bool = True
+    ) -> None:
         super().__init__(parent)
+        self._notify_incoming = notify_incoming
         self.icon = QSystemTrayIcon(self)
         self._registered = False
         self._calls: set[str] = set()
@@ -94,7 +98,7 @@ class Tray(QObject):
         self.menu.addSeparator()
         self.sign_out_action = self._action("Sign out", self.signOutRequested.emit)
         self.sign_out_action.setEnabled(False)
-        self._action("Quit", self.quitRequested.emit)
+        self._quit_action = self._action("Quit", self.quitRequested.emit)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self.showRequested.emit)
@@ -124,6 +128,18 @@ class Tray(QObject):
     def notify(self, title: str, text: str) -> None:
         self.icon.showMessage(title, text, self._icons[self.status], 8000)
 
+    def add_action(self, text: str, slot: object) -> QAction:
+        """An extra menu entry above Sign out (demo mode's "Ring me like VICIdial")."""
+        action = QAction(text, self.menu)
+        action.triggered.connect(slot)
+        self.menu.insertAction(self.sign_out_action, action)
+        return action
+
+    def set_missed(self, count: int) -> None:
+        """Recents' count of missed calls nobody has looked at yet."""
+        self.missed = max(0, count)
+        self._render()
+
     def clear_missed(self) -> None:
         """The person looked (the window was shown, or Recents opened)."""
         self.missed = 0
@@ -152,7 +168,9 @@ class Tray(QObject):
             self._render()
 
     def _on_incoming(self, event: ev.IncomingCall) -> None:
-        if event.auto_answer_in_s is None:  # auto-answered calls need no one's attention
+        if (
+            self._notify_incoming and event.auto_answer_in_s is None
+        ):  # auto-answered calls need no one's attention
             self.notify("Incoming call", _caller(event.remote_number, event.remote_uri))
 
     def _on_call(self, event: ev.CallStateChanged) -> None:

@@ -214,6 +214,13 @@ class FakeEngine:
         self.calls.append(("hold", call_id))
         return self._done()
 
+    def set_auto_answer(self, account_id: str, policy: Any) -> Future[None]:
+        self.calls.append(("set_auto_answer", account_id, str(policy)))
+        return self._done()
+
+    def snapshot(self) -> Future[dict[str, Any]]:
+        return self._done({"transports": {"udp": "127.0.0.1:5070"}})
+
 
 @pytest.fixture
 def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
@@ -360,3 +367,157 @@ def test_expired_lease_describes_in_local_time() -> None:
         .describe()
         .startswith("firewall open for 1.2.3.4 until ")
     )
+
+
+# ---- the pages wired together (fake engine) -----------------------------------------------
+
+
+def _signed_in(app: App) -> None:
+    app.bus.publish(SessionStateChanged(state=SessionState.REGISTERING))
+    app.bus.publish(
+        ev.RegistrationChanged(
+            account_id="session", state=ev.RegistrationState.REGISTERED, transport="udp"
+        )
+    )
+
+
+def _incoming(call_id: str, auto_in: float | None = None) -> ev.IncomingCall:
+    return ev.IncomingCall(
+        call_id=call_id,
+        account_id="session",
+        remote_uri="sip:5551234@pbx",
+        remote_number="5551234",
+        remote_display="Ann Example",
+        auto_answer_in_s=auto_in,
+        auto_answer_reason=None,
+        waiting=False,
+    )
+
+
+def test_an_incoming_call_presents_the_window_and_notifies_the_caller_id_once(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    app.start()
+    _signed_in(app)
+    assert app.tray is not None
+    notices: list[tuple[str, str]] = []
+    app.tray.notify = lambda title, text: notices.append((title, text))  # type: ignore[method-assign]
+    app.bus.publish(_incoming("c1"))
+    window = app.incoming_windows["c1"]
+    qtbot.waitExposed(window)
+    assert notices == [("Incoming call", window.caller_text)]
+    assert "5551234" in window.caller_text
+    app.bus.publish(_incoming("c2", auto_in=0.0))  # answered at once: no window, no notice
+    assert "c2" not in app.incoming_windows and len(notices) == 1
+
+
+def test_auto_answer_follows_the_settings_on_the_page_and_the_engine(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    app.start()
+    phone, settings = app.phone_view, app.settings_view
+    assert phone is not None and settings is not None
+    assert not phone.auto_answer_label.isVisibleTo(phone)  # no account yet
+    _signed_in(app)
+    assert phone.auto_answer_label.text() == "Auto-answer: when the server asks"
+    settings.auto_answer.setCurrentIndex(settings.auto_answer.findData("always"))
+    settings.auto_answer.activated.emit(settings.auto_answer.currentIndex())
+    assert phone.auto_answer_label.text() == "Auto-answer: on"
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+    assert [c[:2] for c in engine.calls if c[0] == "set_auto_answer"] == [
+        ("set_auto_answer", "session")
+    ]
+
+
+def test_shortcuts_reach_the_dialpad_and_the_recents_search(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    app.start()
+    _signed_in(app)
+    keys = {a.text(): a.shortcut().toString() for a in app.window.go_menu.actions()}
+    assert keys == {"Dial pad": "Ctrl+L", "Search recent calls": "Ctrl+F"}
+    assert app.phone_view is not None and app.recents_view is not None
+    app.window.show_page("Settings")
+    next(a for a in app.window.go_menu.actions() if a.text() == "Search recent calls").trigger()
+    assert app.window.tabs.currentWidget() is app.recents_view
+    assert app.window.focusWidget() is app.recents_view.search
+    next(a for a in app.window.go_menu.actions() if a.text() == "Dial pad").trigger()
+    assert app.window.tabs.currentWidget() is app.phone_view
+    assert app.window.focusWidget() is app.phone_view.number_field
+
+
+def test_missed_calls_badge_the_tab_and_the_tray_and_call_back_dials_on_the_phone_page(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    app.start()
+    _signed_in(app)
+    recents = app.recents_view
+    assert recents is not None and app.tray is not None
+    recents.missedCountChanged.emit(2)
+    index = app.window.tabs.indexOf(recents)
+    assert app.window.tabs.tabText(index) == "Recents (2)"
+    assert app.tray.missed == 2 and "2 missed" in app.tray.icon.toolTip()
+    recents.missedCountChanged.emit(0)
+    assert app.window.tabs.tabText(index) == "Recents"
+    app.window.show_page("Recents")
+    app._call_back("5551234")
+    assert app.window.tabs.currentWidget() is app.phone_view
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: ("make_call", "session", "5551234") in engine.calls, timeout=WAIT)
+
+
+def test_transport_info_and_audio_events_reach_the_settings_page(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from softphone.audio.controller import AudioDeviceLost
+
+    app = make_app()
+    app.start()
+    settings = app.settings_view
+    assert settings is not None
+    _signed_in(app)
+    labels = settings.transport_labels
+    qtbot.waitUntil(lambda: labels["local"].text() == "127.0.0.1:5070", timeout=WAIT)
+    assert labels["transport"].text() == "UDP"
+    with qtbot.waitSignal(settings.noticeChanged, timeout=WAIT):
+        app.bridge.post_other(AudioDeviceLost(reason="unplugged"))
+    assert "unplugged" in settings.notice.text()
+
+
+def test_sip_trace_setting_attaches_the_trace_file(
+    make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    app = make_app(log_dir=tmp_path / "logs")
+    app.start()
+    settings = app.settings_view
+    assert settings is not None and not app.trace.attached
+    settings.sip_trace.setChecked(True)
+    assert app.trace.attached and app.trace.path.parent == tmp_path / "logs"
+    assert "next start" in settings.export_status.text()
+    settings.sip_trace.setChecked(False)
+    assert not app.trace.attached
+
+
+def test_a_sip_account_code_replaces_the_account_only_when_signed_in(
+    make_app: Callable[..., App],
+) -> None:
+    from softphone.core.models import SipAccountConfig
+    from softphone.core.secret import Secret
+
+    app = make_app()
+    app.start()
+    code = SipAccountConfig(extension="7001", password=Secret("pw-7001"), domain="pbx.test")
+    app.apply_sip_account(code)
+    assert "Sign in first" in app.signin_view.message_text
+    _signed_in(app)
+    app._signed_in = True  # the session state published above
+    app.apply_sip_account(code)
+    assert app.engine.account is not None and app.engine.account.extension == "7001"
+    provisioned = SipAccountConfig(extension="100", password=Secret("x"), domain="other.test")
+    assert app._adapt_account(provisioned).extension == "7001"  # a re-install keeps the code's
+    app.bus.publish(SessionStateChanged(state=SessionState.SIGNED_OUT))
+    assert app._adapt_account(provisioned).extension == "100"  # forgotten at sign-out
