@@ -1,10 +1,13 @@
 """The real app composition end to end: the emulator over real TLS with its kamailio registrar,
 gnome-keyring on a private D-Bus, the real SIP engine with the null audio backend. The person
-signs in through the form; the status strip shows Registered and the firewall lease."""
+signs in through the form; the status strip shows Registered and the firewall lease. Then the
+issue's call flow over the demo lines: rung like VICIdial, auto-answered, held, hung up, in
+Recents."""
 
 from __future__ import annotations
 
 import gc
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +18,15 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
+from softphone.core import events as ev
 from softphone.core.models import EngineConfig
 from softphone.core.session_events import SessionState
+from softphone.demo_env import start_demo_environment
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
 from softphone.signin import SignInConfig
+from softphone.storage.history import Outcome
 from softphone.storage.keychain import KeychainStore
 from tests.support.secret_service import SecretService, available
 
@@ -108,3 +114,98 @@ def test_sign_in_through_the_form_registers_and_shows_the_firewall(
     finally:
         app.quit()
     assert not app.engine.current.running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_rung_like_vicidial_the_call_is_auto_answered_held_hung_up_and_in_recents(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretService
+) -> None:
+    """The issue's flow: sign in through the form → the demo's tone line rings the agent with
+    Call-Info answer-after=0 through kamailio (the GUI's "Ring me like VICIdial") → answered
+    automatically, shown so → Hold (local hold reported by the engine) → Hang up → Recents has
+    the call as answered and auto-answered."""
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
+    env = start_demo_environment(tmp_path / "demo")
+    pids = env.pids()
+    store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
+    app: App | None = None
+    try:
+        app = App(
+            AppOptions(
+                data_dir=tmp_path / "data",
+                settings_path=tmp_path / "settings.json",
+                store=store,
+                device_id="e2e-device",
+                signin=SignInConfig(
+                    control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
+                ),
+                instance=f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
+                engine_config=EngineConfig(bind_address=BIND),
+                audio_backend=NullBackend,
+                tray=True,
+                confirm=lambda parent, text: True,
+                log_dir=tmp_path / "logs",
+                demo_env=env,
+            )
+        )
+        qtbot.addWidget(app.window)
+        media: list[ev.CallMediaChanged] = []
+        states: list[ev.CallStateChanged] = []
+        app.bus.subscribe(ev.CallMediaChanged, media.append)
+        app.bus.subscribe(ev.CallStateChanged, states.append)
+        app.start()
+        view, status = app.signin_view, app.window.status
+        qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+        creds = env.credentials
+        view.company.setText(creds.company)
+        view.username.setText(creds.username)
+        view.password.setText(creds.password.reveal())
+        view.sign_in_button.click()
+        qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+
+        phone, recents = app.phone_view, app.recents_view
+        assert phone is not None and recents is not None
+        assert phone.auto_answer_label.isVisibleTo(phone)
+        assert phone.auto_answer_label.text() == "Auto-answer: when the server asks"
+        ring = next(a for a in app.window.go_menu.actions() if a.text() == "Ring me like VICIdial")
+        ring.trigger()
+        qtbot.waitUntil(
+            lambda: any(s.state is ev.CallState.CONFIRMED for s in states), timeout=WAIT
+        )
+        confirmed = next(s for s in states if s.state is ev.CallState.CONFIRMED)
+        assert confirmed.direction is ev.Direction.INBOUND
+        assert confirmed.answered_by is ev.AnswerReason.HEADER
+        assert not app.incoming_windows  # answered at once: no window to dismiss
+        page = phone.call_page
+        qtbot.waitUntil(lambda: phone.stack.currentWidget() is page, timeout=WAIT)
+        assert page.state_label.text() == "Connected · answered automatically"
+
+        page.hold_button.click()
+        qtbot.waitUntil(lambda: any(m.hold is ev.HoldState.LOCAL for m in media), timeout=WAIT)
+        qtbot.waitUntil(lambda: page.state_label.text() == "On hold", timeout=WAIT)
+        page.hangup_button.click()
+        qtbot.waitUntil(
+            lambda: any(s.state is ev.CallState.DISCONNECTED for s in states), timeout=WAIT
+        )
+
+        app.window.show_page("Recents")
+        model = app.history_model
+        qtbot.waitUntil(lambda: model.rowCount() >= 1, timeout=WAIT)
+        entry = model.entry(0)
+        assert entry.outcome is Outcome.ANSWERED and entry.auto_answered
+        assert entry.direction is ev.Direction.INBOUND
+        assert "(auto)" in recents.table.model().index(0, 4).data()
+    finally:
+        if app is not None:
+            app.quit()
+        env.close()
+    assert app is not None and not app.engine.current.running
+    assert not [pid for pid in pids if _alive(pid)]
