@@ -103,6 +103,14 @@ def create_app(
 
         return guarded(endpoint)
 
+    def outage_aware(handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            if state.take_outage():
+                return _error(503, "unavailable", message="Simulated outage (emulator admin).")
+            return await handler(request)
+
+        return guarded(endpoint)
+
     async def login(request: Request) -> Response:
         body = await _json_object(request)
         device = body.get("device")
@@ -215,12 +223,23 @@ def create_app(
         count = state.expire_leases(_field(body, "ip"), clock(), in_s)
         return JSONResponse({"expired": count})
 
+    async def outage(request: Request) -> Response:
+        body = await _json_object(request)
+        requests = _field(body, "requests", int)
+        state.set_outage(requests)
+        return JSONResponse({"requests": requests})
+
     async def audit(request: Request) -> Response:
         return JSONResponse({"entries": [entry.public() for entry in state.audit(clock())]})
 
     routes = [
-        Route("/api/mobile/login", guarded(login), methods=["POST"]),
-        Route("/vicidial/{slug}/provision", guarded(provision), methods=["POST"], name="provision"),
+        Route("/api/mobile/login", outage_aware(login), methods=["POST"]),
+        Route(
+            "/vicidial/{slug}/provision",
+            outage_aware(provision),
+            methods=["POST"],
+            name="provision",
+        ),
         Route("/admin/state", admin(admin_state), methods=["GET"]),
         Route("/admin/agents/revoke", admin(agent_active(False)), methods=["POST"]),
         Route("/admin/agents/restore", admin(agent_active(True)), methods=["POST"]),
@@ -229,5 +248,6 @@ def create_app(
         Route("/admin/leases", admin(leases), methods=["GET"]),
         Route("/admin/leases/expire", admin(expire), methods=["POST"]),
         Route("/admin/audit", admin(audit), methods=["GET"]),
+        Route("/admin/outage", admin(outage), methods=["POST"]),
     ]
     return Starlette(routes=routes)

@@ -85,6 +85,10 @@ def add_parser(sub: Any) -> None:
     expire = ops.add_parser("expire", help="expire an IP's leases now (or in --in seconds)")
     expire.add_argument("--ip", required=True)
     expire.add_argument("--in", dest="in_s", type=int, default=0, help="seconds from now")
+    outage = ops.add_parser(
+        "outage", help="answer the next N sign-in/provisioning requests with 503 (0 ends it)"
+    )
+    outage.add_argument("--requests", type=int, required=True)
     ops.add_parser("leases", help="list firewall leases")
     ops.add_parser("audit", help="list sign-in attempts of the last 7 days")
     ops.add_parser("state", help="companies, agents and durations (no passwords)")
@@ -198,6 +202,8 @@ def _run_admin(args: argparse.Namespace) -> int:
         body = {k: v for k, v in (("ttl_s", args.ttl), ("reauth_after_s", args.reauth)) if v}
     elif command == "expire":
         path, body = "/admin/leases/expire", {"ip": args.ip, "in_s": args.in_s}
+    elif command == "outage":
+        body = {"requests": args.requests}
     else:
         method = "GET"
     verify: ssl.SSLContext | bool = True

@@ -68,6 +68,7 @@ class EmulatorState:
         self._config_version: dict[str, int] = {c.slug: 1 for c in companies}
         self._listeners: list[FirewallListener] = []
         self._lines: dict[str, str] = {}  # extension -> SIP password of the PBX's own lines
+        self._outage = 0  # requests still to be answered 503 (the admin's simulated outage)
         self._lock = threading.RLock()
 
     @classmethod
@@ -82,6 +83,23 @@ class EmulatorState:
         with self._lock:
             self._listeners.append(listener)
             listener(self._firewall(now), self._sip_users())
+
+    # simulated outage ---------------------------------------------------------------
+
+    def set_outage(self, requests: int) -> None:
+        """Answer the next ``requests`` login/provisioning requests with 503 (0 ends it)."""
+        if not 0 <= requests <= 10_000:
+            raise AdminError("requests must be between 0 and 10000.")
+        with self._lock:
+            self._outage = requests
+
+    def take_outage(self) -> bool:
+        """True (and one fewer to go) while a simulated outage lasts."""
+        with self._lock:
+            if self._outage <= 0:
+                return False
+            self._outage -= 1
+            return True
 
     # control plane ----------------------------------------------------------------
 

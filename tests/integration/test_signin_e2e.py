@@ -487,44 +487,17 @@ def test_rate_limited_sign_in_says_when_to_try_again(
     assert not emulator.state.allowed(ip, emulator._clock())
 
 
-class FaultInjector(httpx.BaseTransport):
-    """Answers the next ``failures`` logins with 503 itself (the emulator has no such knob)."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.failures = 0
-        self.injected = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/mobile/login" and self.failures > 0:
-            self.failures -= 1
-            self.injected += 1
-            return httpx.Response(503, json={"error": "maintenance"}, request=request)
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def test_transient_503s_back_off_and_keep_the_registration(
     start_agent: Callable[..., RunningAgent], admin: Admin
 ) -> None:
-    injectors: list[FaultInjector] = []
-
-    def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
-        injectors.append(FaultInjector(inner))
-        return injectors[-1]
-
     admin.post("/admin/settings", {"reauth_after_s": 1})
-    agent = start_agent(wrap=wrap, backoff=Backoff(first_s=0.5, cap_s=1.0))
+    agent = start_agent(backoff=Backoff(first_s=0.5, cap_s=1.0))
     at = agent.registered()
-    control_plane = injectors[0]  # the first transport wrapped is the control plane's
-    control_plane.failures = 2
+    admin.post("/admin/outage", {"requests": 2})  # the emulator answers the next two with 503
 
     first = agent.session_state(SessionState.BACKING_OFF, at, reason=SessionReason.TRANSIENT)
     agent.session_state(SessionState.BACKING_OFF, first + 1, reason=SessionReason.TRANSIENT)
     back = agent.registered(first + 1)
-    assert control_plane.injected == 2
     between = agent.recorder.events[at:back]
     assert not [e for e in between if isinstance(e, ev.RegistrationChanged)]  # never dropped
     assert not agent.recorder.of(SessionStateChanged, state=SessionState.SIGNED_OUT)

@@ -151,3 +151,15 @@ def test_expire_a_lease_now_or_soon(api: Api) -> None:
     assert api.state.firewall(api.clock.now) == {}
     assert api.admin("POST", "/admin/leases/expire", {"ip": "127.0.0.3"}).json() == {"expired": 0}
     assert api.admin("POST", "/admin/leases/expire", {"ip": "x", "in_s": -1}).status_code == 400
+
+
+def test_a_simulated_outage_answers_503_then_ends(api: Api) -> None:
+    assert api.admin("POST", "/admin/outage", {"requests": 2}).json() == {"requests": 2}
+    first = api.login("agent1", "demo-pass-1")
+    assert (first.status_code, first.json()["error"]) == (503, "unavailable")
+    assert provision(api, "agent1", "demo-pass-1").status_code == 503  # type: ignore[attr-defined]
+    assert api.login("agent1", "demo-pass-1").status_code == 200  # the outage is over
+    assert api.admin("POST", "/admin/outage", {"requests": -1}).status_code == 400
+    api.admin("POST", "/admin/outage", {"requests": 5})
+    api.admin("POST", "/admin/outage", {"requests": 0})
+    assert api.login("agent1", "demo-pass-1").status_code == 200
