@@ -1,5 +1,5 @@
-"""The emulator's kamailio enforces the firewall at SIP level: REGISTER from a source IP
-without a live allow-rule gets 403. Loopback addresses stand for agents' IPs."""
+"""The emulator's kamailio enforces the firewall at SIP level: a REGISTER or INVITE from a
+source IP without a live allow-rule gets 403. Loopback addresses stand for agents' IPs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from softphone.emulator import totp
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
-from tests.support.emulator import DEVICE, register
+from tests.support.emulator import DEVICE, invite, register
 from tests.support.process import ManagedProcess, wait_until
 
 pytestmark = pytest.mark.integration
@@ -104,6 +104,17 @@ def test_register_needs_a_live_lease_for_the_source_ip(agents: dict[str, Agent])
     assert agents["127.0.0.3"].register(account) == [FIREWALLED]
     # a wrong password from a whitelisted IP is the registrar's ordinary refusal
     assert agents["127.0.0.2"].register(account, "wrong")[-1] == "SIP/2.0 403 Forbidden"
+
+
+def test_invite_needs_a_live_lease_for_the_source_ip(
+    emulator: EmulatorServer, agents: dict[str, Agent]
+) -> None:
+    assert emulator.registrar is not None
+    server = ("127.0.0.1", emulator.registrar.port)
+    agents["127.0.0.2"].sign_in()
+    # past the firewall, kamailio looks the callee up (nobody is registered here): 404
+    assert invite(server, "1001", local_ip="127.0.0.2") == "SIP/2.0 404 Not Found"
+    assert invite(server, "1001", local_ip="127.0.0.3") == FIREWALLED
 
 
 def test_an_ip_change_needs_a_new_sign_in(agents: dict[str, Agent]) -> None:

@@ -236,6 +236,36 @@ def register(
     return statuses
 
 
+def invite(server: tuple[str, int], user: str, *, local_ip: str) -> str:
+    """One INVITE to sip:user@host from ``local_ip`` (no SDP, no auth); the final status line.
+    An error answer is ACKed, as a UA would."""
+    host, port = server
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((local_ip, 0))
+        local_port = sock.getsockname()[1]
+        call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
+        branch = f"z9hG4bK{uuid.uuid4().hex}"
+        head = (
+            f"Via: SIP/2.0/UDP {local_ip}:{local_port};branch={branch};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:probe@{local_ip}>;tag={tag}\r\n"
+            f"To: <sip:{user}@{host}>\r\nCall-ID: {call_id}\r\n"
+        )
+        reply = _sip_exchange(
+            sock,
+            f"INVITE sip:{user}@{host}:{port} SIP/2.0\r\n{head}CSeq: 1 INVITE\r\n"
+            f"Contact: <sip:probe@{local_ip}:{local_port}>\r\nContent-Length: 0\r\n\r\n",
+            server,
+        )
+        to = re.search(r"^To: (.*)$", reply, re.M | re.I)
+        head = head.replace(f"To: <sip:{user}@{host}>", f"To: {to.group(1).strip()}" if to else "")
+        sock.sendto(
+            f"ACK sip:{user}@{host}:{port} SIP/2.0\r\n{head}CSeq: 1 ACK\r\n"
+            "Content-Length: 0\r\n\r\n".encode(),
+            server,
+        )
+        return reply.split("\r\n", 1)[0]
+
+
 def _digest(challenge: dict[str, str], user: str, password: str, uri: str) -> str:
     def md5(text: str) -> str:
         return hashlib.md5(text.encode()).hexdigest()
