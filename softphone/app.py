@@ -61,6 +61,7 @@ AccountAdapter = Callable[[SipAccountConfig], SipAccountConfig]
 FOCUS_DIALPAD_KEY = "Ctrl+L"
 SEARCH_RECENTS_KEY = "Ctrl+F"
 RING_ME_KEY = "Ctrl+Shift+G"
+DIALPAD_HINT = f"Number or SIP address ({FOCUS_DIALPAD_KEY})"
 SIP_CODE_SIGNED_OUT = (
     "Sign in first. A SIP account from a QR code replaces the one your sign-in provides, "
     "until you sign out or quit."
@@ -378,6 +379,7 @@ class App(QObject):
         phone, recents, settings = self.phone_view, self.recents_view, self.settings_view
         if phone is not None:
             window.add_go_action("Dial pad", FOCUS_DIALPAD_KEY, self.focus_dialpad)
+            phone.number_field.setPlaceholderText(DIALPAD_HINT)  # the key, where it is used
         if recents is not None:
             recents.find_shortcut.setEnabled(False)  # the window's Ctrl+F works from any tab
             window.add_go_action("Search recent calls", SEARCH_RECENTS_KEY, self.search_recents)

@@ -1,0 +1,84 @@
+"""The screenshot job: every screen rendered light and dark under Xvfb (xcb), as PNGs for a
+person to look at. ``$VICIFAST_SCREENSHOTS`` names the output directory (default: pytest's
+temporary directory, never the repository)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+SCREENS = ("signin", "signin-error", "phone-idle", "phone-in-call", "incoming", "recents",
+           "settings", "provisioning", "scan")  # fmt: skip
+FULL = {
+    "signin",
+    "signin-error",
+    "phone-idle",
+    "phone-in-call",
+    "recents",
+    "settings",
+    "provisioning",
+}  # fmt: skip  (resized to the window's 720x560)
+
+
+def _variance(image: QImage) -> float:
+    """Grey-level variance over a grid of samples: 0 for a blank (single-colour) picture."""
+    values = [
+        QImage.pixelColor(image, x, y).lightness()
+        for x in range(0, image.width(), max(1, image.width() // 40))
+        for y in range(0, image.height(), max(1, image.height() // 40))
+    ]
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / len(values)
+
+
+def test_every_screen_renders_light_and_dark(tmp_path: Path) -> None:
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs it)")
+    out = Path(os.environ.get("VICIFAST_SCREENSHOTS") or tmp_path / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            display = pipe.readline().strip()
+        assert display, "Xvfb did not report its display"
+        env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb"}
+        render = subprocess.run(
+            [sys.executable, "-m", "tests.ui.screenshot_render", str(out)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert render.returncode == 0, render.stderr
+    sizes = json.loads(render.stdout.strip().splitlines()[-1])
+    for screen in SCREENS:
+        for theme in ("light", "dark"):
+            name = f"{screen}-{theme}"
+            path = out / f"{name}.png"
+            assert path.is_file(), name
+            image = QImage(str(path))
+            assert [image.width(), image.height()] == sizes[name], name
+            if screen in FULL:
+                assert (image.width(), image.height()) == (720, 560), name
+            assert _variance(image) > 50, f"{name} looks blank"
