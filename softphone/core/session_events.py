@@ -75,12 +75,17 @@ class FirewallLeaseChanged(Event):
     ip: str
     expires_at: datetime | None
 
-    def describe(self, tz: Any = None) -> str:
-        """'firewall open for 203.0.113.7 until 14:02' in local time (or ``tz``)."""
+    def describe(self, tz: Any = None, now: datetime | None = None) -> str:
+        """'firewall open for 203.0.113.7 until 14:02' in local time (or ``tz``); a lease that
+        ends on another day than ``now`` (default: the current time) names it: 'until
+        tomorrow 14:02', 'until 30 Nov 14:02'."""
         if not self.ip or self.expires_at is None:
             return "firewall closed"
         local = self.expires_at.astimezone(tz)
-        return f"firewall open for {self.ip} until {local:%H:%M}"
+        today = (now or datetime.now(local.tzinfo)).astimezone(local.tzinfo).date()
+        days = (local.date() - today).days
+        day = "" if days == 0 else "tomorrow " if days == 1 else f"{local:%d %b} "
+        return f"firewall open for {self.ip} until {day}{local:%H:%M}"
 
     def to_dict(self) -> dict[str, Any]:
         data = Event.to_dict(self)

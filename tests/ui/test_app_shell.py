@@ -116,7 +116,7 @@ def test_status_strip_follows_registration_and_the_firewall_lease(qtbot: QtBot) 
 
     until = datetime(2030, 1, 1, 14, 2, tzinfo=UTC)
     bus.publish(FirewallLeaseChanged(ip="203.0.113.7", expires_at=until))
-    expected = f"Firewall open for 203.0.113.7 until {until.astimezone():%H:%M}"
+    expected = f"Firewall open for 203.0.113.7 until {until.astimezone():%d %b %H:%M}"
     assert strip.firewall.text() == expected
 
     bus.publish(

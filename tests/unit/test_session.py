@@ -363,7 +363,11 @@ class TestSignIn:
         (lease,) = world.leases()
         assert lease.ip == "203.0.113.7"
         assert lease.expires_at == T0 + timedelta(days=1)
-        assert lease.describe(UTC) == "firewall open for 203.0.113.7 until 08:00"
+        assert lease.describe(UTC, now=T0) == "firewall open for 203.0.113.7 until tomorrow 08:00"
+        later = T0 + timedelta(hours=20)
+        assert lease.describe(UTC, now=later) == "firewall open for 203.0.113.7 until 08:00"
+        far = T0 - timedelta(days=3)
+        assert lease.describe(UTC, now=far) == "firewall open for 203.0.113.7 until 01 Feb 08:00"
         assert session.lease == lease
         assert json.dumps(lease.to_dict())  # the headless agent prints events as JSON
         assert lease.to_dict()["expires_at"] == "2025-02-01T08:00:00+00:00"
@@ -609,7 +613,8 @@ class TestTriggers:
         session.on_ip_changed()
         assert world.log == ["http.login", "http.provision", "engine.handle_ip_change"]
         assert world.states()[-2:] == [(S.REFRESHING, R.IP_CHANGED), (S.REGISTERED, R.NONE)]
-        assert world.leases()[-1].describe(UTC) == "firewall open for 198.51.100.4 until 08:00"
+        lease = world.leases()[-1]
+        assert lease.describe(UTC, now=T0) == "firewall open for 198.51.100.4 until tomorrow 08:00"
         assert session.next_reauth_at == T0 + timedelta(seconds=3600)
 
     def test_ip_change_rebinds_even_when_the_reauth_fails(self, world: World) -> None:
