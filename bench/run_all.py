@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import audio_bridge, auto_answer, call_setup, history, idle, limits, qr, register
+from bench import audio_bridge, auto_answer, call_setup, gui, history, idle, limits, qr, register
 from bench.diagnosis import diagnosis
 from bench.lab import BENCH_DIR, Lab
 from bench.plan import Plan, parser, plan_from
@@ -30,6 +30,7 @@ METRICS: list[tuple[str, Callable[[Lab, Plan], Section]]] = [
     ("audio bridge", audio_bridge.run),
     ("qr", qr.run),
     ("history", history.run),
+    ("gui", gui.run),
 ]
 
 NOTES = """\
