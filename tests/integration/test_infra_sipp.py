@@ -29,7 +29,7 @@ PAIRS = [
 def test_every_scenario_is_covered() -> None:
     # These have no sipp counterpart: the engine tests exercise them.
     tested = {name for uas, uac, _ in PAIRS for name in (uas, uac)}
-    tested |= {"uac_register_auth", "uas_early_media", "registrar_503_once"}
+    tested |= {"uac_register_auth", "uas_early_media", "registrar_503_once", "uac_invite_flood"}
     assert {p.stem for p in SCENARIO_DIR.glob("*.xml")} == tested
 
 
