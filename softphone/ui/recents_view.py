@@ -95,17 +95,23 @@ class _RecentsProxy(QIdentityProxyModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         return super().data(index, role)
 
-    def when_text(self, at: float) -> str:
-        """ "Today, 14:03", "Yesterday, 09:12", else the locale's short date and time."""
+    def when_text(self, at: float, today: QDate | None = None) -> str:
+        """ "Today, 14:03", "Yesterday, 09:12", "Mon, 08:40" within a week, "28 May, 20:29"
+        this year, else "28 May 2025" (month and day names in the user's language)."""
         when = QDateTime.fromSecsSinceEpoch(int(at))
         locale = QLocale()
         time = locale.toString(when.time(), QLocale.FormatType.ShortFormat)
-        days = when.date().daysTo(QDate.currentDate())
+        today = today or QDate.currentDate()
+        days = when.date().daysTo(today)
         if days == 0:
             return self.tr("Today, %1").replace("%1", time)
         if days == 1:
             return self.tr("Yesterday, %1").replace("%1", time)
-        return locale.toString(when, QLocale.FormatType.ShortFormat)
+        if 1 < days < 7:
+            return f"{locale.toString(when.date(), 'ddd')}, {time}"
+        if when.date().year() == today.year():
+            return f"{locale.toString(when.date(), 'd MMM')}, {time}"
+        return locale.toString(when.date(), "d MMM yyyy")
 
     def result_text(self, entry: CallEntry) -> str:
         text = {

@@ -219,3 +219,26 @@ def test_ctrl_f_focuses_the_search_and_every_control_is_named(
     assert len(controls) >= 8
     for control in controls:
         assert control.accessibleName(), control.objectName() or type(control).__name__
+
+
+def test_when_a_call_was_reads_like_a_phone_does(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QDate, QDateTime, QLocale, QTime
+
+    from softphone.ui.recents_view import _RecentsProxy
+
+    original = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+    try:
+        proxy = _RecentsProxy()
+        today = QDate(2026, 11, 28)  # a Saturday
+
+        def at(y: int, m: int, d: int) -> float:
+            return QDateTime(QDate(y, m, d), QTime(20, 29)).toSecsSinceEpoch()
+
+        assert proxy.when_text(at(2026, 11, 28), today) == "Today, 20:29"
+        assert proxy.when_text(at(2026, 11, 27), today) == "Yesterday, 20:29"
+        assert proxy.when_text(at(2026, 11, 24), today) == "Tue, 20:29"
+        assert proxy.when_text(at(2026, 5, 28), today) == "28 May, 20:29"
+        assert proxy.when_text(at(2025, 5, 28), today) == "28 May 2025"
+    finally:
+        QLocale.setDefault(original)
