@@ -1,5 +1,6 @@
-"""pytest fixtures ``pulse_server``, ``pulse`` and ``private_pulse`` for audio tests (a plugin:
-tests/conftest.py)."""
+"""pytest fixtures for audio tests (a plugin: tests/conftest.py): ``pulse_server``, ``pulse`` and
+``private_pulse`` (private PulseAudio daemons); ``card_rings`` and ``card_engine`` (an engine whose
+calls' audio goes through rings that a simulated card, tests/audio/drifting.py, serves)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from softphone.audio.ring import AudioRings
+from softphone.core import events as ev
+from softphone.core.models import EngineConfig
+from softphone.sip.engine import SipEngine
 from tests.audio.pulse import MIC, SPEAKER, PulseServer, available
+from tests.enginekit.recorder import EventRecorder
 
 
 @pytest.fixture(scope="session", name="pulse_server")
@@ -48,3 +54,23 @@ def private_pulse_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def card_rings() -> AudioRings:
+    return AudioRings.create()
+
+
+@pytest.fixture
+def card_engine(card_rings: AudioRings, recorder: EventRecorder) -> Iterator[SipEngine]:
+    """An engine on 127.0.0.1 whose calls' audio goes through ``card_rings``."""
+    from tests.integration.conftest import assert_no_pj_objects_left
+
+    engine = SipEngine(recorder, EngineConfig(bind_address="127.0.0.1"), audio=card_rings)
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+        recorder.wait(ev.EngineStopped)
+        assert_no_pj_objects_left()

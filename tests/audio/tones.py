@@ -9,6 +9,8 @@ import array
 import math
 from pathlib import Path
 
+from softphone.demo_audio import tone_share
+
 RATE = 16_000
 
 
@@ -32,16 +34,7 @@ def rms(samples: array.array[int]) -> float:
 
 def tone_fraction(samples: array.array[int], freq: float, rate: int = RATE) -> float:
     """Share (0..1) of the signal's energy at ``freq`` (Goertzel), about 1 for a pure tone."""
-    n = len(samples)
-    energy = sum(s * s for s in samples)
-    if n == 0 or energy == 0:
-        return 0.0
-    coeff = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
-    return min(2 * power / (n * energy), 1.0)
+    return tone_share(samples, freq, rate)
 
 
 def windows(samples: array.array[int], ms: int = 20, rate: int = RATE) -> list[array.array[int]]:

@@ -8,19 +8,16 @@ codecs (PCMU, PCMA, GSM…) cut everything above 4 kHz.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
-from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineConfig, SrtpMode
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, SrtpMode
 from softphone.sip.engine import SipEngine
 from tests.audio.drifting import RATE, DriftingDevice
 from tests.audio.tones import pcm, rms, tone_fraction, windows
 from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config
 from tests.enginekit.recorder import EventRecorder
-from tests.integration.conftest import assert_no_pj_objects_left
 from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
@@ -29,26 +26,9 @@ HEARD_S = 3.0
 CHECKED_S = 1.5
 
 
-@pytest.fixture
-def rings() -> AudioRings:
-    return AudioRings.create()
-
-
-@pytest.fixture
-def audio_engine(rings: AudioRings, recorder: EventRecorder) -> Iterator[SipEngine]:
-    engine = SipEngine(recorder, EngineConfig(bind_address="127.0.0.1"), audio=rings)
-    engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
-        recorder.wait(ev.EngineStopped)
-        assert_no_pj_objects_left()
-
-
 def call_with_tone(
     engine: SipEngine,
-    rings: AudioRings,
+    card_rings: AudioRings,
     recorder: EventRecorder,
     tone_hz: float,
     **account: object,
@@ -59,7 +39,7 @@ def call_with_tone(
         peer_config("agent", auto_answer=AutoAnswerPolicy(AutoAnswerMode.ALWAYS), **account),
         peer_config("dialer", **account),
     )
-    device = DriftingDevice(rings, ppm=0.0, tone_hz=tone_hz).start()
+    device = DriftingDevice(card_rings, ppm=0.0, tone_hz=tone_hz).start()
     try:
         out = engine.make_call("dialer", peers.uri("agent")).result(TIMEOUT)
         media = recorder.wait(ev.CallMediaChanged, call_id=out, active=True)
@@ -84,18 +64,18 @@ def assert_clean_tone(data: bytes, tone_hz: float) -> None:
 
 
 def test_a_g722_call_carries_wideband_audio(
-    audio_engine: SipEngine, rings: AudioRings, recorder: EventRecorder
+    card_engine: SipEngine, card_rings: AudioRings, recorder: EventRecorder
 ) -> None:
-    media, speaker = call_with_tone(audio_engine, rings, recorder, 6000.0, codecs=("G722",))
+    media, speaker = call_with_tone(card_engine, card_rings, recorder, 6000.0, codecs=("G722",))
     assert media.codec.upper().startswith("G722"), media
     assert_clean_tone(speaker, 6000.0)
 
 
 def test_a_narrowband_call_cuts_the_wideband_tone(
-    audio_engine: SipEngine, rings: AudioRings, recorder: EventRecorder
+    card_engine: SipEngine, card_rings: AudioRings, recorder: EventRecorder
 ) -> None:
     # The control for the test above: through PCMU the same 6 kHz tone does not arrive.
-    media, speaker = call_with_tone(audio_engine, rings, recorder, 6000.0, codecs=("PCMU",))
+    media, speaker = call_with_tone(card_engine, card_rings, recorder, 6000.0, codecs=("PCMU",))
     assert media.codec.upper().startswith("PCMU"), media
     tail = pcm(speaker)[-int(CHECKED_S * RATE) :]
     assert rms(tail) < 500, f"a 6 kHz tone crossed an 8 kHz codec (rms {rms(tail):.0f})"
@@ -103,10 +83,10 @@ def test_a_narrowband_call_cuts_the_wideband_tone(
 
 @pytest.mark.parametrize("codec", ["G722", "PCMU"])
 def test_an_srtp_call_carries_the_tone(
-    audio_engine: SipEngine, rings: AudioRings, recorder: EventRecorder, codec: str
+    card_engine: SipEngine, card_rings: AudioRings, recorder: EventRecorder, codec: str
 ) -> None:
     media, speaker = call_with_tone(
-        audio_engine, rings, recorder, 1000.0, codecs=(codec,), srtp=SrtpMode.OPTIONAL
+        card_engine, card_rings, recorder, 1000.0, codecs=(codec,), srtp=SrtpMode.OPTIONAL
     )
     assert media.srtp, f"the call is not encrypted: {media}"
     assert media.codec.upper().startswith(codec), media

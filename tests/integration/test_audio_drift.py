@@ -9,19 +9,16 @@ the system clock, the card ``ppm`` off it, so without compensation both rings wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from softphone.audio.ring import AudioRings, RingStats
 from softphone.core import events as ev
-from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineConfig
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
 from softphone.sip.engine import SipEngine
 from tests.audio.drifting import RATE, DriftingDevice
 from tests.audio.tones import pcm, rms, tone_fraction, windows
 from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config
 from tests.enginekit.recorder import EventRecorder
-from tests.integration.conftest import assert_no_pj_objects_left
 from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
@@ -30,23 +27,6 @@ TONE_HZ = 1000.0
 CALL_S = 60.0
 SETTLE_S = 3.0  # the rings prime, align their average fill once, and the call's audio starts
 CHECKED_TAIL_S = 10.0
-
-
-@pytest.fixture
-def rings() -> AudioRings:
-    return AudioRings.create()
-
-
-@pytest.fixture
-def audio_engine(rings: AudioRings, recorder: EventRecorder) -> Iterator[SipEngine]:
-    engine = SipEngine(recorder, EngineConfig(bind_address="127.0.0.1"), audio=rings)
-    engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
-        recorder.wait(ev.EngineStopped)
-        assert_no_pj_objects_left()
 
 
 def seconds_heard(device: DriftingDevice) -> float:
@@ -63,24 +43,24 @@ def glitches(before: RingStats, after: RingStats) -> dict[str, int]:
 
 @pytest.mark.parametrize("ppm", [1000.0, -1000.0], ids=["card-fast", "card-slow"])
 def test_a_minute_with_a_drifting_card_has_no_underruns_after_settling(
-    audio_engine: SipEngine, rings: AudioRings, recorder: EventRecorder, ppm: float
+    card_engine: SipEngine, card_rings: AudioRings, recorder: EventRecorder, ppm: float
 ) -> None:
     peers = add_peers(
-        audio_engine,
+        card_engine,
         peer_config("agent", auto_answer=AutoAnswerPolicy(AutoAnswerMode.ALWAYS)),
         peer_config("dialer"),
     )
-    device = DriftingDevice(rings, ppm=ppm, tone_hz=TONE_HZ).start()
+    device = DriftingDevice(card_rings, ppm=ppm, tone_hz=TONE_HZ).start()
     try:
-        out = audio_engine.make_call("dialer", peers.uri("agent")).result(TIMEOUT)
+        out = card_engine.make_call("dialer", peers.uri("agent")).result(TIMEOUT)
         recorder.wait(ev.CallStateChanged, call_id=out, state=ev.CallState.CONFIRMED)
-        audio_engine.set_mute(out, True).result(TIMEOUT)  # one path only: no echo of the tone
+        card_engine.set_mute(out, True).result(TIMEOUT)  # one path only: no echo of the tone
 
         wait_until(lambda: seconds_heard(device) >= SETTLE_S, 20, "the call to settle")
-        mic0, speaker0 = rings.capture.stats(), rings.playback.stats()
+        mic0, speaker0 = card_rings.capture.stats(), card_rings.playback.stats()
         heard0 = seconds_heard(device)
         wait_until(lambda: seconds_heard(device) >= CALL_S, CALL_S + 30, f"a {CALL_S:.0f} s call")
-        mic1, speaker1 = rings.capture.stats(), rings.playback.stats()
+        mic1, speaker1 = card_rings.capture.stats(), card_rings.playback.stats()
         heard = seconds_heard(device) - heard0
         audio = pcm(device.speaker())
     finally:
