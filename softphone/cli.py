@@ -26,6 +26,7 @@ from softphone.core.models import (
 )
 from softphone.core.secret import Secret
 from softphone.links import is_link
+from softphone.prompts import secret_from_env_or_prompt
 from softphone.qr_cli import add_qr_parser, run_qr
 
 if TYPE_CHECKING:
@@ -233,14 +234,7 @@ def _load_config(path: Path) -> dict[str, Any]:
 
 
 def _password() -> Secret:
-    value = os.environ.get(PASSWORD_ENV)
-    if value:
-        return Secret(value)
-    if sys.stdin.isatty():
-        import getpass
-
-        return Secret(getpass.getpass("SIP password: "))
-    raise ConfigError(f"Set ${PASSWORD_ENV} to the SIP password (it is never taken from a flag).")
+    return secret_from_env_or_prompt(PASSWORD_ENV, "SIP password: ", "the SIP password")
 
 
 def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
@@ -304,14 +298,7 @@ def _signin_plan(args: argparse.Namespace) -> SignInPlan:
 
 
 def _prompted(env: str, prompt: str) -> Secret:
-    value = os.environ.get(env)
-    if value:
-        return Secret(value)
-    if sys.stdin.isatty():
-        import getpass
-
-        return Secret(getpass.getpass(prompt))
-    raise ConfigError(f"Set ${env} (a password is never taken from a flag).")
+    return secret_from_env_or_prompt(env, prompt)
 
 
 def _totp_source() -> Callable[[object], str | None]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from softphone.core.errors import ConfigError
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
+from softphone.prompts import secret_from_env_or_prompt
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 
@@ -95,14 +95,7 @@ def run_qr(args: argparse.Namespace) -> int:
 
 
 def _password() -> Secret:
-    value = os.environ.get(PASSWORD_ENV)
-    if value:
-        return Secret(value)
-    if sys.stdin.isatty():
-        import getpass
-
-        return Secret(getpass.getpass("SIP password: "))
-    raise ConfigError(f"Set ${PASSWORD_ENV} to the SIP password (it is never taken from a flag).")
+    return secret_from_env_or_prompt(PASSWORD_ENV, "SIP password: ", "the SIP password")
 
 
 def _make(args: argparse.Namespace) -> int:
