@@ -11,7 +11,8 @@ mode="${1:-app}"
 # device, a Secret Service and an X server.
 app_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
-  libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 libportaudio2)
+  libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libx11-xcb1 libxcb-glx0 libxcb-sync1
+  libxcb-xfixes0 libxcb-util1 libxrandr2 libxrender1 libxext6 libpulse0 libportaudio2)
 test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
   pulseaudio-utils libzbar0 gnome-keyring dbus strace)
 
