@@ -199,7 +199,7 @@ def test_a_device_added_at_run_time_is_listed_and_signalled(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Qt 6.12 on PulseAudio neither signals nor lists a removed sink, and PulseAudio moves "
+    reason="Qt 6.11 on PulseAudio neither signals nor lists a removed sink, and PulseAudio moves "
     "the stream to the fallback sink (no error, no stall): removal is not detected yet",
 )
 def test_a_chosen_device_that_goes_away_is_reported(
