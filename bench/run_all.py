@@ -125,6 +125,11 @@ def main() -> int:
     began = time.monotonic()
     sections: list[Section] = []
     failures: list[str] = []
+    # One Qt application for the whole run, a GUI one: the Qt audio backend would otherwise make
+    # a QCoreApplication, and the QR sheet's fonts then abort the process.
+    from PySide6.QtWidgets import QApplication
+
+    qt_app = QApplication.instance() or QApplication(["bench", "-platform", "offscreen"])  # noqa: F841
     with Lab(options.keep, code=options.code) as lab:
         info["code under test"] = lab.code_label
         for name, run in METRICS:

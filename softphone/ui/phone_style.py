@@ -40,7 +40,8 @@ QPushButton#muteButton:checked, QPushButton#holdButton:checked {{
     border: 1px solid palette(highlight); border-radius: 4px; font-weight: 600;
 }}
 QPushButton#callButton:disabled {{
-    background-color: palette(mid); border-color: palette(mid); color: palette(window);
+    background-color: palette(button); border-color: palette(mid);
+    color: palette(placeholder-text);
 }}
 """
 

@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
+from softphone.core.errors import VicifastError
 from softphone.provisioning.qr_errors import QrImageError
 from softphone.provisioning.qr_make import modules
 
@@ -62,10 +63,17 @@ _app: QGuiApplication | None = None
 
 def _ensure_gui_app() -> None:
     global _app  # noqa: PLW0603 - one application object per process, kept alive here
-    if QGuiApplication.instance() is None:
+    existing = QGuiApplication.instance()
+    if existing is None:
         # A QApplication (not just a QGuiApplication): the process may go on to show widgets
         # (the GUI, or pytest-qt after a command-line test), which needs the widget subclass.
         _app = QApplication(["vicifast-phone", "-platform", "offscreen"])
+    elif not isinstance(existing, QGuiApplication):
+        # Fonts need a GUI application; Qt aborts the process rather than raise without one.
+        raise VicifastError(
+            "Cannot draw the PDF sheet in this process: it already runs a non-GUI Qt "
+            "application. Run the sheet from the app or the command line."
+        )
 
 
 def _begin(path: Path, title: str) -> tuple[QPdfWriter, QPainter]:
