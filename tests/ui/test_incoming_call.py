@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ from softphone.core.bus import EventBus
 from softphone.core.errors import UnknownCall
 from softphone.ui.incoming_call import IncomingCallWindow
 from softphone.ui.phone_view import PhoneView
+from tests.support.xvfb import xvfb_env
 from tests.ui.phone_fakes import FakePhone, incoming, state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,22 +86,7 @@ def test_the_window_comes_forward_without_taking_the_keyboard() -> None:
     there. The offscreen platform activates every window it shows, so it cannot tell; Xvfb has
     no window manager, so this catches the app activating the window itself (activateWindow,
     focus grabs), while the test above checks the request that window managers honour."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs it)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            display = pipe.readline().strip()
-        assert display, "Xvfb did not report its display"
-        env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb"}
+    with xvfb_env() as env:
         probe = subprocess.run(
             [sys.executable, "-m", "tests.ui.incoming_focus_probe"],
             cwd=ROOT,
@@ -111,9 +95,6 @@ def test_the_window_comes_forward_without_taking_the_keyboard() -> None:
             text=True,
             timeout=60,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert probe.returncode == 0, probe.stderr
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert seen["platform"] == "xcb"

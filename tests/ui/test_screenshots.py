@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
+
+from tests.support.xvfb import xvfb_env
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,24 +43,9 @@ def _drawn_fraction(image: QImage) -> float:
 
 
 def test_every_screen_renders_light_and_dark(tmp_path: Path) -> None:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs it)")
     out = Path(os.environ.get("VICIFAST_SCREENSHOTS") or tmp_path / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            display = pipe.readline().strip()
-        assert display, "Xvfb did not report its display"
-        env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb"}
+    with xvfb_env() as env:
         render = subprocess.run(
             [sys.executable, "-m", "tests.ui.screenshot_render", str(out)],
             cwd=ROOT,
@@ -68,9 +54,6 @@ def test_every_screen_renders_light_and_dark(tmp_path: Path) -> None:
             text=True,
             timeout=120,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert render.returncode == 0, render.stderr
     sizes = json.loads(render.stdout.strip().splitlines()[-1])
     for screen in SCREENS:
