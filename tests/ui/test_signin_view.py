@@ -155,12 +155,12 @@ def test_signed_out_by_the_user_is_information_not_an_error(
 
 def test_custom_control_plane_goes_with_the_request(qtbot: QtBot, view: SignInView) -> None:
     fill(view)
-    view.set_control_plane(True, "https://cp.example.com", "/tmp/ca.pem")
+    view.set_control_plane(True, "https://cp.example.com", "certs/ca.pem")
     assert view.advanced.isVisible()
     with qtbot.waitSignal(view.submitted) as sent:
         view.submit()
     assert sent.args[0].control_plane == "https://cp.example.com"
-    assert sent.args[0].ca_file == "/tmp/ca.pem"
+    assert sent.args[0].ca_file == "certs/ca.pem"
     view.custom_plane.setChecked(False)
     with qtbot.waitSignal(view.submitted) as sent:
         view.submit()
