@@ -51,6 +51,28 @@ def _free_udp_port(host: str) -> int:
         return port
 
 
+def jsonrpc_call(
+    rpc_socket: Path, reply_dir: Path, method: str, *params: str | int, timeout: float = 3.0
+) -> Any:
+    """One call to kamailio's jsonrpcs module over its UNIX datagram socket; the reply comes back
+    on a socket of our own in ``reply_dir``. Raises RegistrarError on no answer or an error."""
+    request = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
+    reply_path = reply_dir / f"rpc-{uuid.uuid4().hex[:8]}.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(reply_path))
+        try:
+            sock.sendto(json.dumps(request).encode(), str(rpc_socket))
+            readable, _, _ = select.select([sock], [], [], timeout)
+            if not readable:
+                raise RegistrarError(f"kamailio did not answer RPC {method} in {timeout}s.")
+            reply = json.loads(sock.recv(1 << 20))
+        finally:
+            reply_path.unlink(missing_ok=True)
+    if "error" in reply:
+        raise RegistrarError(f"kamailio RPC {method} failed: {reply['error']}")
+    return reply.get("result")
+
+
 class Registrar:
     """kamailio on `host`:`port` (UDP; 0 = a free port) with the given SIP accounts."""
 
@@ -238,18 +260,4 @@ class Registrar:
 
     def rpc(self, method: str, *params: str | int, timeout: float = 3.0) -> Any:
         """Call a kamailio RPC over the private jsonrpcs datagram socket."""
-        request = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
-        reply_path = self.workdir / f"rpc-{uuid.uuid4().hex[:8]}.sock"
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.bind(str(reply_path))
-            try:
-                sock.sendto(json.dumps(request).encode(), str(self.rpc_socket))
-                readable, _, _ = select.select([sock], [], [], timeout)
-                if not readable:
-                    raise RegistrarError(f"kamailio did not answer RPC {method} in {timeout}s.")
-                reply = json.loads(sock.recv(1 << 20))
-            finally:
-                reply_path.unlink(missing_ok=True)
-        if "error" in reply:
-            raise RegistrarError(f"kamailio RPC {method} failed: {reply['error']}")
-        return reply.get("result")
+        return jsonrpc_call(self.rpc_socket, self.workdir, method, *params, timeout=timeout)

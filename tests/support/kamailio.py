@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import select
 import shutil
@@ -17,6 +16,7 @@ from typing import Any, Literal, Self
 
 import trustme
 
+from softphone.emulator.registrar import jsonrpc_call
 from tests.support.ports import HOST, free_ports
 from tests.support.process import ManagedProcess, wait_until
 
@@ -298,21 +298,7 @@ class Kamailio:
 
     def rpc(self, method: str, *params: str | int, timeout: float = 3.0) -> Any:
         """Call a kamailio RPC over the private jsonrpcs datagram socket."""
-        request = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
-        reply_path = self._sockdir / f"rpc-client-{uuid.uuid4().hex[:8]}.sock"
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.bind(str(reply_path))
-            try:
-                sock.sendto(json.dumps(request).encode(), str(self.rpc_socket))
-                readable, _, _ = select.select([sock], [], [], timeout)
-                if not readable:
-                    raise KamailioError(f"no reply to RPC {method} within {timeout}s")
-                reply = json.loads(sock.recv(1 << 20))
-            finally:
-                reply_path.unlink(missing_ok=True)
-        if "error" in reply:
-            raise KamailioError(f"RPC {method} failed: {reply['error']}")
-        return reply.get("result")
+        return jsonrpc_call(self.rpc_socket, self._sockdir, method, *params, timeout=timeout)
 
     def add_user(self, user: str, password: str) -> None:
         """Add or change a user, live and for later restarts."""
