@@ -106,16 +106,15 @@ def xdg_config_home() -> Path:
     return Path(value) if value and Path(value).is_absolute() else Path.home() / ".config"
 
 
-class XdgAutostart:
-    """Linux and other freedesktop.org desktops."""
-
-    def __init__(self, argv: Sequence[str] | None = None, config_home: Path | None = None) -> None:
-        self._argv = list(argv or launch_command())
-        self._config_home = config_home
+class _FileAutostart:
+    """Launch at login by a file the desktop reads at login (``path``, ``_content``)."""
 
     @property
     def path(self) -> Path:
-        return (self._config_home or xdg_config_home()) / "autostart" / DESKTOP_FILE
+        raise NotImplementedError
+
+    def _content(self) -> bytes:
+        raise NotImplementedError
 
     def enabled(self) -> bool:
         return self.path.is_file()
@@ -123,7 +122,7 @@ class XdgAutostart:
     def enable(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(desktop_entry(self._argv), encoding="utf-8")
+            self.path.write_bytes(self._content())
         except OSError as exc:
             raise AutostartError(
                 f"Could not turn on launch at login: {self.path} could not be written "
@@ -137,6 +136,21 @@ class XdgAutostart:
             raise AutostartError(
                 f"Could not turn off launch at login: remove {self.path} ({exc.strerror or exc})."
             ) from None
+
+
+class XdgAutostart(_FileAutostart):
+    """Linux and other freedesktop.org desktops."""
+
+    def __init__(self, argv: Sequence[str] | None = None, config_home: Path | None = None) -> None:
+        self._argv = list(argv or launch_command())
+        self._config_home = config_home
+
+    @property
+    def path(self) -> Path:
+        return (self._config_home or xdg_config_home()) / "autostart" / DESKTOP_FILE
+
+    def _content(self) -> bytes:
+        return desktop_entry(self._argv).encode("utf-8")
 
 
 class Registry(Protocol):
@@ -205,7 +219,7 @@ class WindowsAutostart:
             raise AutostartError(f"Could not turn off launch at login: {exc}.") from None
 
 
-class MacLaunchAgent:
+class MacLaunchAgent(_FileAutostart):
     def __init__(self, argv: Sequence[str] | None = None, home: Path | None = None) -> None:
         self._argv = list(argv or launch_command())
         self._home = home
@@ -215,26 +229,8 @@ class MacLaunchAgent:
         home = self._home or Path.home()
         return home / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
 
-    def enabled(self) -> bool:
-        return self.path.is_file()
-
-    def enable(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_bytes(launch_agent_plist(self._argv))
-        except OSError as exc:
-            raise AutostartError(
-                f"Could not turn on launch at login: {self.path} could not be written "
-                f"({exc.strerror or exc})."
-            ) from None
-
-    def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(
-                f"Could not turn off launch at login: remove {self.path} ({exc.strerror or exc})."
-            ) from None
+    def _content(self) -> bytes:
+        return launch_agent_plist(self._argv)
 
 
 def autostart_for(platform: str | None = None) -> Autostart:
