@@ -272,23 +272,24 @@ class PhoneView(QWidget):
         if call is not None:
             self._submit(self.tr("Could not hang up"), lambda: self._phone.hangup(call.call_id))
 
+    def _ringing_call_id(self) -> str | None:
+        """The call the answer/decline keys act on: a waiting call, else the one ringing in."""
+        waiting, current = self._book.waiting, self._book.current
+        if waiting is not None:
+            return waiting.call_id
+        if current is not None and current.ringing_in:
+            return current.call_id
+        return None
+
     @Slot()
     def answer_shortcut(self) -> None:
-        waiting = self._book.waiting
-        current = self._book.current
-        if waiting is not None:
-            self.answer_call(waiting.call_id)
-        elif current is not None and current.ringing_in:
-            self.answer_call(current.call_id)
+        if (call_id := self._ringing_call_id()) is not None:
+            self.answer_call(call_id)
 
     @Slot()
     def decline_shortcut(self) -> None:
-        waiting = self._book.waiting
-        current = self._book.current
-        if waiting is not None:
-            self.decline_call(waiting.call_id)
-        elif current is not None and current.ringing_in:
-            self.decline_call(current.call_id)
+        if (call_id := self._ringing_call_id()) is not None:
+            self.decline_call(call_id)
 
     @Slot()
     def toggle_mute(self) -> None:
