@@ -144,8 +144,8 @@ class IncomingCallWindow(QFrame):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             row.addWidget(button)
         root.addLayout(row)
-        # Reachable once the agent brings the window forward (click, Alt+Tab); the phone page
-        # binds the same keys in the main window.
+        # Reachable once the agent brings the window forward (click, Alt+Tab); the main
+        # window's Call menu binds the same keys there, so only one of them is ever active.
         for key, slot in ((SHORTCUTS["answer"], self.answer), (SHORTCUTS["decline"], self.decline)):
             QShortcut(QKeySequence(key), self).activated.connect(slot)
         self.setMinimumWidth(em * 20)

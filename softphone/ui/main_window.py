@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -38,6 +38,13 @@ RegState = ev.RegistrationState
 
 SIGNED_IN = frozenset({State.REGISTERING, State.REGISTERED, State.REFRESHING, State.BACKING_OFF})
 PageFactory = Callable[[], QWidget]
+
+
+@runtime_checkable
+class OffersCallActions(Protocol):
+    """A page whose call actions (answer, hang up, mute…) belong in the window's Call menu."""
+
+    def call_actions(self) -> list[QAction]: ...
 
 
 def optional_page(module: str, build: Callable[[Any], QWidget]) -> PageFactory:
@@ -238,6 +245,12 @@ class MainWindow(QMainWindow):
         menu.addAction(self.sign_out_action)
         menu.addSeparator()
         menu.addAction(quit_action)
+        # The menu bar stays visible whatever the tab, so the call keys work from every tab
+        # and the menu shows them.
+        self.call_menu = self.menuBar().addMenu("&Call")
+        for page in self._pages.values():
+            if isinstance(page, OffersCallActions):
+                self.call_menu.addActions(page.call_actions())
         self.go_menu = self.menuBar().addMenu("&Go")
 
     def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:

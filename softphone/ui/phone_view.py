@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from typing import Any, Final
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,7 +36,8 @@ from softphone.ui.dialpad import Dialpad, NumberField
 from softphone.ui.phone_numbers import caller_id, clean_dial_text, format_duration
 from softphone.ui.phone_style import ACCENT_STYLE, message_color, status_color
 
-# Shortcuts live in the phone page's window; the shell should not bind these keys elsewhere.
+# Window-wide keys of the call actions (the main window lists them in its Call menu); the shell
+# should not bind these keys elsewhere. All take Ctrl+Shift so typing in a field never fires one.
 SHORTCUTS: Final = {
     "answer": "Ctrl+Shift+A",
     "decline": "Ctrl+Shift+D",
@@ -73,7 +74,7 @@ class PhoneView(QWidget):
         self._tick.setTimerType(Qt.TimerType.PreciseTimer)
         self._tick.timeout.connect(self._on_tick)
         self._build()
-        self._build_shortcuts()
+        self._build_call_actions()
         unsubscribe = [
             bus.subscribe(ev.RegistrationChanged, self._on_registration),
             bus.subscribe(ev.IncomingCall, self._on_incoming),
@@ -182,27 +183,44 @@ class PhoneView(QWidget):
         layout.addStretch(0)
         return page
 
-    def _build_shortcuts(self) -> None:
-        self._shortcuts: dict[str, QShortcut] = {}
-        actions: dict[str, Callable[[], None]] = {
-            "answer": self.answer_shortcut,
-            "decline": self.decline_shortcut,
-            "hangup": self.hangup,
-            "mute": self.toggle_mute,
-            "hold": self.toggle_hold,
-            "keypad": self.call_page.toggle_keypad,
-            "transfer": self.call_page.toggle_transfer,
-            "redial": self.redial,
+    def _build_call_actions(self) -> None:
+        names = {
+            "answer": (self.tr("Answer"), self.answer_shortcut),
+            "decline": (self.tr("Decline"), self.decline_shortcut),
+            "hangup": (self.tr("Hang up"), self.hangup),
+            "mute": (self.tr("Mute"), self.toggle_mute),
+            "hold": (self.tr("Hold"), self.toggle_hold),
+            "keypad": (self.tr("Keypad"), self.call_page.toggle_keypad),
+            "transfer": (self.tr("Transfer…"), self.call_page.toggle_transfer),
+            "redial": (self.tr("Redial"), self.redial),
         }
+        self._actions: dict[str, QAction] = {}
         for name, key in SHORTCUTS.items():
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.activated.connect(actions[name])
-            self._shortcuts[name] = shortcut
+            text, slot = names[name]
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            # Window-wide, so the keys also work while Recents or Settings is shown (the main
+            # window puts the same actions in its menu bar, which stays visible).
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+            self._actions[name] = action
         # Esc hangs up only while the keyboard is on the phone page: elsewhere it closes things.
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self._on_escape)
-        self._shortcuts["escape"] = escape
+        self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self._escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._escape.activated.connect(self._on_escape)
+
+    def call_actions(self) -> list[QAction]:
+        """Answer, decline, hang up, mute, hold, keypad, transfer, redial: each with its key,
+        enabled only when it can act; separators between the groups. For the window's Call
+        menu."""
+        grouped: list[QAction] = []
+        for group in (("answer", "decline", "hangup"), ("mute", "hold", "keypad", "transfer")):
+            grouped += [self._actions[name] for name in group]
+            separator = QAction(self)
+            separator.setSeparator(True)
+            grouped.append(separator)
+        return [*grouped, self._actions["redial"]]
 
     # -- what the app calls ---------------------------------------------------------------
 
@@ -517,15 +535,29 @@ class PhoneView(QWidget):
             focus = self.focusWidget()
             if focus is None or focus is self or self.dial_page.isAncestorOf(focus):
                 self.call_page.setFocus(Qt.FocusReason.OtherFocusReason)
-        waiting = self._book.waiting
-        ringing = waiting is not None or (call is not None and call.ringing_in)
-        self._shortcuts["answer"].setEnabled(ringing)
-        self._shortcuts["decline"].setEnabled(ringing)
-        for name in ("hangup", "escape", "mute", "hold", "keypad", "transfer"):
-            self._shortcuts[name].setEnabled(call is not None)
-        self._shortcuts["redial"].setEnabled(call is None)
+        self._render_actions(call)
         self._update_tick()
         self._on_tick()
+
+    def _render_actions(self, call: TrackedCall | None) -> None:
+        actions = self._actions
+        ringing = self._ringing_call_id() is not None
+        actions["answer"].setEnabled(ringing)
+        actions["decline"].setEnabled(ringing)
+        actions["hangup"].setEnabled(call is not None)
+        self._escape.setEnabled(call is not None)
+        actions["mute"].setEnabled(call is not None and not call.ringing_in)
+        # As the call page's buttons: what cannot act yet is greyed out in the menu too.
+        connected = call is not None and call.connected_at is not None
+        actions["hold"].setEnabled(connected)
+        actions["transfer"].setEnabled(connected)
+        actions["keypad"].setEnabled(call is not None and call.state is ev.CallState.CONFIRMED)
+        actions["redial"].setEnabled(call is None and bool(self._last_target))
+        if call is not None:
+            muted = self._pending_mute.get(call.call_id, call.muted)
+            held = self._pending_hold.get(call.call_id, call.held_here)
+            actions["mute"].setText(self.tr("Unmute") if muted else self.tr("Mute"))
+            actions["hold"].setText(self.tr("Resume") if held else self.tr("Hold"))
 
     def _render_header(self) -> None:
         event = self._registration
