@@ -129,7 +129,7 @@ class App(QObject):
         self.incoming_windows: dict[str, IncomingCallWindow] = {}
         self.settings = AppSettings.load(options.settings_path)
         self.trace = TraceLog(options.log_dir)
-        engine_config = options.engine_config
+        engine_config = self._with_settings(options.engine_config)
         if self.settings.sip_trace:  # pjsip's log level is fixed when the engine starts
             engine_config = replace(engine_config, sip_trace=True, log_level=4)
             self.trace.attach()
@@ -142,7 +142,7 @@ class App(QObject):
             self.bridge.post,
             engine_config,
             rings,
-            factory=options.engine_factory,
+            factory=self._make_engine,
             adapt=self._adapt_account,
         )
         self.history = HistoryWriter(options.data_dir, options.store)
@@ -359,6 +359,16 @@ class App(QObject):
         self.engine.add_account(config, ACCOUNT_ID).add_done_callback(_log_failure("add"))
         self._inform(f"Using the SIP account {config.extension} at {config.domain}.")
 
+    def _with_settings(self, config: EngineConfig) -> EngineConfig:
+        """``config`` with the Settings page's sound choices."""
+        speaker, mic = self.settings.levels()
+        return replace(config, speaker_level=speaker, mic_level=mic)
+
+    def _make_engine(self, emit: Any, config: EngineConfig, audio: Any) -> SipEngine:
+        # The first engine, and each one a move to another local address starts (on the
+        # engine's worker thread): every one starts with the settings as they are then.
+        return self.options.engine_factory(emit, self._with_settings(config), audio)
+
     def _adapt_account(self, config: SipAccountConfig) -> SipAccountConfig:
         # the engine's worker thread: reads only immutable values
         chosen = self._qr_account or config
@@ -508,6 +518,7 @@ class App(QObject):
                     lambda m: m.SettingsView(
                         self.audio,
                         self.settings,
+                        sound=self.phone,
                         settings_path=self.options.settings_path,
                         diagnostics=Diagnostics(
                             self.options.log_dir, secrets=self._diagnostic_secrets

@@ -120,6 +120,18 @@ class SipAccountConfig:
         return f"sip:{self.extension}@{self.domain}"
 
 
+MAX_LEVEL = 2.0  # +6 dB; louder only clips
+
+
+def check_levels(speaker: float, mic: float) -> None:
+    """Audio gains: 1.0 leaves the signal unchanged, 0 silences it, at most ``MAX_LEVEL``."""
+    for name, value in (("speaker", speaker), ("microphone", mic)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"The {name} level must be a number.")
+        if not 0.0 <= value <= MAX_LEVEL:
+            raise ConfigError(f"The {name} level must be between 0 and {MAX_LEVEL:g}.")
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Process-wide engine settings."""
@@ -132,8 +144,11 @@ class EngineConfig:
     poll_interval_ms: int = 500
     audio_stats_interval_s: float = 5.0
     local_tones: bool = True  # ringtone, ringback, busy, DTMF feedback... (with sound devices)
+    speaker_level: float = 1.0  # gain on what the sound device plays (1.0 unchanged, 0 silent)
+    mic_level: float = 1.0  # gain on the microphone before it reaches calls
 
     def __post_init__(self) -> None:
+        check_levels(self.speaker_level, self.mic_level)
         if not 1 <= self.max_calls <= 4:
             raise ConfigError("max_calls must be between 1 and 4 (the SIP library's limit).")
         if not 5 <= self.poll_interval_ms <= 5000:

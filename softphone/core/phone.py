@@ -39,3 +39,14 @@ class PhoneCommands(Protocol):
     def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
         """Attended transfer: connect ``call_id``'s far end to ``to_call_id``'s (Replaces)."""
         ...
+
+
+class SoundCommands(Protocol):
+    """What the Settings page asks of the engine's sound, for every call (not one account).
+
+    Like ``PhoneCommands``: each method returns at once; the engine applies it on its thread.
+    """
+
+    def set_levels(self, speaker: float, mic: float) -> Future[None]:
+        """Speaker and microphone gains (1.0 unchanged, 0 silent, at most 2.0)."""
+        ...

@@ -240,6 +240,11 @@ class SipEngine:
             "transfer_attended", lambda s: s.calls.transfer_attended(call_id, to_call_id)
         )
 
+    def set_levels(self, speaker: float, mic: float) -> Future[None]:
+        """Speaker and microphone gains for every call (1.0 unchanged, 0 silent, at most 2.0);
+        they hold until changed, through device switches and new calls."""
+        return self._submit("set_levels", lambda s: s.set_levels(speaker, mic))
+
     def handle_ip_change(self) -> Future[None]:
         return self._submit("handle_ip_change", lambda s: s.handle_ip_change())
 

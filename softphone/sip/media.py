@@ -16,18 +16,35 @@ if TYPE_CHECKING:
 
 class CallAudio:
     """Connects each call's audio to the sound device's port, honouring mute; gives local tones
-    their sinks (``speaker``, ``ringer``)."""
+    their sinks (``speaker``, ``ringer``); sets the speaker and microphone levels."""
 
     def __init__(self, endpoint: pj.Endpoint, rings: AudioRings | None) -> None:
         self._ep = endpoint
         self._rings = rings
         self._port: AudioBridgePort | None = None
         self._ringer_port: AudioBridgePort | None = None
+        self.levels = (1.0, 1.0)  # (speaker, microphone) as last set
         if rings is not None:
             # Imported here: headless runs without sound devices never load ctypes and the port.
             from softphone.sip.audio_port import create_audio_port
 
             self._port = create_audio_port(rings.capture, rings.playback)
+
+    def set_levels(self, speaker: float, mic: float) -> None:
+        """Gains on the sound device's bridge port (1.0 unchanged, 0 silent).
+
+        The conference bridge scales the samples while it mixes, on its clock thread in C, so
+        the audio callbacks pay nothing. Seen from the port, pjsua2's "rx" is what the bridge
+        transmits to it (our speaker) and "tx" what it takes from it (our microphone). They are
+        the port's own, independent of its connections: mute (a disconnected microphone) stays
+        silent whatever the gain, and every call, now or later, hears the same levels. The port
+        lives as long as the endpoint, so a device switch keeps them too. Without sound devices
+        there is nothing to scale; the values are kept for ``levels``.
+        """
+        self.levels = (speaker, mic)
+        if self._port is not None:
+            self._port.adjustRxLevel(speaker)
+            self._port.adjustTxLevel(mic)
 
     def connect(self, call_audio: Any, *, muted: bool) -> None:
         if self._port is not None:

@@ -21,7 +21,12 @@ import pjsua2 as pj
 
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownAccount
-from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
+from softphone.core.models import (
+    AutoAnswerPolicy,
+    EngineConfig,
+    SipAccountConfig,
+    check_levels,
+)
 from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
@@ -146,6 +151,7 @@ class SipStack:
         # No sound device exists in this pjsua2 build; the null device keeps the bridge clocked.
         ep.audDevManager().setNullDev()
         self._media = CallAudio(ep, self._audio_rings)
+        self._media.set_levels(self._config.speaker_level, self._config.mic_level)
         if self._audio_rings is not None and self._config.local_tones:
             self._tones = LocalTones(self._media, self.timers, self._emit)
             self.calls.tones = self._tones
@@ -374,6 +380,11 @@ class SipStack:
         except KeyError:
             raise UnknownAccount(f"No SIP account named '{account_id}' is configured.") from None
 
+    def set_levels(self, speaker: float, mic: float) -> None:
+        check_levels(speaker, mic)
+        assert self._media is not None
+        self._media.set_levels(speaker, mic)
+
     def handle_ip_change(self) -> None:
         assert self._ep is not None
         prm = pj.IpChangeParam()
@@ -390,4 +401,5 @@ class SipStack:
             },
             "calls": self.calls.ids(),
             "transports": self._transports.local_names(),
+            "levels": self._media.levels if self._media is not None else None,
         }

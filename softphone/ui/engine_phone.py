@@ -10,7 +10,8 @@ from softphone.sip.engine import SipEngine
 
 
 class EnginePhone:
-    """Implements :class:`softphone.core.phone.PhoneCommands`.
+    """Implements :class:`softphone.core.phone.PhoneCommands` and
+    :class:`softphone.core.phone.SoundCommands`.
 
     ``engine`` returns the engine that runs now: the sign-in's ``RebindingEngine`` replaces its
     ``SipEngine`` when it moves to another local address, so the phone asks for it on every
@@ -50,3 +51,6 @@ class EnginePhone:
 
     def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
         return self._engine().transfer_attended(call_id, to_call_id)
+
+    def set_levels(self, speaker: float, mic: float) -> Future[None]:
+        return self._engine().set_levels(speaker, mic)

@@ -29,6 +29,8 @@ _log = logging.getLogger(__name__)
 APP_DIR_NAME: Final = "vicifast-desktop"  # the same folder name as softphone.signin's data dir
 FILE_NAME: Final = "settings.json"
 MAX_DELAY_S: Final = 600.0  # AutoAnswerPolicy's bound
+MAX_SPEAKER_VOLUME: Final = 150  # percent; above 100 loud calls clip
+MAX_MIC_VOLUME: Final = 200  # percent (the engine's limit, +6 dB)
 _MAX_TEXT: Final = 1024
 # No settings key may contain one of these words (tests/unit/test_settings_model.py checks).
 SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "pin", "credential", "key")
@@ -71,6 +73,8 @@ class AppSettings:
     output_device_id: str | None = None
     ringer_device_id: str | None = None
     ringtone_enabled: bool = True
+    speaker_volume: int = 100  # percent of what calls and tones bring, 0 = silent
+    mic_volume: int = 100  # percent of the microphone that calls get, 0 = silent
     auto_answer: AutoAnswerMode = AutoAnswerMode.HEADER
     auto_answer_delay_s: float = 5.0
     start_minimised: bool = False
@@ -90,6 +94,10 @@ class AppSettings:
             raise ConfigError("auto_answer_delay_s must be a number of seconds.")
         if not 0.0 <= delay <= MAX_DELAY_S:
             raise ConfigError(f"auto_answer_delay_s must be between 0 and {MAX_DELAY_S:g}.")
+        for name, top in (("speaker_volume", MAX_SPEAKER_VOLUME), ("mic_volume", MAX_MIC_VOLUME)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                raise ConfigError(f"{name} must be a whole percentage from 0 to {top}.")
         for flag in (
             "ringtone_enabled",
             "start_minimised",
@@ -112,6 +120,10 @@ class AppSettings:
     def auto_answer_policy(self) -> AutoAnswerPolicy:
         delay = self.auto_answer_delay_s if self.auto_answer is AutoAnswerMode.AFTER else 0.0
         return AutoAnswerPolicy(self.auto_answer, float(delay))
+
+    def levels(self) -> tuple[float, float]:
+        """The engine's speaker and microphone gains (1.0 = unchanged)."""
+        return self.speaker_volume / 100, self.mic_volume / 100
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"version": 1}

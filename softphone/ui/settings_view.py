@@ -10,9 +10,12 @@ are emitted on the GUI thread.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSlider,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -47,12 +51,21 @@ from softphone.audio.controller import (
 from softphone.audio.errors import AudioError
 from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode
+from softphone.core.phone import SoundCommands
 from softphone.ui.autostart import Autostart, AutostartError, autostart_for
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.level_meter import LevelMeter
-from softphone.ui.settings_model import AppSettings, default_path
+from softphone.ui.settings_model import (
+    MAX_MIC_VOLUME,
+    MAX_SPEAKER_VOLUME,
+    AppSettings,
+    default_path,
+)
+
+_log = logging.getLogger(__name__)
 
 METER_INTERVAL_MS: Final = 50
+VOLUME_STEP: Final = 5  # percent per arrow key; Page Up/Down move twice as far
 _MODES: Final = (
     AutoAnswerMode.HEADER,
     AutoAnswerMode.OFF,
@@ -83,11 +96,13 @@ class SettingsView(QWidget):
         settings_path: Path | None = None,
         autostart: Autostart | None = None,
         diagnostics: Diagnostics | None = None,
+        sound: SoundCommands | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsView")
         self.setAccessibleName(self.tr("Settings"))
         self._audio = audio
+        self._sound = sound
         self._settings = settings
         self._path = settings_path or default_path()
         self._autostart = autostart or autostart_for()
@@ -135,6 +150,40 @@ class SettingsView(QWidget):
         box.setChecked(checked)
         return box
 
+    def _volume(
+        self, name: str, accessible: str, top: int, value: int
+    ) -> tuple[QSlider, QHBoxLayout]:
+        slider = QSlider(Qt.Orientation.Horizontal, self)
+        slider.setObjectName(name)
+        slider.setAccessibleName(accessible)
+        slider.setRange(0, top)
+        slider.setSingleStep(VOLUME_STEP)
+        slider.setPageStep(2 * VOLUME_STEP)
+        slider.setTickInterval(50)
+        slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        slider.setValue(value)
+        shown = QLabel(self)
+        shown.setObjectName(f"{name}Value")
+        shown.setAccessibleName(self.tr("%1 value").replace("%1", accessible))
+        # wide enough for "200 %", so the slider does not jump while it moves
+        shown.setMinimumWidth(
+            shown.fontMetrics().horizontalAdvance(self.tr("%1 %").replace("%1", "200")) + 4
+        )
+        shown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._show_percent(slider, shown)
+        slider.valueChanged.connect(lambda _v: self._show_percent(slider, shown))
+        slider.valueChanged.connect(lambda _v: self._on_volume())
+        slider.sliderReleased.connect(self._on_volume)
+        row = QHBoxLayout()
+        row.addWidget(slider, 1)
+        row.addWidget(shown)
+        return slider, row
+
+    def _show_percent(self, slider: QSlider, shown: QLabel) -> None:
+        text = self.tr("%1 %").replace("%1", str(slider.value()))
+        shown.setText(text)
+        slider.setAccessibleDescription(text)
+
     def _audio_group(self) -> QGroupBox:
         group = QGroupBox(self.tr("Sound"), self)
         form = QFormLayout(group)
@@ -171,6 +220,13 @@ class SettingsView(QWidget):
         mic_label = QLabel(self.tr("&Microphone:"), group)
         mic_label.setBuddy(self.mic_combo)
         form.addRow(mic_label, self.mic_combo)
+        self.mic_volume, mic_volume_row = self._volume(
+            "micVolume", self.tr("Microphone volume"), MAX_MIC_VOLUME, self._settings.mic_volume
+        )
+        self.mic_volume.setToolTip(self.tr("How loud the other side hears you"))
+        mic_volume_label = QLabel(self.tr("Microphone &volume:"), group)
+        mic_volume_label.setBuddy(self.mic_volume)
+        form.addRow(mic_volume_label, mic_volume_row)
         form.addRow(self.tr("Input level:"), meter_row)
 
         self.speaker_combo = self._combo("speaker", self.tr("Speaker"))
@@ -179,6 +235,18 @@ class SettingsView(QWidget):
         speaker_label = QLabel(self.tr("&Speaker:"), group)
         speaker_label.setBuddy(self.speaker_combo)
         form.addRow(speaker_label, self.speaker_combo)
+        self.speaker_volume, speaker_volume_row = self._volume(
+            "speakerVolume",
+            self.tr("Speaker volume"),
+            MAX_SPEAKER_VOLUME,
+            self._settings.speaker_volume,
+        )
+        self.speaker_volume.setToolTip(
+            self.tr("How loud calls and tones play; above 100 % loud voices may distort")
+        )
+        speaker_volume_label = QLabel(self.tr("Spea&ker volume:"), group)
+        speaker_volume_label.setBuddy(self.speaker_volume)
+        form.addRow(speaker_volume_label, speaker_volume_row)
         form.addRow(self.tr("Output level:"), self.speaker_meter)
 
         self.ringer_combo = self._combo("ringer", self.tr("Ringer device"))
@@ -468,6 +536,16 @@ class SettingsView(QWidget):
         self._set_notice("")
         self._change(input_device_id=mic, output_device_id=speaker)
 
+    def _on_volume(self) -> None:
+        """Applied at once, while the slider moves; saved when it is let go (or on a key)."""
+        speaker, mic = self.speaker_volume.value(), self.mic_volume.value()
+        if self._sound is not None:
+            self._sound.set_levels(speaker / 100, mic / 100).add_done_callback(
+                _log_failure("set_levels")
+            )
+        if not (self.speaker_volume.isSliderDown() or self.mic_volume.isSliderDown()):
+            self._change(speaker_volume=speaker, mic_volume=mic)
+
     def _apply_ringer(self) -> None:
         ringer = self.ringer_combo.currentData()
         try:
@@ -604,3 +682,11 @@ class SettingsView(QWidget):
     @property
     def meters_running(self) -> bool:
         return self._meter_timer.isActive()
+
+
+def _log_failure(command: str) -> Callable[[Future[Any]], None]:
+    def done(future: Future[Any]) -> None:  # any thread: log only
+        if not future.cancelled() and future.exception() is not None:
+            _log.warning("%s failed: %s", command, future.exception())
+
+    return done

@@ -12,7 +12,8 @@ ACCOUNT = "acc-1"
 
 
 class FakePhone:
-    """Records each command; returns a completed Future (or a failed one, if told to)."""
+    """Records each command; returns a completed Future (or a failed one, if told to).
+    Implements ``PhoneCommands`` and ``SoundCommands``."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -74,6 +75,9 @@ class FakePhone:
 
     def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
         return self._run("transfer_attended", (call_id, to_call_id))
+
+    def set_levels(self, speaker: float, mic: float) -> Future[None]:
+        return self._run("set_levels", (speaker, mic))
 
 
 def state(

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
     QDoubleSpinBox,
+    QLabel,
     QLineEdit,
     QProgressBar,
     QWidget,
@@ -36,6 +38,7 @@ from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
 from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
+from tests.ui.phone_fakes import FakePhone
 
 TIMEOUT = 5000
 MIC, SPEAKER, HEADSET = "builtin-mic", "builtin-speaker", "usb-headset"
@@ -153,10 +156,12 @@ def make_view(
     paths: dict[str, Path],
     settings: AppSettings | None = None,
     secrets: tuple[str, ...] = (),
+    sound: FakePhone | None = None,
 ) -> SettingsView:
     view = SettingsView(
         audio,
         settings or AppSettings(),
+        sound=sound,
         settings_path=paths["settings"],
         autostart=XdgAutostart(["/usr/bin/vicifast-phone"], config_home=paths["xdg"]),
         diagnostics=Diagnostics(paths["logs"], lambda: secrets),
@@ -342,6 +347,41 @@ def test_options_are_saved_and_announced(
     assert AppSettings.load(paths["settings"]) == s
     assert s.sip_trace and s.start_minimised and not s.ringtone_enabled
     assert view.settings == s
+
+
+def test_volume_sliders_apply_at_once_and_are_saved(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    sound = FakePhone()
+    view = make_view(qtbot, audio, paths, AppSettings(mic_volume=150), sound=sound)
+    speaker, mic = view.speaker_volume, view.mic_volume
+    assert (speaker.value(), mic.value()) == (100, 150)
+    assert (speaker.maximum(), mic.maximum()) == (150, 200)
+    assert speaker.accessibleName() == "Speaker volume"
+    assert mic.accessibleName() == "Microphone volume"
+    shown = view.findChild(QLabel, "speakerVolumeValue")
+    assert shown is not None and shown.text() == "100 %"
+
+    # the keyboard: one step down is applied and saved
+    view.show()
+    speaker.setFocus()
+    qtbot.waitUntil(speaker.hasFocus, timeout=TIMEOUT)
+    with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT) as changed:
+        qtbot.keyClick(speaker, Qt.Key.Key_Left)
+    assert sound.named("set_levels") == [(0.95, 1.5)]
+    assert changed.args[0].speaker_volume == 95 and saved(paths)["speaker_volume"] == 95
+    assert shown.text() == "95 %" and speaker.accessibleDescription() == "95 %"
+
+    # a drag: every position is heard at once, the file is written when it is let go
+    mic.setSliderDown(True)
+    mic.setValue(60)
+    mic.setValue(50)
+    assert sound.named("set_levels")[-2:] == [(0.95, 0.6), (0.95, 0.5)]
+    assert saved(paths)["mic_volume"] == 150
+    with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT):
+        mic.setSliderDown(False)
+    assert saved(paths)["mic_volume"] == 50
+    assert AppSettings.load(paths["settings"]).levels() == (0.95, 0.5)
 
 
 def test_launch_at_login_writes_the_autostart_file(

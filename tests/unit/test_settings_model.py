@@ -18,6 +18,7 @@ def test_defaults_follow_the_system_and_answer_when_the_server_asks() -> None:
     assert (s.input_device_id, s.output_device_id, s.ringer_device_id) == (None, None, None)
     assert s.auto_answer is AutoAnswerMode.HEADER
     assert s.ringtone_enabled and not s.sip_trace and not s.launch_at_login
+    assert (s.speaker_volume, s.mic_volume) == (100, 100) and s.levels() == (1.0, 1.0)
     assert s.custom_control_plane == "" and s.ca_file == ""
     assert default_path().name == "settings.json"
     assert "vicifast-desktop" in default_path().parts[-2]
@@ -30,6 +31,8 @@ def test_round_trip(tmp_path: Path) -> None:
         output_device_id="headset",
         ringer_device_id="speakers",
         ringtone_enabled=False,
+        speaker_volume=50,
+        mic_volume=200,
         auto_answer=AutoAnswerMode.AFTER,
         auto_answer_delay_s=3.0,
         start_minimised=True,
@@ -42,6 +45,7 @@ def test_round_trip(tmp_path: Path) -> None:
     s.save(path)
     assert AppSettings.load(path) == s
     assert json.loads(path.read_text())["auto_answer"] == "after"
+    assert s.levels() == (0.5, 2.0)
     assert s.auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.AFTER, 3.0)
     assert AppSettings().auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.HEADER, 0.0)
 
@@ -58,6 +62,12 @@ def test_round_trip(tmp_path: Path) -> None:
         {"custom_control_plane": "https://user:pw@cp.example.com"},
         {"custom_control_plane": "https://cp.example.com/?token=abc"},
         {"custom_control_plane": "cp.example.com"},
+        {"speaker_volume": -1},
+        {"speaker_volume": 151},
+        {"speaker_volume": 50.5},
+        {"speaker_volume": True},
+        {"mic_volume": 201},
+        {"mic_volume": "100"},
     ],
 )
 def test_bounds(changes: dict[str, object]) -> None:
