@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -38,6 +38,17 @@ RegState = ev.RegistrationState
 
 SIGNED_IN = frozenset({State.REGISTERING, State.REGISTERED, State.REFRESHING, State.BACKING_OFF})
 PageFactory = Callable[[], QWidget]
+# The app names its tabs in English (and finds them by that name); shown translated.
+TAB_TITLES = (
+    QT_TRANSLATE_NOOP("MainWindow", "Phone"),
+    QT_TRANSLATE_NOOP("MainWindow", "Recents"),
+    QT_TRANSLATE_NOOP("MainWindow", "Settings"),
+    QT_TRANSLATE_NOOP("MainWindow", "Provisioning"),
+)
+
+
+def _tr(context: str, text: str) -> str:
+    return QCoreApplication.translate(context, text)
 
 
 @runtime_checkable
@@ -58,7 +69,7 @@ def optional_page(module: str, build: Callable[[Any], QWidget]) -> PageFactory:
         except ModuleNotFoundError as err:
             if err.name != name:
                 raise
-            return placeholder("This part of the app is coming soon.")
+            return placeholder(_tr("MainWindow", "This part of the app is coming soon."))
         return build(loaded)
 
     return make
@@ -77,15 +88,17 @@ def registration_text(event: ev.RegistrationChanged, now: float | None = None) -
     """'Registered', 'Retrying in 8 s', 'Not registered: 403 Forbidden'…"""
     state = event.state
     if state is RegState.REGISTERED:
-        return "Registered"
+        return _tr("StatusStrip", "Registered")
     if state is RegState.REGISTERING:
-        return "Registering…"
+        return _tr("StatusStrip", "Registering…")
     if state is RegState.RETRYING:
         elapsed = 0.0 if now is None else max(0.0, now - event.at)
         left = max(1, math.ceil(event.retry_in_s - elapsed))
-        return f"Retrying in {left} s"
+        return _tr("StatusStrip", "Retrying in {0} s").format(left)
     why = " ".join(p for p in (str(event.code) if event.code else "", event.reason) if p)
-    return f"Not registered: {why}" if why else "Not registered"
+    if why:
+        return _tr("StatusStrip", "Not registered: {0}").format(why)
+    return _tr("StatusStrip", "Not registered")
 
 
 def firewall_text(event: FirewallLeaseChanged) -> str:
@@ -100,7 +113,7 @@ class StatusStrip(QWidget):
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statusStrip")
-        self.registration = QLabel("Signed out")
+        self.registration = QLabel(self.tr("Signed out"))
         self.registration.setObjectName("registration")
         self.firewall = QLabel("")
         self.firewall.setObjectName("firewall")
@@ -143,11 +156,11 @@ class StatusStrip(QWidget):
         self._signed_in = state in SIGNED_IN or (state is State.AWAITING_TOTP and self._signed_in)
         if state is State.SIGNED_OUT:
             self._last_reg = None
-            self.registration.setText("Signed out")
+            self.registration.setText(self.tr("Signed out"))
             self.firewall.setText("")
             self._paint(RegState.UNREGISTERED)
         elif state is State.REGISTERING and self._last_reg is None:
-            self.registration.setText(self.unregistered_text or "Registering…")
+            self.registration.setText(self.unregistered_text or self.tr("Registering…"))
         if state is State.BACKING_OFF:
             self._note_until = time.time() + event.retry_in_s
         else:
@@ -163,11 +176,11 @@ class StatusStrip(QWidget):
         left = math.ceil(self._note_until - now)
         note_state = self._note_state
         if left > 0:
-            self.note.setText(f"Can't reach the server, retrying in {left} s")
+            self.note.setText(self.tr("Can't reach the server, retrying in {0} s").format(left))
         elif note_state is State.REFRESHING:
-            self.note.setText("Renewing sign-in…")
+            self.note.setText(self.tr("Renewing sign-in…"))
         elif note_state is State.AWAITING_TOTP and self._signed_in:
-            self.note.setText("Enter your authenticator code to stay signed in")
+            self.note.setText(self.tr("Enter your authenticator code to stay signed in"))
         else:
             self.note.setText("")
         counting = left > 0 or (reg is not None and reg.state is RegState.RETRYING)
@@ -201,7 +214,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("VICIfast Phone")
+        self.setWindowTitle(self.tr("VICIfast Phone"))
         self.hide_on_close = False
         self.signin_page = signin_page
         self.tabs = QTabWidget()
@@ -212,8 +225,10 @@ class MainWindow(QMainWindow):
                 page = make()
             except Exception:  # one broken page must not keep the phone from opening
                 _log.exception("the %s page failed to build", title)
-                page = placeholder(f"The {title} page could not be opened.")
-            self.tabs.addTab(page, title)
+                page = placeholder(
+                    self.tr("The {0} page could not be opened.").format(self._title(title))
+                )
+            self.tabs.addTab(page, self._title(title))
             self._pages[title] = page
         self.stack = QStackedWidget()
         self.stack.addWidget(signin_page)
@@ -235,11 +250,11 @@ class MainWindow(QMainWindow):
         bus.subscribe(SessionStateChanged, self._on_session)
 
     def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&Phone")
-        self.sign_out_action = QAction("Sign out", self)
+        menu = self.menuBar().addMenu(self.tr("&Phone"))
+        self.sign_out_action = QAction(self.tr("Sign out"), self)
         self.sign_out_action.setEnabled(False)
         self.sign_out_action.triggered.connect(self.signOutRequested.emit)
-        quit_action = QAction("Quit", self)
+        quit_action = QAction(self.tr("Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.quitRequested.emit)
         menu.addAction(self.sign_out_action)
@@ -247,11 +262,11 @@ class MainWindow(QMainWindow):
         menu.addAction(quit_action)
         # The menu bar stays visible whatever the tab, so the call keys work from every tab
         # and the menu shows them.
-        self.call_menu = self.menuBar().addMenu("&Call")
+        self.call_menu = self.menuBar().addMenu(self.tr("&Call"))
         for page in self._pages.values():
             if isinstance(page, OffersCallActions):
                 self.call_menu.addActions(page.call_actions())
-        self.go_menu = self.menuBar().addMenu("&Go")
+        self.go_menu = self.menuBar().addMenu(self.tr("&Go"))
 
     def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
         """A window-wide shortcut, listed with its key in the Go menu so it can be found."""
@@ -267,7 +282,12 @@ class MainWindow(QMainWindow):
         page = self._pages.get(title)
         if page is not None:
             index = self.tabs.indexOf(page)
-            self.tabs.setTabText(index, f"{title} ({count})" if count > 0 else title)
+            shown = self._title(title)
+            self.tabs.setTabText(index, f"{shown} ({count})" if count > 0 else shown)
+
+    @staticmethod
+    def _title(title: str) -> str:
+        return _tr("MainWindow", title)  # one of TAB_TITLES, or shown as it is
 
     @property
     def signed_in_view(self) -> bool:

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -81,7 +81,8 @@ def batch_columns_help(kind: str) -> str:
     extra = qr_make.SIGNIN_COLUMNS if kind == "signin" else qr_make.SIP_COLUMNS
     required = list(qr_make.COMMON_COLUMNS) + (["password"] if kind == "sip" else [])
     optional = [c for c in extra if c not in required]
-    return f"Required: {', '.join(required)}. Optional: {', '.join(optional)}."
+    text = QCoreApplication.translate("ProvisioningView", "Required: {0}. Optional: {1}.")
+    return text.format(", ".join(required), ", ".join(optional))
 
 
 class ProvisioningView(QWidget):
@@ -138,7 +139,7 @@ class ProvisioningView(QWidget):
         self.kind.addItem(self.tr("SIP account code (encrypted, with a PIN)"), "sip")
         self.kind.currentIndexChanged.connect(self._kind_changed)
 
-        self.company = self._line(self.tr("Company code"), placeholder="acme")
+        self.company = self._line(self.tr("Company code"), placeholder=self.tr("e.g. acme"))
         self.username = self._line(self.tr("User name"), placeholder=self.tr("optional"))
         self.api = self._line(
             self.tr("Control plane URL"), placeholder=self.tr("optional, e.g. https://…")
@@ -157,7 +158,9 @@ class ProvisioningView(QWidget):
         form.addRow(self.tr("Control &plane:"), self.api)
         form.addRow(self.tr("&Valid for:"), self.signin_days)
 
-        self.server = self._line(self.tr("SIP server host"), placeholder="sip.example.com")
+        self.server = self._line(
+            self.tr("SIP server host"), placeholder=self.tr("e.g. sip.example.com")
+        )
         self.port = QSpinBox()
         self.port.setAccessibleName(self.tr("SIP port"))
         self.port.setRange(0, 65535)
@@ -173,8 +176,13 @@ class ProvisioningView(QWidget):
         self.display_name = self._line(self.tr("Display name"), placeholder=self.tr("optional"))
         self.srtp = QComboBox()
         self.srtp.setAccessibleName(self.tr("Media encryption (SRTP)"))
+        srtp_names = {
+            SrtpMode.OFF: self.tr("off"),
+            SrtpMode.OPTIONAL: self.tr("optional"),
+            SrtpMode.MANDATORY: self.tr("mandatory"),
+        }
         for mode in SrtpMode:
-            self.srtp.addItem(mode.value, mode)
+            self.srtp.addItem(srtp_names.get(mode, mode.value), mode)
         self.srtp.currentIndexChanged.connect(self._changed)
         self.sip_days = QSpinBox()
         self.sip_days.setAccessibleName(self.tr("SIP account code valid for, days"))
@@ -429,6 +437,7 @@ class ProvisioningView(QWidget):
         self.batch_title.setAccessibleName(self.tr("Sheet title"))
         self.batch_title.setPlaceholderText(self.tr("e.g. Night shift, March"))
         self.columns_help = QLabel(tab)
+        self.columns_help.setObjectName("columnsHelp")
         self.columns_help.setWordWrap(True)
         self.columns_help.setAccessibleName(self.tr("CSV columns"))
         self.columns_help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -35,11 +35,7 @@ Reason = SessionReason
 State = SessionState
 
 _SIGNED_IN = frozenset({State.REGISTERING, State.REGISTERED, State.REFRESHING, State.BACKING_OFF})
-_BUSY_TEXT = {
-    State.SIGNING_IN: "Signing in…",
-    State.PROVISIONING: "Getting your phone settings from your company's server…",
-}
-_UNREACHABLE = "Can't reach the server. Check your internet connection."
+_BUSY = frozenset({State.SIGNING_IN, State.PROVISIONING})
 _SIGNED_OUT_INFO = frozenset({Reason.USER_SIGN_OUT})
 
 
@@ -97,32 +93,39 @@ class SignInView(QWidget):
 
     def _build(self) -> None:
         self.setObjectName("signInView")
-        title = QLabel("Sign in to VICIfast")
+        title = QLabel(self.tr("Sign in to VICIfast"))
         title.setObjectName("title")
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         title.setFont(font)
-        hint = QLabel("Use the company code from your administrator and your VICIdial login.")
+        hint = QLabel(
+            self.tr("Use the company code from your administrator and your VICIdial login.")
+        )
         hint.setWordWrap(True)
 
-        self.company = QLineEdit(placeholderText="e.g. ACME")
-        self.username = QLineEdit(placeholderText="VICIdial username")
-        self.password = QLineEdit(placeholderText="VICIdial password")
+        self.company = QLineEdit(placeholderText=self.tr("e.g. ACME"))
+        self.username = QLineEdit(placeholderText=self.tr("VICIdial username"))
+        self.password = QLineEdit(placeholderText=self.tr("VICIdial password"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.totp = QLineEdit(placeholderText="6-digit code")
+        self.totp = QLineEdit(placeholderText=self.tr("6-digit code"))
         self.totp.setMaxLength(10)
         self.totp.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
-        self.company.setAccessibleName("Company code")
-        self.username.setAccessibleName("Username")
-        self.password.setAccessibleName("Password")
-        self.totp.setAccessibleName("Authenticator code")
-        self._totp_label = QLabel("Authenticator code")
+        company, username, password = (
+            self.tr("Company code"),
+            self.tr("Username"),
+            self.tr("Password"),
+        )
+        self.company.setAccessibleName(company)
+        self.username.setAccessibleName(username)
+        self.password.setAccessibleName(password)
+        self.totp.setAccessibleName(self.tr("Authenticator code"))
+        self._totp_label = QLabel(self.tr("Authenticator code"))
 
         form = QFormLayout()
-        form.addRow("Company code", self.company)
-        form.addRow("Username", self.username)
-        form.addRow("Password", self.password)
+        form.addRow(company, self.company)
+        form.addRow(username, self.username)
+        form.addRow(password, self.password)
         form.addRow(self._totp_label, self.totp)
         self._form = form
         self._set_totp_visible(False)
@@ -134,14 +137,14 @@ class SignInView(QWidget):
         self.message.setMinimumHeight(self.message.fontMetrics().height() * 3)
         self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
-        self.sign_in_button = QPushButton("Sign in")
+        self.sign_in_button = QPushButton(self.tr("Sign in"))
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.submit)
         for edit in (self.company, self.username, self.password, self.totp):
             edit.returnPressed.connect(self.submit)
 
         self._advanced_toggle = QToolButton()
-        self._advanced_toggle.setText("Advanced")
+        self._advanced_toggle.setText(self.tr("Advanced"))
         self._advanced_toggle.setCheckable(True)
         self._advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self._advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -172,13 +175,13 @@ class SignInView(QWidget):
     def _build_advanced(self) -> QWidget:
         panel = QWidget()
         panel.setObjectName("advanced")
-        self.scan_button = QPushButton("Scan QR code…")
-        self.scan_button.setToolTip("Fill in the company code from a sign-in QR code")
+        self.scan_button = QPushButton(self.tr("Scan QR code…"))
+        self.scan_button.setToolTip(self.tr("Fill in the company code from a sign-in QR code"))
         self.scan_button.clicked.connect(self.scanRequested.emit)
-        self.custom_plane = QCheckBox("Use a custom control plane")
-        self.control_plane = QLineEdit(placeholderText="https://control.example.com")
-        self.ca_file = QLineEdit(placeholderText="CA certificate (PEM), if not public")
-        browse = QPushButton("Browse…")
+        self.custom_plane = QCheckBox(self.tr("Use a custom control plane"))
+        self.control_plane = QLineEdit(placeholderText=self.tr("https://control.example.com"))
+        self.ca_file = QLineEdit(placeholderText=self.tr("CA certificate (PEM), if not public"))
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse_ca)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_file, 1)
@@ -204,7 +207,10 @@ class SignInView(QWidget):
 
     def _browse_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "CA certificate", "", "Certificates (*.pem *.crt);;All files (*)"
+            self,
+            self.tr("CA certificate"),
+            "",
+            self.tr("Certificates (*.pem *.crt);;All files (*)"),
         )
         if path:
             self.ca_file.setText(path)
@@ -233,12 +239,13 @@ class SignInView(QWidget):
 
     def offer_signin_code(self, company: str, username: str = "", api: str = "") -> bool:
         """A scanned sign-in code: fill the form once the person confirms. True if filled."""
-        lines = [f"Company code: {company}"]
+        lines = [self.tr("Company code: {0}").format(company)]
         if username:
-            lines.append(f"Username: {username}")
+            lines.append(self.tr("Username: {0}").format(username))
         if api:
-            lines.append(f"Control plane: {api}")
-        if not self._confirm("Fill in the sign-in form with this code?\n\n" + "\n".join(lines)):
+            lines.append(self.tr("Control plane: {0}").format(api))
+        question = self.tr("Fill in the sign-in form with this code?")
+        if not self._confirm(question + "\n\n" + "\n".join(lines)):
             return False
         self.apply_signin_code(company, username, api)
         return True
@@ -252,7 +259,7 @@ class SignInView(QWidget):
             self.set_control_plane(True, api, self.ca_file.text())
         self.password.clear()
         self.password.setFocus()
-        self.show_message("Enter your password to sign in.", MessageKind.INFO)
+        self.show_message(self.tr("Enter your password to sign in."), MessageKind.INFO)
 
     def show_message(self, text: str, kind: str = MessageKind.ERROR) -> None:
         self.message.setText(text)
@@ -278,7 +285,7 @@ class SignInView(QWidget):
         if self._awaiting_totp:
             code = "".join(self.totp.text().split())
             if not code:
-                self.show_message("Enter the code from your authenticator app.")
+                self.show_message(self.tr("Enter the code from your authenticator app."))
                 self.totp.setFocus()
                 return
             self._stop_countdown()
@@ -287,19 +294,19 @@ class SignInView(QWidget):
         missing = [
             (edit, what)
             for edit, what in (
-                (self.company, "your company code"),
-                (self.username, "your username"),
-                (self.password, "your password"),
+                (self.company, self.tr("Enter your company code.")),
+                (self.username, self.tr("Enter your username.")),
+                (self.password, self.tr("Enter your password.")),
             )
             if not edit.text().strip()
         ]
         if missing:
             missing[0][0].setFocus()
-            self.show_message(f"Enter {missing[0][1]}.")
+            self.show_message(missing[0][1])
             return
         custom = self.custom_plane.isChecked()
         if custom and not self.control_plane.text().strip():
-            self.show_message("Enter the custom control plane's address, or untick it.")
+            self.show_message(self.tr("Enter the custom control plane's address, or untick it."))
             self.control_plane.setFocus()
             return
         request = SignInRequest(
@@ -321,9 +328,14 @@ class SignInView(QWidget):
 
     def _on_session(self, event: SessionStateChanged) -> None:
         state = event.state
-        if state in _BUSY_TEXT:
+        if state in _BUSY:
             self._stop_countdown()
-            text = "Signing you back in…" if event.reason is Reason.RESUMED else _BUSY_TEXT[state]
+            if event.reason is Reason.RESUMED:
+                text = self.tr("Signing you back in…")
+            elif state is State.SIGNING_IN:
+                text = self.tr("Signing in…")
+            else:
+                text = self.tr("Getting your phone settings from your company's server…")
             self._set_busy(True)
             self.show_message(text, MessageKind.BUSY)
         elif state is State.AWAITING_TOTP:
@@ -394,7 +406,7 @@ class SignInView(QWidget):
         if self._countdown_kind == "wait":
             self.sign_in_button.setEnabled(True)
         self._countdown_kind = ""
-        self.sign_in_button.setText("Sign in")
+        self.sign_in_button.setText(self.tr("Sign in"))
 
     def _tick(self) -> None:
         self._countdown_left -= 1
@@ -406,14 +418,16 @@ class SignInView(QWidget):
         if kind == "retry" and request is not None:
             self._send(request)
         elif kind == "wait":
-            self.show_message("You can try signing in again now.", MessageKind.INFO)
+            self.show_message(self.tr("You can try signing in again now."), MessageKind.INFO)
 
     def _render_countdown(self) -> None:
         left = self._countdown_left
         if self._countdown_kind == "retry":
-            self.show_message(f"{_UNREACHABLE} Retrying in {left} s…", MessageKind.BUSY)
+            text = self.tr("Can't reach the server. Check your internet connection.")
+            retry = self.tr("Retrying in {0} s…").format(left)
+            self.show_message(f"{text} {retry}", MessageKind.BUSY)
         else:
-            self.sign_in_button.setText(f"Sign in (wait {left} s)")
+            self.sign_in_button.setText(self.tr("Sign in (wait {0} s)").format(left))
 
     @property
     def countdown_left(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -15,9 +15,13 @@ from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import Outcome, outcome_of
 
-TRAY_NOTICE = (
-    "VICIfast Phone is still running here, so you keep receiving calls. "
-    "Use Quit in this menu to close it."
+# Marked for the catalogue here, translated where shown (str(): the marker is typed ``object``).
+TRAY_NOTICE = str(
+    QT_TRANSLATE_NOOP(
+        "Tray",
+        "VICIfast Phone is still running here, so you keep receiving calls. "
+        "Use Quit in this menu to close it.",
+    )
 )
 
 
@@ -35,10 +39,10 @@ _COLORS = {
     TrayStatus.MISSED: "#2e7d32",
 }
 _TOOLTIPS = {
-    TrayStatus.REGISTERED: "VICIfast Phone: registered",
-    TrayStatus.NOT_REGISTERED: "VICIfast Phone: not registered",
-    TrayStatus.IN_CALL: "VICIfast Phone: in a call",
-    TrayStatus.MISSED: "VICIfast Phone: missed calls",
+    TrayStatus.REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: registered")),
+    TrayStatus.NOT_REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: not registered")),
+    TrayStatus.IN_CALL: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: in a call")),
+    TrayStatus.MISSED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: missed calls")),
 }
 
 
@@ -94,11 +98,11 @@ class Tray(QObject):
         self.missed = 0
         self._icons = {status: status_icon(status) for status in TrayStatus}
         self.menu = QMenu()
-        self.show_action = self._action("Show VICIfast Phone", self.showRequested.emit)
+        self.show_action = self._action(self.tr("Show VICIfast Phone"), self.showRequested.emit)
         self.menu.addSeparator()
-        self.sign_out_action = self._action("Sign out", self.signOutRequested.emit)
+        self.sign_out_action = self._action(self.tr("Sign out"), self.signOutRequested.emit)
         self.sign_out_action.setEnabled(False)
-        self._quit_action = self._action("Quit", self.quitRequested.emit)
+        self._quit_action = self._action(self.tr("Quit"), self.quitRequested.emit)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self.showRequested.emit)
@@ -127,6 +131,10 @@ class Tray(QObject):
 
     def notify(self, title: str, text: str) -> None:
         self.icon.showMessage(title, text, self._icons[self.status], 8000)
+
+    def notify_still_running(self) -> None:
+        """The one-time notice when closing the window leaves the phone in the tray."""
+        self.notify(self.tr("VICIfast Phone"), self.tr(TRAY_NOTICE))
 
     def add_action(self, text: str, slot: object) -> QAction:
         """An extra menu entry above Sign out (demo mode's "Ring me like VICIdial")."""
@@ -171,7 +179,7 @@ class Tray(QObject):
         if (
             self._notify_incoming and event.auto_answer_in_s is None
         ):  # auto-answered calls need no one's attention
-            self.notify("Incoming call", _caller(event.remote_number, event.remote_uri))
+            self.notify(self.tr("Incoming call"), _caller(event.remote_number, event.remote_uri))
 
     def _on_call(self, event: ev.CallStateChanged) -> None:
         if event.state is ev.CallState.DISCONNECTED:
@@ -179,7 +187,7 @@ class Tray(QObject):
             outcome = outcome_of(event.direction, event.connected, event.sip_code)
             if outcome is Outcome.MISSED:  # as Recents counts it
                 self.missed += 1
-                self.notify("Missed call", _caller(event.remote_number, event.remote_uri))
+                self.notify(self.tr("Missed call"), _caller(event.remote_number, event.remote_uri))
         else:
             self._calls.add(event.call_id)
         self._render()
@@ -195,12 +203,12 @@ class Tray(QObject):
             status = TrayStatus.REGISTERED
         self.status = status
         self.icon.setIcon(self._icons[status])
-        tip = _TOOLTIPS[status]
+        tip = self.tr(_TOOLTIPS[status])
         if self.missed:
-            tip += f" ({self.missed} missed)"
+            tip = self.tr("{0} ({1} missed)").format(tip, self.missed)
         self.icon.setToolTip(tip)
 
 
 def _caller(number: str, uri: str) -> str:
     """Only the caller ID: the number (or the address when there is none)."""
-    return number or uri or "Unknown caller"
+    return number or uri or QCoreApplication.translate("Tray", "Unknown caller")
