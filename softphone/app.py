@@ -362,7 +362,9 @@ class App(QObject):
     def _with_settings(self, config: EngineConfig) -> EngineConfig:
         """``config`` with the Settings page's sound choices."""
         speaker, mic = self.settings.levels()
-        return replace(config, speaker_level=speaker, mic_level=mic)
+        return replace(
+            config, speaker_level=speaker, mic_level=mic, ringtone=self.settings.ringtone
+        )
 
     def _make_engine(self, emit: Any, config: EngineConfig, audio: Any) -> SipEngine:
         # The first engine, and each one a move to another local address starts (on the

@@ -39,6 +39,16 @@ class AutoAnswerMode(enum.StrEnum):
     HEADER = "header"
 
 
+class Ringtone(enum.StrEnum):
+    """The built-in ringtones (their sound: ``softphone.sip.tones.RINGTONES``); ``NONE`` is
+    silent."""
+
+    WARBLE = "warble"
+    CLASSIC = "classic"
+    CHIME = "chime"
+    NONE = "none"
+
+
 DEFAULT_CODECS: tuple[str, ...] = ("PCMU", "PCMA", "G722", "GSM", "speex", "iLBC")
 
 
@@ -146,6 +156,7 @@ class EngineConfig:
     local_tones: bool = True  # ringtone, ringback, busy, DTMF feedback... (with sound devices)
     speaker_level: float = 1.0  # gain on what the sound device plays (1.0 unchanged, 0 silent)
     mic_level: float = 1.0  # gain on the microphone before it reaches calls
+    ringtone: Ringtone = Ringtone.WARBLE
 
     def __post_init__(self) -> None:
         check_levels(self.speaker_level, self.mic_level)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Protocol
 
+from softphone.core.models import Ringtone
+
 
 class PhoneCommands(Protocol):
     def make_call(self, target: str) -> Future[str]:
@@ -50,3 +52,13 @@ class SoundCommands(Protocol):
     def set_levels(self, speaker: float, mic: float) -> Future[None]:
         """Speaker and microphone gains (1.0 unchanged, 0 silent, at most 2.0)."""
         ...
+
+    def set_ringtone(self, ringtone: Ringtone) -> Future[None]:
+        """The ringtone for incoming calls (``Ringtone.NONE`` rings silently)."""
+        ...
+
+    def preview_ringtone(self, ringtone: Ringtone) -> Future[float]:
+        """Play it where calls ring for a few seconds; the Future holds how long (0: nothing)."""
+        ...
+
+    def stop_ringtone_preview(self) -> Future[None]: ...

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from softphone.core import events as ev
 from softphone.core.errors import EngineError, EngineNotRunning, VicifastError
-from softphone.core.models import AutoAnswerPolicy, DtmfMethod, EngineConfig, SipAccountConfig
+from softphone.core.models import (
+    AutoAnswerPolicy,
+    DtmfMethod,
+    EngineConfig,
+    Ringtone,
+    SipAccountConfig,
+)
 from softphone.sip.pjerror import pj_message
 from softphone.sip.stack import SipStack
 
@@ -244,6 +250,18 @@ class SipEngine:
         """Speaker and microphone gains for every call (1.0 unchanged, 0 silent, at most 2.0);
         they hold until changed, through device switches and new calls."""
         return self._submit("set_levels", lambda s: s.set_levels(speaker, mic))
+
+    def set_ringtone(self, ringtone: Ringtone) -> Future[None]:
+        """The ringtone for incoming calls from now on (``Ringtone.NONE``: ring silently)."""
+        return self._submit("set_ringtone", lambda s: s.set_ringtone(ringtone))
+
+    def preview_ringtone(self, ringtone: Ringtone) -> Future[float]:
+        """Play ``ringtone`` for a few seconds where calls ring; the Future holds how long
+        (0 when nothing plays: silent, or a call's tone is sounding)."""
+        return self._submit("preview_ringtone", lambda s: s.preview_ringtone(ringtone))
+
+    def stop_ringtone_preview(self) -> Future[None]:
+        return self._submit("stop_ringtone_preview", lambda s: s.stop_ringtone_preview())
 
     def handle_ip_change(self) -> Future[None]:
         return self._submit("handle_ip_change", lambda s: s.handle_ip_change())

@@ -24,6 +24,7 @@ from softphone.core.errors import ConfigError, EngineError, LimitExceeded, Unkno
 from softphone.core.models import (
     AutoAnswerPolicy,
     EngineConfig,
+    Ringtone,
     SipAccountConfig,
     check_levels,
 )
@@ -153,7 +154,9 @@ class SipStack:
         self._media = CallAudio(ep, self._audio_rings)
         self._media.set_levels(self._config.speaker_level, self._config.mic_level)
         if self._audio_rings is not None and self._config.local_tones:
-            self._tones = LocalTones(self._media, self.timers, self._emit)
+            self._tones = LocalTones(
+                self._media, self.timers, self._emit, ringtone=self._config.ringtone
+            )
             self.calls.tones = self._tones
         if self._audio_rings is not None:
             self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
@@ -385,6 +388,20 @@ class SipStack:
         assert self._media is not None
         self._media.set_levels(speaker, mic)
 
+    def set_ringtone(self, ringtone: Ringtone) -> None:
+        self._config = dataclasses.replace(self._config, ringtone=Ringtone(ringtone))
+        if self._tones is not None:
+            self._tones.set_ringtone(self._config.ringtone)
+
+    def preview_ringtone(self, ringtone: Ringtone) -> float:
+        if self._tones is None:
+            raise EngineError("Ringtones play only when the app has sound devices.")
+        return self._tones.preview(Ringtone(ringtone))
+
+    def stop_ringtone_preview(self) -> None:
+        if self._tones is not None:
+            self._tones.stop_preview()
+
     def handle_ip_change(self) -> None:
         assert self._ep is not None
         prm = pj.IpChangeParam()
@@ -402,4 +419,5 @@ class SipStack:
             "calls": self.calls.ids(),
             "transports": self._transports.local_names(),
             "levels": self._media.levels if self._media is not None else None,
+            "ringtone": self._config.ringtone.value,
         }

@@ -6,6 +6,10 @@ Two layers. ``choose`` and ``ended_tone`` are pure: plain values in, which tone 
 hooks on the SIP thread, asks ``choose`` after every change, and drives pjsua2 ``ToneGenerator``
 ports on the conference bridge to match. It emits ``LocalToneChanged`` on the SIP thread.
 
+The ringtone is the user's choice (``RINGTONES``: a warble, a classic double ring, a soft chime,
+or none, which rings silently); ``preview`` plays one for ``PREVIEW_S`` on the ringer device (or
+the speaker) on a generator of its own, and the first real tone stops it.
+
 Cadences run inside the tone generator (looped or finite tone lists, sample-accurate on the
 bridge's clock); the SIP thread's timer heap ends busy/reorder after ``ENDED_TONE_S`` and repeats
 the call-waiting beep. Only one signal tone sounds at a time, by priority: ringtone (nothing else
@@ -24,6 +28,7 @@ from typing import Any, Protocol
 import pjsua2 as pj
 
 from softphone.core import events as ev
+from softphone.core.models import Ringtone
 from softphone.sip.timers import TimerHandle, Timers
 
 _log = logging.getLogger(__name__)
@@ -82,9 +87,42 @@ def _ringtone() -> Cadence:
     return Cadence(tuple(segments), loop=True)
 
 
+# The classic: a double ring (0.4 s on, 0.2 s off, 0.4 s on, 2 s off) of two tones a major
+# third apart, clear of the call-progress (440/480/620 Hz) and DTMF frequencies.
+CLASSIC_PAIR = (800, 1000)
+
+
+def _classic() -> Cadence:
+    ring = Segment(*CLASSIC_PAIR, 400, 200, _RINGTONE_VOLUME)
+    return Cadence((ring, replace(ring, off_ms=2000)), loop=True)
+
+
+# The chime: three falling notes (E6, C6, G5), each fading in four steps, then 2.1 s of silence.
+CHIME_NOTES = (1319, 1047, 784)
+CHIME_STEP_MS = 75
+_CHIME_FADE = (6000, 4200, 2800, 1600)
+
+
+def _chime() -> Cadence:
+    segments = [
+        Segment(note, 0, CHIME_STEP_MS, 0, volume) for note in CHIME_NOTES for volume in _CHIME_FADE
+    ]
+    segments[-1] = replace(segments[-1], off_ms=2100)
+    return Cadence(tuple(segments), loop=True)
+
+
+WARBLE = _ringtone()
+RINGTONES: dict[Ringtone, Cadence | None] = {
+    Ringtone.WARBLE: WARBLE,
+    Ringtone.CLASSIC: _classic(),
+    Ringtone.CHIME: _chime(),
+    Ringtone.NONE: None,
+}
+PREVIEW_S = 5.0  # two rings of each built-in ringtone
+
 _SIGNAL_VOLUME = 4000  # call-progress tones about -18 dBFS peak, below the ringtone's -15
 CADENCES: dict[Tone, Cadence] = {
-    Tone.RINGTONE: _ringtone(),
+    Tone.RINGTONE: WARBLE,  # the default; LocalTones plays the chosen one
     Tone.CALL_WAITING: Cadence((Segment(440, 0, 300, 0, _RINGTONE_VOLUME),), loop=False),
     Tone.RINGBACK: Cadence((Segment(440, 480, 2000, 4000, _SIGNAL_VOLUME),), loop=True),
     Tone.BUSY: Cadence(_repeat(Segment(480, 620, 500, 500, _SIGNAL_VOLUME), 3), loop=False),
@@ -278,8 +316,10 @@ class LocalTones(NoTones):
         timers: Timers,
         emit: Emit,
         make_output: Callable[[], ToneOutput] = ToneGeneratorOutput,
+        ringtone: Ringtone = Ringtone.WARBLE,
     ) -> None:
         self._sinks: ToneSinks | None = sinks
+        self._ringtone = ringtone
         self._make_output = make_output
         self._timers = timers
         self._emit = emit
@@ -292,6 +332,8 @@ class LocalTones(NoTones):
         # created on first use: an agent whose calls VICIdial answers by itself never needs one
         self._signal: ToneOutput | None = None
         self._digits: ToneOutput | None = None
+        self._preview: ToneOutput | None = None
+        self._preview_timer: TimerHandle | None = None
         self._closed = False
 
     @property
@@ -355,24 +397,73 @@ class LocalTones(NoTones):
 
         self._guard("dtmf", play)
 
+    # ---- the ringtone choice (engine commands: errors reach the caller) ---------------------
+
+    @property
+    def ringtone(self) -> Ringtone:
+        return self._ringtone
+
+    def set_ringtone(self, ringtone: Ringtone) -> None:
+        """From now on, and at once for a call ringing now (silent stops it, a sound starts)."""
+        if self._closed:
+            return
+        self._ringtone = ringtone
+        playing = self._playing
+        if playing is not None and playing[0] is Tone.RINGTONE:
+            self._stop_signal()
+            self._playing = None
+            self._refresh()
+            if self._playing is None:
+                self._emit(ev.LocalToneChanged(tone=None, call_id=None))
+        else:
+            self._refresh()
+
+    def preview(self, ringtone: Ringtone) -> float:
+        """Play ``ringtone`` for PREVIEW_S where a call would ring; returns how long (0 for
+        none). A new preview replaces the last; a real tone stops it."""
+        self.stop_preview()
+        cadence = RINGTONES[ringtone]
+        if cadence is None or self._closed or self._playing is not None:
+            return 0.0  # nothing to play, or a real tone sounds: no sample over it
+        assert self._sinks is not None
+        if self._preview is None:
+            self._preview = self._make_output()
+        self._preview.route(self._sinks.ringer() or self._sinks.speaker())
+        self._preview.play(cadence)
+        self._preview_timer = self._timers.call_later(PREVIEW_S, self.stop_preview)
+        return PREVIEW_S
+
+    def stop_preview(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.cancel()
+            self._preview_timer = None
+        if self._preview is not None:
+            self._preview.stop()
+            self._preview.disconnect()
+
+    @property
+    def previewing(self) -> bool:
+        return self._preview_timer is not None
+
     def close(self) -> None:
         """Before libDestroy: stop and disconnect every generator, then drop them."""
         if self._closed:
             return
         self._closed = True
-        for timer in (self._ended_timer, self._repeat_timer):
+        for timer in (self._ended_timer, self._repeat_timer, self._preview_timer):
             if timer is not None:
                 timer.cancel()
+        self._preview_timer = None
         if self._playing is not None:
             self._playing = None
             self._emit(ev.LocalToneChanged(tone=None, call_id=None))
-        for gen in (self._signal, self._digits):
+        for gen in (self._signal, self._digits, self._preview):
             if gen is not None:
                 try:
                     gen.close()
                 except pj.Error:
                     _log.debug("a tone generator did not stop cleanly")
-        self._signal = self._digits = None
+        self._signal = self._digits = self._preview = None
         self._sinks = None  # it holds the Endpoint
         self._views.clear()
 
@@ -426,6 +517,8 @@ class LocalTones(NoTones):
 
     def _refresh(self) -> None:
         wanted = choose(self._views.values(), self._ended)
+        if wanted is not None and wanted[0] is Tone.RINGTONE and RINGTONES[self._ringtone] is None:
+            wanted = None  # rings silently: the call is still shown, nothing sounds
         if wanted == self._playing:
             return
         if self._playing is not None and self._playing == self._ended:
@@ -453,11 +546,14 @@ class LocalTones(NoTones):
 
     def _start_signal(self, tone: Tone) -> None:
         assert self._sinks is not None
+        self.stop_preview()  # a real call's tone, not a sample of one
         if self._signal is None:
             self._signal = self._make_output()
         sink = self._sinks.ringer() if tone is Tone.RINGTONE else None
         self._signal.route(sink if sink is not None else self._sinks.speaker())
-        self._signal.play(CADENCES[tone])
+        cadence = RINGTONES[self._ringtone] if tone is Tone.RINGTONE else CADENCES[tone]
+        assert cadence is not None  # a silent ringtone is never started (_refresh)
+        self._signal.play(cadence)
         if tone is Tone.CALL_WAITING:
             self._repeat_timer = self._timers.call_later(CALL_WAITING_EVERY_S, self._beep_again)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from softphone.core.models import Ringtone
 from softphone.core.session import ACCOUNT_ID
 from softphone.sip.engine import SipEngine
 
@@ -54,3 +55,12 @@ class EnginePhone:
 
     def set_levels(self, speaker: float, mic: float) -> Future[None]:
         return self._engine().set_levels(speaker, mic)
+
+    def set_ringtone(self, ringtone: Ringtone) -> Future[None]:
+        return self._engine().set_ringtone(ringtone)
+
+    def preview_ringtone(self, ringtone: Ringtone) -> Future[float]:
+        return self._engine().preview_ringtone(ringtone)
+
+    def stop_ringtone_preview(self) -> Future[None]:
+        return self._engine().stop_ringtone_preview()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from softphone.core.errors import ConfigError
-from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
 
 _log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ MAX_DELAY_S: Final = 600.0  # AutoAnswerPolicy's bound
 MAX_SPEAKER_VOLUME: Final = 150  # percent; above 100 loud calls clip
 MAX_MIC_VOLUME: Final = 200  # percent (the engine's limit, +6 dB)
 _MAX_TEXT: Final = 1024
+_OLD_RINGTONE_SWITCH: Final = "ringtone_enabled"  # files before the ringtone choice
 # No settings key may contain one of these words (tests/unit/test_settings_model.py checks).
 SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "pin", "credential", "key")
 
@@ -72,7 +73,7 @@ class AppSettings:
     input_device_id: str | None = None
     output_device_id: str | None = None
     ringer_device_id: str | None = None
-    ringtone_enabled: bool = True
+    ringtone: Ringtone = Ringtone.WARBLE  # NONE rings silently
     speaker_volume: int = 100  # percent of what calls and tones bring, 0 = silent
     mic_volume: int = 100  # percent of the microphone that calls get, 0 = silent
     auto_answer: AutoAnswerMode = AutoAnswerMode.HEADER
@@ -87,6 +88,8 @@ class AppSettings:
     def __post_init__(self) -> None:
         for name in ("input_device_id", "output_device_id", "ringer_device_id"):
             _device(getattr(self, name), name)
+        if not isinstance(self.ringtone, Ringtone):
+            raise ConfigError("ringtone must be warble, classic, chime or none.")
         if not isinstance(self.auto_answer, AutoAnswerMode):
             raise ConfigError("auto_answer must be off, always, after or header.")
         delay = self.auto_answer_delay_s
@@ -99,7 +102,6 @@ class AppSettings:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
                 raise ConfigError(f"{name} must be a whole percentage from 0 to {top}.")
         for flag in (
-            "ringtone_enabled",
             "start_minimised",
             "launch_at_login",
             "sip_trace",
@@ -129,17 +131,19 @@ class AppSettings:
         data: dict[str, Any] = {"version": 1}
         for f in fields():
             value = getattr(self, f)
-            data[f] = value.value if isinstance(value, AutoAnswerMode) else value
+            data[f] = value.value if isinstance(value, AutoAnswerMode | Ringtone) else value
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AppSettings:
         """Each known key in bounds is taken; a bad value falls back to its default (logged);
         unknown keys are dropped (logged by name only: they might hold anything)."""
-        unknown = sorted(set(data) - set(fields()) - {"version"})
+        unknown = sorted(set(data) - set(fields()) - {"version", _OLD_RINGTONE_SWITCH})
         if unknown:
             _log.warning("settings: ignoring unknown keys %s", ", ".join(unknown))
         settings = cls()
+        if data.get(_OLD_RINGTONE_SWITCH) is False and "ringtone" not in data:
+            settings = settings.with_(ringtone=Ringtone.NONE)  # "no ringtone", before the choice
         for name in fields():
             if name not in data:
                 continue
@@ -147,6 +151,8 @@ class AppSettings:
             try:
                 if name == "auto_answer":
                     value = AutoAnswerMode(value)
+                elif name == "ringtone":
+                    value = Ringtone(value)
                 settings = settings.with_(**{name: value})
             except (ConfigError, ValueError, TypeError):
                 _log.warning("settings: %s is out of bounds; using the default", name)

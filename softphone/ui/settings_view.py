@@ -1,11 +1,13 @@
-"""Settings: sound devices with level meters, ringtone, auto-answer, start-up, SIP trace and
-diagnostics, and an Advanced part (Scan QR, custom control plane, transport info).
+"""Settings: sound devices with level meters and volumes, the ringtone (with a preview),
+auto-answer, start-up, SIP trace and diagnostics, and an Advanced part (Scan QR, custom control
+plane, transport info).
 
 Every change is checked by ``AppSettings``, saved at once and announced with
 ``settingsChanged(AppSettings)`` for the app to apply (engine auto-answer, SIP trace, control
-plane). Device choices are applied here through the ``AudioController``; the app connects the
-controller's events (moved to the GUI thread by the bridge) to ``on_audio_event``. All signals
-are emitted on the GUI thread.
+plane). Device choices are applied here through the ``AudioController``, and the volumes and the
+ringtone through the engine's ``SoundCommands``; the app connects the controller's events
+(moved to the GUI thread by the bridge) to ``on_audio_event``. All signals are emitted on the
+GUI thread.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from softphone.audio.controller import (
 )
 from softphone.audio.errors import AudioError
 from softphone.core.errors import ConfigError
-from softphone.core.models import AutoAnswerMode
+from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.core.phone import SoundCommands
 from softphone.ui.autostart import Autostart, AutostartError, autostart_for
 from softphone.ui.diagnostics import Diagnostics
@@ -76,6 +78,7 @@ _MODES: Final = (
 
 class _Relay(QObject):
     exported = Signal(object)  # Path | str (an error message)
+    previewing = Signal(float)  # seconds the ringtone preview plays (0: it does not)
 
 
 class SettingsView(QWidget):
@@ -111,6 +114,7 @@ class SettingsView(QWidget):
         self._testing_opened = False  # the mic test opened the devices (and closes them)
         self._relay = _Relay()
         self._relay.exported.connect(self._on_exported, Qt.ConnectionType.QueuedConnection)
+        self._relay.previewing.connect(self._on_previewing, Qt.ConnectionType.QueuedConnection)
         self._meter_timer = QTimer(self)
         self._meter_timer.setInterval(METER_INTERVAL_MS)
         self._meter_timer.timeout.connect(self.update_meters)
@@ -261,17 +265,40 @@ class SettingsView(QWidget):
         self.ringer_notice.hide()
         form.addRow(self.ringer_notice)
 
-        self.ringtone = self._check(
-            self.tr("Play a ri&ngtone for incoming calls"),
-            self.tr("Play a ringtone for incoming calls"),
-            self._settings.ringtone_enabled,
+        self.ringtone = self._combo("ringtone", self.tr("Ringtone"))
+        names = {
+            Ringtone.WARBLE: self.tr("Warble"),
+            Ringtone.CLASSIC: self.tr("Classic double ring"),
+            Ringtone.CHIME: self.tr("Soft chime"),
+            Ringtone.NONE: self.tr("None (silent)"),
+        }
+        for ringtone in Ringtone:
+            self.ringtone.addItem(names[ringtone], ringtone.value)
+        self.ringtone.setCurrentIndex(self.ringtone.findData(self._settings.ringtone.value))
+        self.ringtone.activated.connect(lambda _i: self._on_ringtone())
+        self.play_ringtone = QPushButton(self.tr("&Play"), group)
+        self.play_ringtone.setCheckable(True)
+        self.play_ringtone.setAccessibleName(self.tr("Play the ringtone"))
+        self.play_ringtone.setToolTip(
+            self.tr("Hear the ringtone for a few seconds where calls ring; click again to stop")
         )
-        self.ringtone.toggled.connect(lambda on: self._change(ringtone_enabled=on))
+        self.play_ringtone.toggled.connect(self._on_preview)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.timeout.connect(lambda: self.play_ringtone.setChecked(False))
+        ringtone_label = QLabel(self.tr("R&ingtone:"), group)
+        ringtone_label.setBuddy(self.ringtone)
+        ringtone_row = QHBoxLayout()
+        ringtone_row.addWidget(self.ringtone, 1)
+        ringtone_row.addWidget(self.play_ringtone)
+        form.addRow(ringtone_label, ringtone_row)
+        self._sync_preview()
+
         self.refresh_button = QPushButton(self.tr("Re&fresh devices"), group)
         self.refresh_button.setAccessibleName(self.tr("Refresh the device lists"))
         self.refresh_button.clicked.connect(self.refresh_devices)
         row = QHBoxLayout()
-        row.addWidget(self.ringtone, 1)
+        row.addStretch(1)
         row.addWidget(self.refresh_button)
         form.addRow(row)
         return group
@@ -546,6 +573,50 @@ class SettingsView(QWidget):
         if not (self.speaker_volume.isSliderDown() or self.mic_volume.isSliderDown()):
             self._change(speaker_volume=speaker, mic_volume=mic)
 
+    def _on_ringtone(self) -> None:
+        ringtone = Ringtone(self.ringtone.currentData())
+        if self._sound is not None:
+            self._sound.set_ringtone(ringtone).add_done_callback(_log_failure("set_ringtone"))
+        self._change(ringtone=ringtone)
+        if self.play_ringtone.isChecked():
+            self.play_ringtone.setChecked(False)  # the old one stops; the new one plays
+            self.play_ringtone.setChecked(ringtone is not Ringtone.NONE)
+        self._sync_preview()
+
+    def _sync_preview(self) -> None:
+        silent = Ringtone(self.ringtone.currentData()) is Ringtone.NONE
+        self.play_ringtone.setEnabled(self._sound is not None and not silent)
+
+    def _on_preview(self, on: bool) -> None:
+        self.play_ringtone.setText(self.tr("&Stop") if on else self.tr("&Play"))
+        self.play_ringtone.setAccessibleName(
+            self.tr("Stop the ringtone") if on else self.tr("Play the ringtone")
+        )
+        if self._sound is None:
+            return
+        if not on:
+            self._preview_timer.stop()
+            self._sound.stop_ringtone_preview().add_done_callback(_log_failure("stop preview"))
+            return
+        relay = self._relay
+
+        def started(future: Future[float]) -> None:  # the SIP thread
+            failed = future.cancelled() or future.exception() is not None
+            relay.previewing.emit(0.0 if failed else future.result())
+
+        future = self._sound.preview_ringtone(Ringtone(self.ringtone.currentData()))
+        future.add_done_callback(_log_failure("preview_ringtone"))
+        future.add_done_callback(started)
+
+    @Slot(float)
+    def _on_previewing(self, seconds: float) -> None:
+        if not self.play_ringtone.isChecked():
+            return  # stopped before the engine answered
+        if seconds <= 0:
+            self.play_ringtone.setChecked(False)
+        else:
+            self._preview_timer.start(round(seconds * 1000))
+
     def _apply_ringer(self) -> None:
         ringer = self.ringer_combo.currentData()
         try:
@@ -678,6 +749,7 @@ class SettingsView(QWidget):
         super().hideEvent(event)
         self._meter_timer.stop()
         self.test_mic.setChecked(False)
+        self.play_ringtone.setChecked(False)
 
     @property
     def meters_running(self) -> bool:

@@ -1,6 +1,7 @@
 """Locally played call tones through the audio bridge, heard on virtual PulseAudio devices:
 ringback, busy, reorder, ringtone (speaker or a separate ringer device), call waiting and DTMF
-feedback; and ``LocalToneChanged`` says what plays."""
+feedback; each ringtone choice (and its preview) with its own sound, silent when none; and
+``LocalToneChanged`` says what plays."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ import pytest
 from softphone.audio.ring import AudioRings
 from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.core import events as ev
-from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineConfig
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineConfig, Ringtone
 from softphone.sip.engine import SipEngine
-from softphone.sip.tones import RINGTONE_PAIRS, WARBLE_STEP_MS
+from softphone.sip.tones import (
+    CHIME_NOTES,
+    CHIME_STEP_MS,
+    CLASSIC_PAIR,
+    PREVIEW_S,
+    RINGTONE_PAIRS,
+    WARBLE_STEP_MS,
+)
 from tests.audio.pulse import RATE, PulseServer
 from tests.audio.tones import first_loud, pcm, recording, rms, tone_fraction, windows
 from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config
@@ -457,6 +465,99 @@ def test_call_waiting_beeps_instead_of_ringing(
     assert tone_events(recorder)[-2:] == [("call_waiting", incoming.call_id), (None, None)]
     uac.wait(15).assert_ok()
     uas.wait(15).assert_ok()
+
+
+# ---- the ringtone choice ---------------------------------------------------------------------
+
+
+def assert_classic(samples: array.array[int], what: str) -> None:
+    """Two rings of 0.4 s, 0.2 s apart, of CLASSIC_PAIR: 50 ms windows from the onset."""
+    ring = body(samples, 1.0, skip_s=0.0)
+    assert_pair_tone(ring, [CLASSIC_PAIR], 50, what)
+    assert min(each_present(ring, CLASSIC_PAIR, 50).values()) > 0.3, f"{what}: not both tones"
+    loud = [rms(w) >= 300 for w in windows(ring, 50)]
+    # 0-400 ms on, 400-600 off, 600-1000 on; the edges' windows are left out
+    first, gap, second = loud[1:7], loud[9:11], loud[13:19]
+    assert all(first) and not any(gap) and all(second), f"{what}: not a double ring: {loud}"
+
+
+def assert_chime(samples: array.array[int], what: str) -> None:
+    """Three falling notes of 4 x CHIME_STEP_MS each, fading within the note."""
+    note_n = RATE * 4 * CHIME_STEP_MS // 1000
+    ring = body(samples, 3 * note_n / RATE, skip_s=0.0)
+    for k, note in enumerate(CHIME_NOTES):
+        part = ring[k * note_n + RATE // 50 : (k + 1) * note_n - RATE // 50]
+        shares = [tone_fraction(w, note) for w in windows(part, 20)]
+        assert sum(s > 0.7 for s in shares) >= 0.75 * len(shares), f"{what}: note {k} {shares}"
+        head, tail = part[: len(part) // 4], part[-len(part) // 4 :]
+        assert rms(tail) < 0.6 * rms(head), f"{what}: note {k} does not fade"
+
+
+def assert_ringtone(choice: Ringtone, samples: array.array[int], what: str) -> None:
+    if choice is Ringtone.WARBLE:
+        assert_warble(body(samples, 0.8), RINGTONE, what)
+    elif choice is Ringtone.CLASSIC:
+        assert_classic(samples, what)
+    else:
+        assert_chime(samples, what)
+
+
+BUILT_IN = [Ringtone.WARBLE, Ringtone.CLASSIC, Ringtone.CHIME]
+
+
+@pytest.mark.parametrize("choice", BUILT_IN, ids=[r.value for r in BUILT_IN])
+def test_each_ringtone_preview_has_its_own_sound_and_stops_when_asked(
+    rig: ToneRig, speaker: Recording, choice: Ringtone
+) -> None:
+    mark = speaker.settle()
+    assert rig.engine.preview_ringtone(choice).result(TIMEOUT) == PREVIEW_S
+    heard = speaker.wait_for(1.0, f"the {choice} preview at the speaker", after=mark)
+    assert_ringtone(choice, heard, f"{choice} preview")
+    for other in BUILT_IN:  # and it is none of the others
+        if other is not choice:
+            with pytest.raises(AssertionError):
+                assert_ringtone(other, heard, f"{choice} taken for {other}")
+    rig.engine.stop_ringtone_preview().result(TIMEOUT)
+    after = speaker.wait_quiet_after(len(speaker.samples()), 1.0)
+    assert rms(after) < QUIET_RMS, f"the preview went on after Stop: rms {rms(after):.0f}"
+
+
+def test_a_ringtone_chosen_live_rings_the_next_call(
+    rig: ToneRig, recorder: EventRecorder, sipp: Sipp, speaker: Recording
+) -> None:
+    hostport = agent(rig, AutoAnswerMode.OFF)
+    rig.engine.set_ringtone(Ringtone.CLASSIC).result(TIMEOUT)
+    assert rig.engine.snapshot().result(TIMEOUT)["ringtone"] == "classic"
+    mark = speaker.settle()
+    uac = sipp.start("uac_plain_invite", hostport, service="agent", timeout=20)
+    incoming = recorder.wait(ev.IncomingCall, account_id="agent")
+    wait_tone(recorder, "ringtone", incoming.call_id)
+    heard = speaker.wait_for(1.1, "the classic ringtone at the speaker", after=mark)
+    assert_classic(heard, "classic ringtone")
+    rig.engine.reject(incoming.call_id).result(TIMEOUT)
+    wait_tone(recorder, None)
+    uac.wait(15).assert_ok()
+
+
+def test_no_ringtone_rings_silently(
+    rig: ToneRig, recorder: EventRecorder, sipp: Sipp, speaker: Recording
+) -> None:
+    hostport = agent(rig, AutoAnswerMode.OFF)
+    rig.engine.set_ringtone(Ringtone.NONE).result(TIMEOUT)
+    mark = speaker.settle()
+    uac = sipp.start("uac_plain_invite", hostport, service="agent", timeout=20)
+    incoming = recorder.wait(ev.IncomingCall, account_id="agent")
+    assert incoming.auto_answer_in_s is None  # it waits for the user, and rings: silently
+    # a whole ringtone period (3 s) from the INVITE on, past the latency
+    heard = speaker.wait_quiet_after(mark, 3.5)
+    assert rms(heard) < QUIET_RMS, f"a silent ringtone sounded: rms {rms(heard):.0f}"
+    assert first_loud(heard, threshold=QUIET_RMS) is None
+    # and a preview of silence plays nothing
+    assert rig.engine.preview_ringtone(Ringtone.NONE).result(TIMEOUT) == 0.0
+    rig.engine.reject(incoming.call_id).result(TIMEOUT)
+    recorder.wait(ev.CallStateChanged, call_id=incoming.call_id, state=ev.CallState.DISCONNECTED)
+    assert tone_events(recorder) == []
+    uac.wait(15).assert_ok()
 
 
 # ---- a separate ringer device ---------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from softphone.core import events as ev
 from softphone.core.errors import VicifastError
+from softphone.core.models import Ringtone
 
 ACCOUNT = "acc-1"
 
@@ -78,6 +79,15 @@ class FakePhone:
 
     def set_levels(self, speaker: float, mic: float) -> Future[None]:
         return self._run("set_levels", (speaker, mic))
+
+    def set_ringtone(self, ringtone: Ringtone) -> Future[None]:
+        return self._run("set_ringtone", (ringtone,))
+
+    def preview_ringtone(self, ringtone: Ringtone) -> Future[float]:
+        return self._run("preview_ringtone", (ringtone,), 0.0 if ringtone is Ringtone.NONE else 5.0)
+
+    def stop_ringtone_preview(self) -> Future[None]:
+        return self._run("stop_ringtone_preview", ())
 
 
 def state(

@@ -7,10 +7,12 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -33,7 +35,7 @@ from softphone.audio.controller import (
 )
 from softphone.audio.errors import DeviceNotFound
 from softphone.audio.ring import AudioRings, PcmRing
-from softphone.core.models import AutoAnswerMode
+from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
 from softphone.ui.settings_model import AppSettings
@@ -334,7 +336,7 @@ def test_options_are_saved_and_announced(
     qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
 ) -> None:
     view = make_view(qtbot, audio, paths)
-    view.ringtone.click()
+    pick(view.ringtone, Ringtone.NONE.value)
     view.start_minimised.click()
     view.sip_trace.click()
     assert not view.delay.isEnabled()
@@ -345,7 +347,7 @@ def test_options_are_saved_and_announced(
     s = changed.args[0]
     assert s.auto_answer is AutoAnswerMode.AFTER and s.auto_answer_delay_s == 7.0
     assert AppSettings.load(paths["settings"]) == s
-    assert s.sip_trace and s.start_minimised and not s.ringtone_enabled
+    assert s.sip_trace and s.start_minimised and s.ringtone is Ringtone.NONE
     assert view.settings == s
 
 
@@ -367,7 +369,7 @@ def test_volume_sliders_apply_at_once_and_are_saved(
     speaker.setFocus()
     qtbot.waitUntil(speaker.hasFocus, timeout=TIMEOUT)
     with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT) as changed:
-        qtbot.keyClick(speaker, Qt.Key.Key_Left)
+        QTest.keyClick(speaker, Qt.Key.Key_Left)
     assert sound.named("set_levels") == [(0.95, 1.5)]
     assert changed.args[0].speaker_volume == 95 and saved(paths)["speaker_volume"] == 95
     assert shown.text() == "95 %" and speaker.accessibleDescription() == "95 %"
@@ -382,6 +384,63 @@ def test_volume_sliders_apply_at_once_and_are_saved(
         mic.setSliderDown(False)
     assert saved(paths)["mic_volume"] == 50
     assert AppSettings.load(paths["settings"]).levels() == (0.95, 0.5)
+
+
+def test_the_ringtone_choice_is_applied_saved_and_previewed(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    sound = FakePhone()
+    view = make_view(qtbot, audio, paths, sound=sound)
+    names = [view.ringtone.itemText(i) for i in range(view.ringtone.count())]
+    assert names == ["Warble", "Classic double ring", "Soft chime", "None (silent)"]
+    assert view.ringtone.accessibleName() == "Ringtone"
+    assert view.ringtone.currentData() == "warble" and view.play_ringtone.isEnabled()
+
+    pick(view.ringtone, "classic")
+    assert sound.named("set_ringtone") == [(Ringtone.CLASSIC,)]
+    assert saved(paths)["ringtone"] == "classic"
+
+    # Play: the engine plays it; the button offers Stop until the engine's time is up
+    view.play_ringtone.click()
+    assert sound.named("preview_ringtone") == [(Ringtone.CLASSIC,)]
+    assert view.play_ringtone.isChecked() and view.play_ringtone.text() == "&Stop"
+    assert view.play_ringtone.accessibleName() == "Stop the ringtone"
+    qtbot.waitUntil(view._preview_timer.isActive, timeout=TIMEOUT)
+    # another choice while it plays: the new one is heard instead
+    pick(view.ringtone, "chime")
+    assert (
+        sound.named("preview_ringtone")[-1] == (Ringtone.CHIME,) and view.play_ringtone.isChecked()
+    )
+    view.play_ringtone.click()  # Stop
+    assert not view.play_ringtone.isChecked() and view.play_ringtone.text() == "&Play"
+    assert len(sound.named("stop_ringtone_preview")) == 2
+
+    # the preview's time runs out by itself
+    sound.calls.clear()
+    view.play_ringtone.click()
+    qtbot.waitUntil(view._preview_timer.isActive, timeout=TIMEOUT)
+    view._preview_timer.setInterval(1)
+    view._preview_timer.start()
+    qtbot.waitUntil(lambda: not view.play_ringtone.isChecked(), timeout=TIMEOUT)
+
+    # silent: nothing to play
+    pick(view.ringtone, "none")
+    assert (
+        sound.named("set_ringtone")[-1] == (Ringtone.NONE,) and saved(paths)["ringtone"] == "none"
+    )
+    assert not view.play_ringtone.isEnabled()
+
+
+def test_a_preview_the_engine_declines_puts_the_button_back(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    sound = FakePhone()
+    view = make_view(qtbot, audio, paths, sound=sound)
+    declined: Future[float] = Future()
+    declined.set_result(0.0)  # a call's tone is sounding
+    sound.pending["preview_ringtone"] = declined
+    view.play_ringtone.click()
+    qtbot.waitUntil(lambda: not view.play_ringtone.isChecked(), timeout=TIMEOUT)
 
 
 def test_launch_at_login_writes_the_autostart_file(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from softphone.core.errors import ConfigError
-from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
 from softphone.ui.settings_model import SECRET_WORDS, AppSettings, default_path, fields
 
 
@@ -17,7 +17,7 @@ def test_defaults_follow_the_system_and_answer_when_the_server_asks() -> None:
     s = AppSettings()
     assert (s.input_device_id, s.output_device_id, s.ringer_device_id) == (None, None, None)
     assert s.auto_answer is AutoAnswerMode.HEADER
-    assert s.ringtone_enabled and not s.sip_trace and not s.launch_at_login
+    assert s.ringtone is Ringtone.WARBLE and not s.sip_trace and not s.launch_at_login
     assert (s.speaker_volume, s.mic_volume) == (100, 100) and s.levels() == (1.0, 1.0)
     assert s.custom_control_plane == "" and s.ca_file == ""
     assert default_path().name == "settings.json"
@@ -30,7 +30,7 @@ def test_round_trip(tmp_path: Path) -> None:
         input_device_id="headset-mic",
         output_device_id="headset",
         ringer_device_id="speakers",
-        ringtone_enabled=False,
+        ringtone=Ringtone.CHIME,
         speaker_volume=50,
         mic_volume=200,
         auto_answer=AutoAnswerMode.AFTER,
@@ -45,6 +45,7 @@ def test_round_trip(tmp_path: Path) -> None:
     s.save(path)
     assert AppSettings.load(path) == s
     assert json.loads(path.read_text())["auto_answer"] == "after"
+    assert json.loads(path.read_text())["ringtone"] == "chime"
     assert s.levels() == (0.5, 2.0)
     assert s.auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.AFTER, 3.0)
     assert AppSettings().auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.HEADER, 0.0)
@@ -68,11 +69,34 @@ def test_round_trip(tmp_path: Path) -> None:
         {"speaker_volume": True},
         {"mic_volume": 201},
         {"mic_volume": "100"},
+        {"ringtone": "none"},  # the enum, not its text (from_json converts)
     ],
 )
 def test_bounds(changes: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         AppSettings().with_(**changes)
+
+
+@pytest.mark.parametrize(
+    ("old", "ringtone"),
+    [
+        ({"ringtone_enabled": False}, Ringtone.NONE),
+        ({"ringtone_enabled": True}, Ringtone.WARBLE),
+        ({"ringtone_enabled": False, "ringtone": "classic"}, Ringtone.CLASSIC),
+        ({"ringtone": "trumpet"}, Ringtone.WARBLE),
+    ],
+)
+def test_the_old_ringtone_switch_is_read_as_a_choice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, old: dict[str, object], ringtone: Ringtone
+) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": 1, "sip_trace": True, **old}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        s = AppSettings.load(path)
+    assert s.ringtone is ringtone and s.sip_trace
+    assert "unknown keys" not in caplog.text
+    s.save(path)
+    assert "ringtone_enabled" not in json.loads(path.read_text())
 
 
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:

@@ -8,11 +8,16 @@ from typing import Any
 import pytest
 
 from softphone.core import events as ev
+from softphone.core.models import Ringtone
 from softphone.sip.timers import Timers
 from softphone.sip.tones import (
     CADENCES,
     CALL_WAITING_EVERY_S,
+    CHIME_NOTES,
+    CLASSIC_PAIR,
     ENDED_TONE_S,
+    PREVIEW_S,
+    RINGTONES,
     Cadence,
     CallView,
     LocalTones,
@@ -157,6 +162,28 @@ def test_the_ringtone_warbles_for_a_second_then_pauses_two() -> None:
     assert len(ring.segments) <= 32  # PJMEDIA_TONEGEN_MAX_DIGITS
 
 
+def test_each_ringtone_has_its_own_sound_and_none_is_silent() -> None:
+    warble, classic, chime = (RINGTONES[r] for r in Ringtone if r is not Ringtone.NONE)
+    assert warble is CADENCES[Tone.RINGTONE] and RINGTONES[Ringtone.NONE] is None
+    assert classic is not None and chime is not None
+    # the classic: a double ring, 0.4 s on, 0.2 s off, 0.4 s on, 2 s off
+    assert [(s.freq1, s.freq2) for s in classic.segments] == [CLASSIC_PAIR] * 2
+    assert [(s.on_ms, s.off_ms) for s in classic.segments] == [(400, 200), (400, 2000)]
+    # the chime: three falling single notes, each fading
+    notes = [s.freq1 for s in chime.segments]
+    assert sorted(set(notes), reverse=True) == list(CHIME_NOTES) and not any(
+        s.freq2 for s in chime.segments
+    )
+    first = [s.volume for s in chime.segments if s.freq1 == CHIME_NOTES[0]]
+    assert first == sorted(first, reverse=True) and first[0] > 2 * first[-1]
+    dtmf = {697, 770, 852, 941, 1209, 1336, 1477, 1633}
+    for cadence in (classic, chime):
+        assert cadence.loop and len(cadence.segments) <= 32
+        freqs = {f for s in cadence.segments for f in (s.freq1, s.freq2) if f}
+        assert not freqs & (dtmf | {440, 480, 620})
+        assert sum(cycle_ms(cadence)) == 3000  # the warble's period: rings as often
+
+
 # ---- LocalTones with fake outputs -----------------------------------------------------------
 
 
@@ -173,7 +200,8 @@ class FakeOutput:
         self.sink = None
 
     def play(self, cadence: Cadence) -> None:
-        self.log.append(("play", next(t for t, c in CADENCES.items() if c is cadence)))
+        named = [*CADENCES.items(), *RINGTONES.items()]
+        self.log.append(("play", next(t for t, c in named if c is cadence)))
 
     def play_digits(self, digits: str) -> None:
         self.log.append(("digits", digits, self.sink))
@@ -205,14 +233,16 @@ class Clock:
 
 
 class Rig:
-    def __init__(self) -> None:
+    def __init__(self, ringtone: Ringtone = Ringtone.WARBLE) -> None:
         self.clock = Clock()
         self.timers = Timers(self.clock)
         self.events: list[ev.Event] = []
         self.log: list[tuple[Any, ...]] = []
         self.outputs: list[FakeOutput] = []
         self.sinks = Sinks()
-        self.tones = LocalTones(self.sinks, self.timers, self.events.append, self.make)
+        self.tones = LocalTones(
+            self.sinks, self.timers, self.events.append, self.make, ringtone=ringtone
+        )
 
     def make(self) -> FakeOutput:
         output = FakeOutput(self.log)
@@ -343,3 +373,66 @@ def test_a_failing_output_never_breaks_the_call_hooks(caplog: pytest.LogCaptureF
     tones.call_state("c1", IN, S.DISCONNECTED, sip_code=487, connected=False)
     assert rig.events == []  # nothing played, so nothing is reported as playing
     assert "could not start" in caplog.text and "dtmf failed" in caplog.text
+
+
+# ---- the ringtone choice and its preview ----------------------------------------------------
+
+
+def test_the_chosen_ringtone_rings_and_none_rings_silently() -> None:
+    rig = Rig(Ringtone.CLASSIC)
+    rig.tones.incoming("c1")
+    assert rig.plays() == [Ringtone.CLASSIC]
+    rig.state("c1", IN, S.DISCONNECTED, sip_code=487)
+    rig.tones.set_ringtone(Ringtone.NONE)
+    rig.tones.incoming("c2")
+    assert rig.plays() == [Ringtone.CLASSIC]
+    assert rig.changes() == [("ringtone", "c1"), (None, None)]
+    # call waiting is not the ringtone: it still beeps
+    rig.state("c2", IN, S.DISCONNECTED, sip_code=487)
+    rig.state("c3", OUT, S.CONFIRMED, sip_code=200, connected=True)
+    rig.tones.incoming("c4")
+    assert rig.changes()[-1] == ("call_waiting", "c4")
+
+
+def test_a_new_choice_applies_to_the_call_ringing_now() -> None:
+    rig = Rig()
+    rig.tones.incoming("c1")
+    rig.tones.set_ringtone(Ringtone.CHIME)
+    assert rig.plays() == [Tone.RINGTONE, Ringtone.CHIME]
+    rig.tones.set_ringtone(Ringtone.NONE)
+    assert rig.changes()[-1] == (None, None) and rig.log[-1] == ("stop",)
+    rig.tones.set_ringtone(Ringtone.WARBLE)
+    assert rig.plays()[-1] == Tone.RINGTONE and rig.changes()[-1] == ("ringtone", "c1")
+
+
+def previewing(rig: Rig) -> bool:
+    return rig.tones.previewing  # a call: mypy keeps no narrowing across it
+
+
+def test_a_preview_plays_where_calls_ring_for_a_few_seconds() -> None:
+    rig = Rig()
+    assert rig.tones.preview(Ringtone.CHIME) == PREVIEW_S
+    assert rig.log[:2] == [("route", "speaker"), ("play", Ringtone.CHIME)]
+    assert previewing(rig) and rig.changes() == []  # a sample, not a call's tone
+    rig.advance(PREVIEW_S - 0.1)
+    assert previewing(rig)
+    rig.advance(0.2)
+    assert not previewing(rig) and rig.log[-1] == ("stop",)
+    rig.sinks.ringer_open = True
+    assert rig.tones.preview(Ringtone.CLASSIC) == PREVIEW_S
+    assert rig.log[-2:] == [("route", "ringer"), ("play", Ringtone.CLASSIC)]
+    rig.tones.stop_preview()
+    assert not previewing(rig) and rig.log[-1] == ("stop",)
+    assert rig.tones.preview(Ringtone.NONE) == 0.0 and not previewing(rig)
+
+
+def test_a_real_call_stops_the_preview_and_no_preview_plays_over_it() -> None:
+    rig = Rig()
+    rig.tones.preview(Ringtone.CHIME)
+    preview = rig.outputs[0]
+    rig.tones.incoming("c1")
+    assert not previewing(rig) and preview.sink is None
+    assert rig.tones.preview(Ringtone.CHIME) == 0.0
+    assert rig.plays() == [Ringtone.CHIME, Tone.RINGTONE]
+    rig.tones.close()
+    assert rig.log.count(("close",)) == 2  # the preview's generator and the signal's
