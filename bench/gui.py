@@ -4,6 +4,12 @@ Recents search; the headless demo agent measured in the same run for comparison.
 
 ``python -m bench.gui [--quick]`` prints the section; ``run_all`` calls :func:`run`. The GUI runs
 in a child process (``--probe``) on the offscreen platform with the null audio backend.
+
+The "hour" here is a few minutes at a short REGISTER expiry, and the RSS includes the emulator,
+which demo mode runs in the GUI's process. ``python -m bench.soak`` (bench/soak.py, SOAK.md)
+measures a real hour instead: the GUI and the headless agent idle side by side, signed in to
+one demo world in a separate process, through REGISTER and firewall-lease refreshes, with RSS
+sampled over time.
 """
 
 from __future__ import annotations
@@ -186,7 +192,9 @@ def measure(quick: bool) -> Section:
         "during the call, QTest types into the Recents search (~33 keys/s, cleared every 14 "
         f"keys) while a 5 ms PreciseTimer on the GUI thread records gaps over {STALL_MS} ms. The "
         "headless agent is `vicifast-phone demo --json` in the same run (its own emulator, "
-        "kamailio and lines), spawn → its 'registered' step; its RSS is read at that step."
+        "kamailio and lines), spawn → its 'registered' step; its RSS is read at that step. "
+        "For RSS over a real idle hour, GUI and headless agent side by side, see SOAK.md "
+        "(bench/soak.py)."
     )
     return Section("GUI. Start-up, idle memory and GUI-thread stalls", method, body, verdicts)
 
