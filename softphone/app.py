@@ -130,10 +130,8 @@ class App(QObject):
         self.settings = AppSettings.load(options.settings_path)
         self.trace = TraceLog(options.log_dir)
         engine_config = self._with_settings(options.engine_config)
-        if self.settings.sip_trace:  # pjsip's log level is fixed when the engine starts
-            engine_config = replace(engine_config, sip_trace=True, log_level=4)
+        if self.settings.sip_trace:
             self.trace.attach()
-        self._engine_config = engine_config
         self.bus = EventBus()
         self.bridge = QtBridge(self.bus, self)
         rings = AudioRings.create()
@@ -360,10 +358,14 @@ class App(QObject):
         self._inform(f"Using the SIP account {config.extension} at {config.domain}.")
 
     def _with_settings(self, config: EngineConfig) -> EngineConfig:
-        """``config`` with the Settings page's sound choices."""
+        """``config`` with the Settings page's sound choices and SIP trace."""
         speaker, mic = self.settings.levels()
         return replace(
-            config, speaker_level=speaker, mic_level=mic, ringtone=self.settings.ringtone
+            config,
+            speaker_level=speaker,
+            mic_level=mic,
+            ringtone=self.settings.ringtone,
+            sip_trace=self.settings.sip_trace or self.options.engine_config.sip_trace,
         )
 
     def _make_engine(self, emit: Any, config: EngineConfig, audio: Any) -> SipEngine:
@@ -429,20 +431,25 @@ class App(QObject):
                 self.phone_view.set_auto_answer(policy)
             future = self.engine.current.set_auto_answer(ACCOUNT_ID, policy)
             future.add_done_callback(_log_failure("set_auto_answer"))
-        if settings.sip_trace and not self.trace.attached:
-            self.trace.attach()
-            if not self._engine_config.sip_trace and self.settings_view is not None:
-                self.settings_view.export_status.setText(
-                    "The SIP trace starts with the next start of VICIfast Phone."
-                )
-        elif not settings.sip_trace:
-            self.trace.detach()
+        if settings.sip_trace != before.sip_trace:
+            # the file first, then the engine: the first traced message has a place to go
+            if settings.sip_trace:
+                self.trace.attach()
+            future = self.engine.current.set_sip_trace(settings.sip_trace)
+            future.add_done_callback(_log_failure("set_sip_trace"))
+            if not settings.sip_trace:
+                future.add_done_callback(lambda _f: self.bridge.post_call(self._trace_off))
         if settings.custom_control_plane != before.custom_control_plane:
             self.signin_view.set_control_plane(
                 bool(settings.custom_control_plane),
                 settings.custom_control_plane,
                 settings.ca_file,
             )
+
+    def _trace_off(self) -> None:
+        # after the engine stopped tracing; unless the trace was turned on again meanwhile
+        if not self.settings.sip_trace:
+            self.trace.detach()
 
     def _diagnostic_secrets(self) -> list[str]:
         """Values the diagnostics zip must not contain (read on the export's worker thread)."""

@@ -251,6 +251,10 @@ class SipEngine:
         they hold until changed, through device switches and new calls."""
         return self._submit("set_levels", lambda s: s.set_levels(speaker, mic))
 
+    def set_sip_trace(self, on: bool) -> Future[None]:
+        """Log every SIP message from now on (redacted, to ``softphone.sip.pjsip``), or stop."""
+        return self._submit("set_sip_trace", lambda s: s.set_sip_trace(on))
+
     def set_ringtone(self, ringtone: Ringtone) -> Future[None]:
         """The ringtone for incoming calls from now on (``Ringtone.NONE``: ring silently)."""
         return self._submit("set_ringtone", lambda s: s.set_ringtone(ringtone))

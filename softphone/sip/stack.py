@@ -32,7 +32,7 @@ from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
 from softphone.sip.calls import MAX_CALLS, Calls
-from softphone.sip.logwriter import RedactingLogWriter
+from softphone.sip.logwriter import TRACE_LEVEL, RedactingLogWriter
 from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
 from softphone.sip.registration import Registrations
@@ -142,10 +142,13 @@ class SipStack:
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.maxCalls = MAX_CALLS
         cfg.uaConfig.userAgent = self._config.user_agent
+        # pjsip logs up to the trace's level from the start; the writer keeps what is wanted
+        # now (see RedactingLogWriter: pjsua2 cannot change these after libInit).
+        self._log_writer.level = self._log_level(self._config.sip_trace)
         cfg.logConfig.writer = self._log_writer
-        cfg.logConfig.level = self._config.log_level
-        cfg.logConfig.consoleLevel = self._config.log_level
-        cfg.logConfig.msgLogging = 1 if self._config.sip_trace else 0
+        cfg.logConfig.level = max(self._config.log_level, TRACE_LEVEL)
+        cfg.logConfig.consoleLevel = max(self._config.log_level, TRACE_LEVEL)
+        cfg.logConfig.msgLogging = 1
         cfg.logConfig.decor = 0
         cfg.medConfig.noVad = True
         ep.libInit(cfg)
@@ -387,6 +390,15 @@ class SipStack:
         check_levels(speaker, mic)
         assert self._media is not None
         self._media.set_levels(speaker, mic)
+
+    def _log_level(self, sip_trace: bool) -> int:
+        level = self._config.log_level
+        return max(level, TRACE_LEVEL) if sip_trace else level
+
+    def set_sip_trace(self, on: bool) -> None:
+        """Start or stop the SIP trace (redacted) at once: the next message is in it, or not."""
+        self._log_writer.level = self._log_level(on)
+        self._config = dataclasses.replace(self._config, sip_trace=on)
 
     def set_ringtone(self, ringtone: Ringtone) -> None:
         self._config = dataclasses.replace(self._config, ringtone=Ringtone(ringtone))
