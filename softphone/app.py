@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -435,10 +436,9 @@ class App(QObject):
             # the file first, then the engine: the first traced message has a place to go
             if settings.sip_trace:
                 self.trace.attach()
-            future = self.engine.current.set_sip_trace(settings.sip_trace)
-            future.add_done_callback(_log_failure("set_sip_trace"))
-            if not settings.sip_trace:
-                future.add_done_callback(lambda _f: self.bridge.post_call(self._trace_off))
+            switched = self.engine.current.set_sip_trace(settings.sip_trace)
+            switched.add_done_callback(_log_failure("set_sip_trace"))
+            switched.add_done_callback(lambda f: self.bridge.post_call(lambda: self._traced(f)))
         if settings.custom_control_plane != before.custom_control_plane:
             self.signin_view.set_control_plane(
                 bool(settings.custom_control_plane),
@@ -446,10 +446,16 @@ class App(QObject):
                 settings.ca_file,
             )
 
-    def _trace_off(self) -> None:
-        # after the engine stopped tracing; unless the trace was turned on again meanwhile
+    def _traced(self, switched: Future[bool]) -> None:
+        if switched.cancelled() or switched.exception() is not None:
+            return
         if not self.settings.sip_trace:
+            # the engine has stopped tracing (unless it was turned on again meanwhile)
             self.trace.detach()
+        elif switched.result() is False and self.settings_view is not None:
+            self.settings_view.export_status.setText(
+                self.tr("The SIP trace starts with the next start of VICIfast Phone.")
+            )
 
     def _diagnostic_secrets(self) -> list[str]:
         """Values the diagnostics zip must not contain (read on the export's worker thread)."""

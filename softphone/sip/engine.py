@@ -251,8 +251,10 @@ class SipEngine:
         they hold until changed, through device switches and new calls."""
         return self._submit("set_levels", lambda s: s.set_levels(speaker, mic))
 
-    def set_sip_trace(self, on: bool) -> Future[None]:
-        """Log every SIP message from now on (redacted, to ``softphone.sip.pjsip``), or stop."""
+    def set_sip_trace(self, on: bool) -> Future[bool]:
+        """Log every SIP message from now on (redacted, to ``softphone.sip.pjsip``), or stop.
+        The result is False where this build of pjsua2 cannot start the trace while it runs:
+        then it starts with the next engine."""
         return self._submit("set_sip_trace", lambda s: s.set_sip_trace(on))
 
     def set_ringtone(self, ringtone: Ringtone) -> Future[None]:

@@ -7,7 +7,8 @@ thread); Python logging is thread-safe and the secrets tuples are replaced, neve
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pjsua2 as pj
 
@@ -20,13 +21,33 @@ _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
 TRACE_LEVEL = 4  # pjsua logs each SIP message at this level (LogConfig.msgLogging)
 
 
-class RedactingLogWriter(pj.LogWriter):  # type: ignore[misc]
-    """Passes on entries up to ``level`` (0: none), redacted.
+def pj_log_level_setter() -> Callable[[int], None] | None:
+    """pjlib's ``pj_log_set_level`` in the loaded pjsua2 module, or None where the module does
+    not export it.
 
-    pjsua2 fixes its own log level and message logging at ``libInit`` and has no call to change
-    them later, so the stack asks pjsip for everything up to TRACE_LEVEL and this writer's
-    ``level`` (a plain attribute, read by any pjsip thread) decides what is kept: the SIP trace
-    can then start and stop while the engine runs. A dropped entry costs the director call only.
+    pjsua2 fixes the log level at ``libInit`` and wraps no call to change it, but the extension
+    module exports pjlib's C functions where its platform exports a shared object's symbols by
+    default (the Linux wheel: checked by tests/integration/test_engine_sip_trace.py). The level
+    is one global integer that every ``PJ_LOG`` compares before it formats anything, so while it
+    is below TRACE_LEVEL a SIP message costs no log line and no call into Python.
+    """
+    import ctypes  # only when the trace is switched at run time
+
+    try:
+        function = ctypes.CDLL(pj._pjsua2.__file__).pj_log_set_level
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = None
+    return cast("Callable[[int], None]", function)
+
+
+class RedactingLogWriter(pj.LogWriter):  # type: ignore[misc]
+    """Passes pjsip's entries up to ``level`` (0: none) on to Python logging, redacted.
+
+    pjsip itself drops what is above its own level before it reaches this writer; ``level`` is the
+    same bound kept here as well, so a level pjsip could not lower (no ``pj_log_level_setter``)
+    still keeps the trace out of the log.
     """
 
     def __init__(self, level: int = 0) -> None:
@@ -34,13 +55,11 @@ class RedactingLogWriter(pj.LogWriter):  # type: ignore[misc]
         self.level = level
         self.secrets: tuple[str, ...] = ()
         self.identifiers: tuple[str, ...] = ()
-        self.dropped = 0  # entries below the trace's level, for the cost figure
 
     def write(self, entry: Any) -> None:
         try:
             level = int(entry.level)
             if level > self.level:
-                self.dropped += 1
                 return
             text = redact_sip(str(entry.msg).rstrip(), self.secrets, self.identifiers)
             _log.log(_LEVELS.get(level, logging.DEBUG), "%s", text)

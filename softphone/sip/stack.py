@@ -32,7 +32,7 @@ from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
 from softphone.sip.calls import MAX_CALLS, Calls
-from softphone.sip.logwriter import TRACE_LEVEL, RedactingLogWriter
+from softphone.sip.logwriter import TRACE_LEVEL, RedactingLogWriter, pj_log_level_setter
 from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
 from softphone.sip.registration import Registrations
@@ -112,6 +112,8 @@ class SipStack:
         self._guard: FloodGuard | None = None
         self._guard_warned = False
         self._log_writer = RedactingLogWriter()
+        self._pj_log_level: Callable[[int], None] | None = None  # pjlib's, looked up when needed
+        self._pj_log_level_looked_up = False
         self.wake_port = 0
         self.registrations = Registrations(emit, self.timers, self._accounts, self._tls_failure)
         self.calls = Calls(emit, self.timers, config.max_calls, self)
@@ -142,11 +144,12 @@ class SipStack:
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.maxCalls = MAX_CALLS
         cfg.uaConfig.userAgent = self._config.user_agent
-        # pjsip logs up to the trace's level from the start; the writer keeps what is wanted
-        # now (see RedactingLogWriter: pjsua2 cannot change these after libInit).
-        self._log_writer.level = self._log_level(self._config.sip_trace)
+        level = self._log_level(self._config.sip_trace)
+        self._log_writer.level = level
         cfg.logConfig.writer = self._log_writer
-        cfg.logConfig.level = max(self._config.log_level, TRACE_LEVEL)
+        cfg.logConfig.level = level  # pjlib's level: what is formatted at all (set_sip_trace)
+        # pjsua passes to the writer what is within consoleLevel, and logs SIP messages only
+        # with msgLogging set at libInit: both ready for a trace switched on later.
         cfg.logConfig.consoleLevel = max(self._config.log_level, TRACE_LEVEL)
         cfg.logConfig.msgLogging = 1
         cfg.logConfig.decor = 0
@@ -395,10 +398,20 @@ class SipStack:
         level = self._config.log_level
         return max(level, TRACE_LEVEL) if sip_trace else level
 
-    def set_sip_trace(self, on: bool) -> None:
-        """Start or stop the SIP trace (redacted) at once: the next message is in it, or not."""
-        self._log_writer.level = self._log_level(on)
+    def set_sip_trace(self, on: bool) -> bool:
+        """Start or stop the SIP trace (redacted): the next message is in it, or not. False when
+        pjlib's level cannot be changed in this build: then the change starts with the next
+        engine (stopping still works at once, by the writer's own bound)."""
+        level = self._log_level(on)
+        self._log_writer.level = level
         self._config = dataclasses.replace(self._config, sip_trace=on)
+        if not self._pj_log_level_looked_up:
+            self._pj_log_level = pj_log_level_setter()
+            self._pj_log_level_looked_up = True
+        if self._pj_log_level is None:
+            return not on
+        self._pj_log_level(level)
+        return True
 
     def set_ringtone(self, ringtone: Ringtone) -> None:
         self._config = dataclasses.replace(self._config, ringtone=Ringtone(ringtone))

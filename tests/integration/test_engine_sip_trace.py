@@ -43,7 +43,7 @@ def test_the_sip_trace_starts_and_stops_live_and_stays_redacted(
     refresh(engine, recorder)
     assert traced(caplog) == "", "the trace is off: pjsip's log must not reach Python logging"
 
-    engine.set_sip_trace(True).result(TIMEOUT)
+    assert engine.set_sip_trace(True).result(TIMEOUT) is True  # switched live (pjlib level)
     refresh(engine, recorder)
     on = traced(caplog)
     assert "REGISTER sip:" in on and "SIP/2.0 200 OK" in on
@@ -53,6 +53,6 @@ def test_the_sip_trace_starts_and_stops_live_and_stays_redacted(
     assert "1001" not in on  # the extension is an identifier the writer hides too
 
     caplog.clear()
-    engine.set_sip_trace(False).result(TIMEOUT)
+    assert engine.set_sip_trace(False).result(TIMEOUT) is True
     refresh(engine, recorder)
     assert traced(caplog) == "", "the trace went on after it was turned off"

@@ -25,6 +25,8 @@ WAIT = 5000
 class SettingsEngine:
     """Stands in for SipEngine: records the settings commands and the config it started with."""
 
+    live_trace = True  # what set_sip_trace answers: False where pjlib's level is fixed
+
     def __init__(self, emit: Callable[..., None], config: EngineConfig, audio: Any) -> None:
         self.config = config
         self.calls: list[tuple[Any, ...]] = []
@@ -41,8 +43,8 @@ class SettingsEngine:
         future.set_result(value)
         return future
 
-    def set_sip_trace(self, on: bool) -> Future[None]:
-        return self._done("set_sip_trace", on)
+    def set_sip_trace(self, on: bool) -> Future[bool]:
+        return self._done("set_sip_trace", on, value=self.live_trace or not on)
 
     def set_levels(self, speaker: float, mic: float) -> Future[None]:
         return self._done("set_levels", speaker, mic)
@@ -107,11 +109,24 @@ def test_the_sip_trace_starts_and_stops_without_a_restart(
     settings.sip_trace.setChecked(True)
     assert attached(app)
     assert last(engine) == ("set_sip_trace", True)
-    assert settings.export_status.text() == ""  # no "at the next start" any more
     settings.sip_trace.setChecked(False)
     assert last(engine) == ("set_sip_trace", False)
     # the file is let go once the engine has stopped writing to it
     qtbot.waitUntil(lambda: not attached(app), timeout=WAIT)
+    # both answers are in (in order): the engine switched at once, so no "next start" notice
+    assert settings.export_status.text() == ""
+
+
+def test_a_build_that_cannot_switch_the_trace_live_says_it_starts_next_time(
+    qtbot: QtBot, make_app: Callable[[], App]
+) -> None:
+    app = make_app()
+    settings = app.settings_view
+    assert settings is not None
+    engine_of(app).live_trace = False
+    settings.sip_trace.setChecked(True)
+    qtbot.waitUntil(lambda: "next start" in settings.export_status.text(), timeout=WAIT)
+    assert attached(app) and app.settings.sip_trace  # kept for the next start
 
 
 def test_every_engine_starts_with_the_saved_sound_and_trace_settings(
