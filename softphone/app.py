@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from softphone.audio.backend import AudioBackend, default_backend
@@ -39,6 +39,7 @@ from softphone.ui.bridge import QtBridge
 from softphone.ui.diagnostics import Diagnostics, TraceLog
 from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.history_model import HistoryModel
+from softphone.ui.i18n import install_translator
 from softphone.ui.incoming_call import IncomingCallWindow
 from softphone.ui.main_window import SIGNED_IN, MainWindow, PageFactory, optional_page
 from softphone.ui.phone_view import PhoneView
@@ -48,7 +49,7 @@ from softphone.ui.settings_view import SettingsView
 from softphone.ui.signin_controller import SignInController
 from softphone.ui.signin_view import SignInView
 from softphone.ui.single_instance import InstanceServer, instance_name, send_to_running
-from softphone.ui.tray import TRAY_NOTICE, Tray
+from softphone.ui.tray import Tray
 
 if TYPE_CHECKING:
     from softphone.demo_env import DemoEnvironment
@@ -62,11 +63,12 @@ AccountAdapter = Callable[[SipAccountConfig], SipAccountConfig]
 FOCUS_DIALPAD_KEY = "Ctrl+L"
 SEARCH_RECENTS_KEY = "Ctrl+F"
 RING_ME_KEY = "Ctrl+Shift+G"
-DIALPAD_HINT = f"Number or SIP address ({FOCUS_DIALPAD_KEY})"
-SIP_CODE_SIGNED_OUT = (
-    "Sign in first. A SIP account from a QR code replaces the one your sign-in provides, "
-    "until you sign out or quit."
-)
+
+
+def dialpad_hint() -> str:
+    """The number field's placeholder, with the key that focuses it."""
+    text = QCoreApplication.translate("App", "Number or SIP address ({key})")
+    return text.format(key=FOCUS_DIALPAD_KEY)
 
 
 @dataclass(slots=True)
@@ -108,7 +110,8 @@ class AppEngine(RebindingEngine):
 
 
 def _ask(parent: QWidget, text: str) -> bool:
-    answer = QMessageBox.question(parent, "VICIfast Phone", text)
+    title = QCoreApplication.translate("App", "VICIfast Phone")
+    answer = QMessageBox.question(parent, title, text)
     return answer == QMessageBox.StandardButton.Yes
 
 
@@ -272,7 +275,9 @@ class App(QObject):
         self.service.on_engine_event(event)
 
     def sign_out(self) -> None:
-        if self._confirm(self.window, "Sign out? Your saved sign-in and call history are deleted."):
+        if self._confirm(
+            self.window, self.tr("Sign out? Your saved sign-in and call history are deleted.")
+        ):
             self.service.session.sign_out()
             self.show_window()
 
@@ -286,7 +291,9 @@ class App(QObject):
         direct = self.options.adapt_account is not None and event.state in SIGNED_IN
         if direct:  # demo without a registrar: calls go straight to the lines, unregistered
             self._registered = True
-            self.window.status.unregistered_text = "Demo: calls go straight to the demo lines"
+            self.window.status.unregistered_text = self.tr(
+                "Demo: calls go straight to the demo lines"
+            )
         if self.phone_view is not None and was_signed_in != self._signed_in:
             policy = self.settings.auto_answer_policy() if self._signed_in else None
             self.phone_view.set_auto_answer(policy)
@@ -340,7 +347,7 @@ class App(QObject):
 
     def _apply_signin_code(self, code: Any) -> None:
         if self._signed_in:
-            self._inform("You are signed in. Sign out first to sign in with another code.")
+            self._inform(self.tr("You are signed in. Sign out first to sign in with another code."))
             return
         self.signin_view.apply_signin_code(code.company, code.username, code.api)
 
@@ -351,12 +358,22 @@ class App(QObject):
         :meth:`_adapt_account`, which keeps the code's account. Signed out there is no session
         to attach it to, so the person is told to sign in first."""
         if not self._signed_in:
-            self.signin_view.show_message(SIP_CODE_SIGNED_OUT, "info")
+            self.signin_view.show_message(
+                self.tr(
+                    "Sign in first. A SIP account from a QR code replaces the one your sign-in "
+                    "provides, until you sign out or quit."
+                ),
+                "info",
+            )
             return
         self._qr_account = config
         self.engine.remove_account(ACCOUNT_ID).add_done_callback(_log_failure("remove"))
         self.engine.add_account(config, ACCOUNT_ID).add_done_callback(_log_failure("add"))
-        self._inform(f"Using the SIP account {config.extension} at {config.domain}.")
+        self._inform(
+            self.tr("Using the SIP account {extension} at {domain}.").format(
+                extension=config.extension, domain=config.domain
+            )
+        )
 
     def _with_settings(self, config: EngineConfig) -> EngineConfig:
         """``config`` with the Settings page's sound choices and SIP trace."""
@@ -382,7 +399,8 @@ class App(QObject):
         return replace(chosen, auto_answer=self.settings.auto_answer_policy())
 
     def _inform(self, text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "VICIfast Phone", text, parent=self.window)
+        title = self.tr("VICIfast Phone")
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.window)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.last_notice = text
         box.open()
@@ -393,11 +411,13 @@ class App(QObject):
         window = self.window
         phone, recents, settings = self.phone_view, self.recents_view, self.settings_view
         if phone is not None:
-            window.add_go_action("Dial pad", FOCUS_DIALPAD_KEY, self.focus_dialpad)
-            phone.number_field.setPlaceholderText(DIALPAD_HINT)  # the key, where it is used
+            window.add_go_action(self.tr("Dial pad"), FOCUS_DIALPAD_KEY, self.focus_dialpad)
+            phone.number_field.setPlaceholderText(dialpad_hint())  # the key, where it is used
         if recents is not None:
             recents.find_shortcut.setEnabled(False)  # the window's Ctrl+F works from any tab
-            window.add_go_action("Search recent calls", SEARCH_RECENTS_KEY, self.search_recents)
+            window.add_go_action(
+                self.tr("Search recent calls"), SEARCH_RECENTS_KEY, self.search_recents
+            )
             recents.missedCountChanged.connect(self._on_missed)
         if settings is not None:
             settings.settingsChanged.connect(self._on_settings_changed)
@@ -405,9 +425,10 @@ class App(QObject):
             self.bridge.other.connect(settings.on_audio_event)
         env = self.options.demo_env
         if env is not None:
-            window.add_go_action("Ring me like VICIdial", RING_ME_KEY, self.ring_me)
+            ring_me = self.tr("Ring me like VICIdial")
+            window.add_go_action(ring_me, RING_ME_KEY, self.ring_me)
             if self.tray is not None:
-                self.tray.add_action("Ring me like VICIdial", self.ring_me)
+                self.tray.add_action(ring_me, self.ring_me)
 
     def focus_dialpad(self) -> None:
         if self.phone_view is not None and self.window.signed_in_view:
@@ -560,7 +581,7 @@ class App(QObject):
     def _hidden_to_tray(self) -> None:
         if self.tray is None or self.settings.close_to_tray_notice_shown:
             return
-        self.tray.notify("VICIfast Phone", TRAY_NOTICE)
+        self.tray.notify_still_running()
         self._update_settings(close_to_tray_notice_shown=True)
 
     # ---- dialling links ------------------------------------------------------------------------
@@ -570,7 +591,9 @@ class App(QObject):
         self.show_window()
         for arg in argv:
             target = dial_target(arg) if is_link(arg) else None
-            if target and self._confirm(self.window, f"Call {target}?"):
+            if target and self._confirm(
+                self.window, self.tr("Call {target}?").format(target=target)
+            ):
                 self._dial(target)
 
     def _call_back(self, number: str) -> None:
@@ -579,7 +602,8 @@ class App(QObject):
     def _dial(self, target: str) -> None:
         if not self._registered:
             self._pending_dial = target  # dialled once registered
-            self.signin_view.show_message(f"Sign in to call {target}.", "info")
+            message = self.tr("Sign in to call {target}.").format(target=target)
+            self.signin_view.show_message(message, "info")
             return
         self.window.show_page("Phone")
         if self.phone_view is not None:
@@ -716,6 +740,7 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("VICIfast Phone")
     qapp.setQuitOnLastWindowClosed(False)
+    install_translator(qapp)
     name = instance_name("-demo" if demo else "")
     if send_to_running(name, list(links)):
         return 0

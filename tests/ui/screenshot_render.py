@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from softphone.app import DIALPAD_HINT
+from softphone.app import dialpad_hint
 from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
@@ -117,7 +117,7 @@ def screens(writer: HistoryWriter, work: Path) -> dict[str, Callable[[], QWidget
     def phone(in_call: bool) -> QWidget:
         bus = EventBus()
         view = PhoneView(FakePhone(), bus)
-        view.number_field.setPlaceholderText(DIALPAD_HINT)  # as the app sets it
+        view.number_field.setPlaceholderText(dialpad_hint())  # as the app sets it
         bus.publish(ev.RegistrationChanged(account_id="session",
                                            state=ev.RegistrationState.REGISTERED))  # fmt: skip
         view.set_auto_answer(AutoAnswerPolicy(AutoAnswerMode.HEADER))
@@ -141,7 +141,9 @@ def screens(writer: HistoryWriter, work: Path) -> dict[str, Callable[[], QWidget
 
     def settings() -> QWidget:
         audio = AudioController(NullBackend(), AudioRings.create(), lambda item: None)
-        view = SettingsView(audio, AppSettings(), settings_path=work / "settings.json")
+        view = SettingsView(
+            audio, AppSettings(), settings_path=work / "settings.json", sound=FakePhone()
+        )
         view.set_transport_info(transport="UDP", local="192.0.2.10:5060", server="pbx.example.com")
         return sized(view)
 

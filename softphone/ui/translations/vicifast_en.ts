@@ -2,6 +2,61 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>App</name>
+    <message>
+        <source>Number or SIP address ({key})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Phone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign out? Your saved sign-in and call history are deleted.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Demo: calls go straight to the demo lines</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You are signed in. Sign out first to sign in with another code.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign in first. A SIP account from a QR code replaces the one your sign-in provides, until you sign out or quit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Using the SIP account {extension} at {domain}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dial pad</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search recent calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ring me like VICIdial</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SIP trace starts with the next start of VICIfast Phone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call {target}?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign in to call {target}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CallPage</name>
     <message>
         <source>Call</source>
@@ -1614,11 +1669,39 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Play a ri&amp;ngtone for incoming calls</source>
+        <source>Ringtone</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Play a ringtone for incoming calls</source>
+        <source>Warble</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Classic double ring</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Soft chime</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None (silent)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Play</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Play the ringtone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hear the ringtone for a few seconds where calls ring; click again to stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>R&amp;ingtone:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1815,6 +1898,14 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>That device could not be used (%1). Keeping the previous one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop the ringtone</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
