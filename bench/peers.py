@@ -133,6 +133,13 @@ class AgentPeer(JsonLinePeer):
                 return float(e["at"])
         return None
 
+    def reported_started_at(self) -> float | None:
+        """When pjsua2 had started (the engine's EngineStarted, made after libStart)."""
+        for e in self.events():
+            if e.get("event") == "EngineStarted":
+                return float(e["at"])
+        return None
+
     def reported_calls(self) -> list[tuple[float, float]]:
         dialed: dict[str, float] = {}
         calls = []
@@ -170,6 +177,13 @@ class RawPeer(JsonLinePeer):
     def reported_registered_at(self) -> float | None:
         for e in self.events():
             if e.get("event") == "registered":
+                return float(e["at"])
+        return None
+
+    def reported_started_at(self) -> float | None:
+        """When pjsua2 had started (the script's ``started`` line, printed after libStart)."""
+        for e in self.events():
+            if e.get("event") == "started":
                 return float(e["at"])
         return None
 
