@@ -27,7 +27,7 @@ from softphone.audio.errors import AudioError
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.models import EngineConfig, SipAccountConfig
+from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
 from softphone.core.secret import Secret, SecretStore
 from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP
 from softphone.core.session_events import SessionState, SessionStateChanged
@@ -130,6 +130,9 @@ class App(QObject):
         self._pending_dial = ""
         self._signed_in = False
         self._qr_account: SipAccountConfig | None = None
+        # what the server provisioned the last account added with (set on the engine's worker
+        # thread, an immutable value); Settings' "as your company's server sets it" applies it
+        self._provisioned_auto_answer = AutoAnswerPolicy()
         self.incoming_windows: dict[str, IncomingCallWindow] = {}
         self.settings = AppSettings.load(options.settings_path)
         self.trace = TraceLog(options.log_dir)
@@ -294,9 +297,16 @@ class App(QObject):
             self.window.status.unregistered_text = self.tr(
                 "Demo: calls go straight to the demo lines"
             )
-        if self.phone_view is not None and was_signed_in != self._signed_in:
-            policy = self.settings.auto_answer_policy() if self._signed_in else None
-            self.phone_view.set_auto_answer(policy)
+        if was_signed_in != self._signed_in:
+            self._show_auto_answer()
+
+    def _auto_answer(self, settings: AppSettings | None = None) -> AutoAnswerPolicy:
+        """What applies to the account: the user's choice, or what the server provisioned."""
+        return (settings or self.settings).auto_answer_policy(self._provisioned_auto_answer)
+
+    def _show_auto_answer(self) -> None:
+        if self.phone_view is not None:
+            self.phone_view.set_auto_answer(self._auto_answer() if self._signed_in else None)
 
     def _remember_control_plane(self) -> None:
         config, default = self.service.config, self.options.signin
@@ -396,7 +406,9 @@ class App(QObject):
         chosen = self._qr_account or config
         if self.options.adapt_account is not None:
             chosen = self.options.adapt_account(chosen)
-        return replace(chosen, auto_answer=self.settings.auto_answer_policy())
+        self._provisioned_auto_answer = chosen.auto_answer
+        self.bridge.post_call(self._show_auto_answer)
+        return replace(chosen, auto_answer=self._auto_answer())
 
     def _inform(self, text: str) -> None:
         title = self.tr("VICIfast Phone")
@@ -447,8 +459,8 @@ class App(QObject):
 
     def _on_settings_changed(self, settings: AppSettings) -> None:
         before, self.settings = self.settings, settings
-        policy = settings.auto_answer_policy()
-        if policy != before.auto_answer_policy() and self._signed_in:
+        policy = self._auto_answer(settings)
+        if policy != self._auto_answer(before) and self._signed_in:
             if self.phone_view is not None:
                 self.phone_view.set_auto_answer(policy)
             future = self.engine.current.set_auto_answer(ACCOUNT_ID, policy)

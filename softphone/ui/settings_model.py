@@ -28,6 +28,8 @@ _log = logging.getLogger(__name__)
 
 APP_DIR_NAME: Final = "vicifast-desktop"  # the same folder name as softphone.signin's data dir
 FILE_NAME: Final = "settings.json"
+VERSION: Final = 2  # 2: auto_answer may be "server" (as provisioned), its default
+AS_PROVISIONED: Final = "server"  # auto_answer in the file: as the server provisions the account
 MAX_DELAY_S: Final = 600.0  # AutoAnswerPolicy's bound
 MAX_SPEAKER_VOLUME: Final = 150  # percent; above 100 loud calls clip
 MAX_MIC_VOLUME: Final = 200  # percent (the engine's limit, +6 dB)
@@ -76,7 +78,8 @@ class AppSettings:
     ringtone: Ringtone = Ringtone.WARBLE  # NONE rings silently
     speaker_volume: int = 100  # percent of what calls and tones bring, 0 = silent
     mic_volume: int = 100  # percent of the microphone that calls get, 0 = silent
-    auto_answer: AutoAnswerMode = AutoAnswerMode.HEADER
+    # None: as the server provisions the account (the default); a mode: the user's own choice
+    auto_answer: AutoAnswerMode | None = None
     auto_answer_delay_s: float = 5.0
     start_minimised: bool = False
     launch_at_login: bool = False
@@ -90,8 +93,8 @@ class AppSettings:
             _device(getattr(self, name), name)
         if not isinstance(self.ringtone, Ringtone):
             raise ConfigError("ringtone must be warble, classic, chime or none.")
-        if not isinstance(self.auto_answer, AutoAnswerMode):
-            raise ConfigError("auto_answer must be off, always, after or header.")
+        if self.auto_answer is not None and not isinstance(self.auto_answer, AutoAnswerMode):
+            raise ConfigError("auto_answer must be server, off, always, after or header.")
         delay = self.auto_answer_delay_s
         if isinstance(delay, bool) or not isinstance(delay, int | float):
             raise ConfigError("auto_answer_delay_s must be a number of seconds.")
@@ -119,7 +122,10 @@ class AppSettings:
         """A copy with ``changes`` applied and checked (``ConfigError`` if out of bounds)."""
         return dataclasses.replace(self, **changes)
 
-    def auto_answer_policy(self) -> AutoAnswerPolicy:
+    def auto_answer_policy(self, provisioned: AutoAnswerPolicy) -> AutoAnswerPolicy:
+        """The policy to apply to an account the server provisioned with ``provisioned``."""
+        if self.auto_answer is None:
+            return provisioned
         delay = self.auto_answer_delay_s if self.auto_answer is AutoAnswerMode.AFTER else 0.0
         return AutoAnswerPolicy(self.auto_answer, float(delay))
 
@@ -128,10 +134,12 @@ class AppSettings:
         return self.speaker_volume / 100, self.mic_volume / 100
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"version": 1}
+        data: dict[str, Any] = {"version": VERSION}
         for f in fields():
             value = getattr(self, f)
             data[f] = value.value if isinstance(value, AutoAnswerMode | Ringtone) else value
+        if self.auto_answer is None:
+            data["auto_answer"] = AS_PROVISIONED
         return data
 
     @classmethod
@@ -144,13 +152,17 @@ class AppSettings:
         settings = cls()
         if data.get(_OLD_RINGTONE_SWITCH) is False and "ringtone" not in data:
             settings = settings.with_(ringtone=Ringtone.NONE)  # "no ringtone", before the choice
+        if data.get("version") == 1 and data.get("auto_answer") == AutoAnswerMode.HEADER.value:
+            # Version 1 wrote its default (header) whether chosen or not, and had no "as the
+            # server says": that default becomes the new one.
+            data = {**data, "auto_answer": AS_PROVISIONED}
         for name in fields():
             if name not in data:
                 continue
             value = data[name]
             try:
                 if name == "auto_answer":
-                    value = AutoAnswerMode(value)
+                    value = None if value == AS_PROVISIONED else AutoAnswerMode(value)
                 elif name == "ringtone":
                     value = Ringtone(value)
                 settings = settings.with_(**{name: value})

@@ -58,6 +58,7 @@ from softphone.ui.autostart import Autostart, AutostartError, autostart_for
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.level_meter import LevelMeter
 from softphone.ui.settings_model import (
+    AS_PROVISIONED,
     MAX_MIC_VOLUME,
     MAX_SPEAKER_VOLUME,
     AppSettings,
@@ -69,11 +70,16 @@ _log = logging.getLogger(__name__)
 METER_INTERVAL_MS: Final = 50
 VOLUME_STEP: Final = 5  # percent per arrow key; Page Up/Down move twice as far
 _MODES: Final = (
+    None,  # as the server provisions the account
     AutoAnswerMode.HEADER,
     AutoAnswerMode.OFF,
     AutoAnswerMode.ALWAYS,
     AutoAnswerMode.AFTER,
 )
+
+
+def _mode_data(mode: AutoAnswerMode | None) -> str:
+    return AS_PROVISIONED if mode is None else mode.value
 
 
 class _Relay(QObject):
@@ -308,15 +314,16 @@ class SettingsView(QWidget):
         form = QFormLayout(group)
         self.auto_answer = self._combo("autoAnswer", self.tr("Auto-answer"))
         labels = {
+            None: self.tr("As your company's server sets it"),
             AutoAnswerMode.HEADER: self.tr("When the server asks (VICIdial)"),
             AutoAnswerMode.OFF: self.tr("Off"),
             AutoAnswerMode.ALWAYS: self.tr("Always, at once"),
             AutoAnswerMode.AFTER: self.tr("Always, after a delay"),
         }
         for mode in _MODES:
-            self.auto_answer.addItem(labels[mode], mode.value)
+            self.auto_answer.addItem(labels[mode], _mode_data(mode))
         self.auto_answer.setCurrentIndex(
-            self.auto_answer.findData(self._settings.auto_answer.value)
+            self.auto_answer.findData(_mode_data(self._settings.auto_answer))
         )
         self.auto_answer.activated.connect(lambda _i: self._on_auto_answer())
         self.delay = QDoubleSpinBox(group)
@@ -633,7 +640,8 @@ class SettingsView(QWidget):
         self._change(ringer_device_id=ringer)
 
     def _on_auto_answer(self) -> None:
-        mode = AutoAnswerMode(self.auto_answer.currentData())
+        data = self.auto_answer.currentData()
+        mode = None if data == AS_PROVISIONED else AutoAnswerMode(data)
         self._change(auto_answer=mode, auto_answer_delay_s=float(self.delay.value()))
         self._sync_delay()
 

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
 from softphone.core.session import Outcome
 from softphone.core.session_events import (
     FirewallLeaseChanged,
@@ -432,6 +434,51 @@ def test_auto_answer_follows_the_settings_on_the_page_and_the_engine(
     assert [c[:2] for c in engine.calls if c[0] == "set_auto_answer"] == [
         ("set_auto_answer", "session")
     ]
+
+
+def test_auto_answer_is_the_servers_until_the_user_chooses_and_again_after(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from softphone.core.models import SipAccountConfig
+    from softphone.core.secret import Secret
+
+    app = make_app()
+    app.start()
+    QApplication.processEvents()  # what start() posted (the session's first state) comes first
+    phone, settings = app.phone_view, app.settings_view
+    assert phone is not None and settings is not None
+    _signed_in(app)
+    provisioned = SipAccountConfig(
+        extension="100",
+        password=Secret("x"),
+        domain="pbx.test",
+        auto_answer=AutoAnswerPolicy(AutoAnswerMode.ALWAYS),
+    )
+    # the engine installs the account the server provisioned: its mode applies and is shown
+    assert app._adapt_account(provisioned).auto_answer.mode is AutoAnswerMode.ALWAYS
+    qtbot.waitUntil(lambda: phone.auto_answer_label.text() == "Auto-answer: on", timeout=WAIT)
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+
+    def choose(data: str) -> None:
+        settings.auto_answer.setCurrentIndex(settings.auto_answer.findData(data))
+        settings.auto_answer.activated.emit(settings.auto_answer.currentIndex())
+
+    choose("off")  # the user's own choice wins, on the engine, the page and later re-installs
+    assert engine.calls[-1] == (
+        "set_auto_answer",
+        "session",
+        str(AutoAnswerPolicy(AutoAnswerMode.OFF)),
+    )
+    assert phone.auto_answer_label.text() == "Auto-answer: off"
+    assert app._adapt_account(provisioned).auto_answer.mode is AutoAnswerMode.OFF
+    choose("server")  # and back to what the server says
+    assert engine.calls[-1] == (
+        "set_auto_answer",
+        "session",
+        str(AutoAnswerPolicy(AutoAnswerMode.ALWAYS)),
+    )
+    assert phone.auto_answer_label.text() == "Auto-answer: on"
+    assert app.settings.auto_answer is None
 
 
 def test_shortcuts_reach_the_dialpad_and_the_recents_search(

@@ -13,10 +13,10 @@ from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
 from softphone.ui.settings_model import SECRET_WORDS, AppSettings, default_path, fields
 
 
-def test_defaults_follow_the_system_and_answer_when_the_server_asks() -> None:
+def test_defaults_follow_the_system_and_auto_answer_as_the_server_provisions() -> None:
     s = AppSettings()
     assert (s.input_device_id, s.output_device_id, s.ringer_device_id) == (None, None, None)
-    assert s.auto_answer is AutoAnswerMode.HEADER
+    assert s.auto_answer is None
     assert s.ringtone is Ringtone.WARBLE and not s.sip_trace and not s.launch_at_login
     assert (s.speaker_volume, s.mic_volume) == (100, 100) and s.levels() == (1.0, 1.0)
     assert s.custom_control_plane == "" and s.ca_file == ""
@@ -47,8 +47,27 @@ def test_round_trip(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["auto_answer"] == "after"
     assert json.loads(path.read_text())["ringtone"] == "chime"
     assert s.levels() == (0.5, 2.0)
-    assert s.auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.AFTER, 3.0)
-    assert AppSettings().auto_answer_policy() == AutoAnswerPolicy(AutoAnswerMode.HEADER, 0.0)
+    provisioned = AutoAnswerPolicy(AutoAnswerMode.ALWAYS, 0.0)
+    assert s.auto_answer_policy(provisioned) == AutoAnswerPolicy(AutoAnswerMode.AFTER, 3.0)
+
+
+def test_by_default_the_servers_auto_answer_applies_and_is_saved_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    for provisioned in (AutoAnswerPolicy(AutoAnswerMode.ALWAYS), AutoAnswerPolicy.parse("after=4")):
+        assert AppSettings().auto_answer_policy(provisioned) == provisioned
+    AppSettings(sip_trace=True).save(path)
+    saved = json.loads(path.read_text())
+    assert saved["auto_answer"] == "server" and saved["version"] == 2
+    assert AppSettings.load(path).auto_answer is None
+
+
+def test_a_version_1_file_keeps_a_real_choice_and_drops_the_old_default(tmp_path: Path) -> None:
+    # version 1 wrote its default, header, whether chosen or not; it had no "as the server says"
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": 1, "auto_answer": "header", "sip_trace": True}))
+    assert AppSettings.load(path).auto_answer is None and AppSettings.load(path).sip_trace
+    path.write_text(json.dumps({"version": 1, "auto_answer": "off"}))
+    assert AppSettings.load(path).auto_answer is AutoAnswerMode.OFF
 
 
 @pytest.mark.parametrize(
@@ -128,7 +147,7 @@ def test_a_bad_value_falls_back_alone(tmp_path: Path, caplog: pytest.LogCaptureF
     with caplog.at_level(logging.WARNING):
         s = AppSettings.load(path)
     assert s.sip_trace is True
-    assert s.auto_answer is AutoAnswerMode.HEADER and s.auto_answer_delay_s == 5.0
+    assert s.auto_answer is None and s.auto_answer_delay_s == 5.0  # the defaults
     assert "auto_answer is out of bounds" in caplog.text
 
 

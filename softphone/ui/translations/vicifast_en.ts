@@ -1721,6 +1721,10 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>As your company&apos;s server sets it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>When the server asks (VICIdial)</source>
         <translation type="unfinished"></translation>
     </message>
