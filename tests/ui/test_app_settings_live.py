@@ -12,12 +12,10 @@ from typing import Any, cast
 import pytest
 from pytestqt.qtbot import QtBot
 
-from softphone.app import App, AppOptions
-from softphone.audio.backend import NullBackend
+from softphone.app import App
 from softphone.core.models import EngineConfig, Ringtone
-from softphone.signin import SignInConfig
 from softphone.ui.settings_model import AppSettings
-from tests.unit.history_kit import MemorySecrets
+from tests.ui.app_kit import app_options
 
 WAIT = 5000
 
@@ -61,18 +59,8 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[[], App]]:
     apps: list[App] = []
 
     def make() -> App:
-        options = AppOptions(
-            data_dir=tmp_path / "data",
-            settings_path=tmp_path / "settings.json",
-            store=MemorySecrets(),
-            device_id="test-device",
-            signin=SignInConfig(control_plane="https://127.0.0.1:9", bind_address="127.0.0.1"),
-            instance=f"vicifast-test-live-{tmp_path.name}",
-            engine_factory=cast(Any, SettingsEngine),
-            audio_backend=NullBackend,
-            tray=False,
-            confirm=lambda parent, text: True,
-            log_dir=tmp_path / "logs",
+        options = app_options(
+            tmp_path, cast(Any, SettingsEngine), tray=False, log_dir=tmp_path / "logs"
         )
         app = App(options)
         qtbot.addWidget(app.window)

@@ -14,8 +14,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone.app import App, AppOptions
-from softphone.audio.backend import NullBackend
+from softphone.app import App
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
@@ -27,13 +26,12 @@ from softphone.core.session_events import (
     SessionStateChanged,
 )
 from softphone.links import dial_target, is_link
-from softphone.signin import SignInConfig
 from softphone.ui.bridge import QtBridge
 from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.main_window import StatusStrip, registration_text
 from softphone.ui.single_instance import InstanceServer, send_to_running
 from softphone.ui.tray import TRAY_NOTICE
-from tests.unit.history_kit import MemorySecrets
+from tests.ui.app_kit import app_options
 
 WAIT = 5000
 
@@ -238,20 +236,7 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
         return engine
 
     def make(**overrides: Any) -> App:
-        options = AppOptions(
-            data_dir=tmp_path / "data",
-            settings_path=tmp_path / "settings.json",
-            store=MemorySecrets(),
-            device_id="test-device",
-            signin=SignInConfig(control_plane="https://127.0.0.1:9", bind_address="127.0.0.1"),
-            instance=f"vicifast-test-app-{tmp_path.name}",
-            engine_factory=factory,
-            audio_backend=NullBackend,
-            tray=True,
-            confirm=lambda parent, text: True,
-        )
-        for key, value in overrides.items():
-            setattr(options, key, value)
+        options = app_options(tmp_path, factory, **overrides)
         app = App(options)
         app.fake_engines = engines  # type: ignore[attr-defined]
         qtbot.addWidget(app.window)

@@ -1,0 +1,30 @@
+"""The app's options for the shell tests: a temporary home, an in-memory keychain, no network,
+every confirmation answered yes, and the engine the test brings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from softphone.app import AppOptions
+from softphone.audio.backend import NullBackend
+from softphone.signin import SignInConfig
+from tests.unit.history_kit import MemorySecrets
+
+
+def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOptions:
+    options = AppOptions(
+        data_dir=tmp_path / "data",
+        settings_path=tmp_path / "settings.json",
+        store=MemorySecrets(),
+        device_id="test-device",
+        signin=SignInConfig(control_plane="https://127.0.0.1:9", bind_address="127.0.0.1"),
+        instance=f"vicifast-test-app-{tmp_path.name}",
+        engine_factory=engine_factory,
+        audio_backend=NullBackend,
+        tray=True,
+        confirm=lambda parent, text: True,
+    )
+    for key, value in overrides.items():
+        setattr(options, key, value)
+    return options
