@@ -1,13 +1,15 @@
 """Settings: sound devices with level meters and volumes, the ringtone (with a preview),
-auto-answer, start-up, SIP trace and diagnostics, and an Advanced part (Scan QR, custom control
-plane, transport info).
+auto-answer, start-up (launch at login, opening sip:/tel:/callto: links), SIP trace and
+diagnostics, and an Advanced part (Scan QR, custom control plane, transport info).
 
 Every change is checked by ``AppSettings``, saved at once and announced with
 ``settingsChanged(AppSettings)`` for the app to apply (engine auto-answer, SIP trace, control
-plane). Device choices are applied here through the ``AudioController``, and the volumes and the
-ringtone through the engine's ``SoundCommands``; the app connects the controller's events
-(moved to the GUI thread by the bridge) to ``on_audio_event``. All signals are emitted on the
-GUI thread.
+plane). Launch at login and opening links are applied to the desktop at once; the links
+checkbox shows what the desktop itself says (``LinkHandler.is_registered``) each time the page
+is shown, not a saved setting. Device choices are applied here through the
+``AudioController``, and the volumes and the ringtone through the engine's ``SoundCommands``;
+the app connects the controller's events (moved to the GUI thread by the bridge) to
+``on_audio_event``. All signals are emitted on the GUI thread.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from softphone.core.phone import SoundCommands
 from softphone.ui.autostart import Autostart, AutostartError, autostart_for
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.level_meter import LevelMeter
+from softphone.ui.link_handler import LinkHandler, LinkHandlerError, link_handler_for
 from softphone.ui.settings_model import (
     AS_PROVISIONED,
     MAX_MIC_VOLUME,
@@ -89,7 +92,8 @@ class _Relay(QObject):
 
 class SettingsView(QWidget):
     """The Settings page. ``settings_path`` is where changes are saved (default: the platformdirs
-    config dir); ``autostart`` and ``diagnostics`` default to this platform's and the log dir."""
+    config dir); ``autostart``, ``link_handler`` and ``diagnostics`` default to this platform's
+    and the log dir."""
 
     settingsChanged = Signal(object)  # AppSettings
     scanQrRequested = Signal()
@@ -104,6 +108,7 @@ class SettingsView(QWidget):
         *,
         settings_path: Path | None = None,
         autostart: Autostart | None = None,
+        link_handler: LinkHandler | None = None,
         diagnostics: Diagnostics | None = None,
         sound: SoundCommands | None = None,
     ) -> None:
@@ -115,6 +120,7 @@ class SettingsView(QWidget):
         self._settings = settings
         self._path = settings_path or default_path()
         self._autostart = autostart or autostart_for()
+        self._link_handler = link_handler or link_handler_for()
         self._diagnostics = diagnostics or Diagnostics()
         self._transport_info: dict[str, str] = {}
         self._testing_opened = False  # the mic test opened the devices (and closes them)
@@ -363,9 +369,33 @@ class SettingsView(QWidget):
         self.startup_error = QLabel(group)
         self.startup_error.setWordWrap(True)
         self.startup_error.hide()
+        self.open_links = self._check(
+            self.tr("Open sip:, tel: and callto: li&nks with VICIfast Phone"),
+            self.tr("Open sip:, tel: and callto: links with VICIfast Phone"),
+            False,
+        )
+        self.open_links.setObjectName("openLinks")
+        reason = self._link_handler.unavailable_reason
+        self.open_links.setEnabled(reason is None)
+        self.open_links.setAccessibleDescription(reason or "")
+        self.open_links.setToolTip(
+            reason
+            or self.tr(
+                "Phone numbers and SIP addresses you click in a browser or your CRM open here; "
+                "you confirm before a call is dialled"
+            )
+        )
+        self.open_links.toggled.connect(self._on_open_links)
+        self.links_error = QLabel(group)
+        self.links_error.setObjectName("linksError")
+        self.links_error.setWordWrap(True)
+        self.links_error.hide()
+        self._sync_open_links()
         box.addWidget(self.start_minimised)
         box.addWidget(self.launch_at_login)
         box.addWidget(self.startup_error)
+        box.addWidget(self.open_links)
+        box.addWidget(self.links_error)
         return group
 
     def _diagnostics_group(self) -> QGroupBox:
@@ -664,6 +694,25 @@ class SettingsView(QWidget):
         self.startup_error.hide()
         self._change(launch_at_login=on)
 
+    def _on_open_links(self, on: bool) -> None:
+        try:
+            if on:
+                self._link_handler.register()
+            else:
+                self._link_handler.unregister()
+        except LinkHandlerError as exc:
+            self.links_error.setText(str(exc))
+            self.links_error.show()
+        else:
+            self.links_error.hide()
+        self._sync_open_links()
+
+    def _sync_open_links(self) -> None:
+        """The checkbox as the desktop has it (another app may have taken the links since)."""
+        self.open_links.blockSignals(True)
+        self.open_links.setChecked(self._link_handler.is_registered())
+        self.open_links.blockSignals(False)
+
     def _apply_control_plane(self) -> None:
         url, ca = self.control_plane.text().strip(), self.ca_file.text().strip()
         try:
@@ -752,6 +801,7 @@ class SettingsView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._meter_timer.start()
+        self._sync_open_links()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)

@@ -38,6 +38,13 @@ from softphone.audio.ring import AudioRings, PcmRing
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
+from softphone.ui.link_handler import (
+    DESKTOP_ID,
+    MAC_REASON,
+    LinkHandler,
+    UnavailableLinkHandler,
+    XdgLinkHandler,
+)
 from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from tests.ui.phone_fakes import FakePhone
@@ -149,6 +156,7 @@ def paths(tmp_path: Path) -> dict[str, Path]:
         "settings": tmp_path / "config" / "settings.json",
         "xdg": tmp_path / "xdg",
         "logs": tmp_path / "logs",
+        "data": tmp_path / "data",
     }
 
 
@@ -159,6 +167,7 @@ def make_view(
     settings: AppSettings | None = None,
     secrets: tuple[str, ...] = (),
     sound: FakePhone | None = None,
+    link_handler: LinkHandler | None = None,
 ) -> SettingsView:
     view = SettingsView(
         audio,
@@ -166,11 +175,18 @@ def make_view(
         sound=sound,
         settings_path=paths["settings"],
         autostart=XdgAutostart(["/usr/bin/vicifast-phone"], config_home=paths["xdg"]),
+        link_handler=link_handler or links(paths),
         diagnostics=Diagnostics(paths["logs"], lambda: secrets),
     )
     qtbot.addWidget(view)
     view.resize(700, 900)
     return view
+
+
+def links(paths: dict[str, Path]) -> XdgLinkHandler:
+    return XdgLinkHandler(
+        ["/usr/bin/vicifast-phone"], data_home=paths["data"], config_home=paths["xdg"]
+    )
 
 
 def pick(combo: QComboBox, data: object) -> None:
@@ -453,6 +469,58 @@ def test_launch_at_login_writes_the_autostart_file(
     assert saved(paths)["launch_at_login"] is True
     view.launch_at_login.click()
     assert not entry.exists() and saved(paths)["launch_at_login"] is False
+
+
+def test_open_links_makes_the_app_the_desktops_handler_at_once(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    entry = paths["data"] / "applications" / DESKTOP_ID
+    mimeapps = paths["xdg"] / "mimeapps.list"
+    assert view.open_links.isEnabled() and not view.open_links.isChecked()
+    view.open_links.click()
+    assert view.open_links.isChecked() and links(paths).is_registered()
+    assert "Exec=/usr/bin/vicifast-phone %u" in entry.read_text()
+    assert "x-scheme-handler/tel=vicifast-phone.desktop;" in mimeapps.read_text()
+    assert view.links_error.isHidden()
+    assert not paths["settings"].exists()  # the desktop holds this state, not our settings
+    view.open_links.click()
+    assert not view.open_links.isChecked() and not entry.exists()
+    assert "x-scheme-handler/tel" not in mimeapps.read_text()
+
+
+def test_open_links_shows_what_the_desktop_says_when_the_page_opens(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    links(paths).register()
+    view = make_view(qtbot, audio, paths)
+    assert view.open_links.isChecked()
+    mimeapps = paths["xdg"] / "mimeapps.list"
+    mimeapps.write_text("[Default Applications]\nx-scheme-handler/tel=other-dialer.desktop;\n")
+    view.show()  # another app took tel: links while Settings was closed
+    qtbot.waitExposed(view)
+    assert not view.open_links.isChecked()
+
+
+def test_open_links_failure_is_said_in_place(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    paths["xdg"].write_text("a file where the config directory should be")
+    view = make_view(qtbot, audio, paths)
+    view.show()
+    view.open_links.click()
+    assert not view.open_links.isChecked()
+    assert view.links_error.isVisible()
+    assert "mimeapps.list could not be written" in view.links_error.text()
+
+
+def test_open_links_is_disabled_with_the_reason_where_it_cannot_work(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths, link_handler=UnavailableLinkHandler(MAC_REASON))
+    assert not view.open_links.isEnabled() and not view.open_links.isChecked()
+    assert view.open_links.toolTip() == MAC_REASON
+    assert view.open_links.accessibleDescription() == MAC_REASON
 
 
 def test_custom_control_plane_is_checked(

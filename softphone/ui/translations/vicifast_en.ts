@@ -1777,6 +1777,18 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Open sip:, tel: and callto: li&amp;nks with VICIfast Phone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open sip:, tel: and callto: links with VICIfast Phone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Phone numbers and SIP addresses you click in a browser or your CRM open here; you confirm before a call is dialled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Diagnostics</source>
         <translation type="unfinished"></translation>
     </message>
