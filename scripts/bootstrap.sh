@@ -14,7 +14,7 @@ app_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libx11-xcb1 libxcb-glx0 libxcb-sync1
   libxcb-xfixes0 libxcb-util1 libxrandr2 libxrender1 libxext6 libpulse0 libportaudio2)
 test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
-  pulseaudio-utils libzbar0 gnome-keyring dbus strace)
+  pulseaudio-utils libzbar0 gnome-keyring dbus strace xdg-utils libglib2.0-bin)
 
 wanted=("${app_pkgs[@]}")
 [ "$mode" = test ] && wanted+=("${test_pkgs[@]}")

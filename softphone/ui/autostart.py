@@ -56,26 +56,42 @@ def launch_command() -> list[str]:
 # ---- content builders (pure) ----------------------------------------------------------------
 
 
-def _desktop_quote(arg: str) -> str:
-    # Desktop Entry spec: quote an argument with reserved characters; inside quotes escape
-    # ", `, $ and \ with a backslash; a literal % is %%.
+_RESERVED: Final = frozenset(" \t\n\"'\\><~|&;$*?#()`=")
+
+
+def _exec_arg(arg: str) -> str:
+    # Desktop Entry spec, Exec key: a literal % is %%; an argument with a reserved character is
+    # quoted, and inside quotes ", `, $ and \ take a backslash.
     arg = arg.replace("%", "%%")
-    if not any(ch in arg for ch in " \t\n\"'\\><~|&;$*?#()`="):
+    if arg and not any(ch in _RESERVED for ch in arg):
         return arg
-    escaped = "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg)
-    return f'"{escaped}"'
+    return '"' + "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg) + '"'
+
+
+def _string_value(value: str) -> str:
+    # A string value's own escapes, which readers undo before the Exec quoting: so a backslash
+    # of the quoting is written twice (GLib rejects a bare \" as an invalid escape).
+    for raw, escaped in (("\\", "\\\\"), ("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")):
+        value = value.replace(raw, escaped)
+    return value
+
+
+def desktop_exec(argv: Sequence[str], field_code: str = "") -> str:
+    """The value of an ``Exec=`` key that runs ``argv``, then ``field_code`` (e.g. ``%u``)."""
+    words = [_exec_arg(a) for a in argv]
+    if field_code:
+        words.append(field_code)
+    return _string_value(" ".join(words))
 
 
 def desktop_entry(argv: Sequence[str]) -> str:
     """An XDG autostart entry that runs ``argv``."""
-    exec_line = " ".join(_desktop_quote(a) for a in argv)
     return (
         "[Desktop Entry]\n"
         "Type=Application\n"
         f"Name={APP_NAME}\n"
         "Comment=Softphone for VICIdial agents\n"
-        f"Exec={exec_line}\n"
-        "Icon=vicifast-desktop\n"
+        f"Exec={desktop_exec(argv)}\n"
         "Terminal=false\n"
         "X-GNOME-Autostart-enabled=true\n"
     )

@@ -10,8 +10,7 @@
 - macOS: not available. A URL scheme is declared in an app bundle's Info.plist, which a
   pip-installed app does not have.
 
-``desktop_exec`` and ``xdg_data_home`` are the Desktop Entry pieces any ``.desktop`` writer here
-can share. ``link_handler_for`` picks the platform's implementation; errors are
+``link_handler_for`` picks the platform's implementation; errors are
 ``LinkHandlerError`` with a message for people.
 """
 
@@ -26,7 +25,12 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from softphone.core.errors import VicifastError
-from softphone.ui.autostart import launch_command, windows_command_line, xdg_config_home
+from softphone.ui.autostart import (
+    desktop_exec,
+    launch_command,
+    windows_command_line,
+    xdg_config_home,
+)
 
 APP_TITLE: Final = "VICIfast Phone"
 DESKTOP_ID: Final = "vicifast-phone.desktop"
@@ -60,34 +64,7 @@ class LinkHandler(Protocol):
     def unregister(self) -> None: ...
 
 
-# ---- Desktop Entry pieces (pure) --------------------------------------------------------------
-
-_RESERVED: Final = frozenset(" \t\n\"'\\><~|&;$*?#()`=")
-
-
-def _exec_arg(arg: str) -> str:
-    # Desktop Entry spec, Exec key: a literal % is %%; an argument with a reserved character is
-    # quoted, and inside quotes ", `, $ and \ take a backslash.
-    arg = arg.replace("%", "%%")
-    if arg and not any(ch in _RESERVED for ch in arg):
-        return arg
-    return '"' + "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg) + '"'
-
-
-def _string_value(value: str) -> str:
-    # A string value's own escapes, which readers undo before the Exec quoting: so a backslash
-    # of the quoting is written twice (GLib rejects a bare \" as an invalid escape).
-    for raw, escaped in (("\\", "\\\\"), ("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")):
-        value = value.replace(raw, escaped)
-    return value
-
-
-def desktop_exec(argv: Sequence[str], field_code: str = "") -> str:
-    """The value of an ``Exec=`` key that runs ``argv``, then ``field_code`` (e.g. ``%u``)."""
-    words = [_exec_arg(a) for a in argv]
-    if field_code:
-        words.append(field_code)
-    return _string_value(" ".join(words))
+# ---- the .desktop file (pure) ------------------------------------------------------------------
 
 
 def handler_entry(argv: Sequence[str], icon: str | None = None) -> str:

@@ -59,7 +59,9 @@ def test_desktop_entry_quotes_per_spec() -> None:
     text = desktop_entry(["/usr/bin/python3", "-m", "softphone.cli"])
     assert "Exec=/usr/bin/python3 -m softphone.cli\n" in text
     text = desktop_entry(['/a b/c"d$e'])
-    assert 'Exec="/a b/c\\"d\\$e"\n' in text
+    # quoted for Exec, then each backslash doubled for the string value (GLib needs both)
+    assert 'Exec="/a b/c\\\\"d\\\\$e"\n' in text
+    assert "Icon=" not in text  # the app ships no icon to name
 
 
 class DictRegistry:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from softphone.ui.autostart import desktop_exec
 from softphone.ui.link_handler import (
     DESKTOP_ID,
     MAC_REASON,
@@ -21,7 +22,6 @@ from softphone.ui.link_handler import (
     WindowsLinkHandler,
     XdgLinkHandler,
     defaults,
-    desktop_exec,
     handler_entry,
     link_handler_for,
     xdg_data_home,
@@ -241,8 +241,7 @@ def tool_env(tmp_path: Path) -> dict[str, str]:
 
 def test_xdg_mime_answers_our_desktop_file(tmp_path: Path) -> None:
     xdg_mime = shutil.which("xdg-mime")
-    if xdg_mime is None:
-        pytest.skip("xdg-mime is not installed (package xdg-utils): this check did not run")
+    assert xdg_mime is not None, "xdg-mime is missing: scripts/bootstrap.sh test installs xdg-utils"
     # xdg-mime passes over a desktop file whose program does not exist: a real one here
     handler(tmp_path, [sys.executable, "-m", "softphone.cli"]).register()
     for mime_type in MIME_TYPES:
@@ -260,8 +259,7 @@ def test_xdg_mime_answers_our_desktop_file(tmp_path: Path) -> None:
 def test_glib_opens_a_link_with_our_command(tmp_path: Path) -> None:
     """What a GNOME browser does: GLib picks the default and runs its Exec with the link."""
     gio = shutil.which("gio")
-    if gio is None:
-        pytest.skip("gio is not installed (package libglib2.0-bin): this check did not run")
+    assert gio is not None, "gio is missing: scripts/bootstrap.sh test installs libglib2.0-bin"
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(TIMEOUT_S)
         port = server.getsockname()[1]
