@@ -186,17 +186,42 @@ def measure(quick: bool) -> Section:
         "A child process opens the app in demo mode (emulator over HTTPS + kamailio + demo "
         "lines started by the app, as `--demo` does; offscreen platform, null audio), times from "
         "its spawn to the window exposed and to REGISTER 200 (the first REGISTERED event). The "
-        f"idle hour is simulated with REGISTER expiry {REG_EXPIRES_S} s for {idle_s:.0f} s, so "
-        "pjsua re-registers many times (an hour of 300 s registrations is 12 refreshes); RSS is "
-        "read from /proc then. Then the demo's tone line rings the agent (auto-answered) and, "
+        f"short idle here is REGISTER expiry {REG_EXPIRES_S} s for {idle_s:.0f} s (pjsua "
+        "re-registers several times); RSS is read from /proc then (the real idle hour is the "
+        "soak below). Then the demo's tone line rings the agent (auto-answered) and, "
         "during the call, QTest types into the Recents search (~33 keys/s, cleared every 14 "
         f"keys) while a 5 ms PreciseTimer on the GUI thread records gaps over {STALL_MS} ms. The "
         "headless agent is `vicifast-phone demo --json` in the same run (its own emulator, "
-        "kamailio and lines), spawn → its 'registered' step; its RSS is read at that step. "
-        "For RSS over a real idle hour, GUI and headless agent side by side, see SOAK.md "
-        "(bench/soak.py)."
+        "kamailio and lines), spawn → its 'registered' step; its RSS is read at that step."
     )
+    body.append(soak_summary())
     return Section("GUI. Start-up, idle memory and GUI-thread stalls", method, body, verdicts)
+
+
+SOAK_REPORT = Path(__file__).with_name("SOAK.md")
+
+
+def soak_summary(report: Path = SOAK_REPORT) -> str:
+    """The verdicts of the last hour-long soak (bench/soak.py writes SOAK.md; it takes an hour,
+    so it is a run of its own), quoted with that run's date."""
+    if not report.is_file():
+        return "**RSS over a real idle hour:** no SOAK.md yet (`python -m bench.soak`)."
+    lines = report.read_text(encoding="utf-8").splitlines()
+    cells = [ln.split("|") for ln in lines if ln.count("|") >= 3]
+    table = {row[1].strip(): row[2].strip() for row in cells}
+    date, run = table.get("date", "?"), table.get("run", "?")
+    start = lines.index("## Verdict") + 1 if "## Verdict" in lines else len(lines)
+    verdicts = []
+    for line in lines[start:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("- "):
+            verdicts.append(line)
+    return (
+        f"**RSS over a real idle hour** (bench/soak.py, a run of its own on {date}: GUI and "
+        f"headless agent signed in side by side to one demo world; {run}; details in "
+        "[SOAK.md](SOAK.md)):\n\n" + "\n".join(verdicts)
+    )
 
 
 def _json_lines(text: str) -> list[str]:
