@@ -138,8 +138,8 @@ def probe_gui() -> None:
     from softphone.audio.backend import NullBackend
     from softphone.core import events as ev
     from softphone.core.models import EngineConfig
+    from softphone.core.secret import MemorySecretStore
     from softphone.core.session_events import FirewallLeaseChanged, SessionStateChanged
-    from softphone.demo import MemorySecretStore
     from softphone.signin import SignInConfig
     from softphone.ui.single_instance import instance_name
 
@@ -184,8 +184,7 @@ def probe_headless() -> None:
     with an in-memory credential store instead of the OS keychain)."""
     from softphone.agent import AgentPlan, HeadlessAgent
     from softphone.core.models import EngineConfig
-    from softphone.core.secret import Secret
-    from softphone.demo import MemorySecretStore
+    from softphone.core.secret import MemorySecretStore, Secret
     from softphone.signin import SignInConfig, SignInPlan
 
     world = _world()

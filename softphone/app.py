@@ -28,7 +28,7 @@ from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
-from softphone.core.secret import Secret, SecretStore
+from softphone.core.secret import MemorySecretStore, SecretStore
 from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.links import dial_target, is_link
@@ -682,25 +682,6 @@ def _log_failure(command: str) -> Callable[[Any], None]:
 # ---- running it -----------------------------------------------------------------------------
 
 
-class _MemoryStore:
-    """Demo mode's keychain: the emulator's demo login stays out of the real keychain."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, Secret] = {}
-
-    def get(self, key: str) -> Secret | None:
-        return self._values.get(key)
-
-    def set(self, key: str, value: Secret) -> None:
-        self._values[key] = value
-
-    def delete(self, key: str) -> None:
-        self._values.pop(key, None)
-
-    def clear(self) -> None:
-        self._values.clear()
-
-
 def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]:
     if demo_dir is not None:
         from softphone.demo_env import start_demo_environment
@@ -710,7 +691,7 @@ def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]
         options = AppOptions(
             data_dir=demo_dir / "data",
             settings_path=demo_dir / "settings.json",
-            store=_MemoryStore(),
+            store=MemorySecretStore(),  # the demo login stays out of the real keychain
             device_id="demo-device",
             signin=SignInConfig(
                 control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=HOST

@@ -34,7 +34,7 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
-from softphone.core.secret import Secret
+from softphone.core.secret import MemorySecretStore
 from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import FirewallLeaseChanged, SessionState, SessionStateChanged
 from softphone.demo_env import DemoEnvironment, DemoError, start_demo_environment
@@ -57,31 +57,6 @@ T = TypeVar("T")
 _STEP_S = 15.0  # registration, a call to connect or to end
 _HEAR_S = 5.0  # a tone to arrive once a call is up
 _LISTEN_S = {"echo": 5.0, "tone": 3.0, "ring": 3.0}  # --audio system: time to listen
-
-
-class MemorySecretStore:
-    """A :class:`~softphone.core.secret.SecretStore` in this process's memory, for the demo
-    only, on a machine without a keychain: nothing is written anywhere, all is gone at exit."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, Secret] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Secret | None:
-        with self._lock:
-            return self._values.get(key)
-
-    def set(self, key: str, value: Secret) -> None:
-        with self._lock:
-            self._values[key] = value
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._values.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
 
 
 def _open_store() -> tuple[Any, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Final, Protocol
 
 _MASK: Final = "********"
@@ -58,3 +59,28 @@ class SecretStore(Protocol):
     def clear(self) -> None:
         """Remove every key this store has ever set (sign-out, revocation)."""
         ...
+
+
+class MemorySecretStore:
+    """A :class:`SecretStore` in this process's memory: nothing is written anywhere and all is
+    gone at exit. For demo mode and benchmarks only; the app's real store is the OS keychain."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Secret] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Secret | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def set(self, key: str, value: Secret) -> None:
+        with self._lock:
+            self._values[key] = value
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
