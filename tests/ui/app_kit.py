@@ -3,10 +3,14 @@ every confirmation answered yes, and the engine the test brings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from softphone.app import AppOptions
+from pytestqt.qtbot import QtBot
+
+from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
 from softphone.signin import SignInConfig
 from tests.unit.history_kit import MemorySecrets
@@ -28,3 +32,23 @@ def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOpt
     for key, value in overrides.items():
         setattr(options, key, value)
     return options
+
+
+@contextmanager
+def app_maker(
+    qtbot: QtBot, tmp_path: Path, engine_factory: Any, **defaults: Any
+) -> Iterator[Callable[..., App]]:
+    """``make(**overrides)`` builds an App on ``app_options``; every app made quits at the end."""
+    made: list[App] = []
+
+    def make(**overrides: Any) -> App:
+        app = App(app_options(tmp_path, engine_factory, **{**defaults, **overrides}))
+        qtbot.addWidget(app.window)
+        made.append(app)
+        return app
+
+    try:
+        yield make
+    finally:
+        for app in made:
+            app.quit()

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from softphone.app import App
 from softphone.core.models import EngineConfig, Ringtone
 from softphone.ui.settings_model import AppSettings
-from tests.ui.app_kit import app_options
+from tests.ui.app_kit import app_maker
 
 WAIT = 5000
 
@@ -55,21 +55,11 @@ class SettingsEngine:
 
 
 @pytest.fixture
-def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[[], App]]:
-    apps: list[App] = []
-
-    def make() -> App:
-        options = app_options(
-            tmp_path, cast(Any, SettingsEngine), tray=False, log_dir=tmp_path / "logs"
-        )
-        app = App(options)
-        qtbot.addWidget(app.window)
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.quit()
+def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
+    with app_maker(
+        qtbot, tmp_path, cast(Any, SettingsEngine), tray=False, log_dir=tmp_path / "logs"
+    ) as make:
+        yield make
 
 
 def attached(app: App) -> bool:

@@ -31,7 +31,7 @@ from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.main_window import StatusStrip, registration_text
 from softphone.ui.single_instance import InstanceServer, send_to_running
 from softphone.ui.tray import TRAY_NOTICE
-from tests.ui.app_kit import app_options
+from tests.ui.app_kit import app_maker
 
 WAIT = 5000
 
@@ -227,7 +227,6 @@ class FakeEngine:
 
 @pytest.fixture
 def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
-    apps: list[App] = []
     engines: list[FakeEngine] = []
 
     def factory(*args: Any) -> FakeEngine:
@@ -235,17 +234,14 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
         engines.append(engine)
         return engine
 
-    def make(**overrides: Any) -> App:
-        options = app_options(tmp_path, factory, **overrides)
-        app = App(options)
-        app.fake_engines = engines  # type: ignore[attr-defined]
-        qtbot.addWidget(app.window)
-        apps.append(app)
-        return app
+    with app_maker(qtbot, tmp_path, factory) as build:
 
-    yield make
-    for app in apps:
-        app.quit()
+        def make(**overrides: Any) -> App:
+            app = build(**overrides)
+            app.fake_engines = engines  # type: ignore[attr-defined]
+            return app
+
+        yield make
 
 
 def test_quit_stops_the_engine_audio_and_history(make_app: Callable[..., App]) -> None:
