@@ -36,6 +36,7 @@ from softphone.signin import WILDCARD, RebindingEngine, SignInConfig, SignInServ
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
 from softphone.ui.bridge import QtBridge
+from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import Diagnostics, TraceLog
 from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.history_model import HistoryModel
@@ -377,8 +378,8 @@ class App(QObject):
             )
             return
         self._qr_account = config
-        self.engine.remove_account(ACCOUNT_ID).add_done_callback(_log_failure("remove"))
-        self.engine.add_account(config, ACCOUNT_ID).add_done_callback(_log_failure("add"))
+        self.engine.remove_account(ACCOUNT_ID).add_done_callback(log_failure("remove"))
+        self.engine.add_account(config, ACCOUNT_ID).add_done_callback(log_failure("add"))
         self._inform(
             self.tr("Using the SIP account {extension} at {domain}.").format(
                 extension=config.extension, domain=config.domain
@@ -464,13 +465,13 @@ class App(QObject):
             if self.phone_view is not None:
                 self.phone_view.set_auto_answer(policy)
             future = self.engine.current.set_auto_answer(ACCOUNT_ID, policy)
-            future.add_done_callback(_log_failure("set_auto_answer"))
+            future.add_done_callback(log_failure("set_auto_answer"))
         if settings.sip_trace != before.sip_trace:
             # the file first, then the engine: the first traced message has a place to go
             if settings.sip_trace:
                 self.trace.attach()
             switched = self.engine.current.set_sip_trace(settings.sip_trace)
-            switched.add_done_callback(_log_failure("set_sip_trace"))
+            switched.add_done_callback(log_failure("set_sip_trace"))
             switched.add_done_callback(lambda f: self.bridge.post_call(lambda: self._traced(f)))
         if settings.custom_control_plane != before.custom_control_plane:
             self.signin_view.set_control_plane(
@@ -621,7 +622,7 @@ class App(QObject):
         if self.phone_view is not None:
             self.phone_view.dial(target)  # its errors are shown on the phone page
         else:
-            self.phone.make_call(target).add_done_callback(_log_failure("make_call"))
+            self.phone.make_call(target).add_done_callback(log_failure("make_call"))
 
     def _on_registration(self, event: ev.RegistrationChanged) -> None:
         if event.account_id != ACCOUNT_ID:
@@ -669,14 +670,6 @@ def _json_passwords(text: str) -> list[str]:
         return []
     value = data.get("password") if isinstance(data, dict) else None
     return [value] if isinstance(value, str) and value else []
-
-
-def _log_failure(command: str) -> Callable[[Any], None]:
-    def done(future: Any) -> None:  # on the SIP thread: log only (events tell the UI)
-        if not future.cancelled() and future.exception() is not None:
-            _log.warning("%s failed: %s", command, future.exception())
-
-    return done
 
 
 # ---- running it -----------------------------------------------------------------------------

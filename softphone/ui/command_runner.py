@@ -80,3 +80,14 @@ class CommandRunner(QObject):
         if on_error is not None:
             on_error()
         self.failed.emit(self.tr("{0}: {1}").format(failure, text))
+
+
+def log_failure(command: str) -> Callable[[Future[Any]], None]:
+    """A done-callback for a command nobody waits on: logs its failure (any thread), nothing
+    more; the engine's events tell the UI what happened."""
+
+    def done(future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            _log.warning("%s failed: %s", command, future.exception())
+
+    return done

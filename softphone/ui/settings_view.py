@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -57,6 +56,7 @@ from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.core.phone import SoundCommands
 from softphone.ui.autostart import Autostart, AutostartError, autostart_for
+from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.level_meter import LevelMeter
 from softphone.ui.link_handler import LinkHandler, LinkHandlerError, link_handler_for
@@ -605,7 +605,7 @@ class SettingsView(QWidget):
         speaker, mic = self.speaker_volume.value(), self.mic_volume.value()
         if self._sound is not None:
             self._sound.set_levels(speaker / 100, mic / 100).add_done_callback(
-                _log_failure("set_levels")
+                log_failure("set_levels")
             )
         if not (self.speaker_volume.isSliderDown() or self.mic_volume.isSliderDown()):
             self._change(speaker_volume=speaker, mic_volume=mic)
@@ -613,7 +613,7 @@ class SettingsView(QWidget):
     def _on_ringtone(self) -> None:
         ringtone = Ringtone(self.ringtone.currentData())
         if self._sound is not None:
-            self._sound.set_ringtone(ringtone).add_done_callback(_log_failure("set_ringtone"))
+            self._sound.set_ringtone(ringtone).add_done_callback(log_failure("set_ringtone"))
         self._change(ringtone=ringtone)
         if self.play_ringtone.isChecked():
             self.play_ringtone.setChecked(False)  # the old one stops; the new one plays
@@ -633,7 +633,7 @@ class SettingsView(QWidget):
             return
         if not on:
             self._preview_timer.stop()
-            self._sound.stop_ringtone_preview().add_done_callback(_log_failure("stop preview"))
+            self._sound.stop_ringtone_preview().add_done_callback(log_failure("stop preview"))
             return
         relay = self._relay
 
@@ -642,7 +642,7 @@ class SettingsView(QWidget):
             relay.previewing.emit(0.0 if failed else future.result())
 
         future = self._sound.preview_ringtone(Ringtone(self.ringtone.currentData()))
-        future.add_done_callback(_log_failure("preview_ringtone"))
+        future.add_done_callback(log_failure("preview_ringtone"))
         future.add_done_callback(started)
 
     @Slot(float)
@@ -812,11 +812,3 @@ class SettingsView(QWidget):
     @property
     def meters_running(self) -> bool:
         return self._meter_timer.isActive()
-
-
-def _log_failure(command: str) -> Callable[[Future[Any]], None]:
-    def done(future: Future[Any]) -> None:  # any thread: log only
-        if not future.cancelled() and future.exception() is not None:
-            _log.warning("%s failed: %s", command, future.exception())
-
-    return done
