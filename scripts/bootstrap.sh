@@ -49,12 +49,32 @@ if [ -z "$python" ]; then
   exit 1
 fi
 
-if ! command -v uv >/dev/null 2>&1; then
-  echo "Installing uv" >&2
-  "$python" -m pip install --quiet uv || { echo "error: could not install uv with pip." >&2; exit 1; }
-  hash -r
+# uv: the one on PATH, else a private copy in .tools/uv (a venv of its own, so neither a
+# PEP 668 "externally managed" OS Python nor a pyenv one is touched, and no shim rehash is needed).
+uv_bin="$(command -v uv || true)"
+if [ -z "$uv_bin" ]; then
+  uv_venv=.tools/uv
+  if [ ! -x "$uv_venv/bin/uv" ]; then
+    if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+      # Debian and Ubuntu ship venv/ensurepip in a separate package.
+      venv_pkg="python3.$("$python" -c 'import sys; print(sys.version_info[1])')-venv"
+      if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+        echo "error: $python cannot create a virtual environment; install $venv_pkg (or uv) and run this again." >&2
+        exit 1
+      fi
+      echo "Installing system package: $venv_pkg" >&2
+      "${sudo[@]}" apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "$venv_pkg" >/dev/null
+    fi
+    echo "Installing uv into $uv_venv" >&2
+    rm -rf "$uv_venv"
+    "$python" -m venv "$uv_venv" &&
+      "$uv_venv/bin/python" -m pip install --quiet --disable-pip-version-check uv ||
+      { echo "error: could not install uv into $uv_venv." >&2; exit 1; }
+  fi
+  uv_bin="$uv_venv/bin/uv"
 fi
-uv_bin="$(command -v uv || echo "$("$python" -m site --user-base)/bin/uv")"
 
 export UV_PYTHON_DOWNLOADS=never
 # Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set, every start would otherwise
