@@ -409,7 +409,11 @@ class App(QObject):
             chosen = self.options.adapt_account(chosen)
         self._provisioned_auto_answer = chosen.auto_answer
         self.bridge.post_call(self._show_auto_answer)
-        return replace(chosen, auto_answer=self._auto_answer())
+        return replace(
+            chosen,
+            auto_answer=self._auto_answer(),
+            accept_direct_calls=self.settings.accept_direct_calls,
+        )
 
     def _inform(self, text: str) -> None:
         title = self.tr("VICIfast Phone")
@@ -466,6 +470,9 @@ class App(QObject):
                 self.phone_view.set_auto_answer(policy)
             future = self.engine.current.set_auto_answer(ACCOUNT_ID, policy)
             future.add_done_callback(log_failure("set_auto_answer"))
+        if settings.accept_direct_calls != before.accept_direct_calls and self._signed_in:
+            direct = self.engine.current.set_direct_calls(ACCOUNT_ID, settings.accept_direct_calls)
+            direct.add_done_callback(log_failure("set_direct_calls"))
         if settings.sip_trace != before.sip_trace:
             # the file first, then the engine: the first traced message has a place to go
             if settings.sip_trace:

@@ -54,6 +54,7 @@ _ACCOUNT_KEYS = {
     "answer",
     "register",
     "codecs",
+    "accept_direct_calls",
 }
 
 
@@ -142,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         default=None,
         help="do not register (calls still work when addressed directly)",
+    )
+    agent.add_argument(
+        "--accept-direct-calls",
+        action="store_true",
+        default=None,
+        help="let calls from anywhere but the account's own SIP server ring (never answered "
+        "automatically); without it a registered account answers them 403 Forbidden",
     )
     agent.add_argument(
         "--bind",
@@ -267,9 +275,16 @@ def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
             keepalive_s=int(settings.pop("keepalive_s", 15)),
             register=bool(settings.pop("register", True)),
             codecs=tuple(settings.pop("codecs", DEFAULT_CODECS)),
+            accept_direct_calls=_optional_bool(settings.pop("accept_direct_calls", None)),
         )
     except (ValueError, TypeError) as err:
         raise ConfigError(f"Invalid account setting: {err}") from None
+
+
+def _optional_bool(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError("accept_direct_calls must be true or false.")
 
 
 def _signin_plan(args: argparse.Namespace) -> SignInPlan:

@@ -108,6 +108,9 @@ class IncomingCall(Event):
     auto_answer_in_s: float | None  # None: waits for the user
     auto_answer_reason: AnswerReason | None
     waiting: bool  # another call is already up: call waiting
+    # "host:port" of a direct call (one not from the account's own server, accepted because the
+    # user allows direct calls; never auto-answered); "" for a call from the server.
+    direct_from: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +162,20 @@ class IncomingCallsShed(Event):
     Usually a misbehaving or hostile peer: ``sources`` names the first few addresses
     ("host:port") they came from. The phone stays registered and takes calls again as soon as
     the rate drops.
+    """
+
+    count: int
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UntrustedRequestsRefused(Event):
+    """``count`` SIP requests that would have started something (a call, a subscription) came
+    from an address that is not the account's own server and were answered 403 Forbidden,
+    before anything rang (since the previous report; at most one a second).
+
+    ``sources`` names the first few addresses ("host:port"). Someone on the network is calling
+    the phone directly; the user can accept such calls (never auto-answered) in the settings.
     """
 
     count: int

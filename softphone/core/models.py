@@ -100,6 +100,9 @@ class SipAccountConfig:
     ca_file: str = ""
     verify_server: bool = True
     register: bool = True
+    # Calls from anywhere but the account's own server (see core.trust): None accepts them only
+    # for an account that does not register. Accepted ones ring; none is ever auto-answered.
+    accept_direct_calls: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.extension or any(c in self.extension for c in "@:;<> \t\r\n"):

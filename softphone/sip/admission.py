@@ -80,6 +80,39 @@ def is_invite(info: str, whole_msg: Callable[[], str]) -> bool:
     return whole_msg().lstrip().startswith("INVITE ")
 
 
+class SourceTally:
+    """Requests turned away, summed up per report: a log line and an event at most once every
+    ``REPORT_AFTER_S``, naming the first few source addresses."""
+
+    def __init__(self, timers: Timers, report: Callable[[int, tuple[str, ...]], None]) -> None:
+        self._timers = timers
+        self._report_to = report
+        self._count = 0
+        self.total = 0
+        self._sources: dict[str, int] = {}
+        self._report: TimerHandle | None = None
+
+    def add(self, source: str) -> bool:
+        """Count one; True when it is the first since the last report."""
+        first = self._count == 0
+        self._count += 1
+        self.total += 1
+        if source and (source in self._sources or len(self._sources) < _MAX_SOURCES):
+            self._sources[source] = self._sources.get(source, 0) + 1
+        if self._report is None:
+            self._report = self._timers.call_later(REPORT_AFTER_S, self.flush)
+        return first
+
+    def flush(self) -> None:
+        if self._report is not None:
+            self._report.cancel()
+        self._report = None
+        count, sources = self._count, tuple(self._sources)
+        self._count, self._sources = 0, {}
+        if count:
+            self._report_to(count, sources)
+
+
 class Admission:
     """Decides whether a new call leg may start; reports the incoming INVITEs it sheds."""
 
@@ -93,19 +126,15 @@ class Admission:
         rate: LegRate | None = None,
     ) -> None:
         self._emit = emit
-        self._timers = timers
         self._outbound_limit = outbound_limit
         self._inbound_limit = inbound_limit
         self._legs = rate or LegRate()
-        self._shed = 0
-        self._shed_total = 0
-        self._sources: dict[str, int] = {}
-        self._report: TimerHandle | None = None
+        self._shed = SourceTally(timers, self._report_shed)
 
     @property
     def shed_total(self) -> int:
         """Incoming INVITEs shed since the engine started."""
-        return self._shed_total
+        return self._shed.total
 
     def outbound(self) -> bool:
         """Whether a call may be placed now; records the leg when it may."""
@@ -120,7 +149,7 @@ class Admission:
         if self._legs.allow(self._inbound_limit) or not can_shed:
             self._legs.record()
             return True
-        if self._shed == 0:
+        if self._shed.add(source):
             _log.warning(
                 "incoming calls arrive faster than the phone can take them (%d call legs "
                 "within %.1f s): INVITEs are now answered 486 until the rate drops; first "
@@ -129,20 +158,9 @@ class Admission:
                 LEG_WINDOW_S,
                 source or "an unknown address",
             )
-        self._shed += 1
-        self._shed_total += 1
-        if source and (source in self._sources or len(self._sources) < _MAX_SOURCES):
-            self._sources[source] = self._sources.get(source, 0) + 1
-        if self._report is None:
-            self._report = self._timers.call_later(REPORT_AFTER_S, self._flush_report)
         return False
 
-    def _flush_report(self) -> None:
-        self._report = None
-        count, sources = self._shed, tuple(self._sources)
-        self._shed, self._sources = 0, {}
-        if not count:
-            return
+    def _report_shed(self, count: int, sources: tuple[str, ...]) -> None:
         _log.warning(
             "shed %d incoming INVITE(s) in the last %.0f s (486 Busy Here, no call shown) from %s",
             count,
@@ -153,9 +171,7 @@ class Admission:
 
     def close(self) -> None:
         """Report what is pending now (shutdown); the timers are being cleared."""
-        if self._report is not None:
-            self._report.cancel()
-        self._flush_report()
+        self._shed.flush()
 
 
 GUARD_ID_URI = "sip:flood-guard@invalid"
@@ -178,7 +194,9 @@ class _RejectedCall(pj.Call):  # type: ignore[misc]
 
 
 class FloodGuard(pj.Account):  # type: ignore[misc]
-    """The account shed INVITEs are given to: loop media (no sockets), every call refused.
+    """The account shed or refused INVITEs are given to: loop media (no sockets), every call
+    turned away at once: 486 Busy Here, or the code ``refuse_next`` set for that request (403
+    for a stranger's INVITE, see ``SipStack.on_select_account``).
 
     Never registers and never matches a real address (``GUARD_ID_URI``); the engine keeps it
     out of its account table, and moves any request pjsua hands it by default (it may be
@@ -188,6 +206,13 @@ class FloodGuard(pj.Account):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.calls: dict[int, _RejectedCall] = {}
+        self._next: tuple[str, int] = ("", 486)
+
+    def refuse_next(self, source: str, code: int) -> None:
+        """Answer the INVITE being routed here now, from ``source`` (``SipRxData.srcAddress``),
+        with ``code`` instead of 486 (pjsua calls ``onIncomingCall`` right after
+        ``onSelectAccount`` for the same request)."""
+        self._next = (source, code)
 
     @staticmethod
     def config() -> pj.AccountConfig:
@@ -201,11 +226,15 @@ class FloodGuard(pj.Account):  # type: ignore[misc]
     def onIncomingCall(self, prm: Any) -> None:
         try:
             pj_call_id = int(prm.callId)
+            source, code = self._next
+            self._next = ("", 486)
+            if source != str(prm.rdata.srcAddress):
+                code = 486
             call = _RejectedCall(self, pj_call_id)
             # Held before hanging up: a Call dropped here would make pjsua2 answer 603.
             self.calls[pj_call_id] = call
             op = pj.CallOpParam()
-            op.statusCode = 486
+            op.statusCode = code
             call.hangup(op)
         except Exception:
             _log.exception("flood guard: onIncomingCall failed")

@@ -16,6 +16,7 @@ import pjsua2 as pj
 from softphone.core.events import AnswerReason, Direction
 from softphone.core.retry import Backoff
 from softphone.core.sipuri import RemoteParty
+from softphone.core.trust import Origin, ServerTrust
 
 if TYPE_CHECKING:
     from softphone.core.models import SipAccountConfig
@@ -53,12 +54,28 @@ class SipAccount(pj.Account):  # type: ignore[misc]
         self.want_registered = True
         self.retry_timer: TimerHandle | None = None
         self.registered = False
+        self.trust = ServerTrust(config, config.accept_direct_calls)
 
     def onRegState(self, prm: Any) -> None:
         _guard("onRegState", lambda: self.registrations.on_reg_state(self, prm))
 
     def onIncomingCall(self, prm: Any) -> None:
         _guard("onIncomingCall", lambda: self.calls.on_incoming_call(self, prm))
+
+    def onIncomingSubscribe(self, prm: Any) -> None:
+        # pjsua accepts a presence subscription by default; only the account's server may make
+        # one (a stranger's would learn when the agent is on a call). Refused if the check fails.
+        code = prm.code
+        prm.code = 403
+
+        def check() -> None:
+            source = str(prm.rdata.srcAddress)
+            if self.trust.origin(source) is Origin.SERVER:
+                prm.code = code
+            else:
+                self.calls.refused(source, "SUBSCRIBE")
+
+        _guard("onIncomingSubscribe", check)
 
 
 class SipCall(pj.Call):  # type: ignore[misc]
@@ -84,6 +101,7 @@ class SipCall(pj.Call):  # type: ignore[misc]
         self.last_state = ""
         self.last_dtmf: tuple[str, float] = ("", 0.0)
         self.transfer_pending = False
+        self.silent = False  # refused before it rang: no event, no tone, no audio
 
     def duration_s(self) -> float:
         return 0.0 if self.connected_at is None else time.monotonic() - self.connected_at

@@ -9,7 +9,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pjsua2 as pj
 
@@ -18,11 +18,15 @@ from softphone.core.auto_answer import decide, parse_headers
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownCall
 from softphone.core.models import DtmfMethod
 from softphone.core.sipuri import dial_uri, parse_remote
+from softphone.core.trust import Origin
 from softphone.sip.admission import Admission
 from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
 from softphone.sip.tones import NoTones
+
+if TYPE_CHECKING:
+    from softphone.sip.trust_gate import TrustGate
 
 MAX_CALLS = 4  # PJSUA_MAX_CALLS
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
@@ -74,6 +78,11 @@ class Calls:
         # New legs are admitted (or refused) before pjsua opens their media sockets.
         self.admission = Admission(emit, timers)
         self.tones = NoTones()  # the stack installs LocalTones when the app has sound devices
+        self.gate: TrustGate | None = None  # the stack's; counts refused requests
+
+    def refused(self, source: str, what: str) -> None:
+        if self.gate is not None:
+            self.gate.refuse(source, what)
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -141,12 +150,23 @@ class Calls:
         call = SipCall(self, acc, call_id, ev.Direction.INBOUND, int(prm.callId))
         # Holding the reference before answering: a dropped Call object answers 603 Decline.
         self._calls[call_id] = call
+        source = str(prm.rdata.srcAddress)
+        origin = acc.trust.origin(source)
+        if origin is Origin.REFUSED:
+            # Normally refused before its media by the flood guard (SipStack.on_select_account);
+            # this is the way without it (all 8 accounts in use): still nothing rings or shows.
+            call.silent = True
+            self.refused(source, "INVITE")
+            self._answer(call, 403)
+            return
         # Everything done here delays the 200 OK of an auto-answered call (pjsua sends it when
         # this callback returns): the caller comes from the INVITE already in hand, not getInfo().
         headers = parse_headers(str(prm.rdata.wholeMsg))
         call.remote = parse_remote(headers.get("from", ""))
         busy = any(c is not call and c.connected_at is not None for c in self._calls.values())
-        decision = decide(acc.config.auto_answer, headers, busy=busy)
+        direct = origin is Origin.DIRECT
+        # Only the account's own server may have a call answered without the agent.
+        decision = None if direct else decide(acc.config.auto_answer, headers, busy=busy)
         self._emit(
             ev.IncomingCall(
                 call_id=call_id,
@@ -157,6 +177,7 @@ class Calls:
                 auto_answer_in_s=None if decision is None else decision.delay_s,
                 auto_answer_reason=None if decision is None else decision.reason,
                 waiting=busy,
+                direct_from=source if direct else "",
             )
         )
         if decision is not None and decision.delay_s <= 0:
@@ -255,6 +276,10 @@ class Calls:
         call.transfer_pending = True
 
     def on_call_state(self, call: SipCall) -> None:
+        if call.silent:
+            if int(call.getInfo().state) == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self._calls.pop(call.call_id, None)
+            return
         ci = call.getInfo()
         pj_state = int(ci.state)
         code = int(ci.lastStatusCode)
@@ -298,6 +323,8 @@ class Calls:
         )
 
     def on_call_media_state(self, call: SipCall) -> None:
+        if call.silent:
+            return
         # Deferred to the SIP loop's next turn: for an answered INVITE this callback runs before
         # pjsua sends the 200 OK, which need not wait for the audio wiring or the event.
         call_id = call.call_id

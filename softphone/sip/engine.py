@@ -115,7 +115,7 @@ class SipEngine:
             self._emit(event)
 
     def _run(self) -> None:
-        stack = SipStack(self._config, self._outbox_append, self._audio)
+        stack = SipStack(self._config, self._outbox_append, self._audio, self._post)
         try:
             started = stack.start()
         except BaseException as err:
@@ -124,6 +124,12 @@ class SipEngine:
             self._started.set()
             return
         self._wake_addr = ("127.0.0.1", stack.wake_port)
+        try:
+            # Connected: the kernel then drops every datagram to this socket that does not come
+            # from the wake transport, so it is no port anyone else can reach.
+            self._wake_sock.connect(self._wake_addr)
+        except OSError as err:
+            _log.warning("the SIP thread's wake-up socket could not be set up: %s", err)
         self._running = True
         self._started.set()
         self._emit(started)
@@ -183,7 +189,11 @@ class SipEngine:
         if self._wake_addr is not None:
             # On failure the poll timeout still bounds the delay.
             with contextlib.suppress(OSError):
-                self._wake_sock.sendto(_WAKE, self._wake_addr)
+                self._wake_sock.send(_WAKE)
+
+    def _post(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the SIP thread soon (any thread; dropped once the engine stops)."""
+        self._submit("post", lambda s: action())
 
     def _submit(self, name: str, action: Callable[[SipStack], T]) -> Future[T]:
         future: Future[T] = Future()
@@ -207,6 +217,11 @@ class SipEngine:
 
     def set_auto_answer(self, account_id: str, policy: AutoAnswerPolicy) -> Future[None]:
         return self._submit("set_auto_answer", lambda s: s.set_auto_answer(account_id, policy))
+
+    def set_direct_calls(self, account_id: str, accept: bool | None) -> Future[None]:
+        """Whether calls from anywhere but the account's own server ring (never auto-answered)
+        or are refused 403; None: only for an account that does not register."""
+        return self._submit("set_direct_calls", lambda s: s.set_direct_calls(account_id, accept))
 
     def make_call(
         self, account_id: str, target: str, headers: dict[str, str] | None = None

@@ -34,8 +34,12 @@ class Registrations:
         timers: Timers,
         accounts: dict[str, SipAccount],
         tls_failure: Callable[[bool], str],
+        on_registered: Callable[[SipAccount], None] = lambda acc: None,
     ) -> None:
+        """``on_registered`` runs after each successful REGISTER (the trust gate looks the
+        server up again)."""
         self._emit = emit
+        self._on_registered = on_registered
         self.timers = timers
         self._accounts = accounts
         self._tls_failure = tls_failure
@@ -104,6 +108,10 @@ class Registrations:
             )
             if expires > 0:
                 acc.backoff.reset()
+                if prm.rdata is not None:
+                    # Whoever answered is the server now: it is trusted, the one before is not.
+                    acc.trust.registered_from(str(prm.rdata.srcAddress))
+                self._on_registered(acc)
             if 0 < expires <= _PJSIP_REFRESH_MARGIN_S and acc.want_registered:
                 # pjsip schedules no refresh at all when the server grants this little time.
                 self._register_later(acc, expires / 2)

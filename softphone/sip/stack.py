@@ -28,6 +28,7 @@ from softphone.core.models import (
     SipAccountConfig,
     check_levels,
 )
+from softphone.core.trust import Origin
 from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
@@ -39,6 +40,8 @@ from softphone.sip.registration import Registrations
 from softphone.sip.timers import Timers
 from softphone.sip.tones import LocalTones, NoTones
 from softphone.sip.transports import TransportPool, create_wake_transport
+from softphone.sip.trust_gate import Post, TrustGate
+from softphone.sip.unhandled import UnhandledRequests
 
 if TYPE_CHECKING:
     from softphone.audio.ring import AudioRings
@@ -98,7 +101,15 @@ class _Endpoint(pj.Endpoint):  # type: ignore[misc]
 class SipStack:
     """Owns pjsua2 for the engine. Emits on the SIP thread."""
 
-    def __init__(self, config: EngineConfig, emit: Emit, audio: AudioRings | None = None) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        emit: Emit,
+        audio: AudioRings | None = None,
+        post: Post | None = None,
+    ) -> None:
+        """``post`` runs a callable on the SIP thread later, from any thread (the engine's
+        queue); without it the server's addresses are looked up on the SIP thread itself."""
         self._config = config
         self._audio_rings = audio
         self._media: CallAudio | None = None
@@ -115,8 +126,13 @@ class SipStack:
         self._pj_log_level: Callable[[int], None] | None = None  # pjlib's, looked up when needed
         self._pj_log_level_looked_up = False
         self.wake_port = 0
-        self.registrations = Registrations(emit, self.timers, self._accounts, self._tls_failure)
+        self.unhandled = UnhandledRequests()
+        self.gate = TrustGate(emit, self.timers, self._accounts, post)
+        self.registrations = Registrations(
+            emit, self.timers, self._accounts, self._tls_failure, self.gate.refresh
+        )
         self.calls = Calls(emit, self.timers, config.max_calls, self)
+        self.calls.gate = self.gate
 
     def _tls_failure(self, take: bool) -> str:
         if self._ep is None:
@@ -167,6 +183,8 @@ class SipStack:
         if self._audio_rings is not None:
             self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
         _, self.wake_port = create_wake_transport(ep)
+        if not self.unhandled.install():
+            _log.info("this pjsua2 build cannot answer requests nothing handles (no pjsip exports)")
         self._transports = TransportPool(ep, self._config.bind_address)
         ep.libStart()
         self._update_guard()
@@ -184,6 +202,7 @@ class SipStack:
         if ep is None:
             return True
         self.calls.admission.close()  # reports INVITEs shed since the last report
+        self.gate.close()  # and requests refused
         self.timers.clear()
         if self._tones is not None:
             # Tone generators are bridge ports: stopped, disconnected and dropped before
@@ -285,10 +304,11 @@ class SipStack:
     def on_select_account(self, prm: Any) -> None:
         """pjsua picks the account of a new incoming request (``Endpoint.onSelectAccount``).
 
-        For an INVITE this runs before pjsua opens the call's media sockets: an INVITE beyond
-        the admission limit goes to the flood guard (loop media, answered 486). pjsua ignores
-        an invalid id here, hence the guard. A request pjsua gave the guard by default goes to
-        a real account instead.
+        For an INVITE this runs before pjsua opens the call's media sockets. An INVITE from an
+        address the account does not trust (``core.trust``) goes to the flood guard with 403
+        (loop media, no socket, nothing rings); one beyond the admission limit to the guard with
+        486. pjsua ignores an invalid id here, hence the guard. A request pjsua gave the guard
+        by default goes to a real account instead.
         """
         guard = self._guard
         guard_id = int(guard.getId()) if guard is not None else pj.PJSUA_INVALID_ID
@@ -299,10 +319,24 @@ class SipStack:
         if not is_invite(str(rdata.info), lambda: str(rdata.wholeMsg)):
             return
         source = str(rdata.srcAddress)
-        can_shed = guard_id != pj.PJSUA_INVALID_ID
+        can_shed = guard is not None and guard_id != pj.PJSUA_INVALID_ID
+        acc = self._account_by_index(int(prm.accountIndex))
+        if acc is not None and acc.trust.origin(source) is Origin.REFUSED:
+            if can_shed:  # without the guard, Calls.on_incoming_call refuses it
+                assert guard is not None
+                self.calls.refused(source, "INVITE")
+                guard.refuse_next(source, 403)
+                prm.accountIndex = guard_id
+            return
         if self.calls.admission.incoming(source, can_shed=can_shed):
             return
         prm.accountIndex = guard_id
+
+    def _account_by_index(self, index: int) -> SipAccount | None:
+        for acc in self._accounts.values():
+            if int(acc.getId()) == index:
+                return acc
+        return None
 
     # ---- accounts --------------------------------------------------------------------------
 
@@ -339,6 +373,7 @@ class SipStack:
             raise EngineError(f"The SIP account could not be created: {pj_message(err)}") from None
         if self._guard is not None and self._guard.isDefault():
             acc.setDefault()  # requests no account matches go to a real one, not the guard
+        self.gate.refresh(acc)
         return account_id
 
     def _refresh_secrets(self) -> None:
@@ -377,6 +412,11 @@ class SipStack:
     def set_auto_answer(self, account_id: str, policy: AutoAnswerPolicy) -> None:
         acc = self.account(account_id)
         acc.config = dataclasses.replace(acc.config, auto_answer=policy)
+
+    def set_direct_calls(self, account_id: str, accept: bool | None) -> None:
+        acc = self.account(account_id)
+        acc.config = dataclasses.replace(acc.config, accept_direct_calls=accept)
+        acc.trust.accept_direct = (not acc.config.register) if accept is None else accept
 
     def make_call(
         self, account_id: str, target: str, headers: tuple[tuple[str, str], ...] = ()
@@ -431,6 +471,7 @@ class SipStack:
         assert self._ep is not None
         prm = pj.IpChangeParam()
         self._ep.handleIpChange(prm)
+        self.gate.refresh_all()
 
     # ---- diagnostics -----------------------------------------------------------------------
 
@@ -442,6 +483,8 @@ class SipStack:
                 for k, a in self._accounts.items()
             },
             "calls": self.calls.ids(),
+            "trusted": {k: [str(p) for p in a.trust.trusted()] for k, a in self._accounts.items()},
+            "direct_calls": {k: a.trust.accept_direct for k, a in self._accounts.items()},
             "transports": self._transports.local_names(),
             "levels": self._media.levels if self._media is not None else None,
             "ringtone": self._config.ringtone.value,

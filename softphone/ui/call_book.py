@@ -25,6 +25,7 @@ class TrackedCall:
     connected_at: float | None = None  # wall-clock time the call was confirmed
     auto_answer_at: float | None = None  # wall-clock time the engine will answer it
     auto_answered: bool = False  # the engine answered it by itself (shown on the call page)
+    direct_from: str = ""  # "host:port" of a direct call (not through the company's server)
 
     @property
     def ringing_in(self) -> bool:
@@ -91,6 +92,7 @@ class CallBook:
             state=ev.CallState.INCOMING,
             display=event.remote_display,
             number=event.remote_number,
+            direct_from=event.direct_from,
         )
         if event.auto_answer_in_s is not None:
             call.auto_answer_at = event.at + event.auto_answer_in_s

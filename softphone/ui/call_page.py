@@ -409,6 +409,8 @@ class CallPage(QWidget):
             if call.auto_answer_at is not None:
                 left = max(0, round(call.auto_answer_at - now))
                 return self.tr("Incoming call · answering automatically in {0} s").format(left)
+            if call.direct_from:
+                return self.tr("Direct call from {0}").format(call.direct_from)
             return self.tr("Incoming call")
         if state is ev.CallState.CALLING:
             return self.tr("Calling…")

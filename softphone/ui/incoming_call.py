@@ -93,7 +93,12 @@ class IncomingCallWindow(QFrame):
         root = QVBoxLayout(self)
         root.setContentsMargins(em, em, em, em)
         root.setSpacing(em // 2)
-        heading = QLabel(self.tr("Call waiting") if self.call.waiting else self.tr("Incoming call"))
+        if self.call.direct_from:
+            # Not through the company's server: the agent should know before answering.
+            kind = self.tr("Direct call from {0}").format(self.call.direct_from)
+        else:
+            kind = self.tr("Call waiting") if self.call.waiting else self.tr("Incoming call")
+        heading = QLabel(kind)
         heading.setAccessibleName(self.tr("Incoming call"))
         root.addWidget(heading)
         name = self.call.remote_display or self.call.remote_number or self.tr("Unknown caller")

@@ -81,6 +81,9 @@ class AppSettings:
     # None: as the server provisions the account (the default); a mode: the user's own choice
     auto_answer: AutoAnswerMode | None = None
     auto_answer_delay_s: float = 5.0
+    # Calls from anywhere but the company's SIP server ring (never auto-answered) instead of
+    # being refused 403 (core.trust).
+    accept_direct_calls: bool = False
     start_minimised: bool = False
     launch_at_login: bool = False
     sip_trace: bool = False
@@ -105,6 +108,7 @@ class AppSettings:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
                 raise ConfigError(f"{name} must be a whole percentage from 0 to {top}.")
         for flag in (
+            "accept_direct_calls",
             "start_minimised",
             "launch_at_login",
             "sip_trace",

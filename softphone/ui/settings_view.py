@@ -349,6 +349,20 @@ class SettingsView(QWidget):
         row.addWidget(self.delay)
         form.addRow(label, row)
         self._sync_delay()
+        self.accept_direct = self._check(
+            self.tr("Accept &direct calls from other addresses"),
+            self.tr("Accept direct calls from other addresses"),
+            self._settings.accept_direct_calls,
+        )
+        self.accept_direct.setToolTip(
+            self.tr(
+                "Calls that do not come through your company's SIP server are refused unless "
+                "this is on. When it is on they ring, marked as direct calls, and are never "
+                "answered automatically."
+            )
+        )
+        self.accept_direct.toggled.connect(lambda on: self._change(accept_direct_calls=on))
+        form.addRow(self.accept_direct)
         return group
 
     def _startup_group(self) -> QGroupBox:

@@ -30,6 +30,7 @@ def test_every_scenario_is_covered() -> None:
     # These have no sipp counterpart: the engine tests exercise them.
     tested = {name for uas, uac, _ in PAIRS for name in (uas, uac)}
     tested |= {"uac_register_auth", "uas_early_media", "registrar_503_once", "uac_invite_flood"}
+    tested |= {"uac_stranger_invite", "uac_stranger_ring"}  # test_trust_boundary.py
     assert {p.stem for p in SCENARIO_DIR.glob("*.xml")} == tested
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import socket
+from typing import Any
 
 import pytest
 
@@ -40,22 +41,26 @@ def _hostport(contact_address: str) -> str:
     return found.group(1)
 
 
-def _flood(sipp: Sipp, hostport: str, user: str) -> SippResult:
+def _flood(sipp: Sipp, hostport: str, user: str, **kwargs: Any) -> SippResult:
     return sipp.run(
-        "uac_invite_flood",
+        kwargs.pop("scenario", "uac_invite_flood"),
         hostport,
         service=user,
         calls=FLOOD_CALLS,
         pause_ms=0,
         timeout=30,
         extra_args=["-r", str(FLOOD_RATE), "-l", str(FLOOD_RATE)],
+        **kwargs,
     )
 
 
 def test_an_invite_flood_is_shed_and_the_agent_stays_registered_and_answers(
     kam: Kamailio, sipp: Sipp, agent_factory: AgentFactory
 ) -> None:
-    agent = agent_factory(kam, "1002")  # answers when the INVITE asks (as VICIdial's do)
+    # Answers when the INVITE asks (as VICIdial's do); the flood comes straight from another
+    # process on 127.0.0.1, a "direct call" the agent must accept to see it at all (a stranger's
+    # flood is refused before admission: the next test).
+    agent = agent_factory(kam, "1002", "--accept-direct-calls")
     agent.wait_event(event="RegistrationChanged", state="registered")
     (contact,) = kam.wait_registered("1002")
     hostport = _hostport(contact.address)
@@ -89,13 +94,44 @@ def test_an_invite_flood_is_shed_and_the_agent_stays_registered_and_answers(
     answered: list[SippResult] = []
 
     def call_connects() -> bool:
-        answered.append(sipp.run("uac_autoanswer", hostport, service="1002", timeout=10))
+        answered.append(sipp.run("uac_autoanswer", kam.hostport(), service="1002", timeout=10))
         return answered[-1].ok
 
     wait_until(call_connects, 20, "a normal call to connect after the flood", interval=0.3)
     assert len(answered) <= 2, [r.received_codes() for r in answered]
     agent.wait_event(event="CallStateChanged", state="confirmed", answered_by="header")
     assert agent.process.returncode is None
+
+
+def test_a_strangers_invite_flood_is_refused_before_admission(
+    kam: Kamailio, sipp: Sipp, agent_factory: AgentFactory
+) -> None:
+    agent = agent_factory(kam, "1003")
+    agent.wait_event(event="RegistrationChanged", state="registered")
+    (contact,) = kam.wait_registered("1003")
+    # From an address that is not the registrar: every INVITE refused 403 before any media
+    # socket exists, so none counts against the sockets and none is shed.
+    flood = _flood(
+        sipp,
+        _hostport(contact.address),
+        "1003",
+        scenario="uac_stranger_invite",
+        host="127.0.0.66",
+        keys={"hint": "Call-Info: <sip:10.0.0.1>;answer-after=0", "from_host": "127.0.0.66"},
+    )
+    flood.assert_ok()
+    codes = flood.received_codes()
+    assert set(codes) <= {100, 403} and codes.count(403) == FLOOD_CALLS, set(codes)
+    assert agent.process.returncode is None, agent.process.log_tail(20)
+    wait_until(
+        lambda: (
+            sum(e["count"] for e in agent.events() if e["event"] == "UntrustedRequestsRefused")
+            == FLOOD_CALLS
+        ),
+        5,
+        "every refused INVITE to be reported",
+    )
+    assert not [e for e in agent.events() if e["event"] in ("IncomingCallsShed", "IncomingCall")]
 
 
 def test_invites_to_an_unknown_user_still_reach_the_account(

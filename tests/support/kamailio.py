@@ -95,6 +95,7 @@ class Kamailio:
         users: Mapping[str, str] | None = None,
         ca: trustme.CA | None = None,
         domain: str = HOST,
+        host: str = HOST,
         min_expires: int = 60,
         max_expires: int = 3600,
         default_expires: int = 3600,
@@ -106,6 +107,7 @@ class Kamailio:
         if not _DOMAIN_RE.match(domain):
             raise ValueError(f"unsupported SIP domain {domain!r} (IPv4 or host name)")
         self.workdir = workdir
+        self.host = host  # the loopback address it listens on
         self.users: dict[str, str] = dict(users or {})
         self.domain = domain
         self.realm = domain
@@ -167,6 +169,7 @@ class Kamailio:
         values = {
             "DEFINES": "#!define WITH_CALL_AUTH" if self.auth_calls else "",
             "DEBUG": str(self.debug),
+            "HOST": self.host,
             "UDP_PORT": str(self.udp_port),
             "TCP_PORT": str(self.tcp_port),
             "TLS_PORT": str(self.tls_port),
@@ -227,7 +230,9 @@ class Kamailio:
         proc.wait_for(self.rpc_socket.exists, self.start_timeout, "kamailio RPC socket")
 
     def _answers_options(self) -> bool:
-        reply = udp_request(self.udp_port, "OPTIONS", f"sip:{self.hostport()}", timeout=0.1)
+        reply = udp_request(
+            self.udp_port, "OPTIONS", f"sip:{self.hostport()}", timeout=0.1, host=self.host
+        )
         return reply is not None and reply.startswith("SIP/2.0 200")
 
     def stop(self) -> None:
@@ -273,7 +278,7 @@ class Kamailio:
 
     def hostport(self, transport: Transport = "udp") -> str:
         """Listener address for `transport`, e.g. 127.0.0.1:5071."""
-        return f"{HOST}:{self.port(transport)}"
+        return f"{self.host}:{self.port(transport)}"
 
     def registrar_uri(self, transport: Transport = "udp") -> str:
         """URI to send REGISTER to, e.g. sip:127.0.0.1:5071;transport=tcp."""
@@ -357,26 +362,51 @@ def user_of(user_or_aor: str) -> str:
     return text.split("@", 1)[0]
 
 
-def sip_request(method: str, uri: str, *, transport: str, local_port: int) -> bytes:
-    """A minimal out-of-dialog request (no body), for probes and small tests."""
+def sip_request(
+    method: str,
+    uri: str,
+    *,
+    transport: str,
+    local_port: int,
+    local_host: str = HOST,
+    headers: str = "",
+) -> bytes:
+    """A minimal out-of-dialog request (no body), for probes and small tests; ``headers``
+    are added as they are (whole lines, each ending in CRLF)."""
     call_id = uuid.uuid4().hex
-    via = f"SIP/2.0/{transport.upper()} {HOST}:{local_port};branch=z9hG4bK{call_id[:16]};rport"
+    via = f"SIP/2.0/{transport.upper()} {local_host}:{local_port};branch=z9hG4bK{call_id[:16]}"
     return (
         f"{method} {uri} SIP/2.0\r\n"
-        f"Via: {via}\r\n"
+        f"Via: {via};rport\r\n"
         "Max-Forwards: 70\r\n"
-        f"From: <sip:probe@{HOST}:{local_port}>;tag={call_id[:8]}\r\n"
+        f"From: <sip:probe@{local_host}:{local_port}>;tag={call_id[:8]}\r\n"
         f"To: <{uri}>\r\n"
-        f"Call-ID: {call_id}\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+        f"Call-ID: {call_id}\r\nCSeq: 1 {method}\r\n{headers}Content-Length: 0\r\n\r\n"
     ).encode()
 
 
-def udp_request(port: int, method: str, uri: str, timeout: float = 2.0) -> str | None:
-    """Send one request to 127.0.0.1:`port` over UDP; the first reply, or None."""
+def udp_request(
+    port: int,
+    method: str,
+    uri: str,
+    timeout: float = 2.0,
+    *,
+    host: str = HOST,
+    source: str = HOST,
+    headers: str = "",
+) -> str | None:
+    """Send one request to `host`:`port` over UDP from `source`; the first reply, or None."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
-        request = sip_request(method, uri, transport="udp", local_port=sock.getsockname()[1])
-        sock.sendto(request, (HOST, port))
+        sock.bind((source, 0))
+        request = sip_request(
+            method,
+            uri,
+            transport="udp",
+            local_port=sock.getsockname()[1],
+            local_host=source,
+            headers=headers,
+        )
+        sock.sendto(request, (host, port))
         readable, _, _ = select.select([sock], [], [], timeout)
         if not readable:
             return None

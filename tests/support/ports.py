@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import struct
 from pathlib import Path
 from typing import Literal
 
@@ -90,3 +92,33 @@ def port_bound(port: int, kind: PortKind = "udp") -> bool:
             if int(hex_port, 16) == port and (kind == "udp" or fields[3] == "0A"):
                 return True
     return False
+
+
+def listening_sockets(pid: int) -> set[tuple[PortKind, str, int]]:
+    """Every (kind, IPv4 address, port) where process `pid` takes datagrams from anyone (UDP)
+    or listens (TCP).
+
+    Read from /proc (the process's socket inodes matched against /proc/net), so a test finds
+    what the process really opened, not what its code says it opens.
+    """
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    found: set[tuple[PortKind, str, int]] = set()
+    kinds: tuple[PortKind, ...] = ("udp", "tcp")
+    for kind in kinds:
+        for line in Path(f"/proc/{pid}/net/{kind}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] not in inodes:
+                continue
+            # TCP: listening only (0A); UDP: not connected (a connected socket takes datagrams
+            # from its one peer only, e.g. pjlib's route probe or the engine's wake-up sender).
+            if fields[3] != "0A" if kind == "tcp" else fields[2] != "00000000:0000":
+                continue
+            hex_ip, _, hex_port = fields[1].partition(":")
+            ip = socket.inet_ntoa(struct.pack("<I", int(hex_ip, 16)))
+            found.add((kind, ip, int(hex_port, 16)))
+    return found

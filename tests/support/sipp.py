@@ -100,9 +100,16 @@ class SippProcess:
     """A started sipp instance; `port` is its SIP port on 127.0.0.1."""
 
     def __init__(
-        self, name: str, workdir: Path, base_args: list[str], transport: SippTransport, calls: int
+        self,
+        name: str,
+        workdir: Path,
+        base_args: list[str],
+        transport: SippTransport,
+        calls: int,
+        host: str = HOST,
     ) -> None:
         self.name = name
+        self.host = host
         self.calls = calls
         self.workdir = workdir
         self.transport = transport
@@ -111,13 +118,14 @@ class SippProcess:
         self.message_file = workdir / f"{name}.messages.log"
         self.stat_file = workdir / f"{name}.stats.csv"
         self.port = 0
+        self.fixed_port = 0
         self.media_port = 0
         self.process: ManagedProcess | None = None
         self._result: SippResult | None = None
 
     @property
     def hostport(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def uri(self, user: str = "service") -> str:
         """SIP URI that reaches this sipp directly (or via kamailio's relay)."""
@@ -128,9 +136,9 @@ class SippProcess:
         control_port = free_port("udp")
         return [
             "sipp", *self._base_args,
-            "-i", HOST, "-bind_local", "-p", str(self.port),
-            "-mi", HOST, "-mp", str(self.media_port),
-            "-ci", HOST, "-cp", str(control_port),
+            "-i", self.host, "-bind_local", "-p", str(self.port),
+            "-mi", self.host, "-mp", str(self.media_port),
+            "-ci", self.host, "-cp", str(control_port),
             "-t", _TRANSPORT_FLAG[self.transport], "-nostdin",
             "-trace_err", "-error_file", str(self.error_file),
             "-trace_msg", "-message_file", str(self.message_file),
@@ -147,7 +155,7 @@ class SippProcess:
         for attempt in range(_START_ATTEMPTS):
             # sipp binds RTP on -mp and -mp + 2 (audio, video)
             self.media_port = free_ports(4, consecutive=True)[0]
-            self.port = free_ports(1)[0]
+            self.port = self.fixed_port or free_ports(1)[0]
             self.process = ManagedProcess(
                 self._argv(), log_path=self.workdir / f"{self.name}.log", name=f"sipp {self.name}"
             )
@@ -221,6 +229,8 @@ class Sipp:
         inf: Path | None = None,
         via: str | None = None,
         extra_args: Iterable[str] = (),
+        host: str = HOST,
+        port: int = 0,
     ) -> SippProcess:
         """Start a scenario in the background.
 
@@ -228,6 +238,8 @@ class Sipp:
         ("127.0.0.1:port", sipp -rsa) sends the packets to a proxy instead. UAS
         scenarios omit `remote`; returns once sipp's port is bound.
         `pause_ms` is the length of the scenario's argument-less <pause/> (sipp -d).
+        `host` is the loopback address sipp binds to (another one plays a stranger on the
+        LAN); `port` a SIP port it must use (0: a free one).
         sipp exits by itself after `calls` calls or after `timeout` seconds, which
         counts as a failure.
         """
@@ -248,7 +260,8 @@ class Sipp:
         args += list(extra_args)
         if remote is not None:
             args.append(remote)
-        proc = SippProcess(name, self.workdir, args, transport, calls)
+        proc = SippProcess(name, self.workdir, args, transport, calls, host)
+        proc.fixed_port = port
         self.started.append(proc)
         return proc.start()
 

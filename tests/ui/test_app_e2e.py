@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
@@ -29,6 +30,7 @@ from softphone.signin import SignInConfig
 from softphone.storage.history import Outcome
 from softphone.storage.keychain import KeychainStore
 from tests.support.secret_service import SecretService, available
+from tests.support.stranger import AUTO_ANSWER, Stranger
 
 pytestmark = [
     pytest.mark.integration,
@@ -209,3 +211,99 @@ def test_rung_like_vicidial_the_call_is_auto_answered_held_hung_up_and_in_recent
         env.close()
     assert app is not None and not app.engine.current.running
     assert not [pid for pid in pids if _alive(pid)]
+
+
+def test_a_strangers_call_shows_nothing_and_an_accepted_direct_call_is_marked_and_not_answered(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretService
+) -> None:
+    """Signed in through the form (registered at the demo's kamailio), the app is called
+    straight at its SIP port from 127.0.0.66 with an auto-answer request: 403, and the agent
+    sees nothing (no window, no tray notice, no call on the phone page, nothing in Recents).
+    With "Accept direct calls" ticked in Settings the same call rings, marked as a direct call
+    from that address, and is not answered."""
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
+    env = start_demo_environment(tmp_path / "demo")
+    store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
+    app: App | None = None
+    try:
+        app = App(
+            AppOptions(
+                data_dir=tmp_path / "data",
+                settings_path=tmp_path / "settings.json",
+                store=store,
+                device_id="e2e-device",
+                signin=SignInConfig(
+                    control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
+                ),
+                instance=f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
+                engine_config=EngineConfig(bind_address=BIND),
+                audio_backend=NullBackend,
+                tray=True,
+                confirm=lambda parent, text: True,
+                log_dir=tmp_path / "logs",
+                demo_env=env,
+            )
+        )
+        qtbot.addWidget(app.window)
+        incoming: list[ev.IncomingCall] = []
+        refused: list[ev.UntrustedRequestsRefused] = []
+        app.bus.subscribe(ev.IncomingCall, incoming.append)
+        app.bus.subscribe(ev.UntrustedRequestsRefused, refused.append)
+        app.start()
+        assert app.tray is not None
+        notices: list[tuple[str, str]] = []
+        app.tray.notify = lambda title, text: notices.append((title, text))  # type: ignore[method-assign]
+        view, status = app.signin_view, app.window.status
+        qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+        creds = env.credentials
+        view.company.setText(creds.company)
+        view.username.setText(creds.username)
+        view.password.setText(creds.password.reveal())
+        view.sign_in_button.click()
+        qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+        phone = app.phone_view
+        assert phone is not None and app.settings_view is not None
+        target = str(app.engine.current.snapshot().result(5)["transports"]["udp"])
+
+        with Stranger("127.0.0.66", target) as stranger:
+            stranger.invite(AUTO_ANSWER)
+            assert stranger.final() == 403
+            stranger.ack()
+        qtbot.waitUntil(lambda: bool(refused), timeout=WAIT)
+        assert refused[0].sources[0].startswith("127.0.0.66:")
+        assert incoming == [] and notices == [] and not app.incoming_windows
+        assert phone.stack.currentWidget() is not phone.call_page
+        assert app.history_model.rowCount() == 0
+
+        app.settings_view.accept_direct.click()  # as the agent would, in Settings → Calls
+        assert app.settings.accept_direct_calls
+        with Stranger("127.0.0.66", target) as stranger:
+            qtbot.waitUntil(lambda: _rings(stranger), timeout=WAIT)
+            qtbot.waitUntil(lambda: bool(app.incoming_windows), timeout=WAIT)
+            (window,) = app.incoming_windows.values()
+            source = f"127.0.0.66:{stranger.port}"
+            assert incoming[-1].direct_from == source
+            assert incoming[-1].auto_answer_in_s is None
+            assert f"Direct call from {source}" in [w.text() for w in window.findChildren(QLabel)]
+            qtbot.waitUntil(lambda: phone.stack.currentWidget() is phone.call_page, timeout=WAIT)
+            assert phone.call_page.state_label.text() == f"Direct call from {source}"
+            window.decline_button.click()
+            assert stranger.final() == 603
+            stranger.ack()
+    finally:
+        if app is not None:
+            app.quit()
+        env.close()
+
+
+def _rings(stranger: Stranger) -> bool:
+    # The setting reaches the engine through its queue: ask until the call rings.
+    stranger.invite(AUTO_ANSWER)
+    code = stranger.next_status()
+    while code == 100:
+        code = stranger.next_status()
+    if code == 180:
+        return True
+    stranger.ack()
+    return False

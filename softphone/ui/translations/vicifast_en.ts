@@ -231,6 +231,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Direct call from {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -308,6 +312,10 @@
     </message>
     <message>
         <source>Incoming call from {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Direct call from {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1754,6 +1762,18 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>&amp;Delay:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept &amp;direct calls from other addresses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept direct calls from other addresses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls that do not come through your company&apos;s SIP server are refused unless this is on. When it is on they ring, marked as direct calls, and are never answered automatically.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
