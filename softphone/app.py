@@ -191,6 +191,11 @@ class App(QObject):
         self.phone_view = _typed(self.window.page("Phone"), PhoneView)
         self.recents_view = _typed(self.window.page("Recents"), RecentsView)
         self.settings_view = _typed(self.window.page("Settings"), SettingsView)
+        if (settings_view := self.settings_view) is not None:
+            self.bus.subscribe(
+                ev.UntrustedRequestsRefused,
+                lambda e: settings_view.show_refused(e.count, e.sources),
+            )
         self._wire_pages()
         self.instance_server = InstanceServer(options.instance, self)
         self.instance_server.received.connect(self.handle_argv)

@@ -148,10 +148,19 @@ class EmulatorServer:
         self.state.add_firewall_listener(sync, self._clock())
 
     def write_info(self, path: Path) -> None:
-        """Write info() as JSON, readable by the owner only (it holds the admin token)."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(self.info(), out, indent=2)
+        """Write info() as JSON, readable by the owner only (it holds the admin token).
+
+        Written whole under a temporary name and renamed: a script that waits for the file to
+        appear (as the tests and ``admin --info`` users do) never reads it half written."""
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.info(), out, indent=2)
+            partial.replace(path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def start(self) -> Self:
         """Serve from a background thread; return once accepting connections."""

@@ -363,7 +363,24 @@ class SettingsView(QWidget):
         )
         self.accept_direct.toggled.connect(lambda on: self._change(accept_direct_calls=on))
         form.addRow(self.accept_direct)
+        self._refused = 0
+        self.refused_label = QLabel(group)
+        self.refused_label.setObjectName("refusedCalls")
+        self.refused_label.setWordWrap(True)
+        self.refused_label.hide()
+        form.addRow(self.refused_label)
         return group
+
+    def show_refused(self, count: int, sources: tuple[str, ...]) -> None:
+        """Direct calls were refused (``UntrustedRequestsRefused``): say how many and from
+        where, so an agent who expected one knows why it never rang."""
+        self._refused += count
+        text = self.tr(
+            "Refused since start: {0} call(s) or request(s) from addresses that are not your "
+            "company's SIP server, the last from {1}."
+        )
+        self.refused_label.setText(text.format(self._refused, sources[-1] if sources else "?"))
+        self.refused_label.show()
 
     def _startup_group(self) -> QGroupBox:
         group = QGroupBox(self.tr("Start-up"), self)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import secretstorage
+from jeepney import DBusErrorResponse
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 from tests.support.process import ManagedProcess
@@ -200,8 +201,14 @@ class SecretService:
             with self.connection() as conn:
                 if not secretstorage.check_service_availability(conn):
                     return False
-                return not secretstorage.Collection(conn, LOGIN_COLLECTION).is_locked()
-        except (OSError, secretstorage.exceptions.SecretStorageException):
+                if secretstorage.Collection(conn, LOGIN_COLLECTION).is_locked():
+                    return False
+                # The service object can be on the bus before all its methods are: a loaded
+                # machine has answered "Method SearchItems is not implemented" to the first test
+                # that searched. Ready means a search answers.
+                list(secretstorage.search_items(conn, {"vicifast-test": "readiness"}))
+                return True
+        except (OSError, DBusErrorResponse, secretstorage.exceptions.SecretStorageException):
             return False
 
 

@@ -275,6 +275,9 @@ def test_a_strangers_call_shows_nothing_and_an_accepted_direct_call_is_marked_an
         assert incoming == [] and notices == [] and not app.incoming_windows
         assert phone.stack.currentWidget() is not phone.call_page
         assert app.history_model.rowCount() == 0
+        # Settings says why a call the agent may have expected never rang.
+        assert app.settings_view.refused_label.isVisibleTo(app.settings_view)
+        assert "127.0.0.66" in app.settings_view.refused_label.text()
 
         app.settings_view.accept_direct.click()  # as the agent would, in Settings → Calls
         assert app.settings.accept_direct_calls
