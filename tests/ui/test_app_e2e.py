@@ -22,7 +22,7 @@ from softphone.audio.backend import NullBackend
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
 from softphone.core.session_events import SessionState
-from softphone.demo_env import start_demo_environment
+from softphone.demo_env import DemoEnvironment, start_demo_environment
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
@@ -126,6 +126,42 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _demo_app(qtbot: QtBot, tmp_path: Path, env: DemoEnvironment) -> App:
+    """The real app on the demo environment, its keychain the private Secret Service."""
+    store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
+    app = App(
+        AppOptions(
+            data_dir=tmp_path / "data",
+            settings_path=tmp_path / "settings.json",
+            store=store,
+            device_id="e2e-device",
+            signin=SignInConfig(
+                control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
+            ),
+            instance=f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
+            engine_config=EngineConfig(bind_address=BIND),
+            audio_backend=NullBackend,
+            tray=True,
+            confirm=lambda parent, text: True,
+            log_dir=tmp_path / "logs",
+            demo_env=env,
+        )
+    )
+    qtbot.addWidget(app.window)
+    return app
+
+
+def _sign_in_through_the_form(qtbot: QtBot, app: App, env: DemoEnvironment) -> None:
+    view, status = app.signin_view, app.window.status
+    qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+    creds = env.credentials
+    view.company.setText(creds.company)
+    view.username.setText(creds.username)
+    view.password.setText(creds.password.reveal())
+    view.sign_in_button.click()
+    qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+
+
 def test_rung_like_vicidial_the_call_is_auto_answered_held_hung_up_and_in_recents(
     qtbot: QtBot, tmp_path: Path, secret_service: SecretService
 ) -> None:
@@ -137,41 +173,15 @@ def test_rung_like_vicidial_the_call_is_auto_answered_held_hung_up_and_in_recent
         pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
     env = start_demo_environment(tmp_path / "demo")
     pids = env.pids()
-    store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
     app: App | None = None
     try:
-        app = App(
-            AppOptions(
-                data_dir=tmp_path / "data",
-                settings_path=tmp_path / "settings.json",
-                store=store,
-                device_id="e2e-device",
-                signin=SignInConfig(
-                    control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
-                ),
-                instance=f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
-                engine_config=EngineConfig(bind_address=BIND),
-                audio_backend=NullBackend,
-                tray=True,
-                confirm=lambda parent, text: True,
-                log_dir=tmp_path / "logs",
-                demo_env=env,
-            )
-        )
-        qtbot.addWidget(app.window)
+        app = _demo_app(qtbot, tmp_path, env)
         media: list[ev.CallMediaChanged] = []
         states: list[ev.CallStateChanged] = []
         app.bus.subscribe(ev.CallMediaChanged, media.append)
         app.bus.subscribe(ev.CallStateChanged, states.append)
         app.start()
-        view, status = app.signin_view, app.window.status
-        qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
-        creds = env.credentials
-        view.company.setText(creds.company)
-        view.username.setText(creds.username)
-        view.password.setText(creds.password.reveal())
-        view.sign_in_button.click()
-        qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+        _sign_in_through_the_form(qtbot, app, env)
 
         phone, recents = app.phone_view, app.recents_view
         assert phone is not None and recents is not None
@@ -224,28 +234,9 @@ def test_a_strangers_call_shows_nothing_and_an_accepted_direct_call_is_marked_an
     if kamailio_path() is None:
         pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
     env = start_demo_environment(tmp_path / "demo")
-    store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
     app: App | None = None
     try:
-        app = App(
-            AppOptions(
-                data_dir=tmp_path / "data",
-                settings_path=tmp_path / "settings.json",
-                store=store,
-                device_id="e2e-device",
-                signin=SignInConfig(
-                    control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
-                ),
-                instance=f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
-                engine_config=EngineConfig(bind_address=BIND),
-                audio_backend=NullBackend,
-                tray=True,
-                confirm=lambda parent, text: True,
-                log_dir=tmp_path / "logs",
-                demo_env=env,
-            )
-        )
-        qtbot.addWidget(app.window)
+        app = _demo_app(qtbot, tmp_path, env)
         incoming: list[ev.IncomingCall] = []
         refused: list[ev.UntrustedRequestsRefused] = []
         app.bus.subscribe(ev.IncomingCall, incoming.append)
@@ -254,14 +245,7 @@ def test_a_strangers_call_shows_nothing_and_an_accepted_direct_call_is_marked_an
         assert app.tray is not None
         notices: list[tuple[str, str]] = []
         app.tray.notify = lambda title, text: notices.append((title, text))  # type: ignore[method-assign]
-        view, status = app.signin_view, app.window.status
-        qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
-        creds = env.credentials
-        view.company.setText(creds.company)
-        view.username.setText(creds.username)
-        view.password.setText(creds.password.reveal())
-        view.sign_in_button.click()
-        qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+        _sign_in_through_the_form(qtbot, app, env)
         phone = app.phone_view
         assert phone is not None and app.settings_view is not None
         target = str(app.engine.current.snapshot().result(5)["transports"]["udp"])
