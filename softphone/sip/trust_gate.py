@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable
 
 from softphone.core import events as ev
-from softphone.core.trust import Origin
 from softphone.sip.admission import REPORT_AFTER_S, SourceTally
 from softphone.sip.call import SipAccount
 from softphone.sip.timers import Timers
@@ -53,13 +52,6 @@ class TrustGate:
         self._post = post
         self._resolver = resolver
         self._refused = SourceTally(timers, self._report)
-
-    @property
-    def refused_total(self) -> int:
-        return self._refused.total
-
-    def origin(self, acc: SipAccount, source: str) -> Origin:
-        return acc.trust.origin(source)
 
     def refuse(self, source: str, what: str) -> None:
         """Count a refused request (``what``: "INVITE", "SUBSCRIBE", …) for the next report."""

@@ -72,10 +72,7 @@ _KEEP: list[object] = []
 
 
 class UnhandledRequests:
-    """Installs the module on the SIP thread after ``libInit``; ``answered`` counts replies."""
-
-    def __init__(self) -> None:
-        self.answered = 0
+    """Installs the module on the SIP thread after ``libInit``."""
 
     def install(self) -> bool:
         """True when the module is in place; False where this build exports no pjsip
@@ -117,7 +114,6 @@ class UnhandledRequests:
                 if code == 0:
                     return 0  # left to pjsip, as without this module
                 respond(endpt, rdata, code, None, None, None)
-                self.answered += 1
                 _log.info("answered %d to an out-of-dialog %s nothing handles", code, method)
                 return 1
             except Exception:  # pjsip must never see a Python exception
