@@ -395,5 +395,10 @@ def _human(event: ev.Event) -> str:
     data: dict[str, Any] = event.to_dict()
     name = data.pop("event")
     data.pop("at")
-    details = " ".join(f"{k}={v}" for k, v in data.items() if v not in ("", None, 0, 0.0, False))
+    # what the platform's SIP library cannot do is the news in Capabilities: keep every False
+    empty: tuple[object, ...] = ("", None) if isinstance(event, ev.Capabilities) else _EMPTY
+    details = " ".join(f"{k}={v}" for k, v in data.items() if v not in empty)
     return f"{stamp} {name} {details}"
+
+
+_EMPTY: tuple[object, ...] = ("", None, 0, 0.0, False)

@@ -211,3 +211,26 @@ class LocalToneChanged(Event):
 
     tone: str | None
     call_id: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities(Event):
+    """What this build of the SIP library can do on this platform, found by the engine at each
+    start (after ``libInit``, before any account) and emitted right after ``EngineStarted``.
+
+    The pjsua2 wheels differ per platform (docs/platforms.md). ``tls``: a TLS transport can be
+    created (``tls_detail`` says with what, or pjsip's reason why not); ``live_sip_trace``: the
+    SIP trace can start while the engine runs (otherwise with the next start);
+    ``unhandled_501``: requests nothing handles are answered 501/481 (otherwise not at all).
+    """
+
+    platform: str  # "Linux x86_64", "Windows AMD64", "macOS arm64"
+    pjsua2_version: str  # the wheel ("2.15.1.post1")
+    pjsip_version: str  # the library inside it ("2.15.1")
+    tls: bool
+    tls_detail: str
+    live_sip_trace: bool
+    unhandled_501: bool
+    openssl: str = ""  # the OpenSSL the library uses, where it can be read ("" otherwise)
+    tls_max_version: str = ""  # "1.2" or "1.3" from that OpenSSL; "" unknown or no TLS
+    probe_ms: float = 0.0  # what finding all this added to the engine's start

@@ -79,6 +79,8 @@ _ENDS_SESSION = frozenset(
     }
 )
 _WIPES_ALL = frozenset({Reason.ACCOUNT_REVOKED, Reason.ADDON_INACTIVE})
+# a re-auth is under way or pending: it ends by provisioning (and installing) the account again
+_REAUTHING = frozenset({State.REFRESHING, State.BACKING_OFF, State.AWAITING_TOTP})
 _SIGNED_OUT_MESSAGE = "You signed out. Your saved sign-in and your call history were deleted."
 _UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps happening, restart the app."
 
@@ -398,10 +400,16 @@ class Session:
             isinstance(event, ev.CommandFailed)
             and event.command == "add_account"
             and event.account_id in ("", ACCOUNT_ID)  # the engine does not name the account
-            and self._state is State.REGISTERING
+            and not self._registered
         ):
-            self._account = None
-            self._end(Reason.ENGINE, event.message, wipe=False)
+            if self._state is State.REGISTERING:
+                self._account = None
+                self._end(Reason.ENGINE, event.message, wipe=False)
+            elif self._state in _REAUTHING:
+                # A resumed session's saved account was refused (say, TLS where this build has
+                # none): the re-auth provisions again and installs what it gets, and a refusal
+                # of that ends the session with the engine's message.
+                self._account = None
 
     # ---- sign-in ----------------------------------------------------------------------------
 

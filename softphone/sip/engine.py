@@ -75,6 +75,7 @@ class SipEngine:
         self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._wake_addr: tuple[str, int] | None = None
         self._start_error: BaseException | None = None
+        self._capabilities: ev.Capabilities | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -106,6 +107,12 @@ class SipEngine:
     def running(self) -> bool:
         return self._running
 
+    @property
+    def capabilities(self) -> ev.Capabilities | None:
+        """What this platform's SIP library can do, once started (any thread; also emitted as
+        an event right after ``EngineStarted``)."""
+        return self._capabilities
+
     def _flush(self) -> None:
         # Events raised inside pjsua2 callbacks are held until the callback's work is done (the
         # 200 OK sent, the ACK out): handing one over earlier wakes the receiving thread, which
@@ -130,9 +137,12 @@ class SipEngine:
             self._wake_sock.connect(self._wake_addr)
         except OSError as err:
             _log.warning("the SIP thread's wake-up socket could not be set up: %s", err)
+        self._capabilities = stack.capabilities
         self._running = True
         self._started.set()
         self._emit(started)
+        if stack.capabilities is not None:
+            self._emit(stack.capabilities)
         poll_ms = self._config.poll_interval_ms
         try:
             while not self._stopping:

@@ -6,6 +6,7 @@ thread); Python logging is thread-safe and the secrets tuples are replaced, neve
 
 from __future__ import annotations
 
+import ctypes
 import logging
 from collections.abc import Callable
 from typing import Any, cast
@@ -13,6 +14,7 @@ from typing import Any, cast
 import pjsua2 as pj
 
 from softphone.core.redact import redact_sip
+from softphone.sip.capabilities import c_functions
 
 _log = logging.getLogger("softphone.sip.pjsip")
 _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
@@ -23,7 +25,7 @@ TRACE_LEVEL = 4  # pjsua logs each SIP message at this level (LogConfig.msgLoggi
 
 def pj_log_level_setter() -> Callable[[int], None] | None:
     """pjlib's ``pj_log_set_level`` in the loaded pjsua2 module, or None where the module does
-    not export it.
+    not export it (then ``Capabilities.live_sip_trace`` is false).
 
     pjsua2 fixes the log level at ``libInit`` and wraps no call to change it, but the extension
     module exports pjlib's C functions where its platform exports a shared object's symbols by
@@ -31,12 +33,10 @@ def pj_log_level_setter() -> Callable[[int], None] | None:
     is one global integer that every ``PJ_LOG`` compares before it formats anything, so while it
     is below TRACE_LEVEL a SIP message costs no log line and no call into Python.
     """
-    import ctypes  # only when the trace is switched at run time
-
-    try:
-        function = ctypes.CDLL(pj._pjsua2.__file__).pj_log_set_level
-    except (OSError, AttributeError):
+    found = c_functions("pj_log_set_level")
+    if found is None:
         return None
+    (function,) = found
     function.argtypes = [ctypes.c_int]
     function.restype = None
     return cast("Callable[[int], None]", function)

@@ -7,11 +7,13 @@ Every method runs on the SIP thread (the one that called ``libCreate``). Events 
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import gc
 import itertools
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
 from softphone.sip.calls import MAX_CALLS, Calls
+from softphone.sip.capabilities import check_account, probe
 from softphone.sip.logwriter import TRACE_LEVEL, RedactingLogWriter, pj_log_level_setter
 from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
@@ -63,9 +66,20 @@ def _quiet_stdout() -> Iterator[None]:
         os.dup2(devnull, 1)
         yield
     finally:
+        _flush_c_stdio()
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def _flush_c_stdio() -> None:
+    # pjlib printf()s into the C library's stdout buffer, which is flushed only when full or at
+    # exit unless Python runs unbuffered: flush it while fd 1 is still /dev/null.
+    try:
+        libc = ctypes.cdll.ucrtbase if sys.platform == "win32" else ctypes.CDLL(None)
+        libc.fflush(None)
+    except (OSError, AttributeError):
+        pass
 
 
 class _Endpoint(pj.Endpoint):  # type: ignore[misc]
@@ -123,9 +137,9 @@ class SipStack:
         self._guard: FloodGuard | None = None
         self._guard_warned = False
         self._log_writer = RedactingLogWriter()
-        self._pj_log_level: Callable[[int], None] | None = None  # pjlib's, looked up when needed
-        self._pj_log_level_looked_up = False
+        self._pj_log_level: Callable[[int], None] | None = None  # pjlib's, found at start
         self.wake_port = 0
+        self.capabilities: ev.Capabilities | None = None  # found at start
         self.unhandled = UnhandledRequests()
         self.gate = TrustGate(emit, self.timers, self._accounts, post)
         self.registrations = Registrations(
@@ -183,14 +197,31 @@ class SipStack:
         if self._audio_rings is not None:
             self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
         _, self.wake_port = create_wake_transport(ep)
-        if not self.unhandled.install():
+        unhandled_501 = self.unhandled.install()
+        if not unhandled_501:
             _log.info("this pjsua2 build cannot answer requests nothing handles (no pjsip exports)")
+        self._find_capabilities(ep, unhandled_501)
         self._transports = TransportPool(ep, self._config.bind_address)
         ep.libStart()
         self._update_guard()
         return ev.EngineStarted(
             version=str(ep.libVersion().full), startup_ms=(time.perf_counter() - began) * 1000
         )
+
+    def _find_capabilities(self, ep: _Endpoint, unhandled_501: bool) -> None:
+        began = time.perf_counter()
+        self._pj_log_level = pj_log_level_setter()
+        caps = probe(
+            ep,
+            live_sip_trace=self._pj_log_level is not None,
+            unhandled_501=unhandled_501,
+            began=began,
+        )
+        self.capabilities = caps
+        if not caps.tls:
+            _log.warning("this build of the SIP library has no TLS: %s", caps.tls_detail)
+        if not caps.live_sip_trace:
+            _log.info("this pjsua2 build starts or stops the SIP trace only at engine start")
 
     def poll(self, max_ms: int) -> None:
         assert self._ep is not None
@@ -345,6 +376,7 @@ class SipStack:
             raise LimitExceeded(
                 f"At most {MAX_ACCOUNTS} SIP accounts can be active at once; remove one first."
             )
+        check_account(self.capabilities, config)  # no TLS here: refused before anything is sent
         account_id = account_id or f"a{next(self._acc_seq)}"
         if account_id in self._accounts:
             raise ConfigError(f"An account named '{account_id}' is already configured.")
@@ -445,9 +477,6 @@ class SipStack:
         level = self._log_level(on)
         self._log_writer.level = level
         self._config = dataclasses.replace(self._config, sip_trace=on)
-        if not self._pj_log_level_looked_up:
-            self._pj_log_level = pj_log_level_setter()
-            self._pj_log_level_looked_up = True
         if self._pj_log_level is None:
             return not on
         self._pj_log_level(level)

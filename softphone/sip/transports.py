@@ -33,6 +33,12 @@ def _nodelay() -> pj.SockOptParams:
     return params
 
 
+def set_tls_versions(tls: pj.TlsConfig) -> None:
+    """TLS 1.2 or newer (what the OpenSSL in the wheel speaks of it; see docs/platforms.md)."""
+    tls.method = pj.PJSIP_TLSV1_2_METHOD
+    tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2 | pj.PJ_SSL_SOCK_PROTO_TLS1_3
+
+
 def system_ca_file() -> str:
     """The system CA bundle OpenSSL would use, for servers with publicly issued certificates."""
     import ssl  # only for TLS accounts without a CA file of their own
@@ -90,8 +96,7 @@ class TransportPool:
                 raise ConfigError(f"The CA certificate file '{ca}' does not exist.")
             tls.CaListFile = ca
             tls.verifyServer = verify
-            tls.method = pj.PJSIP_TLSV1_2_METHOD
-            tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2 | pj.PJ_SSL_SOCK_PROTO_TLS1_3
+            set_tls_versions(tls)
             tls.msecTimeout = 10000
         return int(self._ep.transportCreate(_PJ_TYPES[kind], cfg))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ctypes
 import logging
 
-import pjsua2 as pj
+from softphone.sip.capabilities import c_functions
 
 _log = logging.getLogger(__name__)
 
@@ -76,15 +76,17 @@ class UnhandledRequests:
 
     def install(self) -> bool:
         """True when the module is in place; False where this build exports no pjsip
-        functions (then such requests stay unanswered, as pjsip leaves them)."""
-        try:
-            lib = ctypes.CDLL(pj._pjsua2.__file__)
-            get_endpt = lib.pjsua_get_pjsip_endpt
-            get_info = lib.pjsip_rx_data_get_info
-            respond = lib.pjsip_endpt_respond_stateless
-            register = lib.pjsip_endpt_register_module
-        except (OSError, AttributeError):
+        functions (then such requests stay unanswered, as pjsip leaves them, and
+        ``Capabilities.unhandled_501`` is false)."""
+        found = c_functions(
+            "pjsua_get_pjsip_endpt",
+            "pjsip_rx_data_get_info",
+            "pjsip_endpt_respond_stateless",
+            "pjsip_endpt_register_module",
+        )
+        if found is None:
             return False
+        get_endpt, get_info, respond, register = found
         get_endpt.restype = ctypes.c_void_p
         get_endpt.argtypes = ()
         get_info.restype = ctypes.c_char_p

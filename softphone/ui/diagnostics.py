@@ -2,7 +2,8 @@
 
 The trace is pjsua2's log (already redacted by ``sip.logwriter``) written to ``sip-trace.log``
 in the platformdirs log directory while the user has SIP trace on. The export holds version
-information, the settings (which never hold a secret) and the logs found in that directory,
+information, what this platform's SIP library can do (the engine's ``Capabilities``), the
+settings (which never hold a secret) and the logs found in that directory,
 every line scrubbed again on the way into the zip: digest credentials and URI passwords
 (``redact_sip``), ``password=…``/``token: …``-style values, bearer tokens, and any value the app
 knows to be secret. Nothing else is collected and nothing is sent anywhere.
@@ -123,12 +124,19 @@ class Diagnostics:
         )
 
     def export(
-        self, dest: Path, settings: AppSettings, info: Mapping[str, str] | None = None
+        self,
+        dest: Path,
+        settings: AppSettings,
+        info: Mapping[str, str] | None = None,
+        capabilities: Mapping[str, object] | None = None,
     ) -> Path:
         """Write the zip to ``dest``; blocking (run it off the GUI thread)."""
         secrets = tuple(self._secrets())
         with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("version.txt", version_text(info or {}))
+            if capabilities is not None:
+                found = json.dumps(dict(capabilities), indent=2, sort_keys=True)
+                zf.writestr("capabilities.json", scrub(found, secrets))
             settings_json = json.dumps(settings.to_json(), indent=2, sort_keys=True)
             zf.writestr("settings.json", scrub(settings_json, secrets))
             for path in self.log_files():

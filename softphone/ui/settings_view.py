@@ -1,6 +1,7 @@
 """Settings: sound devices with level meters and volumes, the ringtone (with a preview),
 auto-answer, start-up (launch at login, opening sip:/tel:/callto: links), SIP trace and
-diagnostics, and an Advanced part (Scan QR, custom control plane, transport info).
+diagnostics, and an Advanced part (Scan QR, custom control plane, transport info, what this
+platform's SIP library can do).
 
 Every change is checked by ``AppSettings``, saved at once and announced with
 ``settingsChanged(AppSettings)`` for the app to apply (engine auto-answer, SIP trace, control
@@ -53,6 +54,7 @@ from softphone.audio.controller import (
 )
 from softphone.audio.errors import AudioError
 from softphone.core.errors import ConfigError
+from softphone.core.events import Capabilities
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.core.phone import SoundCommands
 from softphone.ui.autostart import Autostart, AutostartError, autostart_for
@@ -123,6 +125,7 @@ class SettingsView(QWidget):
         self._link_handler = link_handler or link_handler_for()
         self._diagnostics = diagnostics or Diagnostics()
         self._transport_info: dict[str, str] = {}
+        self._capabilities: Capabilities | None = None
         self._testing_opened = False  # the mic test opened the devices (and closes them)
         self._relay = _Relay()
         self._relay.exported.connect(self._on_exported, Qt.ConnectionType.QueuedConnection)
@@ -438,6 +441,12 @@ class SettingsView(QWidget):
             self._settings.sip_trace,
         )
         self.sip_trace.toggled.connect(lambda on: self._change(sip_trace=on))
+        # Where the SIP library cannot switch the trace while it runs, the box still works: the
+        # trace starts with the next start (and stops at once), so it stays enabled, with why.
+        self.trace_note = QLabel(group)
+        self.trace_note.setObjectName("traceNote")
+        self.trace_note.setWordWrap(True)
+        self.trace_note.hide()
         self.export_button = QPushButton(self.tr("&Export diagnostics…"), group)
         self.export_button.setAccessibleName(self.tr("Export diagnostics"))
         self.export_button.setToolTip(
@@ -451,6 +460,7 @@ class SettingsView(QWidget):
         row.addWidget(self.export_button)
         row.addWidget(self.export_status, 1)
         box.addWidget(self.sip_trace)
+        box.addWidget(self.trace_note)
         box.addLayout(row)
         return group
 
@@ -504,6 +514,17 @@ class SettingsView(QWidget):
             value.setAccessibleName(title.rstrip(":"))
             self.transport_labels[key] = value
             form.addRow(title, value)
+        self.capability_labels: dict[str, QLabel] = {}
+        for key, title in (
+            ("library", self.tr("SIP library:")),
+            ("tls", self.tr("SIP over TLS:")),
+        ):
+            value = QLabel("—", group)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAccessibleName(title.rstrip(":"))
+            self.capability_labels[key] = value
+            form.addRow(title, value)
         return group
 
     # ---- what the app calls -----------------------------------------------------------------
@@ -517,6 +538,29 @@ class SettingsView(QWidget):
         self._transport_info = {"transport": transport, "local": local, "server": server}
         for key, text in self._transport_info.items():
             self.transport_labels[key].setText(text or "—")
+
+    def set_capabilities(self, capabilities: Capabilities) -> None:
+        """What this platform's SIP library can do (the engine's event, on the GUI thread):
+        shown under Advanced and by the SIP trace switch, and put in the diagnostics."""
+        self._capabilities = capabilities
+        library = self.tr("pjsua2 %1 on %2").replace("%1", capabilities.pjsua2_version)
+        self.capability_labels["library"].setText(library.replace("%2", capabilities.platform))
+        if capabilities.tls:
+            tls = self.tr("Available (%1)").replace("%1", capabilities.tls_detail or "—")
+        else:
+            tls = self.tr("Not in this build (%1)").replace("%1", capabilities.tls_detail or "—")
+        self.capability_labels["tls"].setText(tls)
+        reason = ""
+        if not capabilities.live_sip_trace:
+            reason = self.tr(
+                "On this computer a SIP trace you turn on starts with the next start of VICIfast "
+                "Phone: this build's SIP library cannot start it while it runs. Turning it off "
+                "works at once."
+            )
+        self.trace_note.setText(reason)
+        self.trace_note.setVisible(bool(reason))
+        self.sip_trace.setToolTip(reason)
+        self.sip_trace.setAccessibleDescription(reason)
 
     @Slot(object)
     def on_audio_event(self, event: object) -> None:
@@ -570,10 +614,11 @@ class SettingsView(QWidget):
         self.export_button.setEnabled(False)
         self.export_status.setText(self.tr("Exporting…"))
         settings, info, relay = self._settings, dict(self._transport_info), self._relay
+        caps = self._capabilities.to_dict() if self._capabilities is not None else None
 
         def work() -> None:
             try:
-                relay.exported.emit(self._diagnostics.export(dest, settings, info))
+                relay.exported.emit(self._diagnostics.export(dest, settings, info, caps))
             except OSError as exc:
                 relay.exported.emit(str(exc.strerror or exc))
 

@@ -3,6 +3,7 @@ device-loss notices, settings saved, launch at login, diagnostics without secret
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import zipfile
@@ -35,6 +36,7 @@ from softphone.audio.controller import (
 )
 from softphone.audio.errors import DeviceNotFound
 from softphone.audio.ring import AudioRings, PcmRing
+from softphone.core import events as ev
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
@@ -602,3 +604,53 @@ def test_every_control_is_named(
         if isinstance(control.parent(), QComboBox | QDoubleSpinBox | QLineEdit):
             continue  # the parts of a compound control
         assert control.accessibleName(), control.objectName() or type(control).__name__
+
+
+WINDOWS_CAPS = ev.Capabilities(
+    platform="Windows AMD64",
+    pjsua2_version="2.15.1.post1",
+    pjsip_version="2.15.1",
+    tls=False,
+    tls_detail="Unsupported transport (PJSIP_EUNSUPTRANSPORT)",
+    live_sip_trace=False,
+    unhandled_501=False,
+)
+
+
+def test_a_build_without_the_live_trace_says_when_the_trace_starts(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    view.show()
+    assert not view.trace_note.isVisible()
+    view.set_capabilities(WINDOWS_CAPS)
+    assert view.trace_note.isVisible()
+    assert "starts with the next start" in view.trace_note.text()
+    assert view.sip_trace.toolTip() == view.trace_note.text()
+    # still a setting that works (from the next start, and off at once): not disabled
+    assert view.sip_trace.isEnabled()
+    view.sip_trace.click()
+    assert saved(paths)["sip_trace"] is True
+    assert "Not in this build" in view.capability_labels["tls"].text()
+    assert "PJSIP_EUNSUPTRANSPORT" in view.capability_labels["tls"].text()
+    assert view.capability_labels["library"].text() == "pjsua2 2.15.1.post1 on Windows AMD64"
+    view.set_capabilities(
+        dataclasses.replace(WINDOWS_CAPS, tls=True, tls_detail="TLS 1.2", live_sip_trace=True)
+    )
+    assert not view.trace_note.isVisible() and view.sip_trace.toolTip() == ""
+    assert view.capability_labels["tls"].text() == "Available (TLS 1.2)"
+
+
+def test_the_diagnostics_carry_the_capabilities(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], tmp_path: Path
+) -> None:
+    view = make_view(qtbot, audio, paths)
+    view.set_capabilities(WINDOWS_CAPS)
+    dest = tmp_path / "diag.zip"
+    with qtbot.waitSignal(view.diagnosticsExported, timeout=TIMEOUT):
+        view.export_diagnostics(dest)
+    with zipfile.ZipFile(dest) as zf:
+        found = json.loads(zf.read("capabilities.json"))
+    assert found["platform"] == "Windows AMD64"
+    assert (found["tls"], found["live_sip_trace"], found["unhandled_501"]) == (False, False, False)
+    assert found["tls_detail"] == "Unsupported transport (PJSIP_EUNSUPTRANSPORT)"

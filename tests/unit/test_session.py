@@ -686,6 +686,62 @@ class TestTriggers:
         assert KEY_TOKEN in world.store.values  # the saved session is still good for later
 
 
+TLS_REFUSED = (
+    "This build of VICIfast Phone cannot use SIP over TLS on Windows (the SIP library has no "
+    "TLS). Ask your administrator to provision UDP or TCP for your account."
+)
+
+
+class TestRefusedAccount:
+    """The engine refuses the account it is given (TLS on a platform without it): the person
+    is told why, never left waiting for a REGISTER that will not be sent."""
+
+    def resume_in_flight(self, world: World) -> Session:
+        """A new start with a saved session: the saved account is with the engine and the
+        re-auth that follows a resume is in flight."""
+        sign_in(world)
+        world.engine.accounts.clear()
+        world.events.clear()
+        world.log.clear()
+        world.executor.inline = False
+        session = world.session()
+        session.resume()
+        load = world.executor.queue.pop(0)
+        load[1](Outcome.of(load[0]))
+        assert world.log == [f"engine.add_account {ACCOUNT_ID}"]
+        assert session.state is S.REFRESHING
+        return session
+
+    def test_a_refused_resumed_account_is_provisioned_and_tried_once_more(
+        self, world: World
+    ) -> None:
+        session = self.resume_in_flight(world)
+        session.on_engine_event(ev.CommandFailed(command="add_account", message=TLS_REFUSED))
+        assert session.state is S.REFRESHING  # the re-auth goes on
+        world.executor.run_all()
+        assert world.log[-1] == f"engine.add_account {ACCOUNT_ID}"  # what provisioning says now
+        assert world.log.count(f"engine.add_account {ACCOUNT_ID}") == 2
+        assert session.state is S.REGISTERING
+        session.on_engine_event(ev.CommandFailed(command="add_account", message=TLS_REFUSED))
+        last = world.last()
+        assert (last.state, last.reason, last.message) == (S.SIGNED_OUT, R.ENGINE, TLS_REFUSED)
+        assert KEY_TOKEN in world.store.values  # good for a start once the server is changed
+
+    def test_an_account_the_server_changed_meanwhile_registers(self, world: World) -> None:
+        session = self.resume_in_flight(world)
+        session.on_engine_event(ev.CommandFailed(command="add_account", message=TLS_REFUSED))
+        world.servers.sip_password = "rotated-by-the-admin"  # say, now over UDP
+        world.executor.run_all()
+        assert world.engine.accounts[ACCOUNT_ID].password.reveal() == "rotated-by-the-admin"
+        session.on_engine_event(registered(ev.RegistrationState.REGISTERED))
+        assert session.state is S.REGISTERED
+
+    def test_a_failed_add_while_registered_changes_nothing(self, world: World) -> None:
+        session = sign_in(world)
+        session.on_engine_event(ev.CommandFailed(command="add_account", message=TLS_REFUSED))
+        assert session.state is S.REGISTERED
+
+
 # ---- sign-out and resume ------------------------------------------------------------------
 
 

@@ -1901,6 +1901,30 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>SIP library:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SIP over TLS:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>pjsua2 %1 on %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Available (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not in this build (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On this computer a SIP trace you turn on starts with the next start of VICIfast Phone: this build&apos;s SIP library cannot start it while it runs. Turning it off works at once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>The sound device stopped (%1). Reconnecting…</source>
         <translation type="unfinished"></translation>
     </message>
