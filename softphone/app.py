@@ -6,6 +6,7 @@ sign-in, windows and tray, wires them together, and runs Qt. Nothing else lives 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import shutil
 import signal
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from softphone.audio.backend import AudioBackend, default_backend
@@ -31,6 +33,7 @@ from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConf
 from softphone.core.secret import MemorySecretStore, SecretStore
 from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP
 from softphone.core.session_events import SessionState, SessionStateChanged
+from softphone.deployment import DeploymentDefaults, initial_control_plane, load_defaults
 from softphone.links import dial_target, is_link
 from softphone.signin import WILDCARD, RebindingEngine, SignInConfig, SignInService
 from softphone.sip.engine import SipEngine
@@ -41,7 +44,9 @@ from softphone.ui.diagnostics import Diagnostics, TraceLog
 from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.i18n import install_translator
+from softphone.ui.icons import app_icon
 from softphone.ui.incoming_call import IncomingCallWindow
+from softphone.ui.link_handler import DESKTOP_ID
 from softphone.ui.main_window import SIGNED_IN, MainWindow, PageFactory, optional_page
 from softphone.ui.phone_view import PhoneView
 from softphone.ui.recents_view import RecentsView
@@ -92,6 +97,8 @@ class AppOptions:
     log_dir: Path | None = None  # the SIP trace and diagnostics; None: the platformdirs log dir
     adapt_account: AccountAdapter | None = None  # demo without kamailio: no REGISTER
     demo_env: DemoEnvironment | None = None  # --demo: the lines that can ring the agent
+    # what IT preset for the sign-in form (vicifast-phone.ini); what the person saved wins
+    deployment: DeploymentDefaults = field(default_factory=DeploymentDefaults)
 
 
 class AppEngine(RebindingEngine):
@@ -166,12 +173,20 @@ class App(QObject):
             self.bus, confirm=lambda text: self._confirm(self.window, text)
         )
         self.signin_view.set_control_plane(
-            bool(self.settings.custom_control_plane),
-            self.settings.custom_control_plane,
-            self.settings.ca_file,
+            *initial_control_plane(
+                self.settings.custom_control_plane,
+                self.settings.ca_file,
+                options.deployment,
+                options.signin.control_plane,
+            )
         )
         self.signin = SignInController(
-            self.signin_view, self.bus, self._session_for, lambda: self.service.session, self
+            self.signin_view,
+            self.bus,
+            self._session_for,
+            lambda: self.service.session,
+            self,
+            default_company=options.deployment.company_code,
         )
         self.signin_view.scanRequested.connect(self._scan)
         self.window = MainWindow(self.bus, self.signin_view, self._pages())
@@ -196,6 +211,7 @@ class App(QObject):
                 ev.UntrustedRequestsRefused,
                 lambda e: settings_view.show_refused(e.count, e.sources),
             )
+            self.bus.subscribe(ev.Capabilities, settings_view.set_capabilities)
         self._wire_pages()
         self.instance_server = InstanceServer(options.instance, self)
         self.instance_server.received.connect(self.handle_argv)
@@ -669,6 +685,54 @@ class App(QObject):
         self.engine.current.snapshot().add_done_callback(got)
 
 
+class OpenedLinks(QObject):
+    """Links macOS opens with the app bundle (its Info.plist declares sip:, tel: and callto:):
+    Launch Services hands them to the running app as ``QFileOpenEvent``s on the application,
+    not as a second start's argv. Each goes to the handler as a one-link argv, after the event
+    has been handled (a confirmation box must not run inside an event filter); links that come
+    before :meth:`deliver_to` (a click that started the app) wait for it. GUI thread only."""
+
+    def __init__(self, qapp: QCoreApplication) -> None:
+        super().__init__(qapp)
+        self._handler: Callable[[list[str]], None] | None = None
+        self._waiting: list[str] = []
+        qapp.installEventFilter(self)
+
+    def deliver_to(self, handler: Callable[[list[str]], None]) -> None:
+        self._handler = handler
+        waiting, self._waiting = self._waiting, []
+        for link in waiting:
+            QTimer.singleShot(0, self, lambda link=link: handler([link]))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.FileOpen or not isinstance(event, QFileOpenEvent):
+            return False
+        url = event.url()
+        link = url.toString()
+        if not is_link(link):
+            return False
+        if url.scheme().lower() in ("tel", "callto") and _is_ipv4(url.host()):
+            # Qt parsed callto://5551234 as a host and rewrote it as an IPv4 address
+            # (0.84.191.2): the number is lost, and dialling what is left would call another.
+            _log.warning("a %s:// link arrived rewritten by Qt; not dialled", url.scheme())
+            return True
+        QTimer.singleShot(0, self, lambda: self._deliver(link))
+        return True
+
+    def _deliver(self, link: str) -> None:
+        if self._handler is None:
+            self._waiting.append(link)
+        else:
+            self._handler([link])
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(host), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
 def _typed(page: QWidget | None, kind: type[T]) -> T | None:
     return page if isinstance(page, kind) else None
 
@@ -727,6 +791,7 @@ def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]
             ca_file=settings.ca_file or None,
         ),
         instance=instance_name(),
+        deployment=load_defaults(),
     )
     return options, None
 
@@ -737,8 +802,14 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("VICIfast Phone")
+    # Wayland's app id and X11's window class: docks match windows to the .desktop entry.
+    qapp.setDesktopFileName(DESKTOP_ID.removesuffix(".desktop"))
+    qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)
     install_translator(qapp)
+    # Before anything else: the click that started the app comes early. Qt sends FileOpen
+    # only on macOS; elsewhere links arrive as argv.
+    opened = OpenedLinks(qapp) if sys.platform == "darwin" else None
     name = instance_name("-demo" if demo else "")
     if send_to_running(name, list(links)):
         return 0
@@ -748,6 +819,8 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
         options, env = _options(demo_dir)
         app = App(options)
         app.finished.connect(qapp.quit)
+        if opened is not None:
+            opened.deliver_to(app.handle_argv)
         app.start()
         # Ctrl-C / SIGTERM in a terminal: quit cleanly (a timer lets Python see the signal)
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -32,6 +32,7 @@ from softphone.qr_cli import add_qr_parser, run_qr
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
     from softphone.audio.ring import AudioRings
+    from softphone.deployment import DeploymentDefaults
     from softphone.signin import SignInPlan
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
@@ -211,12 +212,16 @@ def _add_signin_arguments(agent: argparse.ArgumentParser) -> None:
         action="store_true",
         help="delete the saved sign-in (all credentials and tokens in the keychain) and exit",
     )
-    group.add_argument("--company", help="company code (with --signin)")
+    group.add_argument(
+        "--company",
+        help="company code (with --signin; default: the one in vicifast-phone.ini, if any)",
+    )
     group.add_argument("--username", help="VICIdial username (with --signin)")
     group.add_argument(
         "--control-plane",
         metavar="URL",
-        help="a custom control plane or the emulator (default: https://vicifast.com)",
+        help="a custom control plane or the emulator (default: the one in vicifast-phone.ini, else "
+        "https://vicifast.com)",
     )
 
 
@@ -287,25 +292,37 @@ def _optional_bool(value: object) -> bool | None:
     raise ConfigError("accept_direct_calls must be true or false.")
 
 
-def _signin_plan(args: argparse.Namespace) -> SignInPlan:
+def signin_target(args: argparse.Namespace, deployed: DeploymentDefaults) -> tuple[str, str, str]:
+    """(company code, control plane, CA file) for --signin: the flags, else the deployment
+    file's defaults (its company code only with --username: without, the agent resumes)."""
     from softphone.provisioning.client import DEFAULT_BASE_URL
+
+    company = args.company or (deployed.company_code if args.username else "")
+    if args.control_plane or not deployed.control_plane:
+        return company, args.control_plane or DEFAULT_BASE_URL, args.ca_file or ""
+    return company, deployed.control_plane, args.ca_file or deployed.ca_file
+
+
+def _signin_plan(args: argparse.Namespace) -> SignInPlan:
+    from softphone.deployment import load_defaults
     from softphone.signin import SignInConfig, SignInPlan, load_install_ids
     from softphone.storage.keychain import KeychainStore
 
-    if bool(args.company) != bool(args.username):
+    company, control_plane, ca_file = signin_target(args, load_defaults())
+    if bool(company) != bool(args.username):
         raise ConfigError("Give both --company and --username (or neither, to resume).")
     ids = load_install_ids()
     store = KeychainStore.open(ids.install_id)
-    password = _prompted(SIGNIN_PASSWORD_ENV, "VICIdial password: ") if args.company else None
+    password = _prompted(SIGNIN_PASSWORD_ENV, "VICIdial password: ") if company else None
     return SignInPlan(
         config=SignInConfig(
-            control_plane=args.control_plane or DEFAULT_BASE_URL,
-            ca_file=args.ca_file or None,
+            control_plane=control_plane,
+            ca_file=ca_file or None,
             bind_address=args.bind,
         ),
         store=store,
         device_id=ids.device_id,
-        company=args.company or "",
+        company=company,
         username=args.username or "",
         password=password,
         totp=_totp_source(),

@@ -2,13 +2,15 @@
 
 - Linux (and other XDG desktops): ``$XDG_DATA_HOME/applications/vicifast-phone.desktop``
   (``~/.local/share`` when XDG_DATA_HOME is unset or not absolute), which is also the
-  application-menu launcher, and the three ``x-scheme-handler/…`` defaults in
-  ``[Default Applications]`` of ``$XDG_CONFIG_HOME/mimeapps.list``. That file is edited line by
-  line and replaced atomically: it may hold duplicate keys and case-sensitive names, which
-  configparser would not keep.
+  application-menu launcher (its Icon the app icon's PNG, by absolute path), and the three
+  ``x-scheme-handler/…`` defaults in ``[Default Applications]`` of
+  ``$XDG_CONFIG_HOME/mimeapps.list``. That file is edited line by line and replaced atomically:
+  it may hold duplicate keys and case-sensitive names, which configparser would not keep.
 - Windows: ``HKCU\\Software\\Classes\\{tel,sip,callto}`` as URL protocols opening the app.
-- macOS: not available. A URL scheme is declared in an app bundle's Info.plist, which a
-  pip-installed app does not have.
+- macOS: a URL scheme is declared in an app bundle's Info.plist (packaging/macos/Info.plist).
+  Run from the ``.app``, Launch Services opens the links with it (``QFileOpenEvent``s, see
+  ``softphone.app.OpenedLinks``) and there is nothing to switch; a pip-installed app has no
+  bundle and cannot.
 
 ``link_handler_for`` picks the platform's implementation; errors are
 ``LinkHandlerError`` with a message for people.
@@ -24,7 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from softphone import assets
 from softphone.core.errors import VicifastError
+from softphone.deployment import app_bundle
 from softphone.ui.autostart import (
     desktop_exec,
     launch_command,
@@ -34,6 +38,7 @@ from softphone.ui.autostart import (
 
 APP_TITLE: Final = "VICIfast Phone"
 DESKTOP_ID: Final = "vicifast-phone.desktop"
+DESKTOP_ICON_SIZE: Final = 256  # an absolute Icon= path; menus and docks scale it down
 SCHEMES: Final = ("tel", "sip", "callto")
 MIME_TYPES: Final = tuple(f"x-scheme-handler/{scheme}" for scheme in SCHEMES)
 MIMEAPPS_FILE: Final = "mimeapps.list"
@@ -42,6 +47,10 @@ CLASSES_KEY: Final = r"Software\Classes"
 MAC_REASON: Final = (
     "Not available on macOS: links open in an app only when its app bundle declares them, "
     "and this installation of VICIfast Phone is not an app bundle."
+)
+MAC_BUNDLE_REASON: Final = (
+    "Handled by the app bundle: macOS opens sip:, tel: and callto: links with VICIfast Phone. "
+    "If another app opens one of them, choose VICIfast Phone as the default in that app."
 )
 
 
@@ -314,13 +323,9 @@ class WinRegUrlClasses:
 
     def set_handler(self, scheme: str, description: str, command: str) -> None:
         reg = self._winreg
-        with reg.CreateKeyEx(reg.HKEY_CURRENT_USER, _scheme_key(scheme), 0, reg.KEY_SET_VALUE) as k:
-            reg.SetValueEx(k, "", 0, reg.REG_SZ, description)
-            reg.SetValueEx(k, "URL Protocol", 0, reg.REG_SZ, "")
-        with reg.CreateKeyEx(
-            reg.HKEY_CURRENT_USER, _command_key(scheme), 0, reg.KEY_SET_VALUE
-        ) as k:
-            reg.SetValueEx(k, "", 0, reg.REG_SZ, command)
+        for (path, name), value in url_protocol_values(scheme, description, command).items():
+            with reg.CreateKeyEx(reg.HKEY_CURRENT_USER, path, 0, reg.KEY_SET_VALUE) as key:
+                reg.SetValueEx(key, name, 0, reg.REG_SZ, value)
 
     def remove_handler(self, scheme: str) -> None:
         reg = self._winreg
@@ -340,6 +345,16 @@ def _scheme_key(scheme: str) -> str:
 
 def _command_key(scheme: str) -> str:
     return f"{_scheme_key(scheme)}\\shell\\open\\command"
+
+
+def url_protocol_values(scheme: str, description: str, command: str) -> dict[tuple[str, str], str]:
+    """What making ``scheme`` a URL protocol writes under HKCU: (key, value name) → string.
+    The Windows installer (packaging/windows/vicifast-phone.iss) writes the same."""
+    return {
+        (_scheme_key(scheme), ""): description,
+        (_scheme_key(scheme), "URL Protocol"): "",
+        (_command_key(scheme), ""): command,
+    }
 
 
 class WindowsLinkHandler:
@@ -406,11 +421,33 @@ class UnavailableLinkHandler:
         pass  # nothing was ever registered
 
 
-def link_handler_for(platform: str | None = None) -> LinkHandler:
-    """The implementation for ``platform`` (default: this one)."""
+class BundleLinkHandler:
+    """macOS, run from the ``.app``: its Info.plist declares the three schemes, so Launch
+    Services opens them with the app and there is nothing to switch. The checkbox shows it on
+    and cannot be changed; ``unavailable_reason`` says why."""
+
+    unavailable_reason: str | None = MAC_BUNDLE_REASON
+
+    def is_registered(self) -> bool:
+        return True
+
+    def register(self) -> None:
+        pass  # the bundle declares them
+
+    def unregister(self) -> None:
+        raise LinkHandlerError(MAC_BUNDLE_REASON)
+
+
+def link_handler_for(
+    platform: str | None = None, *, executable: str | None = None, frozen: bool | None = None
+) -> LinkHandler:
+    """The implementation for ``platform`` (default: this one); on macOS ``executable`` and
+    ``frozen`` (default: this process's) say whether it runs from an app bundle."""
     name = platform or sys.platform
     if name == "win32":
         return WindowsLinkHandler()
     if name == "darwin":
+        if app_bundle(executable, frozen=frozen, platform=name) is not None:
+            return BundleLinkHandler()
         return UnavailableLinkHandler(MAC_REASON)
-    return XdgLinkHandler()
+    return XdgLinkHandler(icon=str(assets.app_icon_png(DESKTOP_ICON_SIZE)))

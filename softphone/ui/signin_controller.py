@@ -3,7 +3,7 @@
 The form says what the person typed; this turns it into session commands, rebuilding the
 sign-in service first when the control plane under Advanced changed (the HTTP clients are made
 for one base URL and CA), and prefills the form with the company code and username the session
-read from the keychain.
+read from the keychain, or the deployment's company code when nothing is saved.
 """
 
 from __future__ import annotations
@@ -52,9 +52,14 @@ class SignInController(QObject):
         session_for: SessionFor,
         current: Callable[[], SessionLike],
         parent: QObject | None = None,
+        *,
+        default_company: str = "",
     ) -> None:
+        """``default_company``: the form's company code when the keychain has none
+        (``softphone.deployment``)."""
         super().__init__(parent)
         self._view = view
+        self._default_company = default_company
         self._session_for = session_for
         self._current = current
         view.submitted.connect(self._sign_in)
@@ -77,7 +82,8 @@ class SignInController(QObject):
     def _on_session(self, event: SessionStateChanged) -> None:
         if event.state is SessionState.SIGNED_OUT:
             session = self._current()
-            self._view.prefill(session.remembered_company, session.remembered_username)
+            company = session.remembered_company or self._default_company
+            self._view.prefill(company, session.remembered_username)
 
 
 def _why_not(err: BaseException) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from softphone.core import events as ev
@@ -14,6 +14,7 @@ from softphone.core.bus import EventBus
 from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import Outcome, outcome_of
+from softphone.ui.icons import tray_icon
 
 # Marked for the catalogue here, translated where shown (str(): the marker is typed ``object``).
 TRAY_NOTICE = str(
@@ -32,50 +33,12 @@ class TrayStatus(StrEnum):
     MISSED = "missed"
 
 
-_COLORS = {
-    TrayStatus.REGISTERED: "#2e7d32",
-    TrayStatus.NOT_REGISTERED: "#9e9e9e",
-    TrayStatus.IN_CALL: "#1565c0",
-    TrayStatus.MISSED: "#2e7d32",
-}
 _TOOLTIPS = {
     TrayStatus.REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: registered")),
     TrayStatus.NOT_REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: not registered")),
     TrayStatus.IN_CALL: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: in a call")),
     TrayStatus.MISSED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: missed calls")),
 }
-
-
-def status_icon(status: TrayStatus, size: int = 64) -> QIcon:
-    """A handset-less, asset-free icon: a coloured disc, a white ring while in a call, and a
-    red badge for missed calls."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pixmap)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    m = size * 0.08
-    disc = QRectF(m, m, size - 2 * m, size - 2 * m)
-    p.setPen(QPen(QColor("#ffffff"), size * 0.04))
-    p.setBrush(QBrush(QColor(_COLORS[status])))
-    p.drawEllipse(disc)
-    if status is TrayStatus.IN_CALL:
-        p.setPen(QPen(QColor("#ffffff"), size * 0.09))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawEllipse(disc.center(), size * 0.2, size * 0.2)
-    elif status is TrayStatus.NOT_REGISTERED:
-        pen = QPen(QColor("#ffffff"), size * 0.09)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        p.setPen(pen)
-        c = disc.center()
-        d = size * 0.16
-        p.drawLine(QPointF(c.x() - d, c.y() - d), QPointF(c.x() + d, c.y() + d))
-    if status is TrayStatus.MISSED:
-        r = size * 0.2
-        p.setPen(QPen(QColor("#ffffff"), size * 0.03))
-        p.setBrush(QBrush(QColor("#d32f2f")))
-        p.drawEllipse(QPointF(size - r - m / 2, r + m / 2), r, r)
-    p.end()
-    return QIcon(pixmap)
 
 
 class Tray(QObject):
@@ -96,7 +59,6 @@ class Tray(QObject):
         self._registered = False
         self._calls: set[str] = set()
         self.missed = 0
-        self._icons = {status: status_icon(status) for status in TrayStatus}
         self.menu = QMenu()
         self.show_action = self._action(self.tr("Show VICIfast Phone"), self.showRequested.emit)
         self.menu.addSeparator()
@@ -130,7 +92,7 @@ class Tray(QObject):
         self.icon.hide()
 
     def notify(self, title: str, text: str) -> None:
-        self.icon.showMessage(title, text, self._icons[self.status], 8000)
+        self.icon.showMessage(title, text, tray_icon(self.status), 8000)
 
     def notify_still_running(self) -> None:
         """The one-time notice when closing the window leaves the phone in the tray."""
@@ -202,7 +164,7 @@ class Tray(QObject):
         else:
             status = TrayStatus.REGISTERED
         self.status = status
-        self.icon.setIcon(self._icons[status])
+        self.icon.setIcon(tray_icon(status))
         tip = self.tr(_TOOLTIPS[status])
         if self.missed:
             tip = self.tr("{0} ({1} missed)").format(tip, self.missed)

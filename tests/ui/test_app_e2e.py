@@ -105,6 +105,8 @@ def test_sign_in_through_the_form_registers_and_shows_the_firewall(
         qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
         assert app.window.signed_in_view
         assert status.firewall.text().startswith(f"Firewall open for {BIND} until ")
+        assert app.settings_view is not None  # shows what the engine found at start
+        assert app.settings_view.capability_labels["tls"].text().startswith("Available (OpenSSL")
         assert view.password.text() == ""  # the keychain has it, not the widget
         qtbot.waitUntil(lambda: store.get("vicidial.password") is not None, timeout=WAIT)
         settings = (

@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.session_events import SessionState, SessionStateChanged
-from softphone.ui.tray import Tray, TrayStatus, status_icon
+from softphone.ui.icons import tray_icon
+from softphone.ui.tray import Tray, TrayStatus
 
 
 @pytest.fixture
@@ -119,7 +120,21 @@ def test_sign_out_resets_and_menu_actions_emit(
         next(a for a in icon.menu.actions() if a.text() == "Quit").trigger()
 
 
-def test_status_icons_are_drawn_and_distinct(qtbot: QtBot) -> None:
-    images = [status_icon(s).pixmap(32, 32).toImage() for s in TrayStatus]
-    assert all(not image.isNull() for image in images)
-    assert len({bytes(image.constBits()) for image in images}) == len(TrayStatus)
+def shown_image(icon: Tray) -> bytes:
+    image = icon.icon.icon().pixmap(22, 22).toImage()
+    return bytes(image.constBits())
+
+
+def test_the_icon_is_the_one_for_its_status(
+    tray: tuple[Tray, list[tuple[str, str]]], bus: EventBus
+) -> None:
+    icon, _ = tray
+    expected = {s: bytes(tray_icon(s).pixmap(22, 22).toImage().constBits()) for s in TrayStatus}
+    assert shown_image(icon) == expected[TrayStatus.NOT_REGISTERED]
+    registered(bus, ev.RegistrationState.REGISTERED)
+    assert shown_image(icon) == expected[TrayStatus.REGISTERED]
+    bus.publish(call_state("c1", ev.CallState.CONFIRMED, connected=True))
+    assert shown_image(icon) == expected[TrayStatus.IN_CALL]
+    bus.publish(call_state("c1", ev.CallState.DISCONNECTED, connected=True, sip_code=200))
+    icon.set_missed(2)
+    assert shown_image(icon) == expected[TrayStatus.MISSED]

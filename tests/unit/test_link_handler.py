@@ -56,7 +56,7 @@ def test_the_desktop_entry_opens_a_link_with_the_app_and_claims_the_three_scheme
     assert keys["Type"] == "Application" and keys["Terminal"] == "false"
     assert keys["Categories"] == "Network;Telephony;"
     assert keys["Name"] == "VICIfast Phone" and keys["Comment"]
-    assert "Icon" not in keys  # the app ships no icon: no broken one in the menu
+    assert "Icon" not in keys  # none given: no broken one in the menu
     assert entry_keys(handler_entry(ARGV, icon="vicifast-phone"))["Icon"] == "vicifast-phone"
 
 
@@ -328,6 +328,16 @@ def test_macos_says_why_it_cannot() -> None:
     with pytest.raises(LinkHandlerError, match="macOS"):
         links.register()
     links.unregister()
+
+
+def test_the_launcher_shows_the_app_icon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    links = link_handler_for("linux")
+    assert isinstance(links, XdgLinkHandler)
+    links.register()
+    icon = Path(entry_keys(links.desktop_path.read_text(encoding="utf-8"))["Icon"])
+    assert icon.is_absolute() and icon.is_file() and icon.suffix == ".png"
 
 
 def test_the_platform_picks_its_implementation() -> None:

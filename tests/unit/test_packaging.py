@@ -1,5 +1,6 @@
-"""The wheel an installer would ship: every file of the app's package, its data files, one entry
-point, and nothing of the repository's benchmarks or tests."""
+"""The wheel an installer would ship: every file of the app's package, its data files (the
+top-level ``resources/`` as ``softphone/resources``), one entry point, and nothing of the
+repository's benchmarks or tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from softphone import assets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +44,22 @@ def test_the_wheel_holds_every_file_of_the_package_and_its_data(wheel: zipfile.Z
     assert not missing, f"files of softphone/ missing from the wheel: {sorted(missing)}"
     for data in ("softphone/emulator/kamailio.cfg", "softphone/emulator/demo_seed.toml"):
         assert data in names
+
+
+def test_the_wheel_holds_the_icons_as_softphone_resources(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    root = assets.resources_dir()
+    loaded = [
+        assets.app_icon_svg(),
+        assets.app_icon_ico(),
+        assets.app_icon_icns(),
+        *(assets.app_icon_png(size) for size in assets.PNG_SIZES),
+        *(assets.tray_icon_svg(status) for status in assets.TRAY_STATUSES),
+    ]
+    icons = {f"softphone/resources/{path.relative_to(root).as_posix()}" for path in loaded}
+    tracked = {f"softphone/{name}" for name in _tracked("resources")}
+    missing = (icons | tracked) - names
+    assert not missing, f"files of resources/ missing from the wheel: {sorted(missing)}"
 
 
 def test_the_wheel_holds_nothing_but_the_package(wheel: zipfile.ZipFile) -> None:
