@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench import bundle
 from bench.report import Section, Verdict
 
 REG_EXPIRES_S = 60  # the model's minimum: pjsua refreshes shortly before it expires
@@ -195,6 +196,7 @@ def measure(quick: bool) -> Section:
         "kamailio and lines), spawn → its 'registered' step; its RSS is read at that step."
     )
     body.append(soak_summary())
+    body.append(bundle.summary(Path(__file__).with_name("BUNDLE.md")))
     return Section("GUI. Start-up, idle memory and GUI-thread stalls", method, body, verdicts)
 
 

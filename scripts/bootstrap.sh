@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian/Ubuntu machine and syncs the virtual environment.
-# Usage: scripts/bootstrap.sh [app|test]. Idempotent: installs only what is missing.
+# Usage: scripts/bootstrap.sh [app|test|bundle] (bundle: the app plus PyInstaller, for
+# packaging/). Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-app}"
 
-# System packages. The app itself needs only the Qt runtime libraries (pjsua2's wheel carries
-# its own dependencies); the tests also start a real registrar, real SIP peers, a virtual audio
-# device, a Secret Service and an X server.
-app_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3
-  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
-  libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libx11-xcb1 libxcb-glx0 libxcb-sync1
-  libxcb-xfixes0 libxcb-util1 libxrandr2 libxrender1 libxext6 libpulse0 libportaudio2)
+# System packages. The app itself needs the Qt runtime libraries, PortAudio and zbar (pjsua2's
+# wheel carries its own dependencies), listed once for this script and the .deb; the tests also
+# start a real registrar, real SIP peers, a virtual audio device, a Secret Service and an X server.
+runtime_list=packaging/linux/runtime-packages
+[ -r "$runtime_list" ] || { echo "error: $runtime_list is missing." >&2; exit 1; }
+mapfile -t app_pkgs < <(grep -v -e '^#' -e '^$' "$runtime_list")
 test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
-  pulseaudio-utils libzbar0 gnome-keyring dbus strace xdg-utils libglib2.0-bin)
+  pulseaudio-utils gnome-keyring dbus strace xdg-utils libglib2.0-bin)
 
 wanted=("${app_pkgs[@]}")
 [ "$mode" = test ] && wanted+=("${test_pkgs[@]}")
@@ -81,6 +81,8 @@ export UV_PYTHON_DOWNLOADS=never
 # compile pjsua2's 570 kB SWIG module again (~60 ms and ~19 MB).
 if [ "$mode" = test ]; then
   "$uv_bin" sync --locked --quiet --compile-bytecode --python "$python"
+elif [ "$mode" = bundle ]; then
+  "$uv_bin" sync --locked --quiet --compile-bytecode --python "$python" --no-dev --group bundle --inexact
 else
   # --inexact: keep the dev tools a previous `scripts/test` installed in the same venv.
   "$uv_bin" sync --locked --quiet --compile-bytecode --python "$python" --no-dev --inexact

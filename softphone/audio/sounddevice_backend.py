@@ -67,6 +67,11 @@ class SoundDeviceBackend:
                 "No sound system: PortAudio is not installed "
                 "(on Debian or Ubuntu: sudo apt install libportaudio2)."
             ) from exc
+        except ImportError as exc:  # a broken install or bundle: say so, play no sound
+            raise AudioUnavailable(
+                "No sound system: this installation lacks its PortAudio module (sounddevice); "
+                "reinstall VICIfast Phone."
+            ) from exc
         self._block = block_samples
         self._latency = latency
         self._open_streams = 0

@@ -64,3 +64,20 @@ def test_missing_portaudio_is_a_clear_error_and_the_default_falls_back_to_null(
     with pytest.raises(AudioUnavailable, match="libportaudio2"):
         sounddevice_backend.SoundDeviceBackend()
     assert isinstance(default_backend(), NullBackend)
+
+
+def test_a_missing_sounddevice_module_is_a_clear_error_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A bundle that left the module out crashed the app at start with a traceback.
+    real_import = importlib.import_module
+
+    def no_module(name: str, package: str | None = None) -> ModuleType:
+        if name == "sounddevice":
+            raise ModuleNotFoundError("No module named 'sounddevice'", name="sounddevice")
+        return real_import(name, package)
+
+    monkeypatch.setattr(sounddevice_backend.importlib, "import_module", no_module)
+    with pytest.raises(AudioUnavailable, match="reinstall"):
+        sounddevice_backend.SoundDeviceBackend()
+    assert isinstance(default_backend(), NullBackend)
