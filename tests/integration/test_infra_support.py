@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
 import pytest
 
 from tests.support.ports import HOST, PortKind, free_port, free_ports, port_bound
-from tests.support.process import ManagedProcess, WaitTimeout, wait_until
+from tests.support.process import ManagedProcess, WaitTimeout, group_gone, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -79,12 +78,4 @@ def test_stop_kills_the_whole_process_group(tmp_path: Path) -> None:
     assert proc.returncode is not None
     wait_until(lambda: not _alive(child), 5, "the grandchild to be killed")
     # the orphaned grandchild's zombie keeps the group until init reaps it
-    wait_until(lambda: _group_gone(pgid), 5, "the process group to disappear")
-
-
-def _group_gone(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+    wait_until(lambda: group_gone(pgid), 5, "the process group to disappear")

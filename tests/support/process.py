@@ -43,6 +43,17 @@ class WaitTimeout(AssertionError):
     """A bounded wait expired (an AssertionError so pytest shows the message plainly)."""
 
 
+def group_gone(pgid: int) -> bool:
+    """No process is left in the process group (a zombie still counts until it is reaped)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def wait_until(
     predicate: Callable[[], bool],
     timeout: float,
