@@ -257,7 +257,9 @@ class HeadlessAgent:
         if event.state is SessionState.AWAITING_TOTP:
             self.post(lambda: self._ask_totp(plan, event.reason))
         elif event.state is SessionState.SIGNED_OUT:
-            if event.reason is SessionReason.USER_SIGN_OUT:
+            if event.wiping:
+                return  # its final SIGNED_OUT says whether everything was deleted
+            if event.reason is SessionReason.USER_SIGN_OUT and not event.left_behind:
                 self._done = True
             elif event.reason is SessionReason.NONE:
                 self._fail(_NO_SAVED_SESSION)

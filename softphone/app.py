@@ -263,9 +263,9 @@ class App(QObject):
         self.engine.stop()  # hangs up, unregisters, destroys pjsua2 (bounded by SipEngine)
         self.trace.detach()
         self.audio.close()
+        self.service.close()  # before the history's thread stops: a sign-out's wipe needs it
         self.history_model.close()
         self.history.stop(timeout=5.0)
-        self.service.close()
         self.bridge.close(wait=False)
         self.finished.emit()
 
@@ -280,7 +280,8 @@ class App(QObject):
             emit=self.bus.publish,
             post=self.bridge.post_call,
             scheduler=self.bridge,
-            clear_history=lambda: self.history.clear_all().result(10.0),
+            clear_history=self.history.erase,  # both raise NotDeleted: what is left, where
+            clear_trace=self.trace.erase,
         )
 
     def _session_for(self, control_plane: str, ca_file: str) -> Any:
@@ -310,6 +311,9 @@ class App(QObject):
         if event.state is SessionState.REGISTERING and self.options.persist_control_plane:
             self._remember_control_plane()
         was_signed_in, self._signed_in = self._signed_in, event.state in SIGNED_IN
+        if self._signed_in and not was_signed_in:
+            # after a wipe the history is closed: a new database under a new key (else nothing)
+            self.history.reopen().add_done_callback(log_failure("reopening the call history"))
         if event.state is SessionState.SIGNED_OUT:
             self._registered = False
             self._qr_account = None  # never kept past a sign-out

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -25,8 +24,16 @@ from softphone.core.models import (
     Transport,
 )
 from softphone.core.secret import Secret
+from softphone.hardening import harden_process
 from softphone.links import is_link
-from softphone.prompts import secret_from_env_or_prompt
+from softphone.prompts import (
+    FLAGS,
+    add_password_arguments,
+    forget_taken,
+    from_environment,
+    read_secret,
+    take_from_environment,
+)
 from softphone.qr_cli import add_qr_parser, run_qr
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 SIGNIN_PASSWORD_ENV = "VICIFAST_PASSWORD"  # the VICIdial password, for --signin
 TOTP_ENV = "VICIFAST_TOTP"
+TEST_MODE_NOTICE = "Test mode: plain HTTP allowed to loopback (--insecure-test-server)."
 _ACCOUNT_KEYS = {
     "server",
     "domain",
@@ -109,12 +117,16 @@ def _parser() -> argparse.ArgumentParser:
         "agent",
         help="run a headless SIP agent (no GUI)",
         description="Register one SIP account and optionally place or take calls, printing each "
-        f"event. The SIP password comes from ${PASSWORD_ENV} or a prompt, never from a flag or "
-        "the config file. With --signin the agent signs in like the app instead: VICIdial "
-        "credentials to the control plane, the SIP account from the employer's server, the "
-        "firewall re-opened as the lease requires; the session is kept in the OS keychain.",
+        f"event. The SIP password comes from --password-file, --password-fd, ${PASSWORD_ENV} or "
+        "a prompt, never from the command line itself or the config file. With --signin the "
+        "agent signs in like the app instead: VICIdial credentials to the control plane, the SIP "
+        "account from the employer's server, the firewall re-opened as the lease requires; the "
+        "session is kept in the OS keychain.",
     )
     _add_signin_arguments(agent)
+    add_password_arguments(
+        agent, "the password this run needs (the SIP password; with --signin the VICIdial one)"
+    )
     agent.add_argument(
         "--config",
         type=Path,
@@ -197,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add_signin_arguments(agent: argparse.ArgumentParser) -> None:
     group = agent.add_argument_group(
         "sign-in",
-        f"The VICIdial password comes from ${SIGNIN_PASSWORD_ENV} or a prompt, an "
+        f"The VICIdial password comes from --password-file, --password-fd, ${SIGNIN_PASSWORD_ENV} "
+        "or a prompt, an "
         f"authenticator code from ${TOTP_ENV} or a prompt. --signin alone resumes the sign-in "
         "saved in the keychain.",
     )
@@ -210,7 +223,8 @@ def _add_signin_arguments(agent: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--signout",
         action="store_true",
-        help="delete the saved sign-in (all credentials and tokens in the keychain) and exit",
+        help="delete the saved sign-in (all credentials and tokens in the keychain), the call "
+        "history and the SIP trace, and exit",
     )
     group.add_argument(
         "--company",
@@ -221,7 +235,14 @@ def _add_signin_arguments(agent: argparse.ArgumentParser) -> None:
         "--control-plane",
         metavar="URL",
         help="a custom control plane or the emulator (default: the one in vicifast-phone.ini, else "
-        "https://vicifast.com)",
+        "https://vicifast.com); always https:// unless --insecure-test-server",
+    )
+    group.add_argument(
+        "--insecure-test-server",
+        action="store_true",
+        help="TESTING ONLY: let --control-plane be plain http:// to this computer (localhost, "
+        "127.x.x.x, [::1]), e.g. an `emulator --insecure-http`; the password then crosses "
+        "loopback unencrypted. Never from a file, a QR code or a server's answer",
     )
 
 
@@ -239,15 +260,21 @@ def _load_config(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a table of settings.")
     if "password" in data:
-        raise ConfigError(f"{path} contains a password. Remove it and set ${PASSWORD_ENV} instead.")
+        raise ConfigError(f"{path} contains a password. Remove it and use {FLAGS} instead.")
     unknown = set(data) - _ACCOUNT_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown settings {', '.join(sorted(unknown))}.")
     return data
 
 
-def _password() -> Secret:
-    return secret_from_env_or_prompt(PASSWORD_ENV, "SIP password: ", "the SIP password")
+def _password(args: argparse.Namespace) -> Secret:
+    return read_secret(
+        PASSWORD_ENV,
+        "SIP password: ",
+        "the SIP password",
+        file=args.password_file,
+        fd=args.password_fd,
+    )
 
 
 def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
@@ -265,7 +292,7 @@ def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
     try:
         return SipAccountConfig(
             extension=str(extension),
-            password=_password(),
+            password=_password(args),
             domain=str(domain),
             proxy=str(settings.pop("proxy", "") or ""),
             transport=Transport(settings.pop("transport", "udp")),
@@ -305,36 +332,51 @@ def signin_target(args: argparse.Namespace, deployed: DeploymentDefaults) -> tup
 
 def _signin_plan(args: argparse.Namespace) -> SignInPlan:
     from softphone.deployment import load_defaults
+    from softphone.provisioning.client import login_url
     from softphone.signin import SignInConfig, SignInPlan, load_install_ids
     from softphone.storage.keychain import KeychainStore
 
     company, control_plane, ca_file = signin_target(args, load_defaults())
+    if args.insecure_test_server:
+        print(f"vicifast-phone: {TEST_MODE_NOTICE}", file=sys.stderr)
+    # Before the password prompt, the keychain or any file: refuse an address that is not https.
+    login_url(control_plane, insecure_test_server=args.insecure_test_server)
     if bool(company) != bool(args.username):
         raise ConfigError("Give both --company and --username (or neither, to resume).")
+    password = _signin_password(args) if company else None
+    if not company and (args.password_file or args.password_fd is not None):
+        raise ConfigError(f"{FLAGS} go with --username: without it --signin resumes.")
+    totp = _totp_source()
     ids = load_install_ids()
     store = KeychainStore.open(ids.install_id)
-    password = _prompted(SIGNIN_PASSWORD_ENV, "VICIdial password: ") if company else None
     return SignInPlan(
         config=SignInConfig(
             control_plane=control_plane,
             ca_file=ca_file or None,
             bind_address=args.bind,
+            insecure_test_server=args.insecure_test_server,
         ),
         store=store,
         device_id=ids.device_id,
         company=company,
         username=args.username or "",
         password=password,
-        totp=_totp_source(),
+        totp=totp,
     )
 
 
-def _prompted(env: str, prompt: str) -> Secret:
-    return secret_from_env_or_prompt(env, prompt)
+def _signin_password(args: argparse.Namespace) -> Secret:
+    return read_secret(
+        SIGNIN_PASSWORD_ENV,
+        "VICIdial password: ",
+        "the VICIdial password",
+        file=args.password_file,
+        fd=args.password_fd,
+    )
 
 
 def _totp_source() -> Callable[[object], str | None]:
-    from_env = [os.environ.get(TOTP_ENV, "")]
+    from_env = [from_environment(TOTP_ENV) or ""]
 
     def ask(reason: object) -> str | None:
         if from_env[0]:
@@ -348,11 +390,34 @@ def _totp_source() -> Callable[[object], str | None]:
 
 
 def _sign_out() -> int:
-    from softphone.signin import load_install_ids
+    """The app's sign-out wipe from the command line: the keychain, then the call history
+    (whose key just went with the keychain) and the SIP trace, saying what is left, and where."""
+    from softphone.core.errors import NotDeleted
+    from softphone.signin import default_state_dir, load_install_ids
+    from softphone.storage.history import erase_all
     from softphone.storage.keychain import KeychainStore
+    from softphone.ui.diagnostics import TraceLog
 
-    KeychainStore.open(load_install_ids().install_id).clear()
-    print("Signed out: the saved sign-in was deleted from the keychain.")
+    store = KeychainStore.open(load_install_ids().install_id)
+    store.clear()
+    left: list[str] = []
+    erasers: list[Callable[[], None]] = [
+        lambda: erase_all(default_state_dir(), store),
+        TraceLog().erase,
+    ]
+    for erase in erasers:
+        try:
+            erase()
+        except NotDeleted as err:
+            left.append(str(err))
+    if left:
+        print(
+            f"vicifast-phone: Signed out, but {'; '.join(left)}. Delete "
+            f"{'it' if len(left) == 1 else 'them'} by hand, or run --signout again.",
+            file=sys.stderr,
+        )
+        return 1
+    print("Signed out: the saved sign-in, the call history and the SIP trace were deleted.")
     return 0
 
 
@@ -363,6 +428,8 @@ def _run_agent(args: argparse.Namespace) -> int:
         return _sign_out()
     if not args.signin and (args.company or args.username or args.control_plane):
         raise ConfigError("--company, --username and --control-plane go with --signin.")
+    if args.insecure_test_server and not (args.signin and args.control_plane):
+        raise ConfigError("--insecure-test-server goes with --signin and --control-plane.")
     signin = _signin_plan(args) if args.signin else None
     account = None if signin is not None else account_from_args(args)
     plan = AgentPlan(
@@ -419,6 +486,8 @@ def _app_links(given: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # this process's own command line (console script, -m, the bundle)
+        harden_process()  # not for tests calling main(ARGS) in their own process
     given = list(sys.argv[1:] if argv is None else argv)
     links = _app_links(given)
     args = _parser().parse_args([a for a in given if a not in links])
@@ -430,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # Out of the environment before anything can start a process that would inherit them.
+    take_from_environment(PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV)
     try:
         if args.command == "agent":
             return _run_agent(args)
@@ -460,6 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        forget_taken()
 
 
 if __name__ == "__main__":

@@ -67,19 +67,18 @@ class DemoPeer:
             "--port",
             str(port),
         ]
-        env = dict(os.environ)
         if registrar:
             argv += ["--registrar", registrar]
-        if password is not None:
-            from softphone.sip.demo_lines import PASSWORD_ENV
-
-            env[PASSWORD_ENV] = password.reveal()  # the environment, never argv (ps shows it)
         self.reports: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self._process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, text=True, start_new_session=True,
+            text=True, start_new_session=True,
         )  # fmt: skip
+        if registrar:
+            # its first line on stdin: not argv (ps shows it), not the environment
+            # (/proc/PID/environ keeps it for the process's life)
+            self.send(password.reveal() if password is not None else "")
         self._reader = threading.Thread(target=self._read, name="demo-lines-reader", daemon=True)
         self._reader.start()
         self.port = 0

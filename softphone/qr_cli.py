@@ -1,8 +1,9 @@
 """``vicifast-phone qr make|batch|scan``: QR codes for supervisors and testers.
 
-Secrets: a SIP password comes from $VICIFAST_SIP_PASSWORD or a prompt, never a flag; a generated
-PIN is printed once to the terminal (stderr) and never written next to its code; ``--pin`` for
-``scan`` exists for testers (the GUI asks for it instead).
+Secrets: a SIP password comes from --password-file, --password-fd, $VICIFAST_SIP_PASSWORD or a
+prompt, never from the command line itself; a generated PIN is printed once to the terminal
+(stderr) and never written next to its code; ``--pin`` for ``scan`` exists for testers (the GUI
+asks for it instead). ``batch`` reads SIP passwords from its CSV file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from softphone.core.errors import ConfigError
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
-from softphone.prompts import secret_from_env_or_prompt
+from softphone.prompts import FLAGS, add_password_arguments, read_secret
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 
@@ -34,7 +35,8 @@ def add_qr_parser(subparsers: Any) -> None:
         "make",
         help="one sign-in or SIP account code as PNG or SVG",
         description="Write one code. For --kind sip a PIN is generated and printed once; the "
-        f"SIP password comes from ${PASSWORD_ENV} or a prompt, never from a flag.",
+        f"SIP password comes from --password-file, --password-fd, ${PASSWORD_ENV} or a prompt, "
+        "never from the command line itself.",
     )
     make.add_argument("--kind", choices=["signin", "sip"], required=True)
     make.add_argument("--out", type=Path, required=True, help="F.png or F.svg")
@@ -54,6 +56,7 @@ def add_qr_parser(subparsers: Any) -> None:
     )
     make.add_argument("--pin-digits", type=int, default=8, help="length of the generated PIN")
     make.add_argument("--scale", type=int, default=8, help="pixels per module (PNG)")
+    add_password_arguments(make, "the SIP password (--kind sip)")
 
     batch = sub.add_parser(
         "batch",
@@ -94,14 +97,22 @@ def run_qr(args: argparse.Namespace) -> int:
     return _scan(args)
 
 
-def _password() -> Secret:
-    return secret_from_env_or_prompt(PASSWORD_ENV, "SIP password: ", "the SIP password")
+def _password(args: argparse.Namespace) -> Secret:
+    return read_secret(
+        PASSWORD_ENV,
+        "SIP password: ",
+        "the SIP password",
+        file=args.password_file,
+        fd=args.password_fd,
+    )
 
 
 def _make(args: argparse.Namespace) -> int:
     from softphone.provisioning import qr_format, qr_make
 
     if args.kind == "signin":
+        if args.password_file or args.password_fd is not None:
+            raise ConfigError(f"{FLAGS} go with --kind sip: a sign-in code holds no password.")
         if not args.company:
             raise ConfigError("A sign-in code needs --company.")
         exp = qr_make.expiry(args.valid_days) if args.valid_days is not None else None
@@ -117,7 +128,7 @@ def _make(args: argparse.Namespace) -> int:
         port=args.port,
         transport=Transport(args.transport),
         extension=args.extension,
-        password=_password(),
+        password=_password(args),
         display_name=args.display_name,
         srtp=SrtpMode(args.srtp),
         exp=qr_make.expiry(days),

@@ -42,6 +42,7 @@ from softphone.provisioning.client import (
     make_ssl_context,
 )
 from softphone.sip.engine import SipEngine
+from softphone.storage.private_files import open_private, private_dir
 
 if TYPE_CHECKING:
     from softphone.audio.ring import AudioRings
@@ -72,8 +73,9 @@ def default_state_dir() -> Path:
 
 
 def load_install_ids(state_dir: Path | None = None) -> InstallIds:
-    """Read ``install.json`` from ``state_dir``, creating it with random ids the first time."""
-    folder = state_dir or default_state_dir()
+    """Read ``install.json`` from ``state_dir``, creating it with random ids the first time
+    (0600, in a folder made or tightened to 0700: see ``storage.private_files``)."""
+    folder = private_dir(state_dir or default_state_dir())
     path = folder / "install.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -81,10 +83,8 @@ def load_install_ids(state_dir: Path | None = None) -> InstallIds:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     ids = InstallIds(str(uuid.uuid4()), uuid.uuid4().hex)
-    folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with os.fdopen(open_private(tmp), "w", encoding="utf-8") as out:
         json.dump({"install_id": ids.install_id, "device_id": ids.device_id}, out)
     tmp.replace(path)
     return ids
@@ -245,6 +245,8 @@ class SignInConfig:
     control_plane: str = DEFAULT_BASE_URL
     ca_file: str | None = None  # trusted for a custom control plane (and the emulator)
     bind_address: str = "0.0.0.0"
+    # agent --insecure-test-server: plain http to a loopback control plane (testers only)
+    insecure_test_server: bool = False
 
 
 TransportWrapper = Callable[[httpx.BaseTransport], httpx.BaseTransport]
@@ -288,8 +290,11 @@ class SignInService:
         wrap_transport: TransportWrapper | None = None,
         backoff: Backoff | None = None,
         clear_history: Callable[[], None] = lambda: None,
+        clear_trace: Callable[[], None] = lambda: None,
     ) -> None:
-        """``clear_history`` runs on a worker thread at sign-out (the app's call history)."""
+        """``clear_history`` and ``clear_trace`` run on a worker thread when a session ends
+        with a wipe (sign-out, revocation, add-on lapse): the app's call history and SIP trace;
+        they raise ``NotDeleted`` for what they leave behind."""
         self.config = config
         self.engine = engine
         self.store = store
@@ -302,8 +307,12 @@ class SignInService:
             transport=wrap(self._cp_transport),
             ca_file=config.ca_file,
             device=DeviceInfo.current(device_id),
+            insecure_test_server=config.insecure_test_server,
         )
-        self.provisioning = ProvisioningClient(transport=wrap(self._prov_transport))
+        self.provisioning = ProvisioningClient(
+            transport=wrap(self._prov_transport),
+            insecure_test_server=self.control_plane.plain_http,
+        )
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="signin")
         self.session = Session(
             control_plane=self.control_plane,
@@ -315,6 +324,7 @@ class SignInService:
             scheduler=scheduler,
             backoff=backoff,
             clear_history=clear_history,
+            clear_trace=clear_trace,
         )
 
     @property

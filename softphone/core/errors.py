@@ -2,6 +2,7 @@
 
 VicifastError                 base of every error a user can meet; ``str()`` is for people
 ├── ConfigError               a setting or provisioned value is out of bounds or malformed
+├── NotDeleted                a wipe (sign-out, revocation) left something behind: what, where
 └── EngineError               the SIP engine refused or failed a command
     ├── LimitExceeded         the wheel's compile-time limits (4 calls, 8 accounts) are reached
     ├── UnknownCall           a command named a call that has ended or never existed
@@ -18,6 +19,17 @@ class VicifastError(Exception):
 
 class ConfigError(VicifastError):
     pass
+
+
+class NotDeleted(VicifastError):
+    """Something a wipe had to delete is still there. ``what`` names it for people ("the call
+    history"), ``where`` is its path or place ("" when ``what`` says it), ``why`` the reason."""
+
+    def __init__(self, what: str, where: str, why: str) -> None:
+        self.what, self.where = what, where
+        self.why = why.strip().rstrip(".") or "unknown error"
+        place = f"{what} at {where}" if where else what
+        super().__init__(f"{place} could not be deleted: {self.why}")
 
 
 class EngineError(VicifastError):

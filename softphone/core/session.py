@@ -17,6 +17,11 @@ the history) runs through the injected :class:`Executor`, whose ``done`` callbac
 on the core thread; the :class:`Scheduler`'s callbacks must run there too. Engine methods return
 futures and never block; the engine's events reach :meth:`Session.on_engine_event`.
 
+Wipes: a session that ends with a wipe (sign-out, revocation, add-on lapse: the keychain, the
+call history and the SIP trace; a changed password: the password, token and SIP account) goes to
+SIGNED_OUT at once with ``wiping`` set, and says so again with its message for people once the
+wipe has run: that it is done, or what is left and where. No sign-in starts in between.
+
 The HTTP clients are reached through :class:`SignInClient` and :class:`ProvisionClient`
 (``softphone.provisioning.client`` implements them). Their errors carry ``reason`` (a
 :class:`SessionReason`) and ``retry_after_s``, read here without importing that package.
@@ -24,6 +29,7 @@ The HTTP clients are reached through :class:`SignInClient` and :class:`Provision
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -34,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from softphone.core import events as ev
-from softphone.core.errors import ConfigError, VicifastError
+from softphone.core.errors import ConfigError, NotDeleted, VicifastError
 from softphone.core.models import (
     AutoAnswerMode,
     AutoAnswerPolicy,
@@ -82,6 +88,8 @@ _WIPES_ALL = frozenset({Reason.ACCOUNT_REVOKED, Reason.ADDON_INACTIVE})
 # a re-auth is under way or pending: it ends by provisioning (and installing) the account again
 _REAUTHING = frozenset({State.REFRESHING, State.BACKING_OFF, State.AWAITING_TOTP})
 _SIGNED_OUT_MESSAGE = "You signed out. Your saved sign-in and your call history were deleted."
+_WIPING_MESSAGE = "Deleting your saved sign-in and your call history…"
+ENGINE_REMOVAL_WAIT_S = 10.0  # the wipe waits this long for the engine to drop the account
 _UNEXPECTED = "Signing in failed unexpectedly. Try again; if it keeps happening, restart the app."
 
 
@@ -295,8 +303,12 @@ class Session:
         scheduler: Scheduler,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         clear_history: Callable[[], None] = lambda: None,
+        clear_trace: Callable[[], None] = lambda: None,
         backoff: Backoff | None = None,
     ) -> None:
+        """``clear_history`` and ``clear_trace`` delete the app's call history and SIP trace in a
+        wipe (on the executor's worker); each raises ``NotDeleted`` (or ``OSError``) for what
+        it leaves behind."""
         self._cp = control_plane
         self._prov = provisioning
         self._engine = engine
@@ -306,6 +318,7 @@ class Session:
         self._scheduler = scheduler
         self._clock = clock
         self._clear_history = clear_history
+        self._clear_trace = clear_trace
         self._backoff = backoff or Backoff(first_s=2.0, cap_s=300.0)
         self._store_lock = threading.Lock()  # orders keychain writes against a wipe
         self._gen = 0  # bumped when a session ends: late results of older work are dropped
@@ -315,6 +328,7 @@ class Session:
         self._has_session = False
         self._registered = False
         self._busy = False
+        self._wipes = 0  # wipes still running: no sign-in until they are done
         self._pending: SessionReason | None = None
         self._ip_changed = False
         self._timer: Cancellable | None = None
@@ -329,11 +343,16 @@ class Session:
     def state(self) -> SessionState:
         return self._state
 
+    @property
+    def wiping(self) -> bool:
+        """A wipe is still running (its SIGNED_OUT with the final message follows)."""
+        return self._wipes > 0
+
     # ---- commands (core thread) -------------------------------------------------------------
 
     def resume(self) -> None:
         """At start: take up the session saved in the keychain, if there is one."""
-        if self._state is not State.SIGNED_OUT:
+        if self._state is not State.SIGNED_OUT or self._wipes:
             return
         gen = self._gen
         self._set_state(State.SIGNING_IN, Reason.RESUMED)
@@ -342,9 +361,13 @@ class Session:
     def sign_in(
         self, company_code: str, username: str, password: Secret, totp: str | None = None
     ) -> bool:
-        """Start signing in; False (nothing done) unless signed out or waiting for a TOTP code."""
+        """Start signing in; False (nothing done) unless signed out or waiting for a TOTP code,
+        or while the last session's wipe is still running."""
         if self._has_session or self._state not in (State.SIGNED_OUT, State.AWAITING_TOTP):
             _log.warning("sign_in ignored in state %s", self._state)
+            return False
+        if self._wipes:
+            _log.warning("sign_in ignored: the last session is still being deleted")
             return False
         self._creds = Credentials(company_code.strip(), username.strip(), password)
         self._login(totp)
@@ -361,8 +384,9 @@ class Session:
         return True
 
     def sign_out(self) -> None:
-        """Delete the saved session and the call history, unregister, and say so."""
-        self._end(Reason.USER_SIGN_OUT, _SIGNED_OUT_MESSAGE, wipe=True, history=True)
+        """Unregister, delete the saved session, the call history and the SIP trace, and say so
+        once they are deleted (see the module docstring)."""
+        self._end(Reason.USER_SIGN_OUT, _SIGNED_OUT_MESSAGE, wipe=True)
 
     def on_ip_changed(self) -> None:
         """The local IP changed: re-auth at once (opens the firewall for the new IP), then let
@@ -560,15 +584,19 @@ class Session:
         message: str,
         *,
         wipe: bool,
-        history: bool = False,
         retry_in_s: float | None = None,
     ) -> None:
-        """Back to SIGNED_OUT: drop the engine account, forget the session, maybe wipe."""
+        """Back to SIGNED_OUT: drop the engine account, forget the session, maybe wipe.
+
+        ``wipe``: everything (the keychain, the call history, the SIP trace); a session ended
+        for a reason in ``_ENDS_SESSION`` loses at least its password, token and SIP account."""
         self._gen += 1
         self._cancel_timer()
         self._busy, self._pending, self._ip_changed = False, None, False
+        removed: Future[Any] | None = None
         if self._account is not None:
-            self._engine_call("remove_account", self._engine.remove_account(ACCOUNT_ID))
+            removed = self._engine.remove_account(ACCOUNT_ID)
+            self._engine_call("remove_account", removed)
         self._account, self._registered, self._issued = None, False, None
         ended_session = self._has_session
         self._has_session = False
@@ -576,29 +604,77 @@ class Session:
             self.remembered_company = self._creds.company_code
             self.remembered_username = self._creds.username
         self._creds = None
-        if wipe or (ended_session and reason in _ENDS_SESSION):
-            self._wipe(keep_identity=not wipe, history=history)
+        if wipe:
+            self.remembered_company = self.remembered_username = ""
         if self.lease is not None:
             self.lease = None
             self._emit(FirewallLeaseChanged(ip="", expires_at=None))
         self.next_reauth_at = None
-        self._set_state(State.SIGNED_OUT, reason, message, retry_in_s=retry_in_s or 0.0)
+        retry = retry_in_s or 0.0
+        if not (wipe or (ended_session and reason in _ENDS_SESSION)):
+            self._set_state(State.SIGNED_OUT, reason, message, retry_in_s=retry)
+            return
+        self._wipes += 1
+        # Said now (the window shows the sign-in page); the message follows the wipe.
+        early = _WIPING_MESSAGE if wipe else message
+        self._set_state(State.SIGNED_OUT, reason, early, retry_in_s=retry, wiping=True)
+        self._wipe(
+            everything=wipe,
+            removed=removed,
+            done=lambda out: self._wiped(out, reason, message, retry),
+        )
 
-    def _wipe(self, *, keep_identity: bool, history: bool) -> None:
-        if not keep_identity:
-            self.remembered_company = self.remembered_username = ""
-
-        def work() -> None:
+    def _wipe(
+        self,
+        *,
+        everything: bool,
+        removed: Future[Any] | None,
+        done: Callable[[Outcome[list[NotDeleted]]], None],
+    ) -> None:
+        def work() -> list[NotDeleted]:
+            left: list[NotDeleted] = []
             with self._store_lock:
-                if keep_identity:  # the password changed: keep what the form shows
-                    for key in (KEY_PASSWORD, KEY_TOKEN, KEY_SIP):
-                        self._store.delete(key)
-                else:
-                    self._store.clear()
-            if history:
-                self._clear_history()
+                try:
+                    if everything:
+                        self._store.clear()
+                    else:  # the password changed: keep what the form shows
+                        for key in (KEY_PASSWORD, KEY_TOKEN, KEY_SIP):
+                            self._store.delete(key)
+                except Exception as err:
+                    left.append(_not_deleted("your saved sign-in in the keychain", err))
+            if not everything:
+                return left
+            if removed is not None:
+                # the account's last SIP messages (unREGISTER, hang-ups) and calls are part of
+                # the session: the trace and the history go after them
+                with contextlib.suppress(Exception):
+                    removed.result(ENGINE_REMOVAL_WAIT_S)
+            for what, clear in (
+                ("the call history", self._clear_history),
+                ("the SIP trace", self._clear_trace),
+            ):
+                try:
+                    clear()
+                except Exception as err:
+                    left.append(_not_deleted(what, err))
+            return left
 
-        self._run(work, self._log_failure("deleting the saved session"))
+        self._run(work, done)
+
+    def _wiped(
+        self, out: Outcome[list[NotDeleted]], reason: SessionReason, message: str, retry: float
+    ) -> None:
+        self._wipes -= 1
+        left = list(out.value or ())
+        if out.error is not None:
+            left.append(_not_deleted("your saved sign-in and call history", out.error))
+        for item in left:
+            _log.warning("the wipe left something behind: %s", item)
+        if left:
+            message = _left_behind(reason, message, left)
+        if self._state is State.SIGNED_OUT:
+            places = tuple(f"{i.what} at {i.where}" if i.where else i.what for i in left)
+            self._set_state(State.SIGNED_OUT, reason, message, retry_in_s=retry, left=places)
 
     def _save(self, creds: Credentials, token: Secret, account: SipAccountConfig) -> None:
         gen = self._gen
@@ -702,8 +778,38 @@ class Session:
         message: str = "",
         *,
         retry_in_s: float = 0.0,
+        wiping: bool = False,
+        left: tuple[str, ...] = (),
     ) -> None:
         self._state = state
         self._emit(
-            SessionStateChanged(state=state, reason=reason, message=message, retry_in_s=retry_in_s)
+            SessionStateChanged(
+                state=state,
+                reason=reason,
+                message=message,
+                retry_in_s=retry_in_s,
+                wiping=wiping,
+                left_behind=left,
+            )
         )
+
+
+def _not_deleted(what: str, err: BaseException) -> NotDeleted:
+    """``err`` from deleting ``what``, as a NotDeleted that says where and why."""
+    if isinstance(err, NotDeleted):
+        return err
+    if isinstance(err, OSError) and not isinstance(err, TimeoutError):
+        return NotDeleted(what, str(err.filename or ""), err.strerror or str(err))
+    if isinstance(err, VicifastError):
+        return NotDeleted(what, "", str(err))
+    _log.error("deleting %s failed unexpectedly: %s", what, type(err).__name__)
+    return NotDeleted(what, "", f"an unexpected error ({type(err).__name__})")
+
+
+def _left_behind(reason: SessionReason, message: str, left: list[NotDeleted]) -> str:
+    """The message of a wipe that left ``left`` behind: what, where, and what to do."""
+    items = "; ".join(str(item) for item in left)
+    it = "it" if len(left) == 1 else "them"
+    if reason is Reason.USER_SIGN_OUT:
+        return f"You signed out, but {items}. Delete {it} by hand, or sign in and sign out again."
+    return f"{message} But {items}. Delete {it} by hand."

@@ -56,12 +56,17 @@ class SessionReason(enum.StrEnum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionStateChanged(Event):
     """``message`` is for people (empty when there is nothing to say); ``retry_in_s`` is set
-    when the session (BACKING_OFF) or the person (RATE_LIMITED) should wait before trying."""
+    when the session (BACKING_OFF) or the person (RATE_LIMITED) should wait before trying.
+    ``wiping``: SIGNED_OUT, but the session's keychain items, history and trace are still being
+    deleted; another SIGNED_OUT with the final message follows, and ``left_behind`` names what
+    that wipe could not delete, and where ("the call history at /…/calls.db")."""
 
     state: SessionState
     reason: SessionReason = SessionReason.NONE
     message: str = ""
     retry_in_s: float = 0.0
+    wiping: bool = False
+    left_behind: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

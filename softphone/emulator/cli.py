@@ -20,7 +20,8 @@ _DESCRIPTION = """\
 Run a local VICIfast control plane + VICIdial provisioning server (+ a kamailio registrar
 firewalled by the emulator's leases, when kamailio is installed) for demos and testing.
 Serves HTTPS with a freshly generated local CA (--ca-out says where its certificate goes),
-or plain HTTP on a loopback address with --insecure-http. Prints the URL and an admin token;
+or plain HTTP on a loopback address with --insecure-http (which only the headless agent can
+use, with `agent --signin --insecure-test-server`). Prints the URL and an admin token;
 --info-out writes both (and the CA and SIP addresses) as JSON for scripts and `admin`.
 Use another loopback address (127.0.0.2, 127.0.0.3, ...) per emulated agent IP."""
 
@@ -48,7 +49,8 @@ def add_parser(sub: Any) -> None:
     emu.add_argument(
         "--insecure-http",
         action="store_true",
-        help="serve plain HTTP instead of HTTPS (only allowed on a loopback address)",
+        help="serve plain HTTP instead of HTTPS (only allowed on a loopback address; only "
+        "`agent --signin --insecure-test-server` will sign in to it)",
     )
     emu.add_argument("--info-out", type=Path, help="write url, admin token, CA and SIP as JSON")
     emu.add_argument("--no-sip", action="store_true", help="do not start the kamailio registrar")
@@ -165,6 +167,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"VICIfast emulator on {info['url']}")
         if info["ca_file"]:
             print(f"CA certificate: {info['ca_file']} (trust it in the client)")
+        else:
+            print("plain HTTP: sign in with `vicifast-phone agent --signin --insecure-test-server`")
         if info["sip"]:
             sip = info["sip"]
             print(f"SIP registrar: udp {sip['host']}:{sip['port']}")  # type: ignore[index]

@@ -3,9 +3,12 @@
 ``ControlPlaneClient.login`` talks to VICIfast's control plane; ``ProvisioningClient.provision``
 to the employer's VICIdial server. Both are blocking (``httpx.Client``): call them on a worker
 thread, never on the GUI thread. TLS is always verified (TLS 1.2 or newer, system CAs, or only
-the given CA file for a custom control plane or the emulator); plain HTTP is accepted only for a
-loopback host (the emulator's explicit plain-HTTP mode). Redirects are not followed: a redirect
-could carry the password somewhere else.
+the given CA file for a custom control plane or the emulator). Every address must be https. The
+one exception is for testers: with ``insecure_test_server`` (``agent --insecure-test-server``,
+given by the person running the program, never read from a file, a QR code or a server) the
+control plane may be plain http to a loopback host, and only then may the ``provision_url`` it
+returns be plain http to a loopback host too. Redirects are not followed: a redirect could carry
+the password somewhere else.
 
 The VICIdial password goes only to the login endpoint and to the ``provision_url``; the SIP
 password comes back from the employer's server and is never sent anywhere by these clients.
@@ -107,17 +110,29 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def check_url(url: str) -> httpx.URL:
-    """The URL if it is https, or plain http to a loopback host; otherwise InsecureAddress."""
+def check_url(url: str, *, plain_http_to_loopback: bool = False) -> httpx.URL:
+    """The URL if it is https; plain http only to a loopback host, and only when
+    ``plain_http_to_loopback`` (the tester's ``--insecure-test-server``). Else InsecureAddress."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         raise e.InsecureAddress() from None
     if not parsed.host:
         raise e.InsecureAddress()
-    if parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback_host(parsed.host)):
+    if parsed.scheme == "https":
         return parsed
+    if parsed.scheme == "http" and plain_http_to_loopback:
+        if is_loopback_host(parsed.host):
+            return parsed
+        raise e.InsecureAddress(e.TEST_SERVER_NOT_LOCAL.format(host=parsed.host))
+    if parsed.scheme == "http" and is_loopback_host(parsed.host):
+        raise e.InsecureAddress(f"{e.InsecureAddress.default_message} {e.TEST_SERVER_HINT}")
     raise e.InsecureAddress()
+
+
+def login_url(base_url: str, *, insecure_test_server: bool = False) -> httpx.URL:
+    """The login endpoint of a control plane, checked by :func:`check_url`."""
+    return check_url(base_url.rstrip("/") + LOGIN_PATH, plain_http_to_loopback=insecure_test_server)
 
 
 class _JsonPoster:
@@ -215,10 +230,18 @@ class ControlPlaneClient(_JsonPoster):
         ca_file: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         device: DeviceInfo | None = None,
+        insecure_test_server: bool = False,
     ) -> None:
-        self._login_url = check_url(base_url.rstrip("/") + LOGIN_PATH)
+        """``insecure_test_server``: a plain-http ``base_url`` to a loopback host is allowed
+        (testers only; see the module docstring)."""
+        self._login_url = login_url(base_url, insecure_test_server=insecure_test_server)
         self._device = device or DeviceInfo.current()
         super().__init__(transport=transport, ca_file=ca_file, timeout=timeout)
+
+    @property
+    def plain_http(self) -> bool:
+        """True for a plain-http test control plane: only then may ``provision_url`` be http."""
+        return self._login_url.scheme == "http"
 
     def login(
         self,
@@ -249,7 +272,7 @@ class ControlPlaneClient(_JsonPoster):
         response, data = self._post(self._login_url, body)
         status, code = response.status_code, _error_code(data)
         if status == 200:
-            return parse_login(data)
+            return parse_login(data, plain_http_to_loopback=self.plain_http)
         if status == 401 and code == "invalid_credentials":
             raise e.InvalidCredentials()
         if status == 401 and code == "totp_required":
@@ -277,11 +300,15 @@ class ProvisioningClient(_JsonPoster):
         transport: httpx.BaseTransport | None = None,
         ca_file: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        insecure_test_server: bool = False,
     ) -> None:
+        """``insecure_test_server``: a plain-http ``provision_url`` to a loopback host is
+        allowed; give it only when the control plane is one (``ControlPlaneClient.plain_http``)."""
+        self._plain_http = insecure_test_server
         super().__init__(transport=transport, ca_file=ca_file, timeout=timeout)
 
     def provision(self, provision_url: str, username: str, password: Secret) -> ProvisionedAccount:
-        url = check_url(provision_url)
+        url = check_provision_url(provision_url, plain_http_to_loopback=self._plain_http)
         response, data = self._post(url, {"username": username, "password": password.reveal()})
         if response.status_code == 200:
             return parse_provisioned(data)
@@ -341,19 +368,23 @@ def _utc(text: str, path: str) -> datetime:
     return when.astimezone(UTC)
 
 
-def parse_login(data: Any) -> LoginResult:
-    """A 200 login body → LoginResult, or MalformedResponse naming the first bad field."""
+def check_provision_url(url: str, *, plain_http_to_loopback: bool = False) -> httpx.URL:
+    """:func:`check_url` for an address a server gave, with a message that says so."""
+    try:
+        return check_url(url, plain_http_to_loopback=plain_http_to_loopback)
+    except e.InsecureAddress:
+        raise e.InsecureAddress(e.INSECURE_PROVISION_URL) from None
+
+
+def parse_login(data: Any, *, plain_http_to_loopback: bool = False) -> LoginResult:
+    """A 200 login body → LoginResult, or MalformedResponse naming the first bad field.
+    ``plain_http_to_loopback`` only for a plain-http test control plane (it lets
+    ``provision_url`` be plain http to a loopback host)."""
     session = _obj(data, "session", "session")
     server = _obj(data, "server", "server")
     firewall = _obj(data, "firewall", "firewall")
     provision_url = _str(server, "provision_url", "server.provision_url")
-    try:
-        check_url(provision_url)
-    except e.InsecureAddress:
-        raise e.InsecureAddress(
-            "The control plane gave an insecure address for your employer's server (not "
-            "https), so your password was not sent there. Tell your administrator."
-        ) from None
+    check_provision_url(provision_url, plain_http_to_loopback=plain_http_to_loopback)
     ip = _str(firewall, "ip", "firewall.ip")
     try:
         ipaddress.ip_address(ip)

@@ -11,7 +11,8 @@ VicifastError (softphone.core.errors)
     ├── AccountRevoked       403 account_revoked: delete the stored session
     ├── TransientError       5xx, timeouts, connection errors: retry with backoff
     ├── TlsError             certificate not trusted or TLS older than 1.2: never retried
-    ├── InsecureAddress      a plain-HTTP address that is not on this computer: refused
+    ├── InsecureAddress      not https (plain http only to this computer, and only with
+    │                        --insecure-test-server): refused before any connection
     └── MalformedResponse    the server answered outside the contract
 
 Every class carries ``reason`` (a :class:`~softphone.core.session_events.SessionReason`, which
@@ -125,9 +126,28 @@ class TlsError(SignInError):
 class InsecureAddress(SignInError):
     reason = SessionReason.INSECURE_ADDRESS
     default_message = (
-        "The server address must start with https:// (plain http is allowed only for a test "
-        "server on this computer). Check the address."
+        "VICIfast Phone only talks to the control plane over HTTPS, so it did not connect. "
+        "Check that the address starts with https:// (your administrator can give you the "
+        "right one)."
     )
+
+
+# InsecureAddress's other messages: a loopback http address without the test option, one
+# outside this computer with it, and an address a server gave.
+TEST_SERVER_HINT = (
+    "Plain http:// to a test server on this computer is allowed only when a tester starts the "
+    "agent with --insecure-test-server."
+)
+TEST_SERVER_NOT_LOCAL = (
+    "--insecure-test-server allows plain http:// only to a test server on this computer "
+    "(localhost, 127.x.x.x or [::1]), not to {host}, so the app did not connect. Use the "
+    "server's https:// address."
+)
+INSECURE_PROVISION_URL = (
+    "The control plane gave an address for your employer's server that is not https://, so "
+    "your password was not sent there: VICIfast Phone sends it only over HTTPS. Tell your "
+    "administrator."
+)
 
 
 class MalformedResponse(SignInError):

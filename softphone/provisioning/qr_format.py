@@ -443,10 +443,12 @@ def _signin_from(fields: dict[str, str], now: int | None, check_expiry: bool) ->
 
 
 def _check_api(api: str) -> None:
+    # No exception for this computer or for testers: a code is never a way to plain http.
     if not api.lower().startswith("https://"):
         raise InsecureApiUrl(
-            "This code points at a control plane that is not an https:// address; "
-            "the app only talks to servers over verified HTTPS."
+            "This code points at a control plane that is not an https:// address, so it was "
+            "refused: VICIfast Phone only talks to servers over verified HTTPS. Ask whoever "
+            "gave you the code for a new one."
         )
     match = _API.fullmatch(api)
     if len(api) > 200 or match is None or int(match["port"] or 443) > 65535:

@@ -6,8 +6,8 @@ employer's PBX in demo mode (``softphone/demo.py`` starts it). Its lines:
 - ``echo`` (600) answers and sends back what it hears (the call's audio transmitted to itself);
 - ``tone`` (601) answers and plays a steady 1 kHz tone.
 
-With ``--registrar`` both lines register there (digest password from
-``$VICIFAST_DEMO_LINE_PASSWORD``); without it they are reached directly on ``--host:--port``.
+With ``--registrar`` both lines register there, with the digest password that the first line on
+stdin holds; without it they are reached directly on ``--host:--port``.
 A ``ring SIP-URI`` line on stdin makes the tone line call the agent with
 ``Call-Info: …;answer-after=0``, as VICIdial does to pull an agent's phone into a session;
 ``hangup`` ends every call, ``quit`` (or EOF, or SIGTERM) stops the process.
@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import gc
 import json
-import os
 import queue
 import signal
 import sys
@@ -34,7 +33,8 @@ from typing import Any
 
 import pjsua2 as pj
 
-PASSWORD_ENV = "VICIFAST_DEMO_LINE_PASSWORD"
+from softphone.hardening import harden_process
+
 LINES = {"echo": "600", "tone": "601"}
 TONE_HZ = 1000
 AUTO_ANSWER_HEADER = ("Call-Info", "<sip:{host}>;answer-after=0")
@@ -241,9 +241,9 @@ def _read_commands(commands: queue.SimpleQueue[str]) -> None:
 
 
 def run(host: str, port: int, registrar: str) -> int:
-    password = os.environ.get(PASSWORD_ENV, "")
+    password = sys.stdin.readline().rstrip("\n") if registrar else ""
     if registrar and not password:
-        _say(event="error", message=f"set ${PASSWORD_ENV} for the lines' registration")
+        _say(event="error", message="no password on stdin for the lines' registration")
         return 2
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -281,6 +281,8 @@ def run(host: str, port: int, registrar: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # this process's own command line, not a test calling main(ARGS)
+        harden_process()
     parser = argparse.ArgumentParser(prog="python -m softphone.sip.demo_lines", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind SIP and RTP to")
     parser.add_argument("--port", type=int, default=0, help="SIP UDP port (0: a free one)")

@@ -37,6 +37,7 @@ import csv
 import datetime
 import enum
 import logging
+import os
 import queue
 import re
 import secrets
@@ -52,6 +53,7 @@ from typing import Any, Final, TypeVar
 import sqlcipher3  # type: ignore[import-untyped]  # untyped: Any at this boundary
 
 from softphone.core import events as ev
+from softphone.core.errors import NotDeleted, VicifastError
 from softphone.core.secret import Secret, SecretStore
 from softphone.storage.history_errors import (
     HistoryClosed,
@@ -60,6 +62,7 @@ from softphone.storage.history_errors import (
     HistoryUnreadable,
     UnreadableReason,
 )
+from softphone.storage.private_files import open_private, private_dir, private_file
 
 _log = logging.getLogger(__name__)
 
@@ -338,6 +341,16 @@ def db_files(data_dir: Path) -> list[Path]:
     return [data_dir / DB_NAME, data_dir / f"{DB_NAME}-wal", data_dir / f"{DB_NAME}-shm"]
 
 
+def _private_db_files(data_dir: Path) -> None:
+    """The database file made 0600 before SQLite opens it (SQLite would create it 0644, the
+    umask permitting); SQLite gives the -wal and -shm files it creates the database file's mode
+    (unix VFS), so they are 0600 too. Files an older version left wider are tightened."""
+    database, *others = db_files(data_dir)
+    os.close(open_private(database, os.O_RDONLY | os.O_CREAT))  # made if missing, else as is
+    for file in others:
+        private_file(file)
+
+
 class HistoryStore:
     """The call history on one connection; use it from one thread at a time (see module doc)."""
 
@@ -355,7 +368,7 @@ class HistoryStore:
         Raises ``HistoryUnreadable`` when the key is missing or rejected, or the file is not a
         database; ``start_fresh`` is the way on from there.
         """
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(data_dir)
         path = data_dir / DB_NAME
         secret = secret_store.get(KEY_NAME)
         if secret is None:
@@ -363,6 +376,7 @@ class HistoryStore:
                 raise HistoryUnreadable(path, UnreadableReason.KEY_MISSING)
             secret = Secret(secrets.token_bytes(32).hex())
             secret_store.set(KEY_NAME, secret)
+        _private_db_files(data_dir)
         conn = _connect(path, _key_hex(secret, path))
         try:
             migrate(conn)
@@ -565,7 +579,8 @@ class HistoryStore:
         ]  # fmt: skip
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM calls ORDER BY id DESC")  # noqa: S608
         written = 0
-        with path.open("w", newline="", encoding="utf-8") as f:
+        # the person's own data, wherever they chose to put it: readable by them only
+        with os.fdopen(open_private(path), "w", newline="", encoding="utf-8") as f:
             out = csv.writer(f)
             out.writerow(header)
             for row in rows:
@@ -601,11 +616,33 @@ def _iso(at: float | None) -> str:
 
 
 def remove_all(data_dir: Path, secret_store: SecretStore) -> None:
-    """Delete the history's files and its key, whether or not it could be opened."""
+    """Delete the history's files and its key, whether or not it could be opened. Each is
+    tried; the first ``OSError`` is raised after the others are deleted."""
     aside = list(data_dir.glob(f"{DB_NAME}.unreadable-*"))
+    failed: OSError | None = None
     for file in [*db_files(data_dir), *aside]:
-        file.unlink(missing_ok=True)
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as err:
+            failed = failed or err
     secret_store.delete(KEY_NAME)
+    if failed is not None:
+        raise failed
+
+
+def erase_all(data_dir: Path, secret_store: SecretStore) -> None:
+    """:func:`remove_all`, raising ``NotDeleted`` (what is left, where) for a failure."""
+    try:
+        remove_all(data_dir, secret_store)
+    except (OSError, VicifastError) as err:
+        raise _not_deleted(err, data_dir) from None
+
+
+def _not_deleted(err: OSError | VicifastError, data_dir: Path) -> NotDeleted:
+    if isinstance(err, OSError):
+        where = err.filename or data_dir / DB_NAME
+        return NotDeleted("the call history", str(where), err.strerror or str(err))
+    return NotDeleted("the call history's key", "", str(err))  # the files are gone, the key not
 
 
 # ---- from engine events to rows --------------------------------------------------------------
@@ -790,6 +827,36 @@ class HistoryWriter:
             self._store, self._error = None, HistoryClosed()
             remove_all(self._data_dir, self._secrets)
             self._notify(None, "cleared")
+
+        return self._put(job, needs_store=False)
+
+    def erase(self, timeout_s: float = 10.0) -> None:
+        """:meth:`clear_all` for a session's wipe, waited for (call it off the writer thread).
+
+        Raises ``NotDeleted`` saying what is left and where. Jobs after it fail with
+        ``HistoryClosed`` until :meth:`reopen`: nothing is written between a wipe and the next
+        sign-in."""
+        try:
+            self.clear_all().result(timeout_s)
+        except TimeoutError:  # before OSError: it is one
+            where = str(self._data_dir / DB_NAME)
+            raise NotDeleted("the call history", where, "deleting it took too long") from None
+        except (OSError, VicifastError) as err:
+            raise _not_deleted(err, self._data_dir) from None
+
+    def reopen(self) -> Future[None]:
+        """Open the history again after :meth:`clear_all` or :meth:`erase` (a new sign-in):
+        a new database under a new key. Nothing happens while one is open."""
+
+        def job(store: HistoryStore | None) -> None:
+            if store is not None:
+                return
+            try:
+                self._store = HistoryStore.open(self._data_dir, self._secrets)
+            except HistoryError as exc:
+                self._error = exc  # what later jobs fail with, as at start
+                raise
+            self._notify(None, "opened")
 
         return self._put(job, needs_store=False)
 

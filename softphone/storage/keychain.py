@@ -18,11 +18,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Final, TypeVar
 
 import keyring
+import keyring.core
 from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
 from keyring.errors import InitError, KeyringLocked, NoKeyringError, PasswordDeleteError
@@ -125,8 +127,8 @@ class KeychainStore:
 
     @classmethod
     def open(cls, install_id: str, backend: KeyringBackend | None = None) -> KeychainStore:
-        """The store of `install_id` on `backend`, by default the one keyring chose for this
-        system; raises KeychainUnavailable if that is not a secure keychain."""
+        """The store of `install_id` on `backend`, by default the one configured for keyring,
+        else this system's keychain; raises KeychainUnavailable if that is not a secure one."""
         if backend is None:
             backend = _default_backend()
         return cls(install_id, backend)
@@ -256,11 +258,32 @@ def _delete_or_refusal(backend: KeyringBackend, service: str, name: str) -> str 
 
 
 def _default_backend() -> KeyringBackend:
+    """The backend configured for keyring ($PYTHON_KEYRING_BACKEND, else keyringrc.cfg), else
+    this platform's keychain, opened directly.
+
+    Not keyring.get_keyring(): its detection loads every backend, and loading the macOS one runs
+    ctypes.util.find_library, which on Linux starts ldconfig, gcc and ld, gcc with this
+    process's whole environment (a password in it included)."""
     try:
-        return keyring.get_keyring()
+        return keyring.core.load_env() or keyring.core.load_config() or _platform_backend()
     except Exception as exc:  # a broken keyring configuration (keyringrc, environment)
-        reason = f"keyring could not choose a keychain ({_describe(exc, ())})"
+        reason = f"keyring could not open a keychain ({_describe(exc, ())})"
     raise KeychainUnavailable.because(reason)
+
+
+def _platform_backend() -> KeyringBackend:
+    # keyring's constructors are untyped: hence the ignores
+    if sys.platform == "win32":
+        from keyring.backends.Windows import WinVaultKeyring
+
+        return WinVaultKeyring()  # type: ignore[no-untyped-call,unused-ignore]
+    if sys.platform == "darwin":
+        from keyring.backends.macOS import Keyring as MacOSKeyring
+
+        return MacOSKeyring()  # type: ignore[no-untyped-call,unused-ignore]
+    from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+
+    return SecretServiceKeyring()  # type: ignore[no-untyped-call,unused-ignore]
 
 
 def _check_key(key: str) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
+from softphone.storage.private_files import private_dir, private_file
 
 _log = logging.getLogger(__name__)
 
@@ -175,9 +176,10 @@ class AppSettings:
         return settings
 
     def save(self, path: Path | None = None) -> None:
-        """Write atomically (a temporary file renamed over the old one)."""
+        """Write atomically (a temporary file renamed over the old one): 0600 (``mkstemp``'s
+        mode) in a 0700 folder."""
         target = path or default_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=target.parent)
         try:
@@ -199,6 +201,8 @@ class AppSettings:
         except (OSError, UnicodeDecodeError) as exc:
             _log.warning("settings: cannot read %s (%s); using the defaults", source, exc)
             return cls()
+        private_dir(source.parent)  # what an older version left wider: the owner's only
+        private_file(source)
         try:
             data = json.loads(text)
             if not isinstance(data, dict):

@@ -453,11 +453,22 @@ class SettingsView(QWidget):
             self.tr("Save a zip with version information, settings and the SIP trace for support")
         )
         self.export_button.clicked.connect(self._choose_export_file)
+        # Off by default, for each export: the zip usually leaves the computer.
+        self.include_numbers = self._check(
+            self.tr("Include p&hone numbers"), self.tr("Include phone numbers"), False
+        )
+        self.include_numbers.setToolTip(
+            self.tr(
+                "Leave callers' numbers and names in the exported SIP trace. Off: only the "
+                "last two digits of each number and the initials of each name are kept."
+            )
+        )
         self.export_status = QLabel(group)
         self.export_status.setWordWrap(True)
         self.export_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         row.addWidget(self.export_button)
+        row.addWidget(self.include_numbers)
         row.addWidget(self.export_status, 1)
         box.addWidget(self.sip_trace)
         box.addWidget(self.trace_note)
@@ -615,10 +626,13 @@ class SettingsView(QWidget):
         self.export_status.setText(self.tr("Exporting…"))
         settings, info, relay = self._settings, dict(self._transport_info), self._relay
         caps = self._capabilities.to_dict() if self._capabilities is not None else None
+        numbers = self.include_numbers.isChecked()
 
         def work() -> None:
             try:
-                relay.exported.emit(self._diagnostics.export(dest, settings, info, caps))
+                relay.exported.emit(
+                    self._diagnostics.export(dest, settings, info, caps, include_numbers=numbers)
+                )
             except OSError as exc:
                 relay.exported.emit(str(exc.strerror or exc))
 

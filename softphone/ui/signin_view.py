@@ -365,9 +365,16 @@ class SignInView(QWidget):
     def _signed_out(self, event: SessionStateChanged) -> None:
         self._awaiting_totp = False
         self._set_totp_visible(False)
+        if event.wiping:  # the session takes no sign-in until its wipe is done
+            self._stop_countdown()
+            self._set_busy(True)
+            self.show_message(event.message, MessageKind.BUSY)
+            return
         self._set_busy(False)
         reason = event.reason
-        if reason is Reason.NONE:
+        if event.left_behind:  # what the wipe left, and where: for the person to act on
+            self.show_message(event.message, MessageKind.ERROR)
+        elif reason is Reason.NONE:
             self.show_message("", MessageKind.INFO)
         elif reason is Reason.TRANSIENT and self._last is not None:
             self._start_countdown("retry", math.ceil(self._backoff.next_delay()))

@@ -13,9 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from softphone.core.secret import Secret
 from softphone.emulator.errors import UnsafeBinding
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
+from softphone.provisioning.client import ControlPlaneClient, ProvisioningClient
+from softphone.provisioning.errors import InsecureAddress
 from tests.support.emulator import DEVICE
 from tests.support.process import ManagedProcess
 
@@ -90,6 +93,23 @@ def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
         assert emu.ca_file is None
         login = httpx.post(f"{emu.url}/api/mobile/login", json=LOGIN, timeout=10)
         assert login.json()["server"]["provision_url"].startswith("http://127.0.0.1:")
+
+
+def test_the_apps_clients_use_a_plain_http_emulator_only_in_test_mode() -> None:
+    """What `agent --signin --insecure-test-server` does against `emulator --insecure-http`."""
+    password = Secret(LOGIN["password"])
+    with EmulatorServer(EmulatorState.from_seed(), port=0, insecure_http=True) as emu:
+        with pytest.raises(InsecureAddress, match="--insecure-test-server"):
+            ControlPlaneClient(emu.url)
+        with ControlPlaneClient(emu.url, insecure_test_server=True, timeout=10) as cp:
+            grant = cp.login("DEMO", "agent1", password)
+        assert grant.server.provision_url.startswith("http://127.0.0.1:")
+        with ProvisioningClient(timeout=10) as https_only, pytest.raises(InsecureAddress):
+            https_only.provision(grant.server.provision_url, "agent1", password)
+        with ProvisioningClient(insecure_test_server=cp.plain_http, timeout=10) as prov:
+            account = prov.provision(grant.server.provision_url, "agent1", password)
+    assert account.sip.extension == "1001"
+    assert [entry.outcome for entry in emu.state.audit(emu._clock())] == ["ok"]  # one login
 
 
 def cli(*args: str) -> list[str]:

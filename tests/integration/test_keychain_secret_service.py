@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -133,6 +134,29 @@ def test_values_live_in_the_secret_service(secret_service: SecretService) -> Non
     in_child(secret_service.env, "set", "session.token")
     assert store.get("session.token") == Secret("session.token-written-by-child")
     assert store.keys() == {*KEYS, "session.token"}
+
+
+def test_the_default_keychain_opens_without_starting_a_process(
+    secret_service: SecretService, tmp_path: Path
+) -> None:
+    # keyring's own backend detection loads every backend, and loading its macOS one makes
+    # ctypes run ldconfig, gcc and ld, gcc with the whole environment (a password in it, too)
+    strace = shutil.which("strace")
+    assert strace, "strace is missing: scripts/bootstrap.sh test installs it"
+    trace = tmp_path / "child.strace"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON_KEYRING")}
+    done = subprocess.run(
+        [strace, "-f", "-qq", "-e", "trace=execve", "-o", str(trace),
+         sys.executable, "-c", _CHILD, INSTALL, "set", "sip.password"],
+        env={**env, **secret_service.env}, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout) == {
+        "backend": "keyring.backends.SecretService",
+        "values": {"sip.password": "sip.password-written-by-child"},
+    }
+    execs = [line for line in trace.read_text().splitlines() if "execve(" in line]
+    assert len(execs) == 1, "\n".join(execs)  # Python itself, and nothing it started
 
 
 def test_clear_removes_every_entry(secret_service: SecretService) -> None:

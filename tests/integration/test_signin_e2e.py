@@ -27,6 +27,7 @@ from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 from softphone.agent import AgentOutcome, AgentPlan, HeadlessAgent
 from softphone.cli import SIGNIN_PASSWORD_ENV
 from softphone.core import events as ev
+from softphone.core.errors import ConfigError
 from softphone.core.models import EngineConfig
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
@@ -430,6 +431,9 @@ def test_revocation_wipes_the_saved_session_and_unregisters(
     agent.session_state(SessionState.SIGNED_OUT, reason=SessionReason.ACCOUNT_REVOKED)
     outcome = agent.wait_exit()
     assert outcome.exit_code == 1 and "disabled" in outcome.message
+    # at once (wiping), then once the wipe has run: the agent ends on the second
+    signed_out = agent.recorder.of(SessionStateChanged, state=SessionState.SIGNED_OUT)
+    assert [e.wiping for e in signed_out] == [True, False]
     agent.recorder.wait(
         ev.RegistrationChanged,
         WAIT,
@@ -442,6 +446,48 @@ def test_revocation_wipes_the_saved_session_and_unregisters(
     )
     assert store.keys() == frozenset()
     assert secret_service.entries(store.service) == []  # nothing left in gnome-keyring
+
+
+class StuckKeychain:
+    """The real keychain, except that clearing it fails, as a locked one would."""
+
+    def __init__(self, inner: KeychainStore) -> None:
+        self.inner = inner
+
+    def get(self, key: str) -> Secret | None:
+        return self.inner.get(key)
+
+    def set(self, key: str, value: Secret) -> None:
+        self.inner.set(key, value)
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
+
+    def clear(self) -> None:
+        raise ConfigError("The keychain is locked. Unlock it and sign out again.")
+
+
+def test_a_sign_out_that_leaves_the_keychain_says_so_and_fails(
+    emulator: EmulatorServer, store: KeychainStore, agents: list[RunningAgent]
+) -> None:
+    agent = RunningAgent(emulator, StuckKeychain(store))  # type: ignore[arg-type]
+    agents.append(agent)
+    agent.registered()
+    agent.on_loop(agent.agent.service.session.sign_out)  # type: ignore[union-attr]
+    outcome = agent.wait_exit()
+    assert outcome.exit_code == 1
+    assert outcome.message == (
+        "You signed out, but your saved sign-in in the keychain could not be deleted: The "
+        "keychain is locked. Unlock it and sign out again. Delete it by hand, or sign in and "
+        "sign out again."
+    )
+    (last,) = [
+        line
+        for line in agent.json_lines()
+        if line["event"] == "SessionStateChanged" and line["left_behind"]
+    ]
+    assert last["message"] == outcome.message  # printed as it happened
+    assert last["left_behind"] == ["your saved sign-in in the keychain"]
 
 
 def test_an_addon_lapse_signs_out_with_the_administrators_message(

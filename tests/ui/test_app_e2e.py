@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
@@ -21,14 +22,16 @@ from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
-from softphone.core.session_events import SessionState
+from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.demo_env import DemoEnvironment, start_demo_environment
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
-from softphone.signin import SignInConfig
-from softphone.storage.history import Outcome
+from softphone.signin import SignInConfig, default_state_dir, load_install_ids
+from softphone.storage.history import DB_NAME, KEY_NAME, HistoryStore, Outcome, db_files
 from softphone.storage.keychain import KeychainStore
+from softphone.ui.diagnostics import TRACE_FILE, default_log_dir
+from softphone.ui.settings_model import AppSettings, default_path
 from tests.support.secret_service import SecretService, available
 from tests.support.stranger import AUTO_ANSWER, Stranger
 
@@ -128,27 +131,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _demo_app(qtbot: QtBot, tmp_path: Path, env: DemoEnvironment) -> App:
-    """The real app on the demo environment, its keychain the private Secret Service."""
+def _demo_app(qtbot: QtBot, tmp_path: Path, env: DemoEnvironment, **options: Any) -> App:
+    """The real app on the demo environment, its keychain the private Secret Service;
+    ``options`` replace AppOptions' fields (say, the platform's own folders)."""
     store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
-    app = App(
-        AppOptions(
-            data_dir=tmp_path / "data",
-            settings_path=tmp_path / "settings.json",
-            store=store,
-            device_id="e2e-device",
-            signin=SignInConfig(
-                control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
-            ),
-            instance=f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
-            engine_config=EngineConfig(bind_address=BIND),
-            audio_backend=NullBackend,
-            tray=True,
-            confirm=lambda parent, text: True,
-            log_dir=tmp_path / "logs",
-            demo_env=env,
-        )
-    )
+    fields: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "settings_path": tmp_path / "settings.json",
+        "store": store,
+        "device_id": "e2e-device",
+        "signin": SignInConfig(
+            control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=BIND
+        ),
+        "instance": f"vicifast-e2e-{uuid.uuid4().hex[:8]}",
+        "engine_config": EngineConfig(bind_address=BIND),
+        "audio_backend": NullBackend,
+        "tray": True,
+        "confirm": lambda parent, text: True,
+        "log_dir": tmp_path / "logs",
+        "demo_env": env,
+    }
+    app = App(AppOptions(**{**fields, **options}))
     qtbot.addWidget(app.window)
     return app
 
@@ -296,3 +299,187 @@ def _rings(stranger: Stranger) -> bool:
         return True
     stranger.ack()
     return False
+
+
+# ---- what the app leaves on disk, and wipes that say when they are done (issue 14) ------------
+
+
+def _take_a_call(qtbot: QtBot, app: App, rows: int) -> None:
+    """The demo's tone line rings the agent (auto-answered); hung up; ``rows`` in Recents."""
+    states: list[ev.CallStateChanged] = []
+    unsubscribe = app.bus.subscribe(ev.CallStateChanged, states.append)
+    ring = next(a for a in app.window.go_menu.actions() if a.text() == "Ring me like VICIdial")
+    ring.trigger()
+    qtbot.waitUntil(lambda: any(s.state is ev.CallState.CONFIRMED for s in states), timeout=WAIT)
+    assert app.phone_view is not None
+    page = app.phone_view.call_page
+    qtbot.waitUntil(page.hangup_button.isEnabled, timeout=WAIT)
+    page.hangup_button.click()
+    qtbot.waitUntil(lambda: any(s.state is ev.CallState.DISCONNECTED for s in states), timeout=WAIT)
+    qtbot.waitUntil(lambda: app.history_model.rowCount() == rows, timeout=WAIT)
+    unsubscribe()
+
+
+def _signed_out(app: App) -> list[tuple[SessionStateChanged, list[bool]]]:
+    """Each SIGNED_OUT as it is published, with whether the history and trace were there then."""
+    seen: list[tuple[SessionStateChanged, list[bool]]] = []
+    data, trace = app.options.data_dir, app.trace.path
+
+    def on_session(event: SessionStateChanged) -> None:
+        if event.state is SessionState.SIGNED_OUT:
+            seen.append((event, [p.exists() for p in (*db_files(data), trace)]))
+
+    app.bus.subscribe(SessionStateChanged, on_session)
+    return seen
+
+
+def _wiped(seen: list[tuple[SessionStateChanged, list[bool]]]) -> bool:
+    return bool(seen) and not seen[-1][0].wiping
+
+
+def _modes(*roots: Path) -> dict[str, int]:
+    """Every folder and file under ``roots`` (and the roots), with its permission bits."""
+    found = {}
+    for root in roots:
+        for path in [root, *root.rglob("*")]:
+            found[str(path)] = path.stat().st_mode & 0o777
+    return found
+
+
+def test_the_apps_files_are_the_owners_only_and_sign_out_deletes_them_before_saying_so(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed in through the form with the SIP trace on, a call taken: every folder the app
+    made under the data, config and state (log) folders is 0700 and every file in them 0600,
+    with a desktop's umask. Sign-out: the window says "…were deleted" only once calls.db (-wal,
+    -shm) and the trace are gone, and the keychain is empty."""
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    umask = os.umask(0o022)
+    env = start_demo_environment(tmp_path / "demo")
+    app: App | None = None
+    try:
+        # the platform's own folders, under the private HOME and XDG folders of this test
+        data, settings_path, log = default_state_dir(), default_path(), default_log_dir()
+        assert str(tmp_path) in str(data) and str(tmp_path) in str(log)
+        AppSettings().with_(sip_trace=True).save(settings_path)
+        load_install_ids()  # as the app's start does
+        app = _demo_app(
+            qtbot, tmp_path, env, data_dir=data, settings_path=settings_path, log_dir=None
+        )
+        assert app.trace.attached and app.trace.path == log / TRACE_FILE
+        app.start()
+        _sign_in_through_the_form(qtbot, app, env)
+        _take_a_call(qtbot, app, rows=1)
+
+        trace = log / TRACE_FILE
+        assert "INVITE sip:" in trace.read_text()
+        assert all(p.exists() for p in db_files(data))
+        roots = (data, settings_path.parent, log.parent)
+        modes = _modes(*roots)
+        for name in (*map(str, db_files(data)), str(trace), str(settings_path)):
+            assert modes.pop(name) == 0o600, name
+        assert modes.pop(str(data / "install.json")) == 0o600
+        for path, bits in modes.items():
+            assert bits == (0o700 if Path(path).is_dir() else 0o600), (path, oct(bits))
+
+        seen = _signed_out(app)
+        app.sign_out()
+        qtbot.waitUntil(lambda: _wiped(seen), timeout=WAIT)
+        (early, there_early), (final, there_then) = seen[0], seen[-1]
+        assert early.wiping and "were deleted" not in early.message
+        assert there_early == [True, True, True, True]  # said at once: nothing deleted yet
+        assert final.reason is SessionReason.USER_SIGN_OUT and final.left_behind == ()
+        assert "call history were deleted" in final.message
+        assert there_then == [False, False, False, False]  # gone before it was said
+        assert "call history were deleted" in app.signin_view.message_text
+        assert not any(p.exists() for p in db_files(data))
+        assert not trace.exists() or "INVITE" not in trace.read_text()
+        store = app.options.store
+        assert isinstance(store, KeychainStore) and store.keys() == frozenset()
+    finally:
+        if app is not None:
+            app.quit()
+        env.close()
+        os.umask(umask)
+
+
+def test_revocation_deletes_the_history_and_the_next_sign_in_starts_a_new_one(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretService
+) -> None:
+    """Revoked while signed in: calls.db and the trace are deleted with the keychain. Restored
+    and signed in again in the same run, the app writes a new database under a new key."""
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
+    AppSettings().with_(sip_trace=True).save(tmp_path / "settings.json")
+    env = start_demo_environment(tmp_path / "demo")
+    app: App | None = None
+    try:
+        app = _demo_app(qtbot, tmp_path, env)
+        store = app.options.store
+        assert isinstance(store, KeychainStore)
+        app.start()
+        _sign_in_through_the_form(qtbot, app, env)
+        _take_a_call(qtbot, app, rows=1)
+        first_key = store.get(KEY_NAME)
+        assert first_key is not None and app.trace.path.exists()
+
+        seen = _signed_out(app)
+        creds, state = env.credentials, env.server.state
+        state.set_agent_active(creds.company, creds.username, False, env.server._clock())
+        app.service.on_ip_changed()  # a re-auth now, not in an hour
+        qtbot.waitUntil(lambda: _wiped(seen), timeout=WAIT)
+        final, there_then = seen[-1]
+        assert final.reason is SessionReason.ACCOUNT_REVOKED and final.left_behind == ()
+        assert there_then == [False, False, False, False]
+        assert "disabled" in app.signin_view.message_text
+        assert not any(p.exists() for p in db_files(tmp_path / "data"))
+        assert store.keys() == frozenset()
+
+        state.set_agent_active(creds.company, creds.username, True, env.server._clock())
+        _sign_in_through_the_form(qtbot, app, env)
+        _take_a_call(qtbot, app, rows=1)  # only the new call: the old history is gone
+        new_key = store.get(KEY_NAME)
+        assert new_key is not None and new_key != first_key
+        reader = HistoryStore.open(tmp_path / "data", store)  # readable with the new key
+        try:
+            assert reader.count() == 1
+        finally:
+            reader.close()
+    finally:
+        if app is not None:
+            app.quit()
+        env.close()
+
+
+def test_a_wipe_that_leaves_the_history_says_what_is_left_and_where(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretService
+) -> None:
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
+    env = start_demo_environment(tmp_path / "demo")
+    app: App | None = None
+    try:
+        app = _demo_app(qtbot, tmp_path, env)
+        app.start()
+        _sign_in_through_the_form(qtbot, app, env)
+        # a set-aside copy unlink() refuses (a folder: even to root)
+        stuck = tmp_path / "data" / f"{DB_NAME}.unreadable-20250131-080000"
+        (stuck / "inside").mkdir(parents=True)
+        seen = _signed_out(app)
+        app.sign_out()
+        qtbot.waitUntil(lambda: _wiped(seen), timeout=WAIT)
+        final = seen[-1][0]
+        assert final.left_behind == (f"the call history at {stuck}",)
+        view = app.signin_view
+        assert view.message_text == (
+            f"You signed out, but the call history at {stuck} could not be deleted: Is a "
+            "directory. Delete it by hand, or sign in and sign out again."
+        )
+        assert view.message.property("kind") == "error"
+        assert not (tmp_path / "data" / DB_NAME).exists()  # the rest went all the same
+    finally:
+        if app is not None:
+            app.quit()
+        env.close()

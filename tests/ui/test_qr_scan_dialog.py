@@ -344,3 +344,15 @@ def test_no_camera_is_explained(qtbot: QtBot, make_dialog: Any) -> None:
     dialog = make_dialog()
     qtbot.waitUntil(lambda: "No camera found" in dialog.preview.text(), timeout=5000)
     assert not dialog.camera_button.isEnabled()
+
+
+@pytest.mark.parametrize("api", ["http://127.0.0.7:8443", "http://localhost:8443/vicifast"])
+def test_a_plain_http_control_plane_is_refused_even_where_custom_ones_are_allowed(
+    qtbot: QtBot, make_dialog: Any, api: str
+) -> None:
+    dialog = make_dialog(allow_custom_control_planes=True)
+    with qtbot.assertNotEmitted(dialog.signInCodeAccepted):
+        dialog.scan_text(f"vicifast://signin?v=1&c=acme&api={api}")
+    assert dialog.page_name() == "sources"  # no confirmation page, nothing to apply
+    assert "not an https:// address" in dialog.status.text()
+    assert "new one" in dialog.status.text()

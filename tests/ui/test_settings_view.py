@@ -577,7 +577,7 @@ def test_export_diagnostics_leaves_every_secret_out(
         blob = b"".join(zf.read(n) for n in names).decode()
     assert {"version.txt", "settings.json", f"logs/{TRACE_FILE}", "logs/app.log"} <= names
     assert "VICIfast Desktop" in blob and "transport: UDP" in blob
-    assert "REGISTER sip:1001@example.com" in blob  # the trace is there, redacted
+    assert "REGISTER sip:**01@example.com" in blob  # the trace is there, redacted, masked
     for planted in (
         "hunter2-planted",
         "tok-planted-XYZ",
@@ -589,6 +589,46 @@ def test_export_diagnostics_leaves_every_secret_out(
     ):
         assert planted not in blob, planted
     assert "<redacted>" in blob
+
+
+def test_include_phone_numbers_decides_what_the_zip_holds(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], tmp_path: Path
+) -> None:
+    trace = TraceLog(paths["logs"])
+    trace.attach()
+    import logging
+
+    logging.getLogger("softphone.sip.pjsip").debug(
+        'INVITE sip:5550109999@192.0.2.10 SIP/2.0\r\nFrom: "Bob Smith" '
+        "<sip:+15550102030@pbx.example.com>;tag=77\r\nCSeq: 4211 INVITE"
+    )
+    trace.detach()
+    view = make_view(qtbot, audio, paths)
+    view.show()
+    box = view.include_numbers
+    assert box.isVisible() and not box.isChecked()  # off unless the person ticks it
+    assert box.accessibleName() == "Include phone numbers"
+
+    def export(name: str) -> str:
+        dest = tmp_path / name
+        with qtbot.waitSignal(view.diagnosticsExported, timeout=TIMEOUT):
+            view.export_diagnostics(dest)
+        assert dest.stat().st_mode & 0o777 == 0o600  # where the person chose, theirs only
+        with zipfile.ZipFile(dest) as zf:
+            return zf.read(f"logs/{TRACE_FILE}").decode()
+
+    masked = export("masked.zip")
+    for person in ("5550109999", "15550102030", "Bob", "Smith"):
+        assert person not in masked, person
+    assert "INVITE sip:********99@192.0.2.10" in masked
+    assert 'From: "B** S****" <sip:+*********30@pbx.example.com>;tag=77' in masked
+    assert "CSeq: 4211 INVITE" in masked
+    box.click()
+    assert box.isChecked()
+    full = export("full.zip")
+    assert "INVITE sip:5550109999@192.0.2.10" in full
+    assert 'From: "Bob Smith" <sip:+15550102030@pbx.example.com>' in full
+    assert not view.settings.to_json().get("include_phone_numbers")  # a choice per export
 
 
 def test_every_control_is_named(

@@ -153,6 +153,38 @@ def test_signed_out_by_the_user_is_information_not_an_error(
     assert view.message.property("kind") == "info"
 
 
+def test_while_the_wipe_runs_the_form_waits_and_then_says_how_it_went(
+    view: SignInView, bus: EventBus
+) -> None:
+    fill(view)
+    bus.publish(
+        SessionStateChanged(
+            state=S.SIGNED_OUT,
+            reason=R.USER_SIGN_OUT,
+            message="Deleting your saved sign-in and your call history…",
+            wiping=True,
+        )
+    )
+    assert view.message_text.startswith("Deleting")
+    assert view.message.property("kind") == "busy"
+    assert not view.sign_in_button.isEnabled() and not view.password.isEnabled()
+    left = (
+        "You signed out, but the call history at /data/calls.db could not be deleted: "
+        "Is a directory. Delete it by hand, or sign in and sign out again."
+    )
+    bus.publish(
+        SessionStateChanged(
+            state=S.SIGNED_OUT,
+            reason=R.USER_SIGN_OUT,
+            message=left,
+            left_behind=("the call history at /data/calls.db",),
+        )
+    )
+    assert view.message_text == left
+    assert view.message.property("kind") == "error"  # something for the person to do
+    assert view.sign_in_button.isEnabled() and view.password.isEnabled()
+
+
 def test_custom_control_plane_goes_with_the_request(qtbot: QtBot, view: SignInView) -> None:
     fill(view)
     view.set_control_plane(True, "https://cp.example.com", "certs/ca.pem")

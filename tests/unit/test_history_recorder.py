@@ -10,6 +10,7 @@ import pytest
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
+from softphone.core.errors import NotDeleted
 from softphone.core.secret import Secret
 from softphone.storage import history as h
 from softphone.storage.history import (
@@ -270,3 +271,34 @@ def test_clear_all_through_the_writer(
     assert h.KEY_NAME not in secrets_.values
     with pytest.raises(HistoryClosed):
         writer.record(call(2)).result(5)
+
+
+def test_erase_then_reopen_starts_a_new_history_under_a_new_key(
+    writer: HistoryWriter, tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    """A session's wipe closes the history; the next sign-in opens a new one, new key."""
+    writer.record(call(1)).result(5)
+    old_key = secrets_.values[h.KEY_NAME]
+    writer.erase()
+    assert not any(p.exists() for p in h.db_files(tmp_path))
+    assert h.KEY_NAME not in secrets_.values
+    with pytest.raises(HistoryClosed):  # nothing is written between the wipe and a sign-in
+        writer.record(call(2)).result(5)
+    writer.reopen().result(5)
+    new_key = secrets_.values[h.KEY_NAME]
+    assert new_key != old_key
+    writer.record(call(3)).result(5)
+    assert writer.submit(lambda s: s.count()).result(5) == 1
+    writer.reopen().result(5)  # one is open: nothing happens
+    assert secrets_.values[h.KEY_NAME] == new_key
+
+
+def test_erase_says_what_is_left_and_where(
+    writer: HistoryWriter, tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    writer.record(call(1)).result(5)
+    stuck = tmp_path / f"{h.DB_NAME}.unreadable-20250131-080000"  # unlink() refuses a folder
+    (stuck / "inside").mkdir(parents=True)
+    with pytest.raises(NotDeleted) as err:
+        writer.erase()
+    assert str(err.value) == f"the call history at {stuck} could not be deleted: Is a directory"

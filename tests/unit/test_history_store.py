@@ -4,6 +4,7 @@ key handling, deletion, export, and what the files on disk may (not) contain."""
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import sqlcipher3
 
 from softphone.core import events as ev
-from softphone.core.errors import VicifastError
+from softphone.core.errors import NotDeleted, VicifastError
 from softphone.core.secret import Secret
 from softphone.storage import history as h
 from softphone.storage.history import HistoryStore, Outcome
@@ -608,3 +609,64 @@ def test_the_history_holds_no_audio(store: HistoryStore, tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         p.name for p in h.db_files(tmp_path)
     )
+
+
+# ---- who can read the files (issue 14) -------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_database_wal_and_shm_are_the_owners_only(
+    tmp_path: Path, secrets_: MemorySecrets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = os.umask(0o022)  # a usual desktop umask: SQLite alone would make them 0644
+    try:
+        data = tmp_path / "share" / "vicifast-desktop"
+        store = HistoryStore.open(data, secrets_)
+        fill(store, 2)
+        assert all(p.exists() for p in h.db_files(data))
+        assert {p.name: mode(p) for p in h.db_files(data)} == {
+            p.name: 0o600 for p in h.db_files(data)
+        }
+        assert mode(data) == 0o700 and mode(data.parent) == 0o700  # made here: 0700 (XDG)
+        store.close()
+    finally:
+        os.umask(old)
+
+
+def test_an_older_wider_data_dir_and_database_are_tightened(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    HistoryStore.open(tmp_path / "data", secrets_).close()
+    for path, wide in ((tmp_path / "data", 0o755), (tmp_path / "data" / h.DB_NAME, 0o644)):
+        path.chmod(wide)
+    tmp_path.chmod(0o755)
+    HistoryStore.open(tmp_path / "data", secrets_).close()
+    assert (mode(tmp_path / "data"), mode(tmp_path / "data" / h.DB_NAME)) == (0o700, 0o600)
+    assert mode(tmp_path) == 0o755  # not the app's own: left alone
+
+
+def test_an_export_is_the_owners_only(store: HistoryStore, tmp_path: Path) -> None:
+    fill(store, 1)
+    out = tmp_path / "export.csv"
+    out.write_text("old\n")
+    out.chmod(0o644)
+    store.export_csv(out)
+    assert mode(out) == 0o600
+
+
+def test_erase_all_names_what_it_could_not_delete(tmp_path: Path, secrets_: MemorySecrets) -> None:
+    data = tmp_path / "data"
+    HistoryStore.open(data, secrets_).close()
+    # something unlink() refuses even to root: a folder where a set-aside copy would be
+    stuck = data / f"{h.DB_NAME}.unreadable-20250131-080000"
+    (stuck / "inside").mkdir(parents=True)
+    with pytest.raises(NotDeleted) as err:
+        h.erase_all(data, secrets_)
+    assert err.value.what == "the call history"
+    assert err.value.where == str(stuck)
+    assert str(err.value) == f"the call history at {stuck} could not be deleted: Is a directory"
+    assert not (data / h.DB_NAME).exists()  # the rest went all the same
+    assert h.KEY_NAME not in secrets_.values

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import keyring
+import keyring.backend as keyring_backend
+import keyring.core
 import pytest
 import secretstorage.exceptions as ss_errors
 from keyring.backend import KeyringBackend
@@ -34,7 +38,13 @@ from softphone.storage.errors import (
     install_hint,
     unlock_hint,
 )
-from softphone.storage.keychain import INDEX_ENTRY, KeychainStore, secure_backend, service_name
+from softphone.storage.keychain import (
+    INDEX_ENTRY,
+    KeychainStore,
+    _default_backend,
+    secure_backend,
+    service_name,
+)
 
 PASSWORD = "p@ss'w\"ord-Ünï-1234"
 INSTALL = "3f6c2a8e-1b7d-4e52-9a0f-5d2c8b7e6a41"
@@ -342,8 +352,8 @@ class TestRefusedBackends:
         assert "Keychain" in install_hint("darwin")
         assert "Credential Manager" in install_hint("win32")
 
-    def test_the_default_backend_is_checked_too(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(keyring, "get_keyring", fail.Keyring)
+    def test_the_default_backend_is_checked_too(self, default_backend: pytest.MonkeyPatch) -> None:
+        default_backend.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
         with pytest.raises(KeychainUnavailable, match="no keychain was found"):
             KeychainStore.open(INSTALL)
 
@@ -355,6 +365,46 @@ class TestRefusedBackends:
         store.set("sip.password", Secret(PASSWORD))
         assert store.backend is secure
         assert secure.entries[(SERVICE, "sip.password")] == PASSWORD
+
+
+@pytest.fixture
+def default_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No keyring configuration (variable, keyringrc.cfg), and keyring's detection poisoned: it
+    loads every backend, and its macOS one makes ctypes run gcc with the environment."""
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+    def detection(*_: object) -> None:
+        raise AssertionError("keyring's backend detection ran")
+
+    monkeypatch.setattr(keyring_backend, "get_all_keyring", detection)
+    monkeypatch.setattr(keyring.core, "init_backend", detection)
+    return monkeypatch
+
+
+class TestDefaultBackend:
+    @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux keychain")
+    def test_is_the_secret_service_opened_directly(self, default_backend: object) -> None:
+        from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+
+        assert type(_default_backend()) is SecretServiceKeyring
+
+    def test_the_variable_is_honoured(self, default_backend: pytest.MonkeyPatch) -> None:
+        default_backend.setenv("PYTHON_KEYRING_BACKEND", f"{__name__}.MemoryKeyring")
+        store = KeychainStore.open(INSTALL)
+        assert type(store.backend) is MemoryKeyring
+
+    def test_keyringrc_is_honoured(self, default_backend: object, tmp_path: Path) -> None:
+        config = tmp_path / "config" / "python_keyring" / "keyringrc.cfg"
+        config.parent.mkdir(parents=True)
+        config.write_text("[backend]\ndefault-keyring=keyring.backends.null.Keyring\n")
+        with pytest.raises(KeychainUnavailable, match="switched off"):
+            KeychainStore.open(INSTALL)
+
+    def test_a_broken_configuration_is_reported(self, default_backend: pytest.MonkeyPatch) -> None:
+        default_backend.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.NoSuchBackend.Keyring")
+        with pytest.raises(KeychainUnavailable, match="could not open a keychain"):
+            KeychainStore.open(INSTALL)
 
 
 class TestErrors:

@@ -43,7 +43,12 @@ def test_make_sip_prints_the_pin_once_and_scan_opens_it(
     pin = out.strip().splitlines()[-1]
     assert pin.isdigit() and len(pin) == 8
     assert "s3cret" not in out + err
-    assert run(capsys, *args, "--out", str(svg))[0] == 0
+    # the variable was taken out of the environment when it was read: a second run gets the
+    # password another way
+    password_file = tmp_path / "password"
+    password_file.write_text("s3cret-Pa55\n")
+    password_file.chmod(0o600)
+    assert run(capsys, *args, "--out", str(svg), "--password-file", str(password_file))[0] == 0
     assert svg.read_bytes().lstrip().startswith(b"<?xml")
 
     code, out, _ = run(capsys, "scan", "--image", str(png), "--json", "--pin", pin)

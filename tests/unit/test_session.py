@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from softphone.core import events as ev
-from softphone.core.errors import ConfigError
+from softphone.core.errors import ConfigError, NotDeleted
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, SipAccountConfig, Transport
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
@@ -268,6 +268,7 @@ class World:
     log: list[str]
     events: list[ev.Event] = field(default_factory=list)
     history_cleared: int = 0
+    history_error: BaseException | None = None  # what clearing the history raises
     handler: Callable[[httpx.Request], httpx.Response] | None = None  # else self.servers
 
     def session(self) -> Session:
@@ -277,6 +278,11 @@ class World:
         def clear_history() -> None:
             self.history_cleared += 1
             self.log.append("history.clear")
+            if self.history_error is not None:
+                raise self.history_error
+
+        def clear_trace() -> None:
+            self.log.append("trace.clear")
 
         return Session(
             control_plane=ControlPlaneClient(
@@ -290,6 +296,7 @@ class World:
             scheduler=self.scheduler,
             clock=self.clock,
             clear_history=clear_history,
+            clear_trace=clear_trace,
             backoff=Backoff(first_s=2.0, cap_s=300.0, rng=random.Random(7)),
         )
 
@@ -549,14 +556,19 @@ class TestReauthOutcomes:
         assert (last.state, last.reason) == (S.SIGNED_OUT, R.ACCOUNT_REVOKED)
         assert "saved sign-in was deleted" in last.message
         assert world.store.values == {}
-        assert world.log[-1] == f"engine.remove_account {ACCOUNT_ID}"
+        # the account first, then what the session left: its history and trace (issue 14)
+        assert world.log[-3:] == [
+            f"engine.remove_account {ACCOUNT_ID}",
+            "history.clear",
+            "trace.clear",
+        ]
         assert world.engine.accounts == {}
         assert world.leases()[-1].ip == ""
         assert session.lease is None and session.next_reauth_at is None
         assert (session.remembered_company, session.remembered_username) == ("", "")
         world.scheduler.advance(86400 * 3)
         assert world.count("http.login") == 2  # nothing more
-        assert world.history_cleared == 0
+        assert world.history_cleared == 1
 
     def test_addon_lapse_signs_out_with_the_addon_message(self, world: World) -> None:
         sign_in(world)
@@ -750,7 +762,7 @@ class TestSignOut:
         session = sign_in(world)
         world.log.clear()
         session.sign_out()
-        assert world.log == [f"engine.remove_account {ACCOUNT_ID}", "history.clear"]
+        assert world.log == [f"engine.remove_account {ACCOUNT_ID}", "history.clear", "trace.clear"]
         assert world.store.values == {}
         assert world.history_cleared == 1
         last = world.last()
@@ -785,6 +797,84 @@ class TestSignOut:
         wipe[1](Outcome.of(wipe[0]))  # a pool may run them in either order
         save[1](Outcome.of(save[0]))
         assert world.store.values == {}
+
+    def test_the_signed_out_message_comes_once_the_wipe_has_run(self, world: World) -> None:
+        session = sign_in(world)
+        world.executor.inline = False
+        session.sign_out()
+        early = world.last()
+        assert (early.state, early.reason, early.wiping) == (S.SIGNED_OUT, R.USER_SIGN_OUT, True)
+        assert "were deleted" not in early.message and "Deleting" in early.message
+        assert world.store.values and world.history_cleared == 0  # nothing deleted yet
+        assert session.wiping
+        assert not session.sign_in("ACME", "agent1", Secret(PASSWORD))  # not into a wipe
+        world.executor.run_all()
+        last = world.last()
+        assert (last.state, last.reason, last.wiping) == (S.SIGNED_OUT, R.USER_SIGN_OUT, False)
+        assert "call history were deleted" in last.message and last.left_behind == ()
+        assert world.store.values == {} and world.history_cleared == 1
+        assert not session.wiping
+        assert session.sign_in("ACME", "agent1", Secret(PASSWORD))
+
+    def test_a_history_that_is_left_is_named_with_its_path(self, world: World) -> None:
+        session = sign_in(world)
+        world.history_error = PermissionError(13, "Permission denied", "/data/calls.db")
+        session.sign_out()
+        last = world.last()
+        assert (last.state, last.reason, last.wiping) == (S.SIGNED_OUT, R.USER_SIGN_OUT, False)
+        assert last.message == (
+            "You signed out, but the call history at /data/calls.db could not be deleted: "
+            "Permission denied. Delete it by hand, or sign in and sign out again."
+        )
+        assert last.left_behind == ("the call history at /data/calls.db",)
+        assert world.store.values == {}  # the rest was deleted all the same
+        assert world.log[-1] == "trace.clear"
+
+    def test_everything_left_is_named(self, world: World) -> None:
+        class Locked(MemoryStore):
+            def clear(self) -> None:
+                raise ConfigError("The keychain is locked. Unlock it and start the app again.")
+
+        world.store = Locked()
+        session = sign_in(world)
+        world.history_error = NotDeleted("the call history", "/data/calls.db", "Read-only")
+        session.sign_out()
+        message = world.last().message
+        assert message.startswith("You signed out, but your saved sign-in in the keychain ")
+        assert "could not be deleted: The keychain is locked" in message
+        assert "; the call history at /data/calls.db could not be deleted: Read-only" in message
+        assert message.endswith("Delete them by hand, or sign in and sign out again.")
+
+    def test_a_revocation_that_leaves_the_history_says_so_after_its_own_message(
+        self, world: World
+    ) -> None:
+        sign_in(world)
+        world.history_error = NotDeleted("the call history", "/data/calls.db", "Read-only")
+        world.servers.login.append((403, {"error": "account_revoked"}))
+        world.scheduler.advance(3600)
+        last = world.last()
+        assert (last.reason, last.wiping) == (R.ACCOUNT_REVOKED, False)
+        assert last.message.startswith("Your account has been disabled")
+        assert last.message.endswith(
+            "But the call history at /data/calls.db could not be deleted: Read-only. "
+            "Delete it by hand."
+        )
+
+    def test_a_changed_password_is_deleted_before_it_is_said(self, world: World) -> None:
+        session = sign_in(world)
+        world.executor.inline = False
+        world.servers.login.append((401, {"error": "invalid_credentials"}))
+        world.scheduler.advance(3600)
+        while world.last().state is not S.SIGNED_OUT:
+            work, done = world.executor.queue.pop(0)
+            done(Outcome.of(work))
+        assert world.last().wiping and KEY_PASSWORD in world.store.values
+        world.executor.run_all()
+        last = world.last()
+        assert (last.reason, last.wiping) == (R.INVALID_CREDENTIALS, False)
+        assert set(world.store.values) == {KEY_COMPANY, KEY_USERNAME}
+        assert world.history_cleared == 0  # the person signs in again with the new password
+        assert (session.remembered_company, session.remembered_username) == ("ACME", "agent1")
 
 
 class TestResume:

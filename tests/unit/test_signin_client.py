@@ -264,8 +264,8 @@ class TestLogin:
     def test_an_insecure_provision_url_is_refused(self) -> None:
         with pytest.raises(e.InsecureAddress, match="not https"):
             login(reply(200, login_ok(server__provision_url="http://acme.example/provision")))
-        local = login(reply(200, login_ok(server__provision_url="http://127.0.0.1:8080/p")))
-        assert local.server.provision_url == "http://127.0.0.1:8080/p"
+        with pytest.raises(e.InsecureAddress, match="not https"):  # loopback too (test_plain_http)
+            login(reply(200, login_ok(server__provision_url="http://127.0.0.1:8080/p")))
 
     def test_expires_at_with_an_offset_becomes_utc(self) -> None:
         result = login(reply(200, login_ok(firewall__expires_at="2025-01-31T10:00:00+02:00")))
@@ -276,23 +276,33 @@ class TestLogin:
 class TestAddresses:
     @pytest.mark.parametrize(
         "url", ["http://vicifast.com", "http://10.0.0.5:8080", "ftp://vicifast.com", "vicifast.com",
-                "", "https://"],
+                "", "https://", "http://127.0.0.1:8443", "http://localhost:8443",
+                "http://[::1]:8443"],
     )  # fmt: skip
-    def test_plain_http_is_refused_unless_loopback(self, url: str) -> None:
+    def test_anything_but_https_is_refused(self, url: str) -> None:
         server = Server(reply(200, login_ok()))
         with pytest.raises(e.InsecureAddress):
             control(server, url)
         assert server.requests == []
 
-    @pytest.mark.parametrize(
-        "url", ["http://127.0.0.1:8443", "http://localhost:8443", "http://[::1]:8443",
-                "https://vicifast.com", "https://203.0.113.9:8443/"],
-    )  # fmt: skip
-    def test_https_and_loopback_http_are_accepted(self, url: str) -> None:
+    @pytest.mark.parametrize("url", ["https://vicifast.com", "https://203.0.113.9:8443/"])
+    def test_https_is_accepted(self, url: str) -> None:
         server = Server(reply(200, login_ok()))
         with control(server, url) as client:
             client.login("ACME", "agent1", Secret(PASSWORD))
         assert server.requests[0].url.path == "/api/mobile/login"
+
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:8443", "http://localhost:8443",
+                                     "http://[::1]:8443", "http://127.0.0.7"])  # fmt: skip
+    def test_loopback_http_only_with_the_test_option(self, url: str) -> None:
+        server = Server(reply(200, login_ok()))
+        device = c.DeviceInfo("linux", "0.1.0", "dev-1")
+        transport = httpx.MockTransport(server)
+        with c.ControlPlaneClient(
+            url, transport=transport, device=device, insecure_test_server=True
+        ) as client:
+            client.login("ACME", "agent1", Secret(PASSWORD))
+        assert server.requests[0].url.scheme == "http"
 
     def test_provisioning_refuses_plain_http_before_sending_the_password(self) -> None:
         server = Server(reply(200, sip_ok()))

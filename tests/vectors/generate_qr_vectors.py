@@ -343,6 +343,18 @@ def main() -> None:
             "Not HTTPS at all.",
         ),
         bad(
+            "insecure-api-http-loopback",
+            "vicifast://signin?v=1&c=acme&api=http://127.0.0.1:8443",
+            "insecure_api",
+            "Plain HTTP to this computer: no exception for loopback or test servers in a code.",
+        ),
+        bad(
+            "insecure-api-http-localhost",
+            "vicifast://signin?v=1&c=acme&api=http://localhost:8443/vicifast",
+            "insecure_api",
+            "Plain HTTP to localhost, likewise refused.",
+        ),
+        bad(
             "invalid-salt-length",
             good_sip.replace(b64(salt(1)), b64(salt(1)[:12])),
             "invalid_field",

@@ -1837,6 +1837,18 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Include p&amp;hone numbers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Include phone numbers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Leave callers&apos; numbers and names in the exported SIP trace. Off: only the last two digits of each number and the initials of each name are kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Advanced</source>
         <translation type="unfinished"></translation>
     </message>
