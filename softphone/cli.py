@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from softphone import __version__
 from softphone.core.errors import ConfigError, VicifastError
@@ -31,7 +31,7 @@ from softphone.prompts import (
     add_password_arguments,
     forget_taken,
     from_environment,
-    read_secret,
+    read_secret_from_args,
     take_from_environment,
 )
 from softphone.qr_cli import add_qr_parser, run_qr
@@ -67,8 +67,22 @@ _ACCOUNT_KEYS = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one JSON object on stdout when the command line asks for --json (a tester's
+    script parses every line), else argparse's usage text on stderr; exit status 2 either way."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if not self.json_errors:
+            super().error(message)
+        print(json.dumps({"ok": False, "error": "usage", "message": f"{self.prog}: {message}"}))
+        sys.exit(2)
+
+
+def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
+    _Parser.json_errors = json_errors  # subcommand parsers are made of the same class
+    parser = _Parser(
         prog="vicifast-phone",
         usage="%(prog)s [-h] [--version] [--demo] [sip:/tel:/callto: LINK] | COMMAND ...",
         description="VICIfast Desktop softphone. Without a command it opens the app; a sip:, "
@@ -268,13 +282,7 @@ def _load_config(path: Path) -> dict[str, Any]:
 
 
 def _password(args: argparse.Namespace) -> Secret:
-    return read_secret(
-        PASSWORD_ENV,
-        "SIP password: ",
-        "the SIP password",
-        file=args.password_file,
-        fd=args.password_fd,
-    )
+    return read_secret_from_args(args, PASSWORD_ENV, "the SIP password")
 
 
 def account_from_args(args: argparse.Namespace) -> SipAccountConfig:
@@ -366,13 +374,7 @@ def _signin_plan(args: argparse.Namespace) -> SignInPlan:
 
 
 def _signin_password(args: argparse.Namespace) -> Secret:
-    return read_secret(
-        SIGNIN_PASSWORD_ENV,
-        "VICIdial password: ",
-        "the VICIdial password",
-        file=args.password_file,
-        fd=args.password_fd,
-    )
+    return read_secret_from_args(args, SIGNIN_PASSWORD_ENV, "the VICIdial password")
 
 
 def _totp_source() -> Callable[[object], str | None]:
@@ -490,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         harden_process()  # not for tests calling main(ARGS) in their own process
     given = list(sys.argv[1:] if argv is None else argv)
     links = _app_links(given)
-    args = _parser().parse_args([a for a in given if a not in links])
+    args = _parser(json_errors="--json" in given).parse_args([a for a in given if a not in links])
     if links and args.command is not None:
         print("vicifast-phone: a link opens the app; give it without a command", file=sys.stderr)
         return 2

@@ -97,6 +97,14 @@ def read_secret(
     )
 
 
+def read_secret_from_args(args: argparse.Namespace, env: str, what: str) -> Secret:
+    """:func:`read_secret` with the command's ``--password-file``/``--password-fd`` (added by
+    :func:`add_password_arguments`); the prompt names ``what`` ("the SIP password")."""
+    prompt = what.removeprefix("the ")
+    prompt = f"{prompt[:1].upper()}{prompt[1:]}: "
+    return read_secret(env, prompt, what, file=args.password_file, fd=args.password_fd)
+
+
 def read_secret_file(path: Path, what: str = "the password") -> str:
     """The one line of `path`: a regular file of this user that nobody else may read or write
     (on Windows the file's ACL is not checked)."""

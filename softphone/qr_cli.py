@@ -17,7 +17,7 @@ from typing import Any
 from softphone.core.errors import ConfigError
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
-from softphone.prompts import FLAGS, add_password_arguments, read_secret
+from softphone.prompts import FLAGS, add_password_arguments, read_secret_from_args
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 
@@ -78,7 +78,9 @@ def add_qr_parser(subparsers: Any) -> None:
     scan = sub.add_parser(
         "scan",
         help="read a code from an image file (for testers)",
-        description="Exit status 0 when a code was read, 1 when none was found, 2 on errors.",
+        description="Exit status 0 when a code was read (the report says whether it is usable), "
+        "1 when none was found, 2 when the image could not be scanned. With --json every outcome "
+        'is one JSON object on stdout with "ok" and, when not ok, "error" and "message".',
     )
     scan.add_argument("--image", type=Path, required=True)
     scan.add_argument("--decoder", choices=["zxing", "zbar", "opencv"], default="zxing")
@@ -98,13 +100,7 @@ def run_qr(args: argparse.Namespace) -> int:
 
 
 def _password(args: argparse.Namespace) -> Secret:
-    return read_secret(
-        PASSWORD_ENV,
-        "SIP password: ",
-        "the SIP password",
-        file=args.password_file,
-        fd=args.password_fd,
-    )
+    return read_secret_from_args(args, PASSWORD_ENV, "the SIP password")
 
 
 def _make(args: argparse.Namespace) -> int:
@@ -174,17 +170,40 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from softphone.provisioning.qr_errors import QrError
+
+    try:
+        report, status = _scan_report(args)
+    except QrError as err:  # the image or the decoder, not the code
+        report, status = {"ok": False, "error": err.code, "message": str(err)}, 2
+        if not args.json:
+            raise
+    except Exception as err:  # one JSON object on stdout, whatever happened
+        if not args.json:
+            raise
+        message = f"The scan failed unexpectedly ({type(err).__name__}): please report this."
+        report, status = {"ok": False, "error": "internal_error", "message": message}, 2
+    _emit(args.json, report)
+    return status
+
+
+def _scan_report(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     from softphone.provisioning import qr_decode, qr_format
     from softphone.provisioning.qr_errors import QrError
 
     accept = qr_decode.any_text if args.any else qr_decode.is_vicifast_code
     found = qr_decode.scan_image(args.image, args.decoder, accept=accept)
     if found is None:
-        report: dict[str, Any] = {"text": None, "kind": None, "error": "no_code"}
-        message = f"No {'QR' if args.any else 'VICIfast'} code found in {args.image}."
-        _emit(args.json, report, message)
-        return 1
-    report = {"text": found.text, "kind": None, "decoder": found.decoder, "pass": found.pass_name}
+        what = "QR" if args.any else "VICIfast"
+        message = f"No {what} code found in {args.image}."
+        return {"ok": False, "text": None, "kind": None, "error": "no_code", "message": message}, 1
+    report: dict[str, Any] = {
+        "ok": True,
+        "text": found.text,
+        "kind": None,
+        "decoder": found.decoder,
+        "pass": found.pass_name,
+    }
     try:
         code = qr_format.parse(found.text)
         report["kind"] = code.kind
@@ -200,20 +219,26 @@ def _scan(args: argparse.Namespace) -> int:
     except QrError as err:
         report["error"] = err.code
         report["message"] = str(err)
-    _emit(args.json, report, "")
-    return 0
+    report["ok"] = "error" not in report
+    return report, 0
 
 
-def _emit(as_json: bool, report: dict[str, Any], message: str) -> None:
+def _emit(as_json: bool, report: dict[str, Any]) -> None:
     if as_json:
-        print(json.dumps(report, ensure_ascii=False))
+        # ASCII JSON: whatever a code holds (even a lone surrogate) and whatever stdout's encoding.
+        print(json.dumps(report, ensure_ascii=True))
         return
-    if message:
-        print(message, file=sys.stderr)
+    if report.get("text") is None:
+        print(_safe(report["message"]), file=sys.stderr)
         return
-    print(report["text"])
-    if "fields" in report:
-        for key, value in report["fields"].items():
-            print(f"  {key}: {value}")
+    print(_safe(report["text"]))
+    for key, value in report.get("fields", {}).items():
+        print(f"  {key}: {_safe(str(value))}")
     if "message" in report:
-        print(f"  {report['message']}", file=sys.stderr)
+        print(f"  {_safe(report['message'])}", file=sys.stderr)
+
+
+def _safe(text: str) -> str:
+    """Text any stream can print (a code's text may hold anything a QR symbol can carry)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding, "replace")

@@ -348,7 +348,10 @@ class SignInService:
         self.session.on_ip_changed()
 
     def close(self) -> None:
-        """After the loop's last turn: finish pending keychain work, close the clients."""
-        self._pool.shutdown(wait=True)
+        """After the loop's last turn; returns without waiting for the network. A request in
+        flight is stopped (its socket shut down) and its result dropped (``Session.close``);
+        keychain saves already queued finish on the pool's threads."""
+        self.session.close()
         self.control_plane.close()
         self.provisioning.close()
+        self._pool.shutdown(wait=False)

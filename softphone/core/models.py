@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from softphone.core.errors import ConfigError
+from softphone.core.hosts import check_host
 from softphone.core.secret import Secret
 
 
@@ -50,6 +53,18 @@ class Ringtone(enum.StrEnum):
 
 
 DEFAULT_CODECS: tuple[str, ...] = ("PCMU", "PCMA", "G722", "GSM", "speex", "iLBC")
+# What a server may provision (check_server_account): SIP user characters (RFC 3261 user-part,
+# without ';' and escapes spelled out), a codec's name as pjsua lists it.
+MAX_SIP_USER_CHARS: Final = 64
+MAX_DISPLAY_NAME_CHARS: Final = 64
+MAX_CODECS: Final = 16
+_SIP_USER: Final = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,?/%]+", re.ASCII)
+_CODEC: Final = re.compile(r"[A-Za-z0-9.\-]{1,32}", re.ASCII)
+
+
+def has_control(text: str) -> bool:
+    """C0 or C1 control characters (CR, LF, NUL, ESC…): never part of a SIP header value."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +126,9 @@ class SipAccountConfig:
             )
         if not self.domain or any(c in self.domain for c in "@;<> \t\r\n"):
             raise ConfigError("The SIP domain is empty or malformed.")
+        texts = (self.domain, self.proxy, self.display_name, self.auth_user, *self.codecs)
+        if any(has_control(t) for t in texts):
+            raise ConfigError("The SIP account contains control characters (a line break?).")
         if not 0 <= self.port <= 65535:
             raise ConfigError("The SIP port must be between 0 and 65535.")
         if not 60 <= self.reg_expires_s <= 86400:
@@ -131,6 +149,33 @@ class SipAccountConfig:
     @property
     def aor(self) -> str:
         return f"sip:{self.extension}@{self.domain}"
+
+
+def check_server_account(account: SipAccountConfig) -> None:
+    """The stricter rules for an account a server sent (provisioning, and its keychain copy):
+    ConfigError naming the first field that breaks them. Hosts: :mod:`softphone.core.hosts`."""
+    check_host(account.domain, "The SIP domain")
+    if account.proxy:
+        check_host(account.proxy, "The SIP outbound proxy")
+    if not 1 <= account.port <= 65535:
+        raise ConfigError("The SIP port must be between 1 and 65535.")
+    users = (("extension", account.extension), ("authentication user", account.auth_user))
+    for what, user in users:
+        if user and not (len(user) <= MAX_SIP_USER_CHARS and _SIP_USER.fullmatch(user)):
+            raise ConfigError(
+                f"The SIP {what} is longer than {MAX_SIP_USER_CHARS} characters or has characters "
+                "a SIP address cannot hold."
+            )
+    name = account.display_name
+    if len(name) > MAX_DISPLAY_NAME_CHARS or not name.isprintable() or set(name) & set('"\\'):
+        raise ConfigError(
+            f"The display name is longer than {MAX_DISPLAY_NAME_CHARS} characters, or has a "
+            'quote ("), a backslash or characters that cannot be shown.'
+        )
+    if not 1 <= len(account.codecs) <= MAX_CODECS or not all(
+        _CODEC.fullmatch(codec) for codec in account.codecs
+    ):
+        raise ConfigError(f"The codec list must name 1 to {MAX_CODECS} codecs, like PCMU or G722.")
 
 
 MAX_LEVEL = 2.0  # +6 dB; louder only clips

@@ -321,7 +321,9 @@ class Session:
         self._clear_trace = clear_trace
         self._backoff = backoff or Backoff(first_s=2.0, cap_s=300.0)
         self._store_lock = threading.Lock()  # orders keychain writes against a wipe
-        self._gen = 0  # bumped when a session ends: late results of older work are dropped
+        self._gen = 0  # bumped when a session ends or closes: late results of work are dropped
+        self._ended = 0  # bumped when a session ends: its keychain saves still queued are dropped
+        self._closed = False
         self._state = State.SIGNED_OUT
         self._creds: Credentials | None = None
         self._account: SipAccountConfig | None = None  # what the engine has, if anything
@@ -387,6 +389,13 @@ class Session:
         """Unregister, delete the saved session, the call history and the SIP trace, and say so
         once they are deleted (see the module docstring)."""
         self._end(Reason.USER_SIGN_OUT, _SIGNED_OUT_MESSAGE, wipe=True)
+
+    def close(self) -> None:
+        """The owner is shutting down: from now on nothing that is still running (a request,
+        a timer, a wipe) changes the state or emits. Keychain saves already queued still run."""
+        self._closed = True
+        self._gen += 1
+        self._cancel_timer()
 
     def on_ip_changed(self) -> None:
         """The local IP changed: re-auth at once (opens the firewall for the new IP), then let
@@ -591,6 +600,7 @@ class Session:
         ``wipe``: everything (the keychain, the call history, the SIP trace); a session ended
         for a reason in ``_ENDS_SESSION`` loses at least its password, token and SIP account."""
         self._gen += 1
+        self._ended += 1
         self._cancel_timer()
         self._busy, self._pending, self._ip_changed = False, None, False
         removed: Future[Any] | None = None
@@ -664,6 +674,8 @@ class Session:
     def _wiped(
         self, out: Outcome[list[NotDeleted]], reason: SessionReason, message: str, retry: float
     ) -> None:
+        if self._closed:
+            return
         self._wipes -= 1
         left = list(out.value or ())
         if out.error is not None:
@@ -677,11 +689,11 @@ class Session:
             self._set_state(State.SIGNED_OUT, reason, message, retry_in_s=retry, left=places)
 
     def _save(self, creds: Credentials, token: Secret, account: SipAccountConfig) -> None:
-        gen = self._gen
+        ended = self._ended
 
         def work() -> None:
             with self._store_lock:
-                if gen != self._gen:  # the session ended meanwhile: its wipe wins
+                if ended != self._ended:  # the session ended meanwhile: its wipe wins
                     return
                 self._store.set(KEY_COMPANY, Secret(creds.company_code))
                 self._store.set(KEY_USERNAME, Secret(creds.username))

@@ -6,28 +6,30 @@ The routes and bodies follow docs/api/openapi.json; tests validate responses aga
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from softphone.emulator.errors import AdminError
-from softphone.emulator.model import iso_utc
+from softphone.emulator import body as b
+from softphone.emulator.body import BodyRefused
+from softphone.emulator.errors import AdminError, EmulatorError
+from softphone.emulator.model import MAX_TTL_S, OUTAGE_MAX_REQUESTS, bounded_text, iso_utc
 from softphone.emulator.state import EmulatorState, Grant, Refusal
 
 Clock = Callable[[], float]
 Handler = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger("softphone.emulator")
 
-
-class BadRequest(Exception):
-    pass
+DEFAULT_PUBLIC_URL = "https://127.0.0.1:8443"
+"""Where clients reach an app built without `public_url` (the CLI's default address)."""
+_DEVICE_FIELDS = {"platform", "app_version", "device_id"}
 
 
 def _error(status: int, error: str, **extra: Any) -> JSONResponse:
@@ -46,44 +48,37 @@ def _refusal(refusal: Refusal) -> JSONResponse:
     return response
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("The body must be JSON.") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.")
-    return body
-
-
-def _field(body: dict[str, Any], name: str, kind: type = str, *, required: bool = True) -> Any:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if kind is int and isinstance(value, bool):
-        value = None
-    if not isinstance(value, kind) or (kind is str and not value):
-        raise BadRequest(
-            f"{name!r} must be a {'non-empty string' if kind is str else kind.__name__}."
-        )
-    return value
-
-
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _origin(public_url: str) -> str:
+    parts = urlsplit(public_url)
+    extra = parts.path.strip("/") or parts.query or parts.fragment or parts.username
+    if parts.scheme not in {"http", "https"} or not parts.hostname or extra:
+        raise EmulatorError(f"The public URL must be http(s)://HOST[:PORT], not {public_url!r}.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def create_app(
-    state: EmulatorState, clock: Clock = time.time, *, admin_token: str | None = None
+    state: EmulatorState,
+    clock: Clock = time.time,
+    *,
+    admin_token: str | None = None,
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Starlette:
-    """The ASGI app. Without `admin_token` the admin API answers 404 (disabled)."""
+    """The ASGI app. Without `admin_token` the admin API answers 404 (disabled).
+
+    `public_url` (scheme://host:port) is where clients reach this app: provision_url is built
+    from it, never from the request's Host header, which any client can set."""
+    origin = _origin(public_url)
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             try:
                 return await handler(request)
-            except BadRequest as err:
-                return _error(400, "bad_request", message=str(err))
+            except BodyRefused as err:
+                return _error(err.status, err.error, message=str(err))
             except AdminError as err:
                 return _error(400, "admin_refused", message=str(err))
 
@@ -112,25 +107,31 @@ def create_app(
         return guarded(endpoint)
 
     async def login(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await b.json_object(request)
+        b.only(body, {"username", "password", "company_code", "totp", "device"})
+        username, password = b.text(body, "username"), b.text(body, "password")
+        company_code = b.text(body, "company_code")
         device = body.get("device")
         if not isinstance(device, dict):
-            raise BadRequest("'device' must be an object with platform, app_version, device_id.")
-        code = _field(body, "totp", required=False) or ""
+            raise BodyRefused("'device' must be an object with platform, app_version, device_id.")
+        b.only(device, _DEVICE_FIELDS, "'device'")
+        for name in sorted(_DEVICE_FIELDS):
+            b.text(device, name)
+        code = b.totp_code(body) if "totp" in body else ""
         ip = _client_ip(request)
         result = state.login(
-            username=_field(body, "username"),
-            password=_field(body, "password"),
-            company_code=_field(body, "company_code"),
+            username=username,
+            password=password,
+            company_code=company_code,
             code=code,
             ip=ip,
             now=clock(),
         )
         outcome = "ok" if isinstance(result, Grant) else result.error
-        log.info("login company=%s ip=%s outcome=%s", body["company_code"], ip, outcome)
+        log.info("login company=%s ip=%s outcome=%s", bounded_text(company_code), ip, outcome)
         if isinstance(result, Refusal):
             return _refusal(result)
-        provision_url = str(request.url_for("provision", slug=result.company.slug))
+        provision_url = f"{origin}/vicidial/{quote(result.company.slug, safe='')}/provision"
         return JSONResponse(
             {
                 "session": {"token": result.token, "reauth_after_s": result.reauth_after_s},
@@ -148,11 +149,14 @@ def create_app(
         )
 
     async def provision(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await b.json_object(request)
+        b.only(body, {"username", "password"})
         slug = request.path_params["slug"]
-        result = state.provision(slug, _field(body, "username"), _field(body, "password"))
+        username, password = b.text(body, "username"), b.text(body, "password")
+        ip = _client_ip(request)
+        result = state.provision(slug, username, password, ip=ip, now=clock())
         if isinstance(result, Refusal):
-            log.info("provision server=%s outcome=%s", slug, result.error)
+            log.info("provision server=%s ip=%s outcome=%s", bounded_text(slug), ip, result.error)
             return _refusal(result)
         agent, version = result
         company = state.company_by_slug(slug)
@@ -192,23 +196,29 @@ def create_app(
 
     def agent_active(active: bool) -> Handler:
         async def handler(request: Request) -> Response:
-            body = await _json_object(request)
-            company, username = _field(body, "company_code"), _field(body, "username")
+            body = await b.json_object(request)
+            b.only(body, {"company_code", "username"})
+            company, username = b.text(body, "company_code"), b.text(body, "username")
             state.set_agent_active(company, username, active, clock())
-            log.info("admin %s company=%s", "restore" if active else "revoke", company)
+            action = "restore" if active else "revoke"
+            log.info("admin %s company=%s", action, bounded_text(company))
             return JSONResponse({"ok": True})
 
         return handler
 
     async def addon(request: Request) -> Response:
-        body = await _json_object(request)
-        state.set_addon(_field(body, "company_code"), _field(body, "active", bool))
+        body = await b.json_object(request)
+        b.only(body, {"company_code", "active"})
+        state.set_addon(b.text(body, "company_code"), b.flag(body, "active"))
         return JSONResponse({"ok": True})
 
     async def settings(request: Request) -> Response:
-        body = await _json_object(request)
-        ttl = _field(body, "ttl_s", int, required=False)
-        reauth = _field(body, "reauth_after_s", int, required=False)
+        body = await b.json_object(request)
+        b.only(body, {"ttl_s", "reauth_after_s"})
+        ttl = b.integer(body, "ttl_s", 1, MAX_TTL_S) if "ttl_s" in body else None
+        reauth = (
+            b.integer(body, "reauth_after_s", 1, MAX_TTL_S) if "reauth_after_s" in body else None
+        )
         state.set_durations(clock(), ttl, reauth)
         current = state.settings
         return JSONResponse({"ttl_s": current.ttl_s, "reauth_after_s": current.reauth_after_s})
@@ -218,14 +228,16 @@ def create_app(
         return JSONResponse({"leases": [lease.public(now) for lease in state.leases(now)]})
 
     async def expire(request: Request) -> Response:
-        body = await _json_object(request)
-        in_s = _field(body, "in_s", int, required=False) or 0
-        count = state.expire_leases(_field(body, "ip"), clock(), in_s)
+        body = await b.json_object(request)
+        b.only(body, {"ip", "in_s"})
+        in_s = b.integer(body, "in_s", 0, MAX_TTL_S) if "in_s" in body else 0
+        count = state.expire_leases(b.text(body, "ip"), clock(), in_s)
         return JSONResponse({"expired": count})
 
     async def outage(request: Request) -> Response:
-        body = await _json_object(request)
-        requests = _field(body, "requests", int)
+        body = await b.json_object(request)
+        b.only(body, {"requests"})
+        requests = b.integer(body, "requests", 0, OUTAGE_MAX_REQUESTS)
         state.set_outage(requests)
         return JSONResponse({"requests": requests})
 
@@ -234,12 +246,7 @@ def create_app(
 
     routes = [
         Route("/api/mobile/login", outage_aware(login), methods=["POST"]),
-        Route(
-            "/vicidial/{slug}/provision",
-            outage_aware(provision),
-            methods=["POST"],
-            name="provision",
-        ),
+        Route("/vicidial/{slug}/provision", outage_aware(provision), methods=["POST"]),
         Route("/admin/state", admin(admin_state), methods=["GET"]),
         Route("/admin/agents/revoke", admin(agent_active(False)), methods=["POST"]),
         Route("/admin/agents/restore", admin(agent_active(True)), methods=["POST"]),

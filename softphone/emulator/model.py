@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 
 DEFAULT_TTL_S = 86400
 DEFAULT_REAUTH_AFTER_S = 3600
+MAX_TTL_S = 30 * 86400  # also the largest in_s of an admin expire
 AUDIT_RETENTION_S = 7 * 86400
+AUDIT_MAX_ENTRIES = 10_000  # the oldest go first beyond this, whatever their age
+AUDIT_TEXT_MAX = 64  # characters kept of a username or company code as typed
+OUTAGE_MAX_REQUESTS = 10_000
 RATE_LIMIT_FAILURES = 10
 RATE_LIMIT_WINDOW_S = 3600
 
@@ -20,6 +24,15 @@ ADDON_INACTIVE_MESSAGE = (
 def iso_utc(unix_time: float) -> str:
     """ISO-8601 UTC with a Z suffix and whole seconds, e.g. 2025-01-31T08:00:00Z."""
     return datetime.fromtimestamp(int(unix_time), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bounded_text(text: str, limit: int = AUDIT_TEXT_MAX) -> str:
+    """`text` as safe to keep and show: control and other unprintable characters (and
+    anything that is not valid Unicode) become "?", and it is cut to `limit` characters."""
+    safe = "".join(
+        c if c.isprintable() and not "\ud800" <= c <= "\udfff" else "?" for c in text[: limit + 1]
+    )
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from softphone.emulator.errors import SeedError
 from softphone.emulator.model import (
     DEFAULT_REAUTH_AFTER_S,
     DEFAULT_TTL_S,
+    MAX_TTL_S,
     Agent,
     Company,
     Settings,
@@ -127,8 +128,8 @@ def _settings(raw: object, where: str) -> Settings:
 
 
 def check_durations(ttl_s: int, reauth_after_s: int, where: str) -> None:
-    if not 1 <= ttl_s <= 30 * 86400:
-        raise SeedError(f"{where}: ttl_s must be between 1 and 2592000 seconds.")
+    if not 1 <= ttl_s <= MAX_TTL_S:
+        raise SeedError(f"{where}: ttl_s must be between 1 and {MAX_TTL_S} seconds.")
     if not 1 <= reauth_after_s <= ttl_s:
         raise SeedError(f"{where}: reauth_after_s must be between 1 and ttl_s ({ttl_s}).")
 

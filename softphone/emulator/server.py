@@ -65,7 +65,10 @@ class EmulatorServer:
         admin_token: str | None = None,
         clock: Clock = time.time,
         registrar: Registrar | None = None,
+        public_url: str | None = None,
     ) -> None:
+        """`public_url` (scheme://host:port, default `url`) is where clients reach this
+        server; the provision_url of every login answer is built from it."""
         if insecure_http and not is_loopback(host):
             raise UnsafeBinding(
                 f"Plain HTTP is only allowed on a loopback address, not on {host}. "
@@ -91,7 +94,9 @@ class EmulatorServer:
             }
         self._socket = self._bind(host, port)
         self.port: int = self._socket.getsockname()[1]
-        app = create_app(state, clock, admin_token=self.admin_token)
+        app = create_app(
+            state, clock, admin_token=self.admin_token, public_url=public_url or self.url
+        )
         # proxy_headers=False: the whitelisted IP is the peer's address, never a header's claim
         self._server = uvicorn.Server(
             uvicorn.Config(

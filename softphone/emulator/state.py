@@ -18,7 +18,10 @@ from softphone.emulator import totp
 from softphone.emulator.errors import AdminError, SeedError
 from softphone.emulator.model import (
     ADDON_INACTIVE_MESSAGE,
+    AUDIT_MAX_ENTRIES,
     AUDIT_RETENTION_S,
+    MAX_TTL_S,
+    OUTAGE_MAX_REQUESTS,
     RATE_LIMIT_FAILURES,
     RATE_LIMIT_WINDOW_S,
     Agent,
@@ -26,6 +29,7 @@ from softphone.emulator.model import (
     Company,
     FirewallLease,
     Settings,
+    bounded_text,
 )
 from softphone.emulator.seed import check_durations, load_seed
 
@@ -88,8 +92,8 @@ class EmulatorState:
 
     def set_outage(self, requests: int) -> None:
         """Answer the next ``requests`` login/provisioning requests with 503 (0 ends it)."""
-        if not 0 <= requests <= 10_000:
-            raise AdminError("requests must be between 0 and 10000.")
+        if not 0 <= requests <= OUTAGE_MAX_REQUESTS:
+            raise AdminError(f"requests must be between 0 and {OUTAGE_MAX_REQUESTS}.")
         with self._lock:
             self._outage = requests
 
@@ -107,11 +111,14 @@ class EmulatorState:
         self, *, username: str, password: str, company_code: str, code: str, ip: str, now: float
     ) -> Grant | Refusal:
         with self._lock:
-            result = self._login(username, password, company_code, code, ip, now)
+            result = self._rate_limit(ip, now) or self._login(
+                username, password, company_code, code, ip, now
+            )
             outcome = "ok" if isinstance(result, Grant) else result.error
-            self._record(AuditEntry(ip, now, username, company_code, outcome))
-            if outcome not in _NOT_FAILURES:
-                self._failures.setdefault(ip, []).append(now)
+            # bounded and printable: the audit is kept 7 days and shown to the admin
+            entry = AuditEntry(ip, now, bounded_text(username), bounded_text(company_code), outcome)
+            self._record(entry)
+            self._count_failure(ip, now, outcome)
             if isinstance(result, Grant):
                 self._notify(now)
             return result
@@ -119,11 +126,6 @@ class EmulatorState:
     def _login(  # noqa: PLR0917 - private twin of login()
         self, username: str, password: str, company_code: str, code: str, ip: str, now: float
     ) -> Grant | Refusal:
-        recent = [t for t in self._failures.get(ip, []) if t > now - RATE_LIMIT_WINDOW_S]
-        self._failures[ip] = recent
-        if len(recent) >= RATE_LIMIT_FAILURES:
-            retry = recent[-RATE_LIMIT_FAILURES] + RATE_LIMIT_WINDOW_S - now
-            return Refusal(429, "rate_limited", retry_after_s=max(1, math.ceil(retry)))
         company = self._by_code.get(company_code.strip().upper())
         if company is None:
             return Refusal(404, "unknown_company")
@@ -147,18 +149,29 @@ class EmulatorState:
 
     # employer's provisioning endpoint ------------------------------------------
 
-    def provision(self, slug: str, username: str, password: str) -> tuple[Agent, int] | Refusal:
-        """The agent and the config version, or 401/403 (404 for a server we do not host)."""
+    def provision(
+        self, slug: str, username: str, password: str, *, ip: str, now: float
+    ) -> tuple[Agent, int] | Refusal:
+        """The agent and the config version, or 401/403 (404 for a server we do not host).
+
+        Shares the login's rate limit: failures here count for `ip` there, and an IP blocked
+        on either is refused (429) on both, before the password is checked."""
         with self._lock:
-            company = self._by_slug.get(slug)
-            if company is None:
-                return Refusal(404, "unknown_server")
-            agent = _check_password(company, username, password)
-            if agent is None:
-                return Refusal(401, "invalid_credentials")
-            if not agent.active:
-                return Refusal(403, "account_revoked")
-            return agent, self._config_version[slug]
+            result = self._rate_limit(ip, now) or self._provision(slug, username, password)
+            if isinstance(result, Refusal):
+                self._count_failure(ip, now, result.error)
+            return result
+
+    def _provision(self, slug: str, username: str, password: str) -> tuple[Agent, int] | Refusal:
+        company = self._by_slug.get(slug)
+        if company is None:
+            return Refusal(404, "unknown_server")
+        agent = _check_password(company, username, password)
+        if agent is None:
+            return Refusal(401, "invalid_credentials")
+        if not agent.active:
+            return Refusal(403, "account_revoked")
+        return agent, self._config_version[slug]
 
     def company_by_slug(self, slug: str) -> Company | None:
         return self._by_slug.get(slug)
@@ -208,8 +221,8 @@ class EmulatorState:
 
     def expire_leases(self, ip: str, now: float, in_s: int = 0) -> int:
         """Make the live leases of `ip` expire `in_s` seconds from now; how many there were."""
-        if in_s < 0:
-            raise AdminError("in_s must not be negative.")
+        if not 0 <= in_s <= MAX_TTL_S:  # later than that, the lease could outlive any date
+            raise AdminError(f"in_s must be between 0 and {MAX_TTL_S}.")
         with self._lock:
             hits = [k for k, lease in self._leases.items() if lease.ip == ip and lease.live(now)]
             for key in hits:
@@ -253,6 +266,22 @@ class EmulatorState:
 
     # internals ------------------------------------------------------------------
 
+    def _rate_limit(self, ip: str, now: float) -> Refusal | None:
+        """429 while `ip` has RATE_LIMIT_FAILURES failures in the window (login + provision)."""
+        recent = [t for t in self._failures.get(ip, []) if t > now - RATE_LIMIT_WINDOW_S]
+        if recent:
+            self._failures[ip] = recent
+        else:
+            self._failures.pop(ip, None)
+        if len(recent) >= RATE_LIMIT_FAILURES:
+            retry = recent[-RATE_LIMIT_FAILURES] + RATE_LIMIT_WINDOW_S - now
+            return Refusal(429, "rate_limited", retry_after_s=max(1, math.ceil(retry)))
+        return None
+
+    def _count_failure(self, ip: str, now: float, outcome: str) -> None:
+        if outcome not in _NOT_FAILURES:
+            self._failures.setdefault(ip, []).append(now)
+
     def _company(self, code: str) -> Company:
         company = self._by_code.get(code.strip().upper())
         if company is None:
@@ -283,10 +312,12 @@ class EmulatorState:
     def _record(self, entry: AuditEntry) -> None:
         self._audit.append(entry)
         self._purge(entry.time)
+        del self._audit[:-AUDIT_MAX_ENTRIES]
 
     def _purge(self, now: float) -> None:
         cutoff = now - AUDIT_RETENTION_S
-        self._audit = [e for e in self._audit if e.time > cutoff]
+        if self._audit and self._audit[0].time <= cutoff:  # entries come in time order
+            self._audit = [e for e in self._audit if e.time > cutoff]
 
 
 def _check_password(company: Company, username: str, password: str) -> Agent | None:

@@ -37,7 +37,8 @@ def code_at(secret: str, unix_time: float, *, step_s: int = STEP_S, digits: int 
 def verify(secret: str, code: str, unix_time: float, *, window: int = 1) -> bool:
     """True if `code` matches the current step or one of `window` steps either side."""
     candidate = code.strip()
-    if len(candidate) != DIGITS or not candidate.isdigit():
+    # isdigit() alone takes Arabic-Indic and full-width digits, which compare_digest refuses
+    if len(candidate) != DIGITS or not (candidate.isascii() and candidate.isdigit()):
         return False
     return any(
         hmac.compare_digest(code_at(secret, unix_time + k * STEP_S), candidate)

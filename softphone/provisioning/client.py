@@ -10,32 +10,50 @@ control plane may be plain http to a loopback host, and only then may the ``prov
 returns be plain http to a loopback host too. Redirects are not followed: a redirect could carry
 the password somewhere else.
 
+Limits (a hostile or broken server must not hang, bloat or corrupt the agent): each request has
+a total deadline (``REQUEST_DEADLINE_S``, connection, TLS, headers and body together) on top of
+httpx's per-operation timeouts; at the deadline, or when the client is closed, the request's
+socket is shut down whatever phase it is in. The body is read as a stream and refused past
+``MAX_BODY`` bytes (:class:`~softphone.provisioning.errors.ResponseTooLarge`). Every field of an
+answer is checked against its range before anything is built from it (see *strict parsing*).
+
 The VICIdial password goes only to the login endpoint and to the ``provision_url``; the SIP
 password comes back from the employer's server and is never sent anywhere by these clients.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
 import logging
+import math
+import os
+import socket
 import ssl
 import sys
+import threading
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import httpx
 
 from softphone import __version__
 from softphone.core.errors import ConfigError
+from softphone.core.hosts import is_host
 from softphone.core.models import (
     DEFAULT_CODECS,
+    MAX_CODECS,
     AutoAnswerPolicy,
     DtmfMethod,
     SipAccountConfig,
     SrtpMode,
     Transport,
+    check_server_account,
+    has_control,
 )
 from softphone.core.retry import parse_retry_after
 from softphone.core.secret import Secret
@@ -45,8 +63,17 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://vicifast.com"
 LOGIN_PATH = "/api/mobile/login"
-DEFAULT_TIMEOUT_S = 15.0
-_MAX_BODY = 256 * 1024
+DEFAULT_TIMEOUT_S = 15.0  # per operation: connect, TLS, each read and write
+REQUEST_DEADLINE_S = 20.0  # the whole request, body included
+MAX_BODY = 256 * 1024
+# What a server may say about time, in seconds; anything outside is refused, not trusted.
+MAX_REAUTH_AFTER_S = 7 * 86400
+MAX_TTL_S = 30 * 86400
+MAX_LEASE_AHEAD = timedelta(days=30)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_SLUG_MAX = 64
+_TOKEN_MAX = 4096
+_URL_MAX = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +162,70 @@ def login_url(base_url: str, *, insecure_test_server: bool = False) -> httpx.URL
     return check_url(base_url.rstrip("/") + LOGIN_PATH, plain_http_to_loopback=insecure_test_server)
 
 
+class _Deadline:
+    """Ends one request at its deadline, or at once on :meth:`fire`: shuts its socket down, so a
+    read blocked in any phase (TLS handshake, headers, body) returns.
+
+    The socket comes from httpcore's ``trace`` extension when the connection is made; we keep a
+    duplicate of its descriptor, so the shutdown can never reach a descriptor the system has
+    since given to something else.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._done = False
+        self._timer = threading.Timer(seconds, self.fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            if self._done:
+                return
+            self._release()
+            self._sock = socket.socket(fileno=os.dup(sock.fileno()))
+            if self.expired:
+                self._shut()
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+    def fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if not self._done:
+                self._shut()
+
+    def finish(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            self._release()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):  # already closed by the other side
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _release(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+
 class _JsonPoster:
-    """One ``httpx.Client`` with our TLS rules, and the error mapping both contracts share."""
+    """One ``httpx.Client`` with our TLS rules and limits, and the error mapping both contracts
+    share. :meth:`close` may be called from another thread while a request is in flight: the
+    request ends at once with :class:`~softphone.provisioning.errors.TransientError`."""
 
     def __init__(
         self,
@@ -144,17 +233,35 @@ class _JsonPoster:
         transport: httpx.BaseTransport | None,
         ca_file: str | None,
         timeout: float,
+        deadline: float = REQUEST_DEADLINE_S,
     ) -> None:
+        self._deadline_s = deadline
+        self._timeout = min(timeout, deadline)
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight: set[_Deadline] = set()
         self._http = httpx.Client(
             verify=make_ssl_context(ca_file),
             transport=transport,
-            timeout=timeout,
+            timeout=self._timeout,
             follow_redirects=False,
             trust_env=False,  # no proxy or CA bundle from the environment
-            headers={"User-Agent": f"VICIfast-Desktop/{__version__}"},
+            # a new connection per request: the deadline's watchdog knows its socket
+            # identity: the size cap counts what we hold, not what a gzip bomb would become
+            headers={
+                "User-Agent": f"VICIfast-Desktop/{__version__}",
+                "Connection": "close",
+                "Accept-Encoding": "identity",
+            },
         )
 
     def close(self) -> None:
+        """Stop any request in flight (thread-safe) and close the client."""
+        self._closed.set()
+        with self._lock:
+            in_flight = list(self._in_flight)
+        for deadline in in_flight:
+            deadline.fire()
         self._http.close()
 
     def __enter__(self) -> Self:
@@ -165,21 +272,62 @@ class _JsonPoster:
 
     def _post(self, url: httpx.URL, body: dict[str, Any]) -> tuple[httpx.Response, Any]:
         """POST JSON; the response and its decoded JSON body (None if it is not JSON)."""
+        if self._closed.is_set():
+            raise e.TransientError()
+        deadline = _Deadline(self._deadline_s)
+        with self._lock:
+            self._in_flight.add(deadline)
         try:
-            response = self._http.post(url, json=body)
+            return self._send(url, body, deadline)
         except httpx.TimeoutException:
             _log.info("POST %s timed out", url.host)
-            raise e.TransientError() from None
+            raise e.TooSlow() from None
         except httpx.TransportError as err:
+            if self._closed.is_set():
+                raise e.TransientError() from None
+            if deadline.expired:
+                _log.info("POST %s passed its deadline", url.host)
+                raise e.TooSlow() from None
             if _is_tls_failure(err):
                 _log.warning("TLS to %s failed", url.host)
                 raise e.TlsError() from None
             _log.info("POST %s failed: %s", url.host, type(err).__name__)
             raise e.TransientError() from None
-        _log.info("POST %s -> %d", url.host, response.status_code)
+        except (RuntimeError, OSError) as err:  # closed under us (close() from another thread)
+            _log.info("POST %s stopped: %s", url.host, type(err).__name__)
+            raise e.TransientError() from None
+        finally:
+            deadline.finish()
+            with self._lock:
+                self._in_flight.discard(deadline)
+
+    def _send(
+        self, url: httpx.URL, body: dict[str, Any], deadline: _Deadline
+    ) -> tuple[httpx.Response, Any]:
+        extensions = {"trace": deadline.trace}
+        with self._http.stream("POST", url, json=body, extensions=extensions) as response:
+            _log.info("POST %s -> %d", url.host, response.status_code)
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY:
+                raise e.ResponseTooLarge()
+            if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+                raise e.MalformedResponse()  # we asked for none; compressed could be a bomb
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    _log.info("POST %s: answer over %d bytes, stopped", url.host, MAX_BODY)
+                    raise e.ResponseTooLarge()
+                if deadline.left() <= 0 or deadline.expired:
+                    raise e.TooSlow()
+                chunks.append(chunk)
+            if deadline.expired:
+                raise e.TooSlow()
+        raw = b"".join(chunks)
         try:
-            data = response.json() if len(response.content) <= _MAX_BODY else None
-        except ValueError:
+            data = json.loads(raw) if raw else None
+        except (ValueError, RecursionError):
             data = None
         return response, data
 
@@ -205,11 +353,17 @@ def _rate_limited(response: httpx.Response, data: Any) -> e.RateLimited:
     wait: float | None = None
     if isinstance(data, dict):
         value = data.get("retry_after_s")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            wait = float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                wait = float(value)
+            except OverflowError:  # an integer of 400 digits
+                wait = e.MAX_RETRY_AFTER_S
+            if not (math.isfinite(wait) and wait >= 0):
+                wait = None
     if wait is None:
         wait = parse_retry_after(response.headers.get("Retry-After", ""))
-    # Without a usable wait, guess long rather than feed the limiter more failures.
+    # Without a usable wait, guess long rather than feed the limiter more failures; RateLimited
+    # caps what it is given at a day.
     return e.RateLimited(wait if wait is not None else 3600.0)
 
 
@@ -231,12 +385,13 @@ class ControlPlaneClient(_JsonPoster):
         timeout: float = DEFAULT_TIMEOUT_S,
         device: DeviceInfo | None = None,
         insecure_test_server: bool = False,
+        deadline: float = REQUEST_DEADLINE_S,
     ) -> None:
         """``insecure_test_server``: a plain-http ``base_url`` to a loopback host is allowed
         (testers only; see the module docstring)."""
         self._login_url = login_url(base_url, insecure_test_server=insecure_test_server)
         self._device = device or DeviceInfo.current()
-        super().__init__(transport=transport, ca_file=ca_file, timeout=timeout)
+        super().__init__(transport=transport, ca_file=ca_file, timeout=timeout, deadline=deadline)
 
     @property
     def plain_http(self) -> bool:
@@ -283,7 +438,7 @@ class ControlPlaneClient(_JsonPoster):
             raise e.AccountRevoked()
         if status == 403 and code == "addon_inactive":
             message = data.get("message") if isinstance(data, dict) else None
-            raise e.AddonInactive(message.strip() if isinstance(message, str) else "")
+            raise e.AddonInactive(_server_message(message))
         if status == 404 and code == "unknown_company":
             raise e.UnknownCompany()
         if status == 429:
@@ -301,11 +456,12 @@ class ProvisioningClient(_JsonPoster):
         ca_file: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         insecure_test_server: bool = False,
+        deadline: float = REQUEST_DEADLINE_S,
     ) -> None:
         """``insecure_test_server``: a plain-http ``provision_url`` to a loopback host is
         allowed; give it only when the control plane is one (``ControlPlaneClient.plain_http``)."""
         self._plain_http = insecure_test_server
-        super().__init__(transport=transport, ca_file=ca_file, timeout=timeout)
+        super().__init__(transport=transport, ca_file=ca_file, timeout=timeout, deadline=deadline)
 
     def provision(self, provision_url: str, username: str, password: Secret) -> ProvisionedAccount:
         url = check_provision_url(provision_url, plain_http_to_loopback=self._plain_http)
@@ -342,13 +498,29 @@ def _obj(data: Any, key: str, path: str) -> dict[str, Any]:
     return value
 
 
-def _str(data: dict[str, Any], key: str, path: str, *, optional: bool = False) -> str:
+def _server_message(value: Any) -> str:
+    """A server's own words for people: one line of printable text, cut to a sane length."""
+    if not isinstance(value, str):
+        return ""
+    text = " ".join("".join(c if c.isprintable() else " " for c in value).split())
+    if len(text) > e.MAX_MESSAGE_CHARS:
+        text = text[: e.MAX_MESSAGE_CHARS - 1].rstrip() + "…"
+    return text
+
+
+def _str(
+    data: dict[str, Any], key: str, path: str, *, optional: bool = False, limit: int = 1024
+) -> str:
+    """A text field: no control characters, at most ``limit`` characters (after trimming)."""
     value = data.get(key)
     if value is None and optional:
         return ""
     if not isinstance(value, str) or (not optional and not value.strip()):
         raise _fail(path)
-    return value.strip()
+    value = value.strip()
+    if len(value) > limit or has_control(value):
+        raise _fail(path)
+    return value
 
 
 def _int(data: Any, key: str, path: str, lo: int, hi: int) -> int:
@@ -358,14 +530,33 @@ def _int(data: Any, key: str, path: str, lo: int, hi: int) -> int:
     return value
 
 
-def _utc(text: str, path: str) -> datetime:
+def _clamped_int(data: Any, key: str, path: str, lo: int, hi: int) -> int:
+    """An integer field the contract bounds only below: at least ``lo``, then capped at ``hi``
+    (a server asking for a week-long session gets ``hi``, not an overflow later)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise _fail(path)
+    return min(value, hi)
+
+
+def _utc(text: str, path: str, now: datetime) -> datetime:
+    """An ISO-8601 time with a zone, in UTC, at most ``now`` + MAX_LEASE_AHEAD. A time in the
+    past stays (the lease is over: re-auth is due), but not before _EARLIEST, so arithmetic on
+    it cannot overflow."""
+    if len(text) > 64:
+        raise _fail(path)
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise _fail(path) from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise _fail(path)  # the contract says UTC; a naive time would be a guess
-    return when.astimezone(UTC)
+    latest = now + MAX_LEASE_AHEAD
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past datetime's last day in UTC
+        return latest
+    return min(max(when, _EARLIEST), latest)
 
 
 def check_provision_url(url: str, *, plain_http_to_loopback: bool = False) -> httpx.URL:
@@ -376,34 +567,43 @@ def check_provision_url(url: str, *, plain_http_to_loopback: bool = False) -> ht
         raise e.InsecureAddress(e.INSECURE_PROVISION_URL) from None
 
 
-def parse_login(data: Any, *, plain_http_to_loopback: bool = False) -> LoginResult:
+def parse_login(
+    data: Any, *, plain_http_to_loopback: bool = False, now: datetime | None = None
+) -> LoginResult:
     """A 200 login body → LoginResult, or MalformedResponse naming the first bad field.
     ``plain_http_to_loopback`` only for a plain-http test control plane (it lets
-    ``provision_url`` be plain http to a loopback host)."""
+    ``provision_url`` be plain http to a loopback host). Times are clamped: ``reauth_after_s``
+    to MAX_REAUTH_AFTER_S, ``ttl_s`` to MAX_TTL_S, ``expires_at`` to ``now`` … ``now`` +
+    MAX_LEASE_AHEAD."""
+    now = now or datetime.now(UTC)
     session = _obj(data, "session", "session")
     server = _obj(data, "server", "server")
     firewall = _obj(data, "firewall", "firewall")
-    provision_url = _str(server, "provision_url", "server.provision_url")
+    provision_url = _str(server, "provision_url", "server.provision_url", limit=_URL_MAX)
     check_provision_url(provision_url, plain_http_to_loopback=plain_http_to_loopback)
-    ip = _str(firewall, "ip", "firewall.ip")
+    ip = _str(firewall, "ip", "firewall.ip", limit=64)
     try:
         ipaddress.ip_address(ip)
     except ValueError:
         raise _fail("firewall.ip") from None
+    host = _str(server, "host", "server.host", limit=253)
+    if not is_host(host) and not is_host(f"[{host}]"):
+        raise _fail("server.host")
+    expires_at = _str(firewall, "expires_at", "firewall.expires_at")
     return LoginResult(
-        token=Secret(_str(session, "token", "session.token")),
-        reauth_after_s=_int(session, "reauth_after_s", "session.reauth_after_s", 1, 2**31),
+        token=Secret(_str(session, "token", "session.token", limit=_TOKEN_MAX)),
+        reauth_after_s=_clamped_int(
+            session, "reauth_after_s", "session.reauth_after_s", 1, MAX_REAUTH_AFTER_S
+        ),
         server=ServerInfo(
-            slug=_str(server, "slug", "server.slug"),
-            host=_str(server, "host", "server.host"),
+            slug=_str(server, "slug", "server.slug", limit=_SLUG_MAX),
+            host=host,
             provision_url=provision_url,
         ),
         firewall=FirewallLease(
             ip=ip,
-            expires_at=_utc(
-                _str(firewall, "expires_at", "firewall.expires_at"), "firewall.expires_at"
-            ),
-            ttl_s=_int(firewall, "ttl_s", "firewall.ttl_s", 1, 2**31),
+            expires_at=_utc(expires_at, "firewall.expires_at", now),
+            ttl_s=_clamped_int(firewall, "ttl_s", "firewall.ttl_s", 1, MAX_TTL_S),
         ),
     )
 
@@ -421,10 +621,12 @@ def parse_provisioned(data: Any) -> ProvisionedAccount:
     codecs = sip.get("codecs")
     if not isinstance(codecs, list) or not all(isinstance(c, str) and c for c in codecs):
         raise _fail("sip.codecs")
+    if len(codecs) > MAX_CODECS:
+        raise _fail("sip.codecs")
     password = sip.get("password")
-    if not isinstance(password, str) or not password:
+    if not isinstance(password, str) or not password or len(password) > 256:
         raise _fail("sip.password")
-    auto_answer = _str(sip, "auto_answer", "sip.auto_answer")
+    auto_answer = _str(sip, "auto_answer", "sip.auto_answer", limit=32)
     if not isinstance(sip.get("proxy"), str):
         raise _fail("sip.proxy")
     if not isinstance(sip.get("display_name"), str):
@@ -446,6 +648,7 @@ def parse_provisioned(data: Any) -> ProvisionedAccount:
             dtmf=DtmfMethod(_enum(sip, "dtmf", "sip.dtmf", ("rfc2833", "info"))),
             auto_answer=AutoAnswerPolicy.parse(auto_answer),
         )
+        check_server_account(account)
     except ConfigError as err:  # outside the account's bounds; the message names the field
         raise e.MalformedResponse(
             f"Your employer's server sent a SIP account this app cannot use: {err} "

@@ -10,10 +10,12 @@ VicifastError (softphone.core.errors)
     ├── RateLimited          429 rate_limited: ``retry_after_s`` says when to try again
     ├── AccountRevoked       403 account_revoked: delete the stored session
     ├── TransientError       5xx, timeouts, connection errors: retry with backoff
+    │   └── TooSlow          the answer did not arrive in full within the request's deadline
     ├── TlsError             certificate not trusted or TLS older than 1.2: never retried
     ├── InsecureAddress      not https (plain http only to this computer, and only with
     │                        --insecure-test-server): refused before any connection
     └── MalformedResponse    the server answered outside the contract
+        └── ResponseTooLarge the answer was longer than the client reads (MAX_BODY)
 
 Every class carries ``reason`` (a :class:`~softphone.core.session_events.SessionReason`, which
 the Qt-free session state machine reads without importing this package) and ``retryable``.
@@ -27,6 +29,9 @@ from typing import ClassVar
 
 from softphone.core.errors import VicifastError
 from softphone.core.session_events import SessionReason
+
+MAX_RETRY_AFTER_S = 86400.0  # a server asking for a longer wait is waited for this long
+MAX_MESSAGE_CHARS = 500  # a server's own message (addon_inactive) is cut to this
 
 ADDON_INACTIVE_MESSAGE = (
     "The mobile app is not enabled for your organization. "
@@ -89,7 +94,11 @@ class RateLimited(SignInError):
     retryable = True
 
     def __init__(self, retry_after_s: float) -> None:
-        self.retry_after_s = max(0.0, float(retry_after_s))
+        # a server's number: not a number or out of range becomes a bounded guess
+        wait = float(retry_after_s)
+        if not math.isfinite(wait):
+            wait = MAX_RETRY_AFTER_S
+        self.retry_after_s = min(MAX_RETRY_AFTER_S, max(0.0, wait))
         super().__init__(
             "Too many failed sign-in attempts from this network. "
             f"Try again in {describe_wait(self.retry_after_s)}."
@@ -110,6 +119,13 @@ class TransientError(SignInError):
     default_message = (
         "The server cannot be reached right now. Check your internet connection; the app "
         "will keep trying."
+    )
+
+
+class TooSlow(TransientError):
+    default_message = (
+        "The server answered too slowly, so the app stopped waiting. Try again later; if it "
+        "keeps happening, tell your administrator."
     )
 
 
@@ -158,9 +174,18 @@ class MalformedResponse(SignInError):
     )
 
 
+class ResponseTooLarge(MalformedResponse):
+    default_message = (
+        "The server sent far more data than a sign-in answer holds, so the app stopped reading "
+        "it. Try again later; if it keeps happening, tell your administrator."
+    )
+
+
 def describe_wait(seconds: float) -> str:
     """'45 seconds', '1 minute', '12 minutes', '2 hours' — rounded up, for people."""
-    s = max(1, math.ceil(seconds))
+    if not math.isfinite(seconds):
+        seconds = MAX_RETRY_AFTER_S
+    s = max(1, math.ceil(min(seconds, MAX_RETRY_AFTER_S)))
     if s < 60:
         return f"{s} second{'s' if s != 1 else ''}"
     minutes = math.ceil(s / 60)

@@ -22,9 +22,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from softphone.provisioning import qr_format
+from softphone.provisioning import qr_format, qr_image
 from softphone.provisioning.qr_errors import (
     ExpiredCode,
+    ImageTooLarge,
+    InsecureApiUrl,
+    NotAnImage,
     QrDecoderUnavailable,
     QrError,
     QrImageError,
@@ -32,7 +35,7 @@ from softphone.provisioning.qr_errors import (
 
 Image = npt.NDArray[Any]  # 8-bit; cv2 returns loosely typed arrays
 Accept = Callable[[str], bool]
-MAX_IMAGE_PIXELS: Final = 40_000_000
+MAX_IMAGE_PIXELS: Final = qr_image.MAX_PIXELS
 
 
 class QrDecoder(Protocol):
@@ -138,10 +141,11 @@ def make_decoder(name: str = "zxing") -> QrDecoder:
 
 
 def is_vicifast_code(text: str) -> bool:
-    """Structurally valid v1 code (an expired one still counts: the user is told it expired)."""
+    """Structurally valid v1 code. An expired one, or one pointing at a non-https control plane,
+    still counts: the user is told why it is refused rather than "no code found"."""
     try:
         qr_format.parse(text, check_expiry=False)
-    except ExpiredCode:
+    except (ExpiredCode, InsecureApiUrl):
         return True
     except QrError:
         return False
@@ -179,13 +183,19 @@ def to_gray(image: Image) -> Image:
 
 
 def load_image(path: str | Path) -> Image:
-    """Read an image file as grayscale; a clear error when it is missing or not an image."""
-    data = np.fromfile(str(path), dtype=np.uint8) if Path(path).is_file() else None
-    if data is None:
-        raise QrImageError(f"Cannot read {path}: there is no such file.")
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise QrImageError(f"{path} is not an image this app can read (PNG, JPEG, BMP, WebP…).")
+    """Read an image file as grayscale; a clear error when it is missing or not an image.
+
+    The file's size and the pixel count its header declares are checked before decoding
+    (:mod:`qr_image`), so a small file cannot make the decoder allocate gigabytes."""
+    data = qr_image.read_image_file(path)
+    qr_image.check_dimensions(data, path)
+    not_an_image = f"{path} is not an image this app can read (PNG, JPEG, WebP, BMP or GIF)."
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    except cv2.error:  # OpenCV's own limits, a corrupt stream
+        raise NotAnImage(not_an_image) from None
+    if image is None or image.size == 0:
+        raise NotAnImage(not_an_image)
     return image
 
 
@@ -262,5 +272,5 @@ def scan_image(
     chosen = make_decoder(decoder) if isinstance(decoder, str) else decoder
     image = load_image(source) if isinstance(source, (str, Path)) else source
     if image.size > MAX_IMAGE_PIXELS:
-        raise QrImageError("The image is too large to scan (more than 40 megapixels).")
+        raise ImageTooLarge("The image is too large to scan (more than 40 megapixels).")
     return scan_gray(to_gray(image), chosen, accept=accept, try_harder=try_harder)

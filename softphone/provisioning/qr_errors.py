@@ -26,6 +26,10 @@ VicifastError (softphone.core.errors)
     ├── CustomControlPlaneRefused a non-default api while custom ones are off
     ├── QrBatchError              a batch CSV that cannot be read at all
     ├── QrImageError              an image that cannot be read or written
+    │   ├── ImageNotFound             no such file
+    │   ├── NotARegularFile           a directory, FIFO, device…
+    │   ├── ImageTooLarge             file or pixel count above the cap (checked before decoding)
+    │   └── NotAnImage                not a format we read, or damaged
     └── QrDecoderUnavailable      the chosen decoder's library is missing
 """
 
@@ -122,6 +126,22 @@ class QrBatchError(QrError):
 
 class QrImageError(QrError):
     code: ClassVar[str] = "image"
+
+
+class ImageNotFound(QrImageError):
+    code: ClassVar[str] = "no_such_file"
+
+
+class NotARegularFile(QrImageError):
+    code: ClassVar[str] = "not_a_file"
+
+
+class ImageTooLarge(QrImageError):
+    code: ClassVar[str] = "too_large"
+
+
+class NotAnImage(QrImageError):
+    code: ClassVar[str] = "not_an_image"
 
 
 class QrDecoderUnavailable(QrError):

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from softphone.core.errors import ConfigError
+from softphone.core.hosts import is_host
 from softphone.core.models import SipAccountConfig, SrtpMode, Transport
 from softphone.core.secret import Secret
 from softphone.provisioning.qr_errors import (
@@ -81,21 +82,40 @@ _MAX_D_CHARS: Final = -(-(NONCE_BYTES + MAX_PLAINTEXT_BYTES + TAG_BYTES) * 4 // 
 _RAW_OK: Final = re.compile(r"[A-Za-z0-9\-._~:/%]*")
 _B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
 _COMPANY: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_EXP: Final = re.compile(r"[1-9][0-9]{0,11}")
-_HOSTNAME: Final = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
-)
-_IPV6: Final = re.compile(r"\[[0-9A-Fa-f:.]{2,45}\]")
+_EXP: Final = re.compile(r"0|[1-9][0-9]{0,11}")
 _API: Final = re.compile(
-    r"https://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?(?P<path>/[A-Za-z0-9\-._~/]*)?"
+    r"https://(?P<host>[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]*\])(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?P<path>/[A-Za-z0-9\-._~/]*)?"
 )
+_DEFAULT_APIS: Final = frozenset({DEFAULT_API, DEFAULT_API + "/"})
 _EXT_FORBIDDEN: Final = frozenset("@:;<>/?#%\"' ")
-_MAX_EXP: Final = 10**12
+_DISPLAY_FORBIDDEN: Final = frozenset('"\\')  # pjsua writes it as "…" <sip:…>: no escapes
+_MAX_EXP: Final = 10**12  # 12 digits, as the URI's exp allows
+# Not "printable" (docs/qr-format.md, a fixed list, not a Unicode version's categories): controls,
+# spaces other than U+0020, invisible format characters, surrogates, private use, noncharacters.
+_NOT_PRINTABLE: Final = re.compile(
+    "[\x00-\x1f\x7f-\xa0\xad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f"
+    "\u3000\ud800-\uf8ff\ufdd0-\ufdef\ufeff\ufff9-\ufffb\ufffe\uffff"
+    "\U000e0000-\U000e007f\U000f0000-\U0010ffff]"
+    "|[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
+    "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
+    "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
+    "\U000dfffe\U000dffff\U000efffe\U000effff]"
+)
 
 
 def _has_control(text: str) -> bool:
     return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def is_printable(text: str) -> bool:
+    """The spec's "printable": none of its fixed list of invisible or unassignable characters."""
+    return _NOT_PRINTABLE.search(text) is None
+
+
+def _is_unicode_text(text: str) -> bool:
+    # A JSON "\ud800" escape decodes to a lone surrogate: not text, and not encodable as UTF-8.
+    return not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 def _now(now: int | None) -> int:
@@ -129,16 +149,17 @@ class SignInCode:
                 "The company code in this QR code is not valid "
                 "(1-64 letters, digits, '.', '_' or '-')."
             )
-        if len(self.username) > 64 or (self.username and not self.username.isprintable()):
+        if len(self.username) > 64 or not is_printable(self.username):
             raise InvalidField("The user name in this QR code is too long or not printable.")
         if self.api:
             _check_api(self.api)
-        if self.exp is not None and not 0 < self.exp < _MAX_EXP:
+        if self.exp is not None and not 0 <= self.exp < _MAX_EXP:
             raise InvalidField("The expiry time in this QR code is out of range.")
 
     @property
     def uses_custom_api(self) -> bool:
-        return bool(self.api) and self.api.rstrip("/") != DEFAULT_API
+        # Compared as written: "https://vicifast.com//" or "https://VICIFAST.com" are custom.
+        return bool(self.api) and self.api not in _DEFAULT_APIS
 
     def require_allowed(self, *, custom_control_planes: bool) -> None:
         """Refuse a non-default control plane unless the user enabled custom ones (Advanced)."""
@@ -176,7 +197,7 @@ class SipAccountCode:
         texts = (self.server, self.extension, self.password.reveal(), self.display_name)
         if any(_has_control(t) for t in texts):
             raise ControlCharacters("The SIP account in this code contains control characters.")
-        if not (_HOSTNAME.fullmatch(self.server) or _IPV6.fullmatch(self.server)):
+        if not is_host(self.server):  # one rule with api's host: softphone/core/hosts.py
             raise InvalidField("The SIP server in this code is not a host name or IP address.")
         if not 0 <= self.port <= 65535:
             raise InvalidField("The SIP port in this code is not between 0 and 65535.")
@@ -184,9 +205,11 @@ class SipAccountCode:
             raise InvalidField("The SIP extension in this code is empty, too long or malformed.")
         if not 0 < len(self.password.reveal()) <= 128:
             raise InvalidField("The SIP password in this code is empty or too long.")
-        if len(self.display_name) > 64 or not self.display_name.isprintable():
+        if len(self.display_name) > 64 or not is_printable(self.display_name):
             raise InvalidField("The display name in this code is too long or not printable.")
-        if not 0 < self.exp < _MAX_EXP:
+        if _DISPLAY_FORBIDDEN & set(self.display_name):
+            raise InvalidField('The display name in this code contains " or \\.')
+        if not 0 <= self.exp < _MAX_EXP:
             raise InvalidField("The expiry time in this code is out of range.")
         try:
             self.to_config()
@@ -437,6 +460,8 @@ def _signin_from(fields: dict[str, str], now: int | None, check_expiry: bool) ->
     code = SignInCode(
         company=fields["c"], username=fields.get("u", ""), api=fields.get("api", ""), exp=exp
     )
+    if fields.get("api") == "":
+        _check_api("")  # present but empty is not "absent": it is not an https:// URL
     if check_expiry:
         _check_not_expired(exp, now, "sign-in code")
     return code
@@ -444,14 +469,19 @@ def _signin_from(fields: dict[str, str], now: int | None, check_expiry: bool) ->
 
 def _check_api(api: str) -> None:
     # No exception for this computer or for testers: a code is never a way to plain http.
-    if not api.lower().startswith("https://"):
+    if not api.startswith("https://"):  # lower case only: "HTTPS://" is not our spelling
         raise InsecureApiUrl(
             "This code points at a control plane that is not an https:// address, so it was "
             "refused: VICIfast Phone only talks to servers over verified HTTPS. Ask whoever "
             "gave you the code for a new one."
         )
     match = _API.fullmatch(api)
-    if len(api) > 200 or match is None or int(match["port"] or 443) > 65535:
+    if (
+        len(api) > 200
+        or match is None
+        or not is_host(match["host"])
+        or int(match["port"] or 443) > 65535
+    ):
         raise InvalidField("The control-plane address (api) in this code is malformed.")
 
 
@@ -490,11 +520,13 @@ def _unb64(text: str, key: str) -> bytes:
 
 def _account_from_plaintext(plain: bytes) -> SipAccountCode:
     try:
-        values = json.loads(plain.decode("utf-8"))
+        values = json.loads(plain.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedAccount("The decrypted account is not v1's JSON: update the app.") from None
     if not isinstance(values, list):
         raise MalformedAccount("The decrypted account is not v1's JSON array: update the app.")
+    if not all(_is_unicode_text(v) for v in values if isinstance(v, str)):
+        raise MalformedAccount("The decrypted account holds text that is not Unicode.")
     if len(values) < len(SIP_FIELDS):
         raise MissingField(f"The SIP account in this code has no '{SIP_FIELDS[len(values)]}'.")
     if len(values) > len(SIP_FIELDS):
@@ -516,3 +548,8 @@ def _account_from_plaintext(plain: bytes) -> SipAccountCode:
         srtp=SRTP_CODES[srtp],
         exp=exp,
     )
+
+
+def _no_constant(name: str) -> Any:
+    # NaN, Infinity and -Infinity: Python's extension, not JSON (RFC 8259).
+    raise ValueError(f"{name} is not JSON")

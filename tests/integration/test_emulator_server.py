@@ -25,6 +25,7 @@ from tests.support.process import ManagedProcess
 pytestmark = pytest.mark.integration
 
 LOGIN = {"username": "agent1", "password": "demo-pass-1", "company_code": "DEMO", "device": DEVICE}
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -64,6 +65,28 @@ def test_a_forwarded_for_header_cannot_choose_the_whitelisted_ip(server: Emulato
         headers = {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"}
         body = http.post(f"{server.url}/api/mobile/login", json=LOGIN, headers=headers).json()
     assert body["firewall"]["ip"] == "127.0.0.3"
+
+
+def test_hostile_requests_over_tls_get_4xx_and_leave_it_serving(server: EmulatorServer) -> None:
+    """Issue 15 over the real stack (uvicorn, h11, TLS): bodies are capped, JSON only, the
+    Host header does not choose provision_url, and the IP blocked on login is on provisioning."""
+    url = f"{server.url}/api/mobile/login"
+    with client(server.ca_file, "127.0.0.4") as http:
+        big = http.post(url, content=b"{" + b" " * 100_000 + b"}", headers=JSON)
+        assert (big.status_code, big.json()["error"]) == (413, "payload_too_large")
+        typed = http.post(url, content=json.dumps(LOGIN), headers={"content-type": "text/plain"})
+        assert (typed.status_code, typed.json()["error"]) == (415, "unsupported_media_type")
+        deep = http.post(url, content=b"[" * 1000, headers=JSON)
+        assert (deep.status_code, deep.json()["error"]) == (400, "bad_request")
+        evil = http.post(url, json=LOGIN, headers={"host": "evil.example"})
+        provision_url = evil.json()["server"]["provision_url"]
+        assert provision_url == f"{server.url}/vicidial/demo/provision"
+        for _ in range(10):
+            http.post(url, json={**LOGIN, "password": "wrong"})
+        blocked = http.post(provision_url, json={"username": "agent1", "password": "demo-pass-1"})
+        assert (blocked.status_code, blocked.json()["error"]) == (429, "rate_limited")
+    with client(server.ca_file, "127.0.0.5") as http:
+        assert http.post(url, json=LOGIN).status_code == 200  # still serving
 
 
 def test_a_client_that_does_not_trust_the_ca_is_refused(server: EmulatorServer) -> None:

@@ -18,7 +18,6 @@ runs. Zero hits, or the test names each place.
 from __future__ import annotations
 
 import base64
-import gc
 import json
 import os
 import shutil
@@ -45,9 +44,9 @@ from softphone.storage.keychain import KeychainStore
 from tests.enginekit.agent_process import AGENT
 from tests.integration.test_signin_e2e import Caller
 from tests.support.canary import Hit, canary, search_bytes, search_tree
-from tests.support.proc_watch import ProcessWatcher
+from tests.support.proc_watch import ProcessWatcher, parent_pid
 from tests.support.process import ManagedProcess, wait_until
-from tests.support.secret_service import SecretService, available
+from tests.support.secret_service import SecretService, serving_this_process
 from tests.support.sipp import Sipp
 
 pytestmark = [
@@ -62,17 +61,8 @@ BIND = "127.0.0.2"
 
 @pytest.fixture
 def secret_service(tmp_path: Path) -> Iterator[SecretService]:
-    if not available():
-        pytest.fail("dbus-daemon or gnome-keyring-daemon is missing: run scripts/bootstrap.sh test")
-    service = SecretService(tmp_path / "agent")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in service.env.items():
-            patch.setenv(key, value)
-        try:
-            yield service.start()
-        finally:
-            service.stop()
-            gc.collect()
+    with serving_this_process(tmp_path / "agent") as service:
+        yield service
 
 
 def _seed(folder: Path, canaries: dict[str, str]) -> Path:
@@ -212,14 +202,11 @@ def _environs_of_tree(root: int) -> dict[int, bytes]:
         if not entry.isdigit():
             continue
         pid = int(entry)
-        chain, current = [], pid
-        while current > 1 and len(chain) < 64:
+        chain: list[int] = []
+        current: int | None = pid
+        while current is not None and current > 1 and len(chain) < 64:
             chain.append(current)
-            try:
-                stat = Path(f"/proc/{current}/stat").read_text()
-            except OSError:
-                break
-            current = int(stat.rsplit(")", 1)[1].split()[1])
+            current = parent_pid(current)
         if root in chain:
             try:
                 found[pid] = Path(f"/proc/{pid}/environ").read_bytes()

@@ -8,7 +8,6 @@ second engine on 127.0.0.4 stands for VICIdial calling the agent through the reg
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import ssl
@@ -56,7 +55,7 @@ from tests.enginekit.agent_process import SignInAgentProcess
 from tests.enginekit.recorder import EventRecorder
 from tests.support.emulator import register
 from tests.support.process import wait_until
-from tests.support.secret_service import SecretService, available
+from tests.support.secret_service import SecretService, serving_this_process
 from tests.support.sipp import Sipp, SippProcess, scenario_path
 
 pytestmark = [
@@ -80,17 +79,8 @@ WAIT = 20.0
 @pytest.fixture(scope="module")
 def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretService]:
     """One private bus + gnome-keyring for the module, this process pointed at it."""
-    if not available():
-        pytest.fail("dbus-daemon or gnome-keyring-daemon is missing: run scripts/bootstrap.sh test")
-    service = SecretService(tmp_path_factory.mktemp("secret-service"))
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in service.env.items():
-            patch.setenv(key, value)
-        try:
-            yield service.start()
-        finally:
-            service.stop()
-            gc.collect()
+    with serving_this_process(tmp_path_factory.mktemp("secret-service")) as service:
+        yield service
 
 
 @pytest.fixture

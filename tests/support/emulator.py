@@ -23,6 +23,7 @@ SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json
 START = 1_750_000_000.0  # a fixed "now" for the fake clock
 DEVICE = {"platform": "linux", "app_version": "0.1.0", "device_id": "test-device"}
 ADMIN_TOKEN = "test-admin-token"
+PUBLIC_URL = "https://emulator.test"
 
 
 def load_spec() -> dict[str, Any]:
@@ -51,7 +52,9 @@ class Api:
     admin_token: str | None = ADMIN_TOKEN
 
     def __post_init__(self) -> None:
-        self.app = create_app(self.state, self.clock, admin_token=self.admin_token)
+        self.app = create_app(
+            self.state, self.clock, admin_token=self.admin_token, public_url=PUBLIC_URL
+        )
 
     def request(
         self,
@@ -62,16 +65,19 @@ class Api:
         ip: str = "127.0.0.2",
         token: str | None = None,
         raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        """`raw` is sent as is, as application/json unless `headers` say otherwise."""
+
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app, client=(ip, 40000))
-            headers = {"authorization": f"Bearer {token}"} if token else {}
-            async with httpx.AsyncClient(
-                transport=transport, base_url="https://emulator.test"
-            ) as client:
+            sent = {"content-type": "application/json"} if raw is not None else {}
+            sent |= {"authorization": f"Bearer {token}"} if token else {}
+            sent |= headers or {}
+            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
                 if raw is not None:
-                    return await client.request(method, path, content=raw, headers=headers)
-                return await client.request(method, path, json=body, headers=headers)
+                    return await client.request(method, path, content=raw, headers=sent)
+                return await client.request(method, path, json=body, headers=sent)
 
         response = asyncio.run(go())
         url_path = response.request.url.path

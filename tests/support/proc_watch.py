@@ -24,7 +24,8 @@ class Seen:
     environs: list[bytes] = field(default_factory=list)
 
 
-def _parent(pid: int) -> int | None:
+def parent_pid(pid: int) -> int | None:
+    """The parent of ``pid``, or None once it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -50,7 +51,7 @@ class ProcessWatcher:
 
     def _descends(self, pid: int) -> bool:
         for _ in range(64):
-            parent = _parent(pid)
+            parent = parent_pid(pid)
             if parent is None or parent <= 1:
                 return False
             if parent == self.root:

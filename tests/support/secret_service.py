@@ -13,6 +13,7 @@ stdin with ``--unlock``); it is the default collection, which keyring's SecretSe
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
 
+import pytest
 import secretstorage
 from jeepney import DBusErrorResponse
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
@@ -215,3 +217,20 @@ class SecretService:
 def process_env(service: SecretService) -> dict[str, str]:
     """os.environ with the service's variables: for a child process that uses it."""
     return {**os.environ, **service.env}
+
+
+@contextlib.contextmanager
+def serving_this_process(workdir: Path) -> Iterator[SecretService]:
+    """A private Secret Service in ``workdir``, started, with this process's environment (HOME,
+    XDG dirs, the bus) pointed at it until the block ends; then stopped."""
+    if not available():
+        pytest.fail("dbus-daemon or gnome-keyring-daemon is missing: run scripts/bootstrap.sh test")
+    service = SecretService(workdir)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in service.env.items():
+            patch.setenv(key, value)
+        try:
+            yield service.start()
+        finally:
+            service.stop()
+            gc.collect()  # keyring leaves failed calls' D-Bus connections to the GC

@@ -6,7 +6,6 @@ Recents."""
 
 from __future__ import annotations
 
-import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from softphone.storage.history import DB_NAME, KEY_NAME, HistoryStore, Outcome, 
 from softphone.storage.keychain import KeychainStore
 from softphone.ui.diagnostics import TRACE_FILE, default_log_dir
 from softphone.ui.settings_model import AppSettings, default_path
-from tests.support.secret_service import SecretService, available
+from tests.support.secret_service import SecretService, serving_this_process
 from tests.support.stranger import AUTO_ANSWER, Stranger
 
 pytestmark = [
@@ -46,17 +45,8 @@ WAIT = 20_000
 
 @pytest.fixture
 def secret_service(tmp_path: Path) -> Iterator[SecretService]:
-    if not available():
-        pytest.fail("dbus-daemon or gnome-keyring-daemon is missing: run scripts/bootstrap.sh test")
-    service = SecretService(tmp_path / "secret-service")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in service.env.items():
-            patch.setenv(key, value)
-        try:
-            yield service.start()
-        finally:
-            service.stop()
-            gc.collect()
+    with serving_this_process(tmp_path / "secret-service") as service:
+        yield service
 
 
 @pytest.fixture

@@ -93,7 +93,9 @@ def test_scan_without_a_code_exits_non_zero(
     cv2.imwrite(str(blank), np.full((200, 200), 255, np.uint8))
     code, out, _ = run(capsys, "scan", "--image", str(blank), "--json")
     assert code == 1
-    assert json.loads(out) == {"text": None, "kind": None, "error": "no_code"}
+    report = json.loads(out)
+    assert report == {**report, "ok": False, "text": None, "kind": None, "error": "no_code"}
+    assert "No VICIfast code found" in report["message"]
     code, _, err = run(capsys, "scan", "--image", str(tmp_path / "none.png"))
     assert code == 2 and "no such file" in err
 
@@ -154,3 +156,81 @@ def test_batch_sip_requires_a_pin_file(tmp_path: Path, capsys: pytest.CaptureFix
     agents.write_text("name,extension,password\nA,1,pw\n", encoding="utf-8")
     code, _, err = run(capsys, "batch", str(agents), "--kind", "sip", "--out", "x.pdf")
     assert code == 2 and "--pins" in err
+
+
+def scan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    code, out, _ = run(capsys, "scan", "--json", *argv)
+    lines = out.splitlines()
+    assert len(lines) == 1, out  # exactly one JSON object, whatever the outcome
+    return code, json.loads(lines[0])
+
+
+def test_scan_json_reports_a_refused_code_instead_of_no_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 15: a javascript: control plane was "no_code"; the user must hear why it is refused.
+    from softphone.provisioning import qr_make
+
+    png = tmp_path / "js.png"
+    qr_make.write_image("vicifast://signin?v=1&c=acme&api=javascript:alert%281%29", png)
+    code, report = scan_json(capsys, "--image", str(png))
+    assert code == 0
+    assert report["ok"] is False and report["error"] == "insecure_api"
+
+
+def test_scan_json_with_a_lone_surrogate_in_the_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 15: this code was accepted, then printing the report died with UnicodeEncodeError.
+    from softphone.provisioning import qr_format, qr_make
+
+    plain = b'["pbx.example.com",5060,0,"1001","pw","Jane\\ud800",0,1798761600]'
+    uri = qr_format.seal_plaintext(plain, "48213907", salt=bytes(16), nonce=bytes(12))
+    png = tmp_path / "surrogate.png"
+    qr_make.write_image(uri, png)
+    code, report = scan_json(capsys, "--image", str(png), "--pin", "48213907")
+    assert code == 0
+    assert report["ok"] is False and report["error"] == "malformed_account"
+
+
+@pytest.mark.parametrize(
+    ("make", "error"),
+    [
+        (lambda p: p.write_bytes(b""), "not_an_image"),
+        (lambda p: p.mkdir(), "not_a_file"),
+        (lambda p: None, "no_such_file"),
+    ],
+)
+def test_scan_json_errors_go_to_stdout_as_one_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: object, error: str
+) -> None:
+    # Issue 15: with --json, errors went to stderr only and stdout got nothing.
+    path = tmp_path / "input.png"
+    make(path)  # type: ignore[operator]
+    code, report = scan_json(capsys, "--image", str(path))
+    assert code == 2
+    assert report["ok"] is False and report["error"] == error and report["message"]
+
+
+def test_a_usage_error_with_json_is_one_json_object_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["qr", "scan", "--json"])  # --image missing
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()
+    report = json.loads(line)
+    assert report["ok"] is False and report["error"] == "usage"
+    assert "--image" in report["message"]
+    assert err == ""
+
+
+def test_a_usage_error_without_json_is_argparse_usage_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["qr", "scan"])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--image" in err

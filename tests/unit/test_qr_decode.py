@@ -129,3 +129,18 @@ def test_a_missing_zbar_library_is_explained(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(builtins, "__import__", no_zbar)
     with pytest.raises(QrDecoderUnavailable, match="libzbar0"):
         qr_decode.make_decoder("zbar")
+
+
+def test_a_decoder_error_becomes_our_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 15: OpenCV's own refusals (its pixel limit, a corrupt stream) escaped as cv2.error.
+    import cv2
+
+    path = tmp_path / "ok.png"
+    cv2.imwrite(str(path), np.full((8, 8), 255, np.uint8))
+
+    def fails(*_: object) -> None:
+        raise cv2.error("imdecode failed")
+
+    monkeypatch.setattr(cv2, "imdecode", fails)
+    with pytest.raises(QrImageError, match="not an image"):
+        qr_decode.load_image(path)

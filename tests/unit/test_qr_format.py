@@ -110,7 +110,8 @@ def test_generated_pins_are_digits_of_the_asked_length() -> None:
         ({"password": Secret("")}, e.InvalidField),
         ({"display_name": "x" * 65}, e.InvalidField),
         ({"srtp": SrtpMode.MANDATORY}, e.InvalidField),
-        ({"exp": 0}, e.InvalidField),
+        ({"exp": -1}, e.InvalidField),
+        ({"exp": 10**12}, e.InvalidField),
     ],
 )
 def test_bad_accounts_are_refused_before_encoding(

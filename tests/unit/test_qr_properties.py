@@ -110,3 +110,78 @@ def test_any_authenticated_plaintext(cheap_kdf: None, plain: bytes) -> None:
     # Even a plaintext that passes the tag (a buggy encoder elsewhere) yields only our errors.
     uri = f.seal_plaintext(plain, "482139", salt=bytes(16), nonce=bytes(12))
     decode_or_our_error(uri)
+
+
+# ---- round trip: whatever valid fields a generator is given, a reader gets them back ----------
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+DNS_NAME = st.lists(LABEL, min_size=1, max_size=4).map(".".join).filter(lambda h: not h.isdigit())
+IPV4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
+IPV6 = st.ip_addresses(v=6).map(lambda a: f"[{a}]")
+HOST = DNS_NAME.filter(lambda h: not h.replace(".", "").isdigit()) | IPV4 | IPV6
+PRINTABLE = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"])
+    | st.just(" "),
+    max_size=64,
+).filter(f.is_printable)
+EXPS = st.integers(NOW + 1, 10**12 - 1)
+
+
+@FAST
+@given(
+    company=st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True),
+    username=PRINTABLE,
+    host=st.none() | HOST,
+    port=st.none() | st.integers(1, 65535),
+    path=st.from_regex(r"(/[A-Za-z0-9._~-]{0,20}){0,3}", fullmatch=True),
+    exp=st.none() | EXPS,
+)
+def test_signin_round_trip(
+    company: str, username: str, host: str | None, port: int | None, path: str, exp: int | None
+) -> None:
+    api = "" if host is None else f"https://{host}{'' if port is None else f':{port}'}{path}"
+    code = f.SignInCode(company, username, api, exp)
+    assert f.decode(f.encode_signin(code), now=NOW) == code
+
+
+@FAST
+@given(
+    server=HOST,
+    port=st.integers(0, 65535),
+    transport=st.sampled_from(list(Transport)),
+    extension=st.text(
+        st.characters(
+            codec="utf-8", exclude_categories=["Cc", "Cs"], exclude_characters="@:;<>/?#%\"' "
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    password=st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40
+    ),
+    display_name=PRINTABLE.filter(lambda t: '"' not in t and "\\" not in t),
+    srtp=st.sampled_from(list(SrtpMode)),
+    exp=EXPS,
+)
+def test_sip_round_trip(
+    cheap_kdf: None,
+    server: str,
+    port: int,
+    transport: Transport,
+    extension: str,
+    password: str,
+    display_name: str,
+    srtp: SrtpMode,
+    exp: int,
+) -> None:
+    if srtp is SrtpMode.MANDATORY:
+        transport = Transport.TLS
+    account = f.SipAccountCode(
+        server, port, transport, extension, Secret(password), display_name, srtp, exp
+    )
+    if len(f.account_plaintext(account)) > f.MAX_PLAINTEXT_BYTES:
+        return
+    opened = f.decode(f.encode_sip(account, "482139"), "482139", now=NOW)
+    assert isinstance(opened, f.SipAccountCode)
+    assert opened.to_json() == account.to_json()
+    assert opened.password.reveal() == password
