@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import shutil
-import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.deployment import DeploymentDefaults, initial_control_plane, load_defaults
 from softphone.links import dial_target, is_link
+from softphone.netwatch import NetWatch
 from softphone.signin import WILDCARD, RebindingEngine, SignInConfig, SignInService
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
@@ -49,8 +49,9 @@ from softphone.ui.incoming_call import IncomingCallWindow
 from softphone.ui.link_handler import DESKTOP_ID
 from softphone.ui.main_window import SIGNED_IN, MainWindow, PageFactory, optional_page
 from softphone.ui.phone_view import PhoneView
+from softphone.ui.quit_signal import QuitOnSignal
 from softphone.ui.recents_view import RecentsView
-from softphone.ui.settings_model import AppSettings
+from softphone.ui.settings_model import AppSettings, SoundSystem
 from softphone.ui.settings_view import SettingsView
 from softphone.ui.signin_controller import SignInController
 from softphone.ui.signin_view import SignInView
@@ -69,6 +70,12 @@ AccountAdapter = Callable[[SipAccountConfig], SipAccountConfig]
 FOCUS_DIALPAD_KEY = "Ctrl+L"
 SEARCH_RECENTS_KEY = "Ctrl+F"
 RING_ME_KEY = "Ctrl+Shift+G"
+
+
+def _qt_audio_backend() -> AudioBackend:
+    from softphone.ui.qt_audio_backend import QtAudioBackend  # loads Qt Multimedia when chosen
+
+    return QtAudioBackend()
 
 
 def dialpad_hint() -> str:
@@ -90,6 +97,7 @@ class AppOptions:
     engine_config: EngineConfig = field(default_factory=EngineConfig)
     engine_factory: EngineFactory = SipEngine
     audio_backend: Callable[[], AudioBackend] = default_backend
+    qt_audio_backend: Callable[[], AudioBackend] = _qt_audio_backend  # Settings' "Qt Multimedia"
     tray: bool | None = None  # None: when the desktop has a tray
     persist_control_plane: bool = True  # not in demo mode: the emulator is not a choice
     demo_login: tuple[str, str, str] | None = None  # company, username, password
@@ -150,7 +158,8 @@ class App(QObject):
         self.bus = EventBus()
         self.bridge = QtBridge(self.bus, self)
         rings = AudioRings.create()
-        self.audio = AudioController(options.audio_backend(), rings, self.bridge.post_other)
+        self.audio_backend = self._make_audio_backend()
+        self.audio = AudioController(self.audio_backend, rings, self.bridge.post_other)
         self.engine = AppEngine(
             self.bridge.post,
             engine_config,
@@ -216,6 +225,7 @@ class App(QObject):
         self.instance_server = InstanceServer(options.instance, self)
         self.instance_server.received.connect(self.handle_argv)
         self._net_timer: QTimer | None = None
+        self.net_watch: NetWatch | None = None
 
     # ---- start and stop ------------------------------------------------------------------------
 
@@ -227,7 +237,9 @@ class App(QObject):
         self._watch_network()
         if self.tray is not None:
             self.tray.show()
-        self.window.show()
+        # minimised to the tray only when there is one: never no way in
+        if not (self.settings.start_minimised and self.tray is not None):
+            self.window.show()
         login = self.options.demo_login
         if login is None:
             self.service.session.resume()
@@ -245,6 +257,20 @@ class App(QObject):
             self.audio.open(s.input_device_id, s.output_device_id)
         except AudioError as err:  # calls still connect; the Settings page shows the devices
             _log.warning("no sound device opened: %s", err)
+        if s.ringer_device_id is not None:
+            try:
+                self.audio.set_ringer(s.ringer_device_id)
+            except AudioError as err:  # the ringtone plays on the speaker instead
+                _log.warning("the ringer device did not open: %s", err)
+
+    def _make_audio_backend(self) -> AudioBackend:
+        """Settings' sound system (read at start); Qt Multimedia falls back to the default."""
+        if self.settings.sound_system is SoundSystem.QT:
+            try:
+                return self.options.qt_audio_backend()
+            except AudioError as err:
+                _log.warning("Qt Multimedia is not available (%s); using PortAudio", err)
+        return self.options.audio_backend()
 
     def quit(self) -> None:
         """Unregister and stop everything, each step bounded, then leave the event loop."""
@@ -263,6 +289,9 @@ class App(QObject):
         self.engine.stop()  # hangs up, unregisters, destroys pjsua2 (bounded by SipEngine)
         self.trace.detach()
         self.audio.close()
+        shutdown = getattr(self.audio_backend, "shutdown", None)
+        if callable(shutdown):  # Qt Multimedia's own thread
+            shutdown()
         self.service.close()  # before the history's thread stops: a sign-out's wipe needs it
         self.history_model.close()
         self.history.stop(timeout=5.0)
@@ -352,19 +381,24 @@ class App(QObject):
 
     def _watch_network(self) -> None:
         """With the wildcard bind, re-auth when the route to the control plane changes."""
-        from softphone.netwatch import NetWatch, local_address_towards
+        from softphone.netwatch import local_address_towards
 
         if self.service.bind_address not in WILDCARD:
             return
         url = httpx.URL(self.service.config.control_plane)
         host, port = url.host, url.port or 443
+        # the DNS lookup and route probe run on the pool (a dead resolver blocks for seconds,
+        # exactly when the network changes); the first result is the baseline
         watch = NetWatch(
             lambda: local_address_towards(host, port),
             lambda _old, _new: self.service.on_ip_changed(),
+            probe_now=False,
         )
+        self.net_watch = watch
+        watch.check_in(self.bridge.run_in_pool)
         self._net_timer = QTimer(self)
         self._net_timer.setInterval(int(watch.interval_s * 1000))
-        self._net_timer.timeout.connect(watch.check)
+        self._net_timer.timeout.connect(lambda: watch.check_in(self.bridge.run_in_pool))
         self._net_timer.start()
 
     def _scan(self) -> None:
@@ -817,6 +851,8 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     name = instance_name("-demo" if demo else "")
     if send_to_running(name, list(links)):
         return 0
+    # From here on SIGINT/SIGTERM end the app like Quit (one during demo mode's start waits)
+    quit_on_signal = QuitOnSignal(qapp)
     demo_dir = Path(tempfile.mkdtemp(prefix="vicifast-demo-")) if demo else None
     env: DemoEnvironment | None = None
     try:
@@ -826,12 +862,7 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
         if opened is not None:
             opened.deliver_to(app.handle_argv)
         app.start()
-        # Ctrl-C / SIGTERM in a terminal: quit cleanly (a timer lets Python see the signal)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: app.quit())
-        wake = QTimer(app)
-        wake.timeout.connect(lambda: None)
-        wake.start(250)
+        quit_on_signal.on_signal(app.quit)
         if links:
             app.handle_argv(list(links))
         return qapp.exec()
@@ -840,3 +871,4 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
             env.close()  # the demo lines, kamailio and the emulator, by PID
         if demo_dir is not None:
             shutil.rmtree(demo_dir, ignore_errors=True)
+        quit_on_signal.close()  # last: a second SIGTERM does not cut the clean-up short

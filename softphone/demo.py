@@ -427,6 +427,8 @@ def run_demo(
         except VicifastError as err:
             _failed(out, as_json, f"demo mode could not start: {err}")
             return 1
+        except KeyboardInterrupt:  # what had started is stopped already
+            return 0
         demo = _Demo(env, out, as_json, audio)
         try:
             demo.run(keep_running)

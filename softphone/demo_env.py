@@ -6,7 +6,8 @@ it is on PATH, and the demo lines (``softphone.sip.demo_lines``) in a child proc
 SIP accounts of the emulated employer's server (not agents: nobody signs in with them), registered
 at kamailio from an ``ip:port`` its firewall trusts. Without kamailio the lines are reached
 directly and the agent's account must not register (:meth:`DemoEnvironment.account_for`).
-:meth:`DemoEnvironment.close` stops every process it started, by PID.
+:meth:`DemoEnvironment.close` stops every process it started, by PID; if this process is killed
+first, they are ended with it (:mod:`softphone.children`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from softphone.children import spawn
 from softphone.core.errors import VicifastError
 from softphone.core.models import SipAccountConfig
 from softphone.core.secret import Secret
@@ -71,9 +73,10 @@ class DemoPeer:
             argv += ["--registrar", registrar]
         self.reports: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
-        self._process = subprocess.Popen(
+        # SIGTERM when this process dies (its handler hangs up and unregisters)
+        self._process = spawn(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, start_new_session=True,
+            text=True,
         )  # fmt: skip
         if registrar:
             # its first line on stdin: not argv (ps shows it), not the environment

@@ -2,8 +2,9 @@
 
 The check is a UDP ``connect`` (no packet is sent): the kernel picks the route and the source
 address it would use, which is the address a new network gives us. The owner calls
-:meth:`NetWatch.check` every few seconds on its own thread (the agent's loop, a Qt timer);
-``on_change`` runs there too.
+:meth:`NetWatch.check` every few seconds on its own thread (the agent's loop), or
+:meth:`NetWatch.check_in` with an executor where the owner must not block (the GUI thread: with a
+dead resolver ``getaddrinfo`` takes seconds); ``on_change`` runs on the owner's thread.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+
+from softphone.core.session import Executor, Outcome
 
 _log = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ class NetWatch:
     """Calls ``on_change(old, new)`` when ``probe()`` gives a different address than before.
 
     A probe that gives None (offline) is not a change; the change is reported when an address
-    comes back and differs from the last one seen.
+    comes back and differs from the last one seen. With ``probe_now=False`` the constructor
+    does not probe (it would block); the first address observed becomes the baseline.
     """
 
     def __init__(
@@ -45,15 +49,41 @@ class NetWatch:
         probe: Callable[[], str | None],
         on_change: Callable[[str, str], None],
         interval_s: float = DEFAULT_INTERVAL_S,
+        *,
+        probe_now: bool = True,
     ) -> None:
         self._probe = probe
         self._on_change = on_change
         self.interval_s = interval_s
-        self.address: str | None = probe()
+        self._in_flight = False
+        self.address: str | None = probe() if probe_now else None
+
+    @property
+    def probing(self) -> bool:
+        """A probe started by :meth:`check_in` has not reported yet."""
+        return self._in_flight
 
     def check(self) -> bool:
-        """Probe once; True if the address changed (``on_change`` has run)."""
-        now = self._probe()
+        """Probe once, blocking; True if the address changed (``on_change`` has run)."""
+        return self.observe(self._probe())
+
+    def check_in(self, run: Executor) -> bool:
+        """Probe on ``run``'s worker; the result is observed on the owner's thread (``run``
+        calls ``done`` there). At most one probe in flight: False if one still is."""
+        if self._in_flight:
+            return False
+        self._in_flight = True
+
+        def done(outcome: Outcome[str | None]) -> None:
+            self._in_flight = False
+            if outcome.error is None:
+                self.observe(outcome.value)
+
+        run(self._probe, done)
+        return True
+
+    def observe(self, now: str | None) -> bool:
+        """Take a probe's result; True if the address changed (``on_change`` has run)."""
         if now is None or now == self.address:
             return False
         old, self.address = self.address, now

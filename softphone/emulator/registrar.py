@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Self
 
+from softphone.children import spawn
 from softphone.emulator.errors import RegistrarError
 
 log = logging.getLogger("softphone.emulator.registrar")
@@ -151,10 +152,10 @@ class Registrar:
             "--atexit=no", "-Y", str(self.workdir), "-w", str(self.workdir), "-m", "32", "-M", "4",
         ]  # fmt: skip
         with self.log_path.open("ab") as out:
-            self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+            # SIGTERM when this process dies: kamailio then stops its own workers
+            self._process = spawn(
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + _READY_TIMEOUT_S

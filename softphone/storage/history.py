@@ -44,7 +44,7 @@ import secrets
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -570,21 +570,28 @@ class HistoryStore:
             return None
         return CallBackTarget(number=row[0], account_id=row[1], name=row[2])
 
-    def export_csv(self, path: Path) -> int:
+    def export_csv(
+        self,
+        path: Path,
+        *,
+        search: str = "",
+        outcome: Outcome | None = None,
+        direction: ev.Direction | None = None,
+    ) -> int:
         """Write every entry, newest first, to ``path`` (on the user's request: it is their own
-        data, in clear). Returns the number of rows."""
+        data, in clear); with ``search``/``outcome``/``direction``, the ones :meth:`page` would
+        show. Returns the number of rows."""
         header = [
             "id", "direction", "number", "name", "account", "started", "answered", "ended",
             "duration_s", "outcome", "sip_code", "sip_reason", "auto_answered",
         ]  # fmt: skip
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM calls ORDER BY id DESC")  # noqa: S608
+        rows = self._matching(search, outcome, direction)
         written = 0
         # the person's own data, wherever they chose to put it: readable by them only
         with os.fdopen(open_private(path), "w", newline="", encoding="utf-8") as f:
             out = csv.writer(f)
             out.writerow(header)
-            for row in rows:
-                entry = _entry(row)
+            for entry in rows:
                 out.writerow(
                     [
                         entry.id,
@@ -604,6 +611,16 @@ class HistoryStore:
                 )
                 written += 1
         return written
+
+    def _matching(
+        self, search: str, outcome: Outcome | None, direction: ev.Direction | None
+    ) -> Iterator[CallEntry]:
+        before: int | None = None
+        while entries := self.page(
+            search=search, outcome=outcome, direction=direction, before=before, limit=1000
+        ):
+            yield from entries
+            before = entries[-1].id
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Final
 
 from PySide6.QtCore import (
@@ -154,6 +155,15 @@ class HistoryModel(QAbstractTableModel):
         """Erase the whole history, then open a new, empty one so later calls are recorded."""
         self._writer.clear_all()
         return self._writer.start_fresh()
+
+    def export_csv(self, path: Path) -> Future[int]:
+        """Write what the view shows (the current search and filter, every page) as CSV."""
+        search, outcome, direction = self._search, self._outcome, self._direction
+        return self._writer.submit(
+            lambda store: store.export_csv(
+                path, search=search, outcome=outcome, direction=direction
+            )
+        )
 
     def mark_viewed(self) -> Future[None]:
         """The user looked at Recents: the missed-call badge goes back to zero."""

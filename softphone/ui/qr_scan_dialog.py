@@ -486,7 +486,8 @@ class QrScanDialog(QDialog):
     def _stop_camera(self) -> None:
         scanner, self._scanner = self._scanner, None
         if scanner is not None:
-            scanner.close()
+            # no join on the GUI thread: the scanner's own thread releases the camera as it ends
+            scanner.close(wait=0)
         self._camera_stopped()
 
     def _camera_stopped(self) -> None:

@@ -1,5 +1,7 @@
 """Recents: the encrypted call history with search as you type, filters, call back and delete.
 
+Export… saves the calls shown (search and filter applied) as a CSV file only its owner can read.
+
 Keyboard: Ctrl+F focuses the search (Esc there clears it), Alt+A/M/I/O pick a filter, Enter on a
 row calls back, Del deletes the selected row, Ctrl+Shift+Del asks to clear everything. The view
 emits ``missedCountChanged`` (GUI thread) for the tab's and the tray's badge, and marks missed
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Final
 
 from PySide6.QtCore import (
@@ -29,6 +32,7 @@ from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -144,6 +148,7 @@ def _warning_colour() -> QColor:
 
 class _Relay(QObject):
     failed = Signal(str)
+    exported = Signal(str)
 
 
 class RecentsView(QWidget):
@@ -169,6 +174,7 @@ class RecentsView(QWidget):
         self._clear_all = clear_all or model.clear_all
         self._relay = _Relay()
         self._relay.failed.connect(self._show_error, Qt.ConnectionType.QueuedConnection)
+        self._relay.exported.connect(self._show_error, Qt.ConnectionType.QueuedConnection)
         self._proxy = _RecentsProxy(self)
         self._proxy.setSourceModel(model)
         self.clear_dialog: QMessageBox | None = None
@@ -266,6 +272,14 @@ class RecentsView(QWidget):
         self.clear_button.setAccessibleName(self.tr("Clear all recent calls"))
         self.clear_button.setToolTip(self.tr("Delete every call in Recents (Ctrl+Shift+Del)"))
         self.clear_button.clicked.connect(self.ask_clear_all)
+        self.export_button = QPushButton(self.tr("E&xport…"), self)
+        self.export_button.setObjectName("exportRecents")
+        self.export_button.setAccessibleName(self.tr("Export the calls shown as CSV"))
+        self.export_button.setToolTip(
+            self.tr("Save the calls shown (with the search and filter) as a CSV file")
+        )
+        self.export_button.clicked.connect(self.choose_export_file)
+        self.export_dialog: QFileDialog | None = None
         clear_keys = QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_Delete)
         QShortcut(clear_keys, self, self.ask_clear_all).setContext(
             Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -280,6 +294,7 @@ class RecentsView(QWidget):
         actions.addWidget(self.status, 1)
         actions.addWidget(self.call_back_button)
         actions.addWidget(self.delete_button)
+        actions.addWidget(self.export_button)
         actions.addWidget(self.clear_button)
 
         layout = QVBoxLayout(self)
@@ -292,7 +307,8 @@ class RecentsView(QWidget):
         self.setTabOrder(self.filters.button(3), self.table)
         self.setTabOrder(self.table, self.call_back_button)
         self.setTabOrder(self.call_back_button, self.delete_button)
-        self.setTabOrder(self.delete_button, self.clear_button)
+        self.setTabOrder(self.delete_button, self.export_button)
+        self.setTabOrder(self.export_button, self.clear_button)
 
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(self._update_state)
@@ -365,6 +381,44 @@ class RecentsView(QWidget):
         self.clear_dialog = box
         box.open()
 
+    @Slot()
+    def choose_export_file(self) -> None:
+        """Ask where to save (``export_dialog`` while open), then :meth:`export_csv` there."""
+        dialog = QFileDialog(self, self.tr("Export recent calls"))
+        dialog.setObjectName("exportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter(self.tr("CSV files (*.csv)"))
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile("vicifast-calls.csv")
+        dialog.fileSelected.connect(lambda name: self.export_csv(Path(name)))
+        dialog.finished.connect(lambda _r: self._export_closed(dialog))
+        self.export_dialog = dialog
+        dialog.open()
+
+    def _export_closed(self, dialog: QFileDialog) -> None:
+        self.export_dialog = None
+        dialog.deleteLater()
+
+    def export_csv(self, path: Path) -> Future[int]:
+        """Write the calls the view shows to ``path`` (0600) on the history's thread; the status
+        line says how many, or why not."""
+        relay = self._relay
+        self.status.setText(self.tr("Exporting…"))
+        done_text = self.tr("%1 call(s) exported to %2.").replace("%2", str(path))
+        failed_text = self.tr("The calls could not be exported: %1")
+
+        def done(future: Future[int]) -> None:  # the history thread
+            error = future.exception()
+            if error is None:
+                relay.exported.emit(done_text.replace("%1", str(future.result())))
+            else:
+                reason = error.strerror if isinstance(error, OSError) else None
+                relay.failed.emit(failed_text.replace("%1", str(reason or error)))
+
+        result = self._model.export_csv(path)
+        result.add_done_callback(done)
+        return result
+
     # -- plumbing -----------------------------------------------------------------------------
 
     def _watch(self, result: object, what: str) -> None:
@@ -414,6 +468,7 @@ class RecentsView(QWidget):
         self.call_back_button.setEnabled(entry is not None and bool(entry.remote_number))
         self.delete_button.setEnabled(entry is not None)
         self.clear_button.setEnabled(rows > 0 or filtered)
+        self.export_button.setEnabled(rows > 0)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +39,13 @@ _MAX_TEXT: Final = 1024
 _OLD_RINGTONE_SWITCH: Final = "ringtone_enabled"  # files before the ringtone choice
 # No settings key may contain one of these words (tests/unit/test_settings_model.py checks).
 SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "pin", "credential", "key")
+
+
+class SoundSystem(StrEnum):
+    """Which audio library opens the sound devices (applied at the next start)."""
+
+    PORTAUDIO = "portaudio"  # the default
+    QT = "qt"  # Qt Multimedia: the platform's native audio API
 
 
 def default_path() -> Path:
@@ -77,6 +85,7 @@ class AppSettings:
     output_device_id: str | None = None
     ringer_device_id: str | None = None
     ringtone: Ringtone = Ringtone.WARBLE  # NONE rings silently
+    sound_system: SoundSystem = SoundSystem.PORTAUDIO
     speaker_volume: int = 100  # percent of what calls and tones bring, 0 = silent
     mic_volume: int = 100  # percent of the microphone that calls get, 0 = silent
     # None: as the server provisions the account (the default); a mode: the user's own choice
@@ -97,6 +106,8 @@ class AppSettings:
             _device(getattr(self, name), name)
         if not isinstance(self.ringtone, Ringtone):
             raise ConfigError("ringtone must be warble, classic, chime or none.")
+        if not isinstance(self.sound_system, SoundSystem):
+            raise ConfigError("sound_system must be portaudio or qt.")
         if self.auto_answer is not None and not isinstance(self.auto_answer, AutoAnswerMode):
             raise ConfigError("auto_answer must be server, off, always, after or header.")
         delay = self.auto_answer_delay_s
@@ -142,7 +153,9 @@ class AppSettings:
         data: dict[str, Any] = {"version": VERSION}
         for f in fields():
             value = getattr(self, f)
-            data[f] = value.value if isinstance(value, AutoAnswerMode | Ringtone) else value
+            data[f] = (
+                value.value if isinstance(value, AutoAnswerMode | Ringtone | SoundSystem) else value
+            )
         if self.auto_answer is None:
             data["auto_answer"] = AS_PROVISIONED
         return data
@@ -170,6 +183,8 @@ class AppSettings:
                     value = None if value == AS_PROVISIONED else AutoAnswerMode(value)
                 elif name == "ringtone":
                     value = Ringtone(value)
+                elif name == "sound_system":
+                    value = SoundSystem(value)
                 settings = settings.with_(**{name: value})
             except (ConfigError, ValueError, TypeError):
                 _log.warning("settings: %s is out of bounds; using the default", name)

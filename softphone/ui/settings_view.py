@@ -67,6 +67,7 @@ from softphone.ui.settings_model import (
     MAX_MIC_VOLUME,
     MAX_SPEAKER_VOLUME,
     AppSettings,
+    SoundSystem,
     default_path,
 )
 
@@ -224,6 +225,25 @@ class SettingsView(QWidget):
         notice_row.addWidget(self.notice, 1)
         self.notice_box.hide()
         form.addRow(self.notice_box)
+
+        self.sound_system = self._combo("soundSystem", self.tr("Sound system"))
+        self.sound_system.addItem(self.tr("PortAudio (default)"), SoundSystem.PORTAUDIO.value)
+        self.sound_system.addItem(self.tr("Qt Multimedia"), SoundSystem.QT.value)
+        self.sound_system.setCurrentIndex(
+            self.sound_system.findData(self._settings.sound_system.value)
+        )
+        self.sound_system.activated.connect(lambda _i: self._on_sound_system())
+        why = self._sound_system_reason()
+        self.sound_system.setToolTip(why)
+        self.sound_system.setAccessibleDescription(why)
+        sound_system_label = QLabel(self.tr("S&ound system:"), group)
+        sound_system_label.setBuddy(self.sound_system)
+        form.addRow(sound_system_label, self.sound_system)
+        self.sound_system_note = QLabel(why, group)
+        self.sound_system_note.setObjectName("soundSystemNote")
+        self.sound_system_note.setWordWrap(True)
+        form.addRow(self.sound_system_note)
+        self._running_sound_system = self._settings.sound_system
 
         self.mic_combo = self._combo("microphone", self.tr("Microphone"))
         self.mic_combo.activated.connect(lambda _i: self._apply_devices())
@@ -699,6 +719,21 @@ class SettingsView(QWidget):
             )
         if not (self.speaker_volume.isSliderDown() or self.mic_volume.isSliderDown()):
             self._change(speaker_volume=speaker, mic_volume=mic)
+
+    def _sound_system_reason(self) -> str:
+        return self.tr(
+            "Qt Multimedia uses the platform's native audio (WASAPI, CoreAudio, PulseAudio): "
+            "try it where PortAudio's devices misbehave."
+        )
+
+    def _on_sound_system(self) -> None:
+        """Saved now, used from the next start (the open streams and devices stay as they are)."""
+        chosen = SoundSystem(self.sound_system.currentData())
+        self._change(sound_system=chosen)
+        why = self._sound_system_reason()
+        if chosen is not self._running_sound_system:
+            why += " " + self.tr("Takes effect at the next start of VICIfast Phone.")
+        self.sound_system_note.setText(why)
 
     def _on_ringtone(self) -> None:
         ringtone = Ringtone(self.ringtone.currentData())

@@ -6,6 +6,7 @@ Recents."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -155,6 +156,24 @@ def _sign_in_through_the_form(qtbot: QtBot, app: App, env: DemoEnvironment) -> N
     view.password.setText(creds.password.reveal())
     view.sign_in_button.click()
     qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+
+
+@contextlib.contextmanager
+def _signed_in_demo_app(qtbot: QtBot, tmp_path: Path) -> Iterator[tuple[App, DemoEnvironment]]:
+    """The demo world and the real app on it, signed in through the form; both closed after."""
+    if kamailio_path() is None:
+        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
+    env = start_demo_environment(tmp_path / "demo")
+    app: App | None = None
+    try:
+        app = _demo_app(qtbot, tmp_path, env)
+        app.start()
+        _sign_in_through_the_form(qtbot, app, env)
+        yield app, env
+    finally:
+        if app is not None:
+            app.quit()
+        env.close()
 
 
 def test_rung_like_vicidial_the_call_is_auto_answered_held_hung_up_and_in_recents(
@@ -443,17 +462,35 @@ def test_revocation_deletes_the_history_and_the_next_sign_in_starts_a_new_one(
         env.close()
 
 
+def test_after_sign_out_and_a_new_sign_in_calls_are_recorded_again(
+    qtbot: QtBot, tmp_path: Path, secret_service: SecretService
+) -> None:
+    """Sign-out's wipe closes the history; the next sign-in opens a new one (issue 16: only
+    Recents' "Clear all" used to, so every call after a sign-out went unrecorded, silently)."""
+    with _signed_in_demo_app(qtbot, tmp_path) as (app, env):
+        _take_a_call(qtbot, app, rows=1)
+
+        seen = _signed_out(app)
+        app.sign_out()
+        qtbot.waitUntil(lambda: _wiped(seen), timeout=WAIT)
+        assert app.history_model.rowCount() == 0
+
+        _sign_in_through_the_form(qtbot, app, env)
+        _take_a_call(qtbot, app, rows=1)  # the second call, in Recents
+        assert app.recents_view is not None
+        table = app.recents_view.table
+        qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=WAIT)
+        reader = HistoryStore.open(tmp_path / "data", app.options.store)  # and on disk
+        try:
+            assert reader.count() == 1
+        finally:
+            reader.close()
+
+
 def test_a_wipe_that_leaves_the_history_says_what_is_left_and_where(
     qtbot: QtBot, tmp_path: Path, secret_service: SecretService
 ) -> None:
-    if kamailio_path() is None:
-        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
-    env = start_demo_environment(tmp_path / "demo")
-    app: App | None = None
-    try:
-        app = _demo_app(qtbot, tmp_path, env)
-        app.start()
-        _sign_in_through_the_form(qtbot, app, env)
+    with _signed_in_demo_app(qtbot, tmp_path) as (app, _env):
         # a set-aside copy unlink() refuses (a folder: even to root)
         stuck = tmp_path / "data" / f"{DB_NAME}.unreadable-20250131-080000"
         (stuck / "inside").mkdir(parents=True)
@@ -469,7 +506,3 @@ def test_a_wipe_that_leaves_the_history_says_what_is_left_and_where(
         )
         assert view.message.property("kind") == "error"
         assert not (tmp_path / "data" / DB_NAME).exists()  # the rest went all the same
-    finally:
-        if app is not None:
-            app.quit()
-        env.close()

@@ -564,6 +564,21 @@ def test_export_csv(store: HistoryStore, tmp_path: Path) -> None:
     assert rows[0]["started"].startswith("20")
 
 
+def test_export_csv_of_a_search_and_filter_has_exactly_the_rows_page_gives(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    for n in range(1, 2500):  # more than one of the export's pages
+        store.add(call(n, outcome=Outcome.MISSED if n % 3 else Outcome.ANSWERED))
+    out = tmp_path / "export.csv"
+    wanted = store.page(search="0001", outcome=Outcome.MISSED, limit=10_000)
+    count = store.export_csv(out, search="0001", outcome=Outcome.MISSED)
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert count == len(rows) == len(wanted) > 0
+    assert [int(r["id"]) for r in rows] == [e.id for e in wanted]
+    assert store.export_csv(out, direction=ev.Direction.OUTBOUND) == 0
+
+
 # ---- privacy ---------------------------------------------------------------------------------
 
 

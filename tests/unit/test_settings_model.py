@@ -10,7 +10,13 @@ import pytest
 
 from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
-from softphone.ui.settings_model import SECRET_WORDS, AppSettings, default_path, fields
+from softphone.ui.settings_model import (
+    SECRET_WORDS,
+    AppSettings,
+    SoundSystem,
+    default_path,
+    fields,
+)
 
 
 def test_defaults_follow_the_system_and_auto_answer_as_the_server_provisions() -> None:
@@ -89,6 +95,7 @@ def test_a_version_1_file_keeps_a_real_choice_and_drops_the_old_default(tmp_path
         {"mic_volume": 201},
         {"mic_volume": "100"},
         {"ringtone": "none"},  # the enum, not its text (from_json converts)
+        {"sound_system": "qt"},  # likewise
     ],
 )
 def test_bounds(changes: dict[str, object]) -> None:
@@ -177,3 +184,13 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     AppSettings().save(path)
     AppSettings(sip_trace=True).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["settings.json"]
+
+
+def test_the_sound_system_is_portaudio_by_default_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    assert AppSettings().sound_system is SoundSystem.PORTAUDIO
+    AppSettings(sound_system=SoundSystem.QT).save(path)
+    assert json.loads(path.read_text())["sound_system"] == "qt"
+    assert AppSettings.load(path).sound_system is SoundSystem.QT
+    path.write_text(json.dumps({"sound_system": "alsa"}))
+    assert AppSettings.load(path).sound_system is SoundSystem.PORTAUDIO

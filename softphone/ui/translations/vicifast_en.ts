@@ -1519,6 +1519,18 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>E&amp;xport…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export the calls shown as CSV</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the calls shown (with the search and filter) as a CSV file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>The call could not be deleted</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1544,6 +1556,26 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>Recents could not be cleared</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export recent calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 call(s) exported to %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The calls could not be exported: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1594,6 +1626,22 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>Sound device notice</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sound system</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PortAudio (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Qt Multimedia</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;ound system:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1974,6 +2022,14 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>That device could not be used (%1). Keeping the previous one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Qt Multimedia uses the platform&apos;s native audio (WASAPI, CoreAudio, PulseAudio): try it where PortAudio&apos;s devices misbehave.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Takes effect at the next start of VICIfast Phone.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
