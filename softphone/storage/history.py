@@ -769,8 +769,9 @@ _Job = tuple[Callable[[Any], Any], Future[Any], bool]
 
 @dataclass(frozen=True, slots=True)
 class HistoryChanged:
-    """What changed: "added", "deleted", "cleared", "viewed" or "opened" (``entry_id`` for the
-    first two)."""
+    """What changed: "added", "deleted", "cleared", "viewed", "opened" or "set_aside" (a history
+    whose key was gone, renamed ``calls.db.unreadable-<time>``; a new one opened) (``entry_id``
+    for the first two)."""
 
     kind: str
     entry_id: int | None = None
@@ -793,6 +794,7 @@ class HistoryWriter:
         self._error: HistoryError = HistoryClosed()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._listeners: list[Callable[[HistoryChanged], None]] = []
+        self._set_aside_unheard = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self.opened: Future[None] = Future()
@@ -810,6 +812,9 @@ class HistoryWriter:
     def add_listener(self, listener: Callable[[HistoryChanged], None]) -> None:
         with self._lock:
             self._listeners.append(listener)
+            unheard, self._set_aside_unheard = self._set_aside_unheard, False
+        if unheard:
+            listener(HistoryChanged("set_aside"))
 
     def remove_listener(self, listener: Callable[[HistoryChanged], None]) -> None:
         with self._lock:
@@ -869,7 +874,7 @@ class HistoryWriter:
             if store is not None:
                 return
             try:
-                self._store = HistoryStore.open(self._data_dir, self._secrets)
+                self._store = self._open()
             except HistoryError as exc:
                 self._error = exc  # what later jobs fail with, as at start
                 raise
@@ -904,9 +909,25 @@ class HistoryWriter:
                 _log.exception("history listener failed on %s", kind)
         return value
 
+    def _open(self) -> HistoryStore:
+        """Open the history; one whose key is gone for good (a keychain reset, an interrupted
+        wipe) can never be read again, so it is set aside and a new one started, said once
+        through a "set_aside" change, instead of every call failing from then on."""
+        try:
+            return HistoryStore.open(self._data_dir, self._secrets)
+        except HistoryUnreadable as exc:
+            if exc.reason is not UnreadableReason.KEY_MISSING:
+                raise
+            store = HistoryStore.start_fresh(self._data_dir, self._secrets)
+            _log.warning("the call history had lost its key: set aside, a new one started")
+            with self._lock:  # at start nobody may listen yet: the first listener hears it
+                self._set_aside_unheard = not self._listeners
+            self._notify(None, "set_aside")
+            return store
+
     def _run(self) -> None:
         try:
-            self._store = HistoryStore.open(self._data_dir, self._secrets)
+            self._store = self._open()
         except HistoryError as exc:
             self._error = exc
             self.opened.set_exception(exc)

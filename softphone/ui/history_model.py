@@ -239,6 +239,13 @@ class HistoryModel(QAbstractTableModel):
                 self.endRemoveRows()
             self._refresh_missed()
             return
+        if isinstance(change, HistoryChanged) and change.kind == "set_aside":
+            self.failed.emit(
+                self.tr(
+                    "Your earlier call history could not be opened any more (its key was gone). "
+                    "It was kept, renamed, in its folder; new calls are recorded as usual."
+                )
+            )
         if isinstance(change, HistoryChanged) and change.kind == "cleared":
             self._generation += 1
             self._exhausted, self._fetching = True, False

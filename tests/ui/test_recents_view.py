@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QAbstractButton, QLineEdit, QMessageBox, QTableVie
 from pytestqt.qtbot import QtBot
 
 from softphone.core import events as ev
+from softphone.storage import history as h
 from softphone.storage.history import HistoryWriter, Outcome
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.recents_view import COL_RESULT, RecentsView
@@ -242,3 +243,25 @@ def test_when_a_call_was_reads_like_a_phone_does(qtbot: QtBot) -> None:
         assert proxy.when_text(at(2025, 5, 28), today) == "28 May 2025"
     finally:
         QLocale.setDefault(original)
+
+
+def test_a_history_whose_key_is_gone_is_replaced_and_recents_says_so_once(
+    qtbot: QtBot, tmp_path: Path, dialled: Dialled
+) -> None:
+    secrets_ = MemorySecrets()
+    h.HistoryStore.open(tmp_path, secrets_).close()
+    secrets_.delete(h.KEY_NAME)  # a keychain reset: the file can never be read again
+    writer = HistoryWriter(tmp_path, secrets_).start()
+    model = HistoryModel(writer, page_size=20)
+    try:
+        view = RecentsView(model, dialled)
+        qtbot.addWidget(view)
+        view.show()
+        qtbot.waitUntil(
+            lambda: "could not be opened any more" in view.status.text(), timeout=TIMEOUT
+        )
+        writer.record(call(1)).result(5)  # new calls are recorded, and shown
+        qtbot.waitUntil(lambda: view.table.model().rowCount() == 1, timeout=TIMEOUT)
+    finally:
+        model.close()
+        writer.stop()

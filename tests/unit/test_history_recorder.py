@@ -262,6 +262,29 @@ def test_an_unreadable_history_fails_jobs_until_start_fresh(
         writer.stop()
 
 
+def test_a_history_whose_key_is_gone_is_set_aside_and_a_new_one_records_and_says_so_once(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    # A wipe interrupted between the key and the file, or a keychain reset (issue 16): before,
+    # every job failed until the user found Recents' "Clear all".
+    old = HistoryStore.open(tmp_path, secrets_)
+    old.close()
+    secrets_.delete(h.KEY_NAME)
+    writer = HistoryWriter(tmp_path, secrets_).start()
+    heard: list[HistoryChanged] = []
+    try:
+        writer.opened.result(5)
+        writer.add_listener(heard.append)  # after the open: still told
+        assert writer.record(call(1)).result(5)
+        assert writer.submit(lambda s: s.count()).result(5) == 1
+        assert len(list(tmp_path.glob("calls.db.unreadable-*"))) == 1  # kept, renamed
+        assert [c.kind for c in heard].count("set_aside") == 1
+        writer.add_listener(heard.append)  # a second listener is not told again
+        assert [c.kind for c in heard].count("set_aside") == 1
+    finally:
+        writer.stop()
+
+
 def test_clear_all_through_the_writer(
     writer: HistoryWriter, tmp_path: Path, secrets_: MemorySecrets
 ) -> None:

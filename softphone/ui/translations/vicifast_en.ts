@@ -301,6 +301,13 @@
     </message>
 </context>
 <context>
+    <name>HistoryModel</name>
+    <message>
+        <source>Your earlier call history could not be opened any more (its key was gone). It was kept, renamed, in its folder; new calls are recorded as usual.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>IncomingCallWindow</name>
     <message>
         <source>Unknown caller</source>
