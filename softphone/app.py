@@ -2,15 +2,23 @@
 sign-in, windows and tray, wires them together, and runs Qt. Nothing else lives here.
 
 ``run()`` is what ``vicifast-phone`` (no command) and ``vicifast-phone --demo`` call.
+
+Nothing that can block runs on the GUI thread: the engine starts on a thread of its own (the
+window is up meanwhile; resuming the session waits for it), sound-device work runs on the audio
+lane, and quitting hides the window at once and stops the rest in the background within
+``AppOptions.quit_timeout_s``, after which ``run`` ends the process even if something hangs.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -30,7 +38,7 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore, SecretStore
-from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP
+from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP, Outcome
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.deployment import DeploymentDefaults, initial_control_plane, load_defaults
 from softphone.links import dial_target, is_link
@@ -70,6 +78,9 @@ AccountAdapter = Callable[[SipAccountConfig], SipAccountConfig]
 FOCUS_DIALPAD_KEY = "Ctrl+L"
 SEARCH_RECENTS_KEY = "Ctrl+F"
 RING_ME_KEY = "Ctrl+Shift+G"
+QUIT_TIMEOUT_S = 10.0  # quitting's whole bound: then the process ends, whatever still hangs
+EXIT_STUCK = 1  # the exit status when something had to be left hanging
+EXIT_GRACE_S = 1.0  # the interpreter's own exit gets at least this after a clean quit
 
 
 def _qt_audio_backend() -> AudioBackend:
@@ -107,6 +118,7 @@ class AppOptions:
     demo_env: DemoEnvironment | None = None  # --demo: the lines that can ring the agent
     # what IT preset for the sign-in form (vicifast-phone.ini); what the person saved wins
     deployment: DeploymentDefaults = field(default_factory=DeploymentDefaults)
+    quit_timeout_s: float = QUIT_TIMEOUT_S
 
 
 class AppEngine(RebindingEngine):
@@ -133,7 +145,8 @@ def _ask(parent: QWidget, text: str) -> bool:
 
 class App(QObject):
     """The running app; lives on the GUI thread. ``finished`` is emitted once :meth:`quit` has
-    stopped everything (``run`` ends the event loop on it)."""
+    stopped everything, or its bound ran out (``stopped_cleanly`` says which; ``run`` ends the
+    event loop on it)."""
 
     finished = Signal()
 
@@ -142,6 +155,12 @@ class App(QObject):
         self.options = options
         self._confirm = options.confirm or _ask
         self._quitting = False
+        self.quit_deadline = 0.0  # time.monotonic() by which quitting ends, once it began
+        self.stopped_cleanly: bool | None = None  # set when ``finished`` is emitted
+        self._engine_starting = False  # start() began the engine's start
+        self._engine_up = threading.Event()  # the engine's start returned (or failed)
+        self._engine_events_in = threading.Event()  # at quit: the stopped engine's last events
+        self._quit_timer: QTimer | None = None
         self._registered = False
         self._pending_dial = ""
         self._signed_in = False
@@ -160,6 +179,9 @@ class App(QObject):
         rings = AudioRings.create()
         self.audio_backend = self._make_audio_backend()
         self.audio = AudioController(self.audio_backend, rings, self.bridge.post_other)
+        # the controller's blocking calls (PortAudio re-scans, opens), one at a time, in order
+        self.audio_ops = self.bridge.lane("audio-ops")
+        self._engine_settings = self.settings  # what the engine is made with
         self.engine = AppEngine(
             self.bridge.post,
             engine_config,
@@ -230,16 +252,35 @@ class App(QObject):
     # ---- start and stop ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Listen for later starts, start the engine and audio, then resume or sign in."""
+        """Listen for later starts and show the window; the engine starts on a thread of its
+        own and the devices open on the audio lane. Once the engine is up the session resumes
+        (or demo mode signs in): :meth:`_engine_started`."""
         self.instance_server.listen()
-        self.engine.start()
-        self._open_audio()
+        self._engine_starting = True
+        self.bridge.run_in_thread("engine-start", self._start_engine, self._engine_started)
+        self.audio_ops(self._open_audio, lambda _outcome: None)
         self._watch_network()
         if self.tray is not None:
             self.tray.show()
         # minimised to the tray only when there is one: never no way in
         if not (self.settings.start_minimised and self.tray is not None):
             self.window.show()
+
+    def _start_engine(self) -> None:
+        # the engine-start thread: SipEngine.start waits (up to 10 s) for pjsua2 to come up
+        try:
+            self.engine.start()
+        finally:
+            self._engine_up.set()
+
+    def _engine_started(self, outcome: Outcome[None]) -> None:
+        if self._quitting:
+            return
+        if outcome.error is not None:
+            _log.error("the SIP engine did not start: %s", outcome.error)
+            self.signin_view.show_message(str(outcome.error))
+            return
+        self._catch_up_sound()
         login = self.options.demo_login
         if login is None:
             self.service.session.resume()
@@ -251,7 +292,17 @@ class App(QObject):
         view.password.setText(password)
         view.submit()
 
+    def _catch_up_sound(self) -> None:
+        """Volumes or a ringtone changed while the engine started reach it now (it refused
+        them then; it was made with the settings of that moment)."""
+        made, now = self._engine_settings, self.settings
+        if now.levels() != made.levels():
+            self.phone.set_levels(*now.levels()).add_done_callback(log_failure("set_levels"))
+        if now.ringtone is not made.ringtone:
+            self.phone.set_ringtone(now.ringtone).add_done_callback(log_failure("set_ringtone"))
+
     def _open_audio(self) -> None:
+        # the audio lane
         s = self.settings
         try:
             self.audio.open(s.input_device_id, s.output_device_id)
@@ -273,10 +324,15 @@ class App(QObject):
         return self.options.audio_backend()
 
     def quit(self) -> None:
-        """Unregister and stop everything, each step bounded, then leave the event loop."""
+        """Hide at once, then stop everything in the background: the engine (hang up,
+        unregister, destroy pjsua2) on one thread; the sound devices, the sign-in clients and
+        the history (its pending writes flushed first, then the engine's last events) on
+        another. ``finished`` follows when both are done, or when ``options.quit_timeout_s``
+        has run out (``stopped_cleanly`` False: ``run`` then ends the process)."""
         if self._quitting:
             return
         self._quitting = True
+        self.quit_deadline = time.monotonic() + self.options.quit_timeout_s
         self.instance_server.close()
         self.window.hide_on_close = False
         self.window.hide()
@@ -286,15 +342,81 @@ class App(QObject):
             self._net_timer.stop()
         for window in list(self.incoming_windows.values()):
             window.close()
-        self.engine.stop()  # hangs up, unregisters, destroys pjsua2 (bounded by SipEngine)
-        self.trace.detach()
-        self.audio.close()
-        shutdown = getattr(self.audio_backend, "shutdown", None)
-        if callable(shutdown):  # Qt Multimedia's own thread
-            shutdown()
-        self.service.close()  # before the history's thread stops: a sign-out's wipe needs it
+        # here: the session's timers are the GUI thread's; from now on nothing it still has
+        # running changes its state (its HTTP clients are closed on the quit thread)
+        self.service.session.close()
         self.history_model.close()
-        self.history.stop(timeout=5.0)
+        self.audio_ops.close()  # device changes not started yet are dropped
+        timer = self._quit_timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(self._quit_timed_out)
+        timer.start(max(0, round(self.options.quit_timeout_s * 1000)))
+        self.bridge.run_in_thread("quit-engine", self._stop_engine, self._engine_stopped)
+        self.bridge.run_in_thread("quit", self._stop_the_rest, self._rest_stopped)
+
+    def _left_s(self) -> float:
+        return max(0.0, self.quit_deadline - time.monotonic())
+
+    def _stop_engine(self) -> None:
+        # the quit-engine thread: a start still under way is let finish, then stopped
+        if self._engine_starting:
+            self._engine_up.wait(self._left_s())
+        self.engine.stop()
+
+    def _engine_stopped(self, outcome: Outcome[None]) -> None:
+        # The GUI thread, after every event the engine emitted while stopping (its calls'
+        # ends among them) was published: the recorder has queued them for the history.
+        if outcome.error is not None:
+            _log.error("stopping the SIP engine failed: %s", outcome.error)
+        self.trace.detach()
+        self._engine_events_in.set()
+
+    def _stop_the_rest(self) -> bool:
+        """The quit thread; True if everything ended in time."""
+        # what the history has queued is written whatever the engine does meanwhile
+        flushed = self._flush_history()
+        try:
+            self.audio.close()
+            self.audio_backend.shutdown()  # e.g. Qt Multimedia's own thread
+        except Exception:
+            _log.exception("closing the sound devices failed")
+        self.service.close()  # before the history stops: a sign-out's wipe writes to it
+        engine_done = self._engine_events_in.wait(self._left_s())
+        flushed = self._flush_history() and flushed
+        self.history.stop(timeout=self._left_s())
+        return engine_done and flushed
+
+    def _flush_history(self) -> bool:
+        """Wait (bounded) until every history job queued so far has run."""
+        try:
+            self.history.submit(lambda _store: None).result(self._left_s())
+        except TimeoutError:
+            _log.error("the call history did not finish writing in time")
+            return False
+        except Exception:  # an unreadable or closed history: nothing was waiting to be written
+            return True
+        return True
+
+    def _rest_stopped(self, outcome: Outcome[bool]) -> None:
+        if outcome.error is not None:
+            _log.error("quitting failed: %r", outcome.error)
+        self._finish(outcome.value is True)
+
+    def _quit_timed_out(self) -> None:
+        hanging = [t.name for t in threading.enumerate() if t.name.startswith("quit")]
+        _log.error(
+            "quitting did not finish within %.0f s (still running: %s)",
+            self.options.quit_timeout_s,
+            ", ".join(hanging) or "nothing",
+        )
+        self._finish(False)
+
+    def _finish(self, clean: bool) -> None:
+        if self.stopped_cleanly is not None:
+            return
+        self.stopped_cleanly = clean
+        if self._quit_timer is not None:
+            self._quit_timer.stop()
         self.bridge.close(wait=False)
         self.finished.emit()
 
@@ -634,6 +756,7 @@ class App(QObject):
                         self.audio,
                         self.settings,
                         sound=self.phone,
+                        audio_ops=self.audio_ops,
                         settings_path=self.options.settings_path,
                         diagnostics=Diagnostics(
                             self.options.log_dir, secrets=self._diagnostic_secrets
@@ -855,6 +978,7 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     quit_on_signal = QuitOnSignal(qapp)
     demo_dir = Path(tempfile.mkdtemp(prefix="vicifast-demo-")) if demo else None
     env: DemoEnvironment | None = None
+    app: App | None = None
     try:
         options, env = _options(demo_dir)
         app = App(options)
@@ -871,4 +995,41 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
             env.close()  # the demo lines, kamailio and the emulator, by PID
         if demo_dir is not None:
             shutil.rmtree(demo_dir, ignore_errors=True)
-        quit_on_signal.close()  # last: a second SIGTERM does not cut the clean-up short
+        quit_on_signal.close()  # a second SIGTERM does not cut the clean-up short
+        if app is not None:
+            exit_if_stuck(app)  # last: ends the process if quitting left something hanging
+
+
+def exit_if_stuck(app: App, exit_now: Callable[[int], None] = os._exit) -> threading.Thread | None:
+    """After the event loop, so the process ends within the quit's bound whatever hangs.
+
+    A quit that ran out of time ends the process now. After a clean one the interpreter exits
+    as usual, but it waits at exit for every thread that is not a daemon (the SIP thread, pool
+    workers stuck in a DNS lookup): a daemon thread, returned here, ends the process
+    (``os._exit``, with ``EXIT_STUCK``) if it is still there when the bound (at least
+    ``EXIT_GRACE_S`` from now) is up. Nothing to do for an app that never began quitting."""
+    if app.stopped_cleanly is None:
+        return None
+    if not app.stopped_cleanly:
+        _exit_hanging(exit_now)
+        return None
+    wait_s = max(app.quit_deadline - time.monotonic(), EXIT_GRACE_S)
+
+    def last_resort() -> None:
+        threading.Event().wait(wait_s)
+        _exit_hanging(exit_now)
+
+    thread = threading.Thread(target=last_resort, name="exit-deadline", daemon=True)
+    thread.start()
+    return thread
+
+
+def _exit_hanging(exit_now: Callable[[int], None]) -> None:
+    mine = (threading.current_thread(), threading.main_thread())
+    hanging = [t.name for t in threading.enumerate() if t not in mine and not t.daemon]
+    _log.error("ending the process with work left hanging (%s)", ", ".join(hanging) or "quit")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    exit_now(EXIT_STUCK)

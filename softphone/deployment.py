@@ -17,12 +17,12 @@ Only the first of these that exists is read:
 
 The file is not trusted. Above 64 KiB, unreadable or not an INI file with a ``[defaults]``
 section: ignored, with one warning. A value that fails the check the app itself applies (the
-company-code rule of sign-in codes, :func:`~softphone.ui.settings_model.check_control_plane`):
+company-code rule of sign-in codes, :func:`~softphone.core.hosts.check_control_plane`):
 that key is ignored, with a warning naming the key, never the value. A relative ``ca_file`` is
 relative to the file's folder; it applies only with a ``control_plane``.
 
 What is saved wins: the app fills the sign-in form from these only where the person has nothing
-saved. Qt-free and stdlib-only apart from the settings' control-plane check.
+saved. Qt-free; the standard library and ``softphone.core`` only.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from softphone.core.errors import ConfigError
-from softphone.ui.settings_model import check_control_plane
+from softphone.core.hosts import check_control_plane
 
 _log = logging.getLogger(__name__)
 

@@ -11,6 +11,8 @@ The protocol a backend implements (``AudioBackend``):
 - ``open_duplex(capture, playback, ...)``: microphone + speaker, for calls;
 - ``open_output(ring, output_id=None, on_error=None)``: a speaker only (``input_device`` None),
   used for the ringer output; it starts and stops ``ring`` like ``open_duplex`` does its rings;
+- ``shutdown()``: at quit, after the controller closed its streams: let go of what the backend
+  holds (a thread of its own, the sound system); nothing opens after it;
 - every stream's ``stats()`` counts the blocks each direction moved: the controller treats a
   direction whose count stops for about a second as lost, so a backend must count real device
   callbacks there (and 0 for a direction it does not have). Where it can tell, it also reports
@@ -132,6 +134,11 @@ class AudioBackend(Protocol):
         ``DeviceNotFound`` or ``AudioError``."""
         ...
 
+    def shutdown(self) -> None:
+        """At quit, once the streams are closed: release the backend's own resources; streams
+        opened after it are refused (``AudioError``). Idempotent; any thread but an audio one."""
+        ...
+
 
 @runtime_checkable
 class RescanHint(Protocol):
@@ -193,6 +200,9 @@ class NullBackend:
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:
         return NullStream()
+
+    def shutdown(self) -> None:
+        pass
 
 
 def default_backend() -> AudioBackend:

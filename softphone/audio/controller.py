@@ -35,13 +35,15 @@ Following the system default is the backend's part: a stream opened on the defau
 where the platform allows (PulseAudio moves a stream on ALSA's "pulse"/"default" to the new
 default sink by itself; Qt retargets its streams).
 
-Threads: ``open``, ``switch``, ``set_ringer``, ``devices`` and ``close`` are for one owner thread
-(the app's); the worker is the only other thread touching the backend, and a lock serialises the
-two. ``levels`` and the properties may be read from any thread. ``on_event`` is called from the
-thread that made the change (the owner for ``open``/``switch``/``set_ringer``, the worker for a
-loss, a recovery or a return), under that lock so events arrive in order. It must be quick and
-must not wait for another thread that uses the controller (hand the event over, e.g. post it to
-a queue or a Qt signal).
+Threads: ``open``, ``switch``, ``set_ringer``, ``devices`` and ``close`` are the owner's (in the
+app: its audio lane, a thread that runs them in order, and the quit thread for the last
+``close``); they can block (a PortAudio re-scan, a sound server that is slow to open a stream),
+so never call them on a GUI thread. The worker is the only other thread touching the backend,
+and a lock serialises them all. ``levels`` and the properties may be read from any thread.
+``on_event`` is called from the thread that made the change (the owner for ``open``/``switch``/
+``set_ringer``, the worker for a loss, a recovery or a return), under that lock so events arrive
+in order. It must be quick and must not wait for another thread that uses the controller (hand
+the event over, e.g. post it to a queue or a Qt signal).
 """
 
 from __future__ import annotations

@@ -79,11 +79,13 @@ class SoundDeviceBackend:
         self._hook = callback_hook
         self._cards_file = cards_file
         self._cards_seen = self._cards()
+        self._shut_down = False
 
     # ---- devices -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Re-scan devices; PortAudio only enumerates them when it initialises."""
+        self._refuse_after_shutdown()
         if self._open_streams:
             raise AudioError("Close the audio stream before looking for new devices.")
         self._cards_seen = self._cards()
@@ -92,6 +94,16 @@ class SoundDeviceBackend:
             self._sd._initialize()
         except self._sd.PortAudioError as exc:
             raise AudioError(f"The sound system could not list its devices: {exc}") from None
+
+    def shutdown(self) -> None:
+        """Quit: refuse every later re-scan and stream. PortAudio itself stays initialised:
+        its initialisation is counted per process (``sounddevice`` terminates it at exit), and
+        a stream still open is the controller's to close."""
+        self._shut_down = True
+
+    def _refuse_after_shutdown(self) -> None:
+        if self._shut_down:
+            raise AudioError("The sound system has been shut down: VICIfast Phone is quitting.")
 
     def devices_changed(self) -> bool:
         """Whether the sound cards changed since the last ``refresh`` (Linux; elsewhere False)."""
@@ -175,6 +187,7 @@ class SoundDeviceBackend:
         output_id: str | None = None,
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:
+        self._refuse_after_shutdown()
         mic = self._resolve(input_id, "input")
         speaker = self._resolve(output_id, "output")
         return self._start(capture, playback, mic, speaker, on_error)
@@ -185,6 +198,7 @@ class SoundDeviceBackend:
         output_id: str | None = None,
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:
+        self._refuse_after_shutdown()
         speaker = self._resolve(output_id, "output")
         return self._start(None, ring, None, speaker, on_error)
 

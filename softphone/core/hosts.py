@@ -3,12 +3,15 @@
 A host is a DNS name (letters, digits and ``-`` in labels of 1-63 characters, 253 characters in
 all, an optional final dot) or an IP literal (IPv4 dotted quad; IPv6 in brackets, as it appears
 in a SIP or HTTP URI). No port, user, path or whitespace: those have fields of their own.
+:func:`check_control_plane` is the rule for a control plane's https address (Settings and the
+deployment file).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.parse
 from typing import Final
 
 from softphone.core.errors import ConfigError
@@ -58,3 +61,17 @@ def check_host(text: str, what: str) -> str:
             "It must be a name like sip.example.com or an address like 192.0.2.10."
         )
     return text
+
+
+def check_control_plane(url: str) -> str:
+    """A custom control plane: an https URL with a host and no user name or password in it."""
+    if not url:
+        return ""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError("The control plane must be an https:// address, e.g. https://example.com")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("The control plane address must not contain a user name or password.")
+    if parts.query or parts.fragment:
+        raise ConfigError("The control plane address must not contain a query (?…) or #…")
+    return url.strip().rstrip("/")

@@ -5,12 +5,16 @@ the results of blocking work (a small pool) all reach the GUI thread through :cl
 queued signals; there they are published on the :class:`~softphone.core.bus.EventBus` or run.
 The bridge is also the sign-in session's executor (:meth:`QtBridge.run_in_pool`) and scheduler
 (:meth:`QtBridge.call_later`), so the core runs on the GUI thread exactly as it runs on the
-headless agent's loop.
+headless agent's loop. Work that must keep its order (sound-device changes) goes on a
+:meth:`QtBridge.lane`; work that must not wait behind a busy pool (the engine's start, quitting)
+on a thread of its own (:meth:`QtBridge.run_in_thread`). Each way, the result comes back on the
+GUI thread.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -59,13 +63,41 @@ class QtTimer:
         return True
 
 
+class Lane:
+    """An executor (:class:`~softphone.core.session.Executor`'s shape) that runs its work one job
+    at a time, in the order given, on one thread of its own; ``done`` runs on the GUI thread.
+    Made by :meth:`QtBridge.lane`."""
+
+    def __init__(self, name: str, post: Callable[[Callable[[], None]], None]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._post = post
+        self._closed = False
+
+    def __call__(self, work: Callable[[], T], done: Callable[[Outcome[T]], None], /) -> None:
+        if self._closed:
+            _log.warning("work submitted after its lane closed was dropped")
+            return
+
+        def job() -> None:
+            outcome = Outcome.of(work)
+            self._post(lambda: done(outcome))
+
+        self._pool.submit(job)
+
+    def close(self) -> None:
+        """Drop the jobs not started yet; the one running finishes (nobody waits for it)."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class QtBridge(QObject):
     """Moves events and results onto the GUI thread (the thread that created it).
 
-    ``post``, ``post_call``, ``post_other`` and ``run_in_pool`` may be called from any thread;
-    ``call_later`` on the GUI thread. Everything they deliver runs on the GUI thread, in the
-    order posted. ``other`` carries objects that are not core events (the audio controller's
-    device events) to whoever connects to it, on the GUI thread.
+    ``post``, ``post_call``, ``post_other``, ``run_in_pool``, ``run_in_thread`` and a lane's
+    work may be called from any thread; ``call_later``, ``lane`` and ``close`` on the GUI
+    thread. Everything they deliver runs on the GUI thread, in the order posted. ``other``
+    carries objects that are not core events (the audio controller's device events) to whoever
+    connects to it, on the GUI thread.
     """
 
     _event = Signal(object)
@@ -77,6 +109,7 @@ class QtBridge(QObject):
         self.bus = bus
         self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="gui-pool")
         self._closed = False
+        self._lanes: list[Lane] = []
         queued = Qt.ConnectionType.QueuedConnection
         self._event.connect(bus.publish, queued)
         self._call.connect(self._run_call, queued)
@@ -109,6 +142,26 @@ class QtBridge(QObject):
             return
         self._pool.submit(job)
 
+    def run_in_thread(
+        self, name: str, work: Callable[[], T], done: Callable[[Outcome[T]], None]
+    ) -> None:
+        """Run ``work`` on a new daemon thread called ``name``, then ``done`` with its outcome
+        on the GUI thread: for work that must not queue behind the pool (a hung DNS lookup or
+        keychain prompt there) and that nothing may wait for at exit (the engine's start, the
+        steps of quitting). Taken even after :meth:`close`."""
+
+        def job() -> None:
+            outcome = Outcome.of(work)
+            self.post_call(lambda: done(outcome))
+
+        threading.Thread(target=job, name=name, daemon=True).start()
+
+    def lane(self, name: str) -> Lane:
+        """A new :class:`Lane` whose thread is called ``name``; :meth:`close` closes it too."""
+        lane = Lane(name, self.post_call)
+        self._lanes.append(lane)
+        return lane
+
     def _emit(self, signal: SignalInstance, item: object) -> None:
         try:
             signal.emit(item)
@@ -124,6 +177,8 @@ class QtBridge(QObject):
     def close(self, wait: bool = True) -> None:
         """Stop taking pool work; with ``wait``, let the pending jobs (keychain writes) finish."""
         self._closed = True
+        for lane in self._lanes:
+            lane.close()
         self._pool.shutdown(wait=wait)
 
     def _run_call(self, action: Callable[[], None]) -> None:

@@ -333,7 +333,9 @@ class QtAudioBackend:
             self._timer.stop()
 
     def shutdown(self) -> None:
-        """Close every stream and end the Qt thread; from the thread that made the backend."""
+        """Close every stream and end the Qt thread; idempotent, from any thread but the
+        backend's own (the app calls it on its quit thread: ``QThread.quit``/``wait`` are
+        thread-safe). Streams asked for afterwards are refused with ``AudioError``."""
         if not self._running:
             return
 

@@ -16,13 +16,13 @@ import logging
 import os
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
 from softphone.core.errors import ConfigError
+from softphone.core.hosts import check_control_plane
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
 from softphone.storage.private_files import private_dir, private_file
 
@@ -60,20 +60,6 @@ def _device(value: object, name: str) -> str | None:
     if not isinstance(value, str) or not 0 < len(value) <= _MAX_TEXT:
         raise ConfigError(f"{name} must be a device id or null.")
     return value
-
-
-def check_control_plane(url: str) -> str:
-    """A custom control plane: an https URL with a host and no user name or password in it."""
-    if not url:
-        return ""
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme != "https" or not parts.hostname:
-        raise ConfigError("The control plane must be an https:// address, e.g. https://example.com")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError("The control plane address must not contain a user name or password.")
-    if parts.query or parts.fragment:
-        raise ConfigError("The control plane address must not contain a query (?…) or #…")
-    return url.strip().rstrip("/")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,11 @@ is shown, not a saved setting. Device choices are applied here through the
 ``AudioController``, and the volumes and the ringtone through the engine's ``SoundCommands``;
 the app connects the controller's events (moved to the GUI thread by the bridge) to
 ``on_audio_event``. All signals are emitted on the GUI thread.
+
+Every call into the controller that can block (a device re-scan re-initialises PortAudio, an
+open waits for the sound server, all of it under the controller's lock) runs on ``audio_ops``,
+an executor that keeps their order (the app's audio lane); the page shows the outcome when it
+comes back. While a re-scan takes longer than a moment the device lists say so, disabled.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from softphone.core.errors import ConfigError
 from softphone.core.events import Capabilities
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.core.phone import SoundCommands
+from softphone.core.session import Executor, Outcome, run_inline
 from softphone.ui.autostart import Autostart, AutostartError, autostart_for
 from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import Diagnostics
@@ -74,6 +80,7 @@ from softphone.ui.settings_model import (
 _log = logging.getLogger(__name__)
 
 METER_INTERVAL_MS: Final = 50
+LOOKING_AFTER_MS: Final = 150  # a re-scan that takes longer shows "Looking for devices…"
 VOLUME_STEP: Final = 5  # percent per arrow key; Page Up/Down move twice as far
 _MODES: Final = (
     None,  # as the server provisions the account
@@ -96,7 +103,8 @@ class _Relay(QObject):
 class SettingsView(QWidget):
     """The Settings page. ``settings_path`` is where changes are saved (default: the platformdirs
     config dir); ``autostart``, ``link_handler`` and ``diagnostics`` default to this platform's
-    and the log dir."""
+    and the log dir. ``audio_ops`` runs the controller's blocking calls in order off the GUI
+    thread (the app's audio lane); the default runs them in place (tests, tools)."""
 
     settingsChanged = Signal(object)  # AppSettings
     scanQrRequested = Signal()
@@ -114,12 +122,16 @@ class SettingsView(QWidget):
         link_handler: LinkHandler | None = None,
         diagnostics: Diagnostics | None = None,
         sound: SoundCommands | None = None,
+        audio_ops: Executor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsView")
         self.setAccessibleName(self.tr("Settings"))
         self._audio = audio
+        self._audio_ops: Executor = audio_ops or run_inline
         self._sound = sound
+        self._devices: tuple[list[AudioDevice], list[AudioDevice]] | None = None  # the last scan
+        self._refreshing = self._refresh_again = False
         self._settings = settings
         self._path = settings_path or default_path()
         self._autostart = autostart or autostart_for()
@@ -134,6 +146,10 @@ class SettingsView(QWidget):
         self._meter_timer = QTimer(self)
         self._meter_timer.setInterval(METER_INTERVAL_MS)
         self._meter_timer.timeout.connect(self.update_meters)
+        self._looking_timer = QTimer(self)
+        self._looking_timer.setSingleShot(True)
+        self._looking_timer.setInterval(LOOKING_AFTER_MS)
+        self._looking_timer.timeout.connect(self._show_looking)
 
         page = QWidget()
         column = QVBoxLayout(page)
@@ -625,7 +641,47 @@ class SettingsView(QWidget):
 
     @Slot()
     def refresh_devices(self) -> None:
-        mics, speakers = self._audio.devices()
+        """Re-scan the devices on the audio lane and fill the lists when it answers; asked again
+        while one runs, one more follows it (never a queue of them behind a hung sound system)."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        if self._devices is None:
+            self._show_looking()  # nothing to show meanwhile
+        else:
+            self._looking_timer.start()
+        self._audio_ops(self._audio.devices, self._on_devices)
+
+    @property
+    def looking_for_devices(self) -> bool:
+        """The device lists say "Looking for devices…" (a re-scan is taking a while)."""
+        return not self.mic_combo.isEnabled()
+
+    def _show_looking(self) -> None:
+        looking = self.tr("Looking for devices…")
+        for combo in (self.mic_combo, self.speaker_combo, self.ringer_combo):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(looking)
+            combo.setEnabled(False)
+            combo.blockSignals(False)
+        self.refresh_button.setEnabled(False)
+
+    def _on_devices(self, outcome: Outcome[tuple[list[AudioDevice], list[AudioDevice]]]) -> None:
+        self._refreshing = False
+        self._looking_timer.stop()
+        if outcome.value is not None:
+            self._devices = outcome.value
+        else:
+            _log.warning("the sound devices could not be listed: %s", outcome.error)
+            if isinstance(outcome.error, AudioError):
+                self._set_notice(
+                    self.tr("The sound devices could not be listed (%1).").replace(
+                        "%1", str(outcome.error)
+                    )
+                )
+        mics, speakers = self._devices or ([], [])
         self._fill(self.mic_combo, mics, self._settings.input_device_id, self.tr("System default"))
         self._fill(
             self.speaker_combo, speakers, self._settings.output_device_id, self.tr("System default")
@@ -633,6 +689,12 @@ class SettingsView(QWidget):
         self._fill(
             self.ringer_combo, speakers, self._settings.ringer_device_id, self.tr("Same as speaker")
         )
+        for combo in (self.mic_combo, self.speaker_combo, self.ringer_combo):
+            combo.setEnabled(True)
+        self.refresh_button.setEnabled(True)
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh_devices()
 
     @Slot()
     def update_meters(self) -> None:
@@ -696,19 +758,30 @@ class SettingsView(QWidget):
         mic, speaker = self.mic_combo.currentData(), self.speaker_combo.currentData()
         if (mic, speaker) == (self._settings.input_device_id, self._settings.output_device_id):
             return
-        if self._audio.stream is not None or self._audio.recovering:
-            try:
-                self._audio.switch(mic, speaker)
-            except AudioError as exc:
+        audio = self._audio
+        previous = (self._settings.input_device_id, self._settings.output_device_id)
+        # saved at once, so a quit before the switch has run keeps the choice
+        self._change(input_device_id=mic, output_device_id=speaker)
+
+        def switch() -> None:  # the audio lane
+            if audio.stream is not None or audio.recovering:
+                audio.switch(mic, speaker)
+
+        def switched(outcome: Outcome[None]) -> None:
+            if outcome.error is not None:
+                if not isinstance(outcome.error, AudioError):
+                    _log.error("switching the sound devices failed: %r", outcome.error)
                 self._set_notice(
                     self.tr(
                         "That device could not be used (%1). Keeping the previous one."
-                    ).replace("%1", str(exc))
+                    ).replace("%1", str(outcome.error))
                 )
+                self._change(input_device_id=previous[0], output_device_id=previous[1])
                 self.refresh_devices()
                 return
-        self._set_notice("")
-        self._change(input_device_id=mic, output_device_id=speaker)
+            self._set_notice("")
+
+        self._audio_ops(switch, switched)
 
     def _on_volume(self) -> None:
         """Applied at once, while the slider moves; saved when it is let go (or on a key)."""
@@ -781,18 +854,23 @@ class SettingsView(QWidget):
 
     def _apply_ringer(self) -> None:
         ringer = self.ringer_combo.currentData()
-        try:
-            self._audio.set_ringer(ringer)
-        except AudioError as exc:
-            self.ringer_notice.setText(
-                self.tr("The ringer could not be opened (%1). Ringing on the speaker.").replace(
-                    "%1", str(exc)
+        audio = self._audio
+
+        def opened(outcome: Outcome[None]) -> None:
+            if outcome.error is not None:
+                self.ringer_notice.setText(
+                    self.tr("The ringer could not be opened (%1). Ringing on the speaker.").replace(
+                        "%1", str(outcome.error)
+                    )
                 )
-            )
-            self.ringer_notice.show()
-        else:
-            self.ringer_notice.hide()
+                self.ringer_notice.show()
+            else:
+                self.ringer_notice.hide()
+
+        # saved at once (also when it does not open now: it is tried again at the next start),
+        # so a quit before the open has run keeps the choice
         self._change(ringer_device_id=ringer)
+        self._audio_ops(lambda: audio.set_ringer(ringer), opened)
 
     def _on_auto_answer(self) -> None:
         data = self.auto_answer.currentData()
@@ -855,31 +933,55 @@ class SettingsView(QWidget):
         self.noticeChanged.emit(text)
 
     def _on_test_mic(self, on: bool) -> None:
-        if on and self._audio.stream is None and not self._audio.recovering:
-            try:
-                self._audio.open(self._settings.input_device_id, self._settings.output_device_id)
-            except AudioError as exc:
+        if not on:
+            self._stop_test()
+            return
+        audio, devices = (
+            self._audio,
+            (self._settings.input_device_id, self._settings.output_device_id),
+        )
+
+        def open_() -> bool:  # the audio lane: True if the test opened the devices
+            if audio.stream is not None or audio.recovering:
+                return False  # a call's stream is there already: its levels show
+            audio.open(*devices)
+            return True
+
+        def opened(outcome: Outcome[bool]) -> None:
+            if outcome.error is not None:
                 self._set_notice(
-                    self.tr("The microphone could not be opened (%1).").replace("%1", str(exc))
+                    self.tr("The microphone could not be opened (%1).").replace(
+                        "%1", str(outcome.error)
+                    )
                 )
                 self.test_mic.setChecked(False)
                 return
-            self._testing_opened = True
-        elif not on:
-            self._stop_test()
+            if outcome.value:
+                self._testing_opened = True
+                if not self.test_mic.isChecked():  # stopped before the devices were open
+                    self._stop_test()
+
+        self._audio_ops(open_, opened)
 
     def _stop_test(self) -> None:
-        if self._testing_opened:
-            self._testing_opened = False
+        if not self._testing_opened:
+            return
+        self._testing_opened = False
+        audio = self._audio
+
+        def close() -> None:  # the audio lane
             # the controller closes only everything at once: the ringer is put back after
-            ringer = self._audio.ringer_choice
-            self._audio.close()
+            ringer = audio.ringer_choice
+            audio.close()
             if ringer is not None:
-                try:
-                    self._audio.set_ringer(ringer)
-                except AudioError:
-                    self.ringer_notice.setText(self.tr("The ringer could not be reopened."))
-                    self.ringer_notice.show()
+                audio.set_ringer(ringer)
+
+        def closed(outcome: Outcome[None]) -> None:
+            if outcome.error is not None:
+                self.ringer_notice.setText(self.tr("The ringer could not be reopened."))
+                self.ringer_notice.show()
+
+        self._audio_ops(close, closed)
 
     @Slot()
     def _request_scan(self) -> None:

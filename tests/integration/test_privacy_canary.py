@@ -294,7 +294,9 @@ def test_a_gui_shift_leaves_no_secret_anywhere(
                 timeout=WAIT_MS,
             )
         finally:
-            app.quit()
+            if app.stopped_cleanly is None:
+                with qtbot.waitSignal(app.finished, timeout=WAIT_MS):
+                    app.quit()
     out, err = capfd.readouterr()
 
     hits: list[Hit] = []

@@ -15,6 +15,8 @@ from softphone.audio.backend import NullBackend
 from softphone.signin import SignInConfig
 from tests.unit.history_kit import MemorySecrets
 
+QUIT_WAIT = 15_000  # ms: beyond the app's own quit bound
+
 
 def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOptions:
     options = AppOptions(
@@ -38,7 +40,8 @@ def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOpt
 def app_maker(
     qtbot: QtBot, tmp_path: Path, engine_factory: Any, **defaults: Any
 ) -> Iterator[Callable[..., App]]:
-    """``make(**overrides)`` builds an App on ``app_options``; every app made quits at the end."""
+    """``make(**overrides)`` builds an App on ``app_options``; every app made quits at the end
+    (and the quit, which runs in the background, has finished before the next test)."""
     made: list[App] = []
 
     def make(**overrides: Any) -> App:
@@ -52,3 +55,5 @@ def app_maker(
     finally:
         for app in made:
             app.quit()
+        for app in made:  # quitting ends in the background: nothing of it outlives the test
+            qtbot.waitUntil(lambda app=app: app.stopped_cleanly is not None, timeout=QUIT_WAIT)

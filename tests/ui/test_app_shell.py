@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
@@ -244,15 +243,20 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., App]]:
         yield make
 
 
-def test_quit_stops_the_engine_audio_and_history(make_app: Callable[..., App]) -> None:
+def test_quit_stops_the_engine_audio_and_history(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
     app = make_app()
     app.start()
+    assert app.window.isVisible()
     (engine,) = app.fake_engines  # type: ignore[attr-defined]
-    assert engine.started and app.window.isVisible()
-    app.quit()
-    assert engine.stopped
-    assert not app.window.isVisible()
+    qtbot.waitUntil(lambda: engine.started, timeout=WAIT)  # on a thread of its own
+    with qtbot.waitSignal(app.finished, timeout=WAIT):
+        app.quit()
+        assert not app.window.isVisible()  # at once; the rest in the background
+    assert engine.stopped and app.stopped_cleanly
     assert not app.history._thread.is_alive()
+    assert app.audio.stream is None
     app.quit()  # twice is harmless
 
 
@@ -286,10 +290,11 @@ def test_the_notice_is_remembered_across_runs(make_app: Callable[..., App], tmp_
     assert notices == [] and not app.window.isVisible()
 
 
-def test_without_a_tray_closing_quits(make_app: Callable[..., App]) -> None:
+def test_without_a_tray_closing_quits(qtbot: QtBot, make_app: Callable[..., App]) -> None:
     app = make_app(tray=False)
     app.start()
-    app.window.close()
+    with qtbot.waitSignal(app.finished, timeout=WAIT):
+        app.window.close()
     assert app.fake_engines[0].stopped  # type: ignore[attr-defined]
 
 
@@ -424,8 +429,11 @@ def test_auto_answer_is_the_servers_until_the_user_chooses_and_again_after(
     from softphone.core.secret import Secret
 
     app = make_app()
+    states: list[SessionState] = []
+    app.bus.subscribe(SessionStateChanged, lambda e: states.append(e.state))
     app.start()
-    QApplication.processEvents()  # what start() posted (the session's first state) comes first
+    # the session resumes once the engine is up (nothing saved: signed out) before the test's
+    qtbot.waitUntil(lambda: states[-2:] == [SessionState.SIGNING_IN, SessionState.SIGNED_OUT])
     phone, settings = app.phone_view, app.settings_view
     assert phone is not None and settings is not None
     _signed_in(app)

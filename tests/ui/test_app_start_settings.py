@@ -78,20 +78,25 @@ def test_the_window_shows_at_start_by_default(make_app: Callable[..., App]) -> N
 
 
 def test_the_saved_ringer_device_is_reopened_at_start(
-    tmp_path: Path, make_app: Callable[..., App]
+    qtbot: QtBot, tmp_path: Path, make_app: Callable[..., App]
 ) -> None:
     saved(tmp_path, ringer_device_id="usb-ringer")
     backend = RecordingBackend()
     app = make_app(audio_backend=lambda: backend)
     app.start()
+    # the devices open on the audio lane, off the GUI thread
+    qtbot.waitUntil(lambda: app.audio.ringer is not None, timeout=WAIT)
     assert backend.outputs == ["usb-ringer"]  # the ring stream, on the chosen device
     assert app.audio.ringer is not None and app.audio.ringer_choice == "usb-ringer"
 
 
-def test_no_ringer_stream_without_a_ringer_choice(make_app: Callable[..., App]) -> None:
+def test_no_ringer_stream_without_a_ringer_choice(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
     backend = RecordingBackend()
     app = make_app(audio_backend=lambda: backend)
     app.start()
+    qtbot.waitUntil(lambda: app.audio.stream is not None, timeout=WAIT)  # the audio lane's open
     assert backend.outputs == [] and app.audio.ringer is None
 
 

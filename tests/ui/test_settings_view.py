@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -37,8 +38,11 @@ from softphone.audio.controller import (
 from softphone.audio.errors import DeviceNotFound
 from softphone.audio.ring import AudioRings, PcmRing
 from softphone.core import events as ev
+from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerMode, Ringtone
+from softphone.core.session import Executor
 from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
+from softphone.ui.bridge import Lane, QtBridge
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
 from softphone.ui.link_handler import (
     DESKTOP_ID,
@@ -170,11 +174,13 @@ def make_view(
     secrets: tuple[str, ...] = (),
     sound: FakePhone | None = None,
     link_handler: LinkHandler | None = None,
+    audio_ops: Executor | None = None,
 ) -> SettingsView:
     view = SettingsView(
         audio,
         settings or AppSettings(),
         sound=sound,
+        audio_ops=audio_ops,
         settings_path=paths["settings"],
         autostart=XdgAutostart(["/usr/bin/vicifast-phone"], config_home=paths["xdg"]),
         link_handler=link_handler or links(paths),
@@ -322,6 +328,68 @@ def test_test_microphone_opens_the_devices_and_closes_them_again(
     view.test_mic.click()
     view.test_mic.click()
     assert audio.stream is not None
+
+
+@pytest.fixture
+def lane(qtbot: QtBot) -> Iterator[Lane]:
+    bridge = QtBridge(EventBus())
+    yield bridge.lane("audio-ops")
+    bridge.close()
+    bridge.deleteLater()
+
+
+def drained(qtbot: QtBot, lane: Lane) -> None:
+    """Wait until the lane has run everything queued so far and its results are shown."""
+    done: list[bool] = []
+    lane(lambda: None, lambda _outcome: done.append(True))
+    qtbot.waitUntil(lambda: bool(done), timeout=TIMEOUT)
+
+
+def test_device_work_runs_on_the_audio_lane_and_shows_when_done(
+    qtbot: QtBot,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
+    lane: Lane,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[str] = []
+    real_open = backend.open_duplex
+
+    def open_duplex(*args: Any, **kwargs: Any) -> FakeStream:
+        threads.append(threading.current_thread().name)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "open_duplex", open_duplex)
+    audio.open()
+    view = make_view(qtbot, audio, paths, audio_ops=lane)
+    qtbot.waitUntil(lambda: view.mic_combo.findData(HEADSET) >= 0, timeout=TIMEOUT)
+    with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT):
+        pick(view.mic_combo, HEADSET)  # saved at once: a quit before the switch keeps it
+    assert view.settings.input_device_id == HEADSET
+    drained(qtbot, lane)
+    assert audio.choice == (HEADSET, None)
+    assert threads == [threading.main_thread().name, "audio-ops_0"]  # the test's, the switch
+    del backend.present[SPEAKER]  # unplugged between the listing and the choice
+    pick(view.speaker_combo, SPEAKER)
+    qtbot.waitUntil(lambda: "could not be used" in view.notice.text(), timeout=TIMEOUT)
+    assert audio.choice == (HEADSET, None) and view.settings.output_device_id is None
+    assert threading.main_thread().name not in threads[1:], threads  # the lane, the worker
+
+
+def test_a_microphone_test_stopped_before_its_open_finished_closes_it(
+    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], lane: Lane
+) -> None:
+    view = make_view(qtbot, audio, paths, audio_ops=lane)
+    busy = threading.Event()
+    lane(lambda: busy.wait(TIMEOUT / 1000), lambda _outcome: None)  # a slow sound server
+    view.test_mic.click()
+    view.test_mic.click()  # off again while the open still waits its turn
+    assert audio.stream is None
+    busy.set()
+    drained(qtbot, lane)  # the open, then the close it queued when it saw the button off
+    drained(qtbot, lane)
+    assert audio.stream is None and not view.test_mic.isChecked()
 
 
 def test_a_lost_device_shows_the_notice_and_the_fallback(

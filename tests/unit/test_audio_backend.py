@@ -10,7 +10,7 @@ import pytest
 
 from softphone.audio import sounddevice_backend
 from softphone.audio.backend import NullBackend, RescanHint, default_backend
-from softphone.audio.errors import AudioUnavailable
+from softphone.audio.errors import AudioError, AudioUnavailable
 from softphone.audio.ring import PcmRing
 
 
@@ -81,3 +81,18 @@ def test_a_missing_sounddevice_module_is_a_clear_error_not_a_crash(
     with pytest.raises(AudioUnavailable, match="reinstall"):
         sounddevice_backend.SoundDeviceBackend()
     assert isinstance(default_backend(), NullBackend)
+
+
+def test_every_backend_shuts_down_and_portaudio_opens_nothing_after(tmp_path: Path) -> None:
+    NullBackend().shutdown()  # nothing of its own to let go
+    backend = sounddevice_backend.SoundDeviceBackend(cards_file=None)
+    backend.shutdown()
+    backend.shutdown()  # idempotent
+    with pytest.raises(AudioError, match="shut down"):
+        backend.refresh()
+    with pytest.raises(AudioError, match="shut down"):
+        backend.open_output(PcmRing())
+    with pytest.raises(AudioError, match="shut down"):
+        backend.open_duplex(PcmRing(), PcmRing())
+    # PortAudio itself stays up for the rest of the process (its init is counted per process)
+    assert sounddevice_backend.SoundDeviceBackend(cards_file=None).devices_changed() is False
