@@ -478,13 +478,27 @@ class Session:
         if out.error is not None or out.value is None:
             self._sign_in_failed(out.error)
             return
-        creds = self._creds
+        creds, account = self._creds, out.value.sip
         assert creds is not None
-        self._has_session = True
-        self._backoff.reset()
-        self._save(creds, grant.token, out.value.sip)
-        self._install(out.value.sip)
-        self._schedule_next()
+
+        def saved(result: Outcome[None]) -> None:
+            if gen != self._gen:
+                return
+            if result.error is not None:
+                # a locked keychain: a sign-in it cannot keep (and whose calls the history
+                # could not record) is refused with the keychain's own message
+                reason, message, _ = _classify(result.error)
+                self._end(
+                    Reason.KEYCHAIN if reason is Reason.ERROR else reason, message, wipe=False
+                )
+                return
+            self._has_session = True
+            self._backoff.reset()
+            self._install(account)
+            self._schedule_next()
+
+        # the session is taken up only once the keychain holds it
+        self._run(self._saver(creds, grant.token, account), saved)
 
     def _sign_in_failed(self, err: BaseException | None) -> None:
         reason, message, wait = _classify(err or RuntimeError())
@@ -689,6 +703,13 @@ class Session:
             self._set_state(State.SIGNED_OUT, reason, message, retry_in_s=retry, left=places)
 
     def _save(self, creds: Credentials, token: Secret, account: SipAccountConfig) -> None:
+        work = self._saver(creds, token, account)
+        self._run(work, self._log_failure("saving the session in the keychain"))
+
+    def _saver(
+        self, creds: Credentials, token: Secret, account: SipAccountConfig
+    ) -> Callable[[], None]:
+        """The job that saves the session (on the pool); a no-op once the session ended."""
         ended = self._ended
 
         def work() -> None:
@@ -701,7 +722,7 @@ class Session:
                 self._store.set(KEY_TOKEN, token)
                 self._store.set(KEY_SIP, account_to_secret(account))
 
-        self._run(work, self._log_failure("saving the session in the keychain"))
+        return work
 
     def _load(self) -> dict[str, Secret | None]:
         keys = (KEY_COMPANY, KEY_USERNAME, KEY_PASSWORD, KEY_TOKEN, KEY_SIP)

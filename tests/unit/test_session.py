@@ -49,6 +49,7 @@ from softphone.emulator.app import create_app
 from softphone.emulator.state import EmulatorState
 from softphone.provisioning.client import ControlPlaneClient, DeviceInfo, ProvisioningClient
 from softphone.provisioning.errors import ADDON_INACTIVE_MESSAGE
+from softphone.storage.errors import KeychainLocked
 
 S = SessionState
 R = SessionReason
@@ -442,6 +443,26 @@ class TestSignIn:
         world.session().sign_in("ACME", "agent1", Secret(PASSWORD))
         assert (world.last().state, world.last().reason) == (S.SIGNED_OUT, R.ACCOUNT_REVOKED)
         assert world.store.values == {}
+
+    def test_a_sign_in_the_keychain_cannot_keep_is_refused_with_its_message(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A locked keychain: nothing registers (the calls could not be recorded and the sign-in
+        would be gone at the next start); the person is told to unlock it."""
+
+        def locked(key: str, value: Secret) -> None:
+            raise KeychainLocked.because("the collection is locked")
+
+        monkeypatch.setattr(world.store, "set", locked)
+        session = world.session()
+        assert session.sign_in("ACME", "agent1", Secret(PASSWORD))
+        last = world.last()
+        assert (last.state, last.reason) == (S.SIGNED_OUT, R.KEYCHAIN)
+        assert "keychain is locked" in last.message and "Unlock" in last.message
+        assert world.engine.accounts == {} and world.count(f"engine.add_account {ACCOUNT_ID}") == 0
+        assert session.remembered_username == "agent1"  # the form keeps what was typed
+        monkeypatch.undo()  # unlocked: the next try signs in
+        sign_in(world, session)
 
     def test_sign_in_is_refused_while_a_session_exists(self, world: World) -> None:
         session = sign_in(world)
