@@ -14,7 +14,8 @@ runtime_list=packaging/linux/runtime-packages
 [ -r "$runtime_list" ] || { echo "error: $runtime_list is missing." >&2; exit 1; }
 mapfile -t app_pkgs < <(grep -v -e '^#' -e '^$' "$runtime_list")
 test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
-  pulseaudio-utils gnome-keyring dbus strace xdg-utils libglib2.0-bin)
+  pulseaudio-utils gnome-keyring dbus strace xdg-utils libglib2.0-bin
+  iproute2)
 
 wanted=("${app_pkgs[@]}")
 [ "$mode" = test ] && wanted+=("${test_pkgs[@]}")
