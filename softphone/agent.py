@@ -196,7 +196,10 @@ class HeadlessAgent:
                 self._after(delay, "hangup", lambda: self._soft(self._engine.hangup, cid))
         elif event.state is ev.CallState.DISCONNECTED:
             self._outcome.ended_calls.append(event)
-            if plan.call and event.direction is ev.Direction.OUTBOUND and not event.connected:
+            # Confirmed and then ended with a failure code (e.g. 488: no media in common): the
+            # call failed as much as one that was never answered.
+            failed = not event.connected or event.sip_code >= 300
+            if plan.call and event.direction is ev.Direction.OUTBOUND and failed:
                 self._fail(f"The call failed: {event.sip_code} {event.reason}".strip(), 2)
             elif plan.calls and len(self._outcome.ended_calls) >= plan.calls:
                 self._done = True

@@ -44,7 +44,7 @@ def build_account_config(config: SipAccountConfig, tid: int, bind_address: str) 
         )
     )
     if config.transport is Transport.UDP:
-        ac.natConfig.udpKaIntervalSec = config.keepalive_s
+        ac.natConfig.udpKaIntervalSec = pjsip_keepalive_interval(config.keepalive_s)
     ac.mediaConfig.srtpUse = _SRTP[config.srtp]
     ac.mediaConfig.srtpSecureSignaling = 1 if config.srtp is SrtpMode.MANDATORY else 0
     media_ip = bind_address
@@ -54,6 +54,12 @@ def build_account_config(config: SipAccountConfig, tid: int, bind_address: str) 
         # Otherwise SDP c= carries the host's main address, not the one facing the server.
         ac.mediaConfig.transportConfig.boundAddress = media_ip
     return ac
+
+
+def pjsip_keepalive_interval(seconds: int) -> int:
+    """What to give pjsua for a keep-alive every ``seconds`` (0: none). pjsua sends it every
+    ``udpKaIntervalSec - 1`` s, and given 1 without any pause at all (a flood at the server)."""
+    return seconds + 1 if seconds > 0 else 0
 
 
 def apply_codecs(ep: pj.Endpoint, wanted: tuple[str, ...]) -> None:

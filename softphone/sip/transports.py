@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from softphone.core.errors import ConfigError
+from softphone.core.errors import ConfigError, EngineError
 from softphone.core.models import Transport
+from softphone.sip.pjerror import pj_message
 
 _IPPROTO_TCP = 6
 _TCP_NODELAY = 1
@@ -98,7 +99,14 @@ class TransportPool:
             tls.verifyServer = verify
             set_tls_versions(tls)
             tls.msecTimeout = 10000
-        return int(self._ep.transportCreate(_PJ_TYPES[kind], cfg))
+        try:
+            return int(self._ep.transportCreate(_PJ_TYPES[kind], cfg))
+        except pj.Error as err:
+            where = self._bind if self._bind not in ("", "0.0.0.0", "::") else "any address"
+            raise EngineError(
+                f"No SIP {kind.value.upper()} socket could be opened on {where} "
+                f"({pj_message(err)}). Check the local address the phone binds to."
+            ) from None
 
 
 def create_wake_transport(endpoint: pj.Endpoint) -> tuple[int, int]:
