@@ -41,6 +41,9 @@ def add_parser(sub: Any) -> None:
         help="run the local server emulator (sign-in, provisioning, firewall, registrar)",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        # no abbreviations: argparse matches every later argument against this parser's options
+        # too, and `admin expire --in N` would be "ambiguous" (--insecure-http, --info-out)
+        allow_abbrev=False,
     )
     emu.add_argument("--seed", type=Path, help="TOML seed file (default: the bundled demo)")
     emu.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -203,7 +206,9 @@ def _run_admin(args: argparse.Namespace) -> int:
     elif command == "addon":
         body = {"company_code": args.company, "active": args.active}
     elif command == "settings":
-        body = {k: v for k, v in (("ttl_s", args.ttl), ("reauth_after_s", args.reauth)) if v}
+        # `is not None`: a 0 goes to the server, which refuses it, rather than being dropped
+        pairs = (("ttl_s", args.ttl), ("reauth_after_s", args.reauth))
+        body = {k: v for k, v in pairs if v is not None}
     elif command == "expire":
         path, body = "/admin/leases/expire", {"ip": args.ip, "in_s": args.in_s}
     elif command == "outage":

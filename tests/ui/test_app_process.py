@@ -1,0 +1,121 @@
+"""`vicifast-phone` with no arguments, run as a process the way a person starts it: the window
+comes up, a second start is handed to the running one (and exits 0 at once), and SIGTERM ends
+the app with status 0. Everything the app touches is private to the test: HOME, the XDG
+folders, the temp folder (where the one-instance socket lives) and a Secret Service of its own
+on a private D-Bus."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from softphone.ui.single_instance import instance_name
+from tests.support.process import ManagedProcess, wait_until
+from tests.support.secret_service import SecretService, available
+from tests.support.xvfb import xvfb_env
+
+pytestmark = pytest.mark.integration
+
+START_S = 30.0
+TITLE = "VICIfast Phone"
+
+StartApp = Callable[..., ManagedProcess]
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path) -> Iterator[SecretService]:
+    if not available():
+        pytest.fail("dbus-daemon or gnome-keyring-daemon is missing: run scripts/bootstrap.sh test")
+    service = SecretService(tmp_path / "secret-service")
+    try:
+        yield service.start()
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, secret_service: SecretService) -> dict[str, str]:
+    """A private user: its HOME, XDG folders, keychain and temp folder; Qt offscreen."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    return {**secret_service.env, "TMPDIR": str(temp), "QT_QPA_PLATFORM": "offscreen"}
+
+
+@pytest.fixture
+def start_app(tmp_path: Path, app_env: dict[str, str]) -> Iterator[StartApp]:
+    """start(*args, env=…) -> `vicifast-phone …` started; each stopped by its PID at teardown."""
+    started: list[ManagedProcess] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> ManagedProcess:
+        n = len(started)
+        proc = ManagedProcess(
+            [sys.executable, "-m", "softphone.cli", *args],
+            log_path=tmp_path / f"app{n}.log",
+            name=f"vicifast-phone-{n}",
+            env=env or app_env,
+        )
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in reversed(started):
+        proc.stop()
+
+
+@pytest.fixture
+def x_display() -> Iterator[str]:
+    """A private Xvfb's DISPLAY, the server stopped by its PID at teardown."""
+    with xvfb_env() as env:
+        yield env["DISPLAY"]
+
+
+def instance_socket(env: dict[str, str]) -> Path:
+    """Where Qt puts the one-instance server of this user (QLocalServer: the temp folder)."""
+    return Path(env["TMPDIR"]) / instance_name()
+
+
+def test_the_app_comes_up_takes_a_second_start_and_ends_on_sigterm(
+    start_app: StartApp, app_env: dict[str, str]
+) -> None:
+    first = start_app()
+    listening = instance_socket(app_env)
+    first.wait_for(listening.exists, START_S, "the app to listen for later starts")
+    history = Path(app_env["XDG_DATA_HOME"]) / "vicifast-desktop" / "calls.db"
+    first.wait_for(history.exists, START_S, "the app to open its call history")
+
+    second = start_app("tel:+15551234")
+    assert second.wait_exit(START_S) == 0, second.describe()  # handed over, not a 2nd window
+    assert "Traceback" not in second.log_text()
+    assert first.running  # and the first one is still the app
+
+    assert first.stop(timeout=START_S) == 0, first.describe()
+    assert not listening.exists()  # closed as it quit, not left for the next start to clear
+    assert "Traceback" not in first.log_text()
+
+
+def test_the_window_is_mapped_on_a_real_x_server(
+    start_app: StartApp, app_env: dict[str, str], x_display: str
+) -> None:
+    """On Xvfb the main window titled "VICIfast Phone" is on screen; SIGTERM still ends it 0."""
+    env = app_env | {"DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb"}
+    app = start_app(env=env)
+
+    def window_shown() -> bool:
+        tree = subprocess.run(
+            ["xwininfo", "-root", "-tree"],
+            env={**os.environ, "DISPLAY": x_display},
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+        return f'"{TITLE}"' in tree
+
+    app.wait_for(window_shown, START_S, "the main window on the X server")
+    wait_until(lambda: instance_socket(env).exists(), START_S, "the one-instance socket")
+    assert app.stop(timeout=START_S) == 0, app.describe()
