@@ -101,6 +101,10 @@ class SipCall(pj.Call):  # type: ignore[misc]
         self.last_state = ""
         self.last_dtmf: tuple[str, float] = ("", 0.0)
         self.transfer_pending = False
+        # A hold/resume re-INVITE in flight: RFC 2833 digits sent now would go into the stream
+        # pjsua replaces when it completes, and be lost; they wait for the new one.
+        self.media_pending = False
+        self.held_dtmf = ""
         self.silent = False  # refused before it rang: no event, no tone, no audio
 
     def duration_s(self) -> float:

@@ -6,6 +6,7 @@ Runs and emits on the SIP thread. The call table is the only owner of ``SipCall`
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from softphone.sip.trust_gate import TrustGate
 
 MAX_CALLS = 4  # PJSUA_MAX_CALLS
+MEDIA_PENDING_MAX_S = 2.0  # how long RFC 2833 digits wait for a hold/resume re-INVITE's media
+_log = logging.getLogger(__name__)
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 _DTMF_DIGITS = re.compile(r"^[0-9A-Da-d*#]{1,32}$")
 _STATE_MAP = {
@@ -233,6 +236,7 @@ class Calls:
         call = self._call(call_id)
         call.setHold(pj.CallOpParam(True))
         call.local_hold = True
+        self._media_renegotiating(call)
 
     def unhold(self, call_id: str) -> None:
         call = self._call(call_id)
@@ -240,6 +244,14 @@ class Calls:
         prm.opt.flag = pj.PJSUA_CALL_UNHOLD
         call.reinvite(prm)
         call.local_hold = False
+        self._media_renegotiating(call)
+
+    def _media_renegotiating(self, call: SipCall) -> None:
+        """Until the re-INVITE's media is in place (or a bound passes, should it never be:
+        a refused re-INVITE leaves the old stream), RFC 2833 digits wait."""
+        call.media_pending = True
+        call_id = call.call_id
+        self.timers.call_later(MEDIA_PENDING_MAX_S, lambda: self._send_held_dtmf(call_id))
 
     def set_mute(self, call_id: str, muted: bool) -> None:
         call = self._call(call_id)
@@ -259,8 +271,26 @@ class Calls:
             if chosen is DtmfMethod.INFO
             else pj.PJSUA_DTMF_METHOD_RFC2833
         )
-        call.sendDtmf(prm)
+        if call.media_pending and prm.method == pj.PJSUA_DTMF_METHOD_RFC2833:
+            call.held_dtmf += digits
+        else:
+            call.sendDtmf(prm)
         self.tones.dtmf(digits)
+
+    def _send_held_dtmf(self, call_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None or not call.media_pending:
+            return
+        call.media_pending = False
+        digits, call.held_dtmf = call.held_dtmf, ""
+        if digits:
+            prm = pj.CallSendDtmfParam()
+            prm.digits = digits
+            prm.method = pj.PJSUA_DTMF_METHOD_RFC2833
+            try:
+                call.sendDtmf(prm)
+            except pj.Error as err:
+                _log.warning("the DTMF digits held during a re-INVITE were not sent: %s", err)
 
     def transfer(self, call_id: str, target: str) -> None:
         call = self._call(call_id)
@@ -335,6 +365,7 @@ class Calls:
         if call is not None:
             self._connect_audio(call)
             self._emit_media(call)
+            self._send_held_dtmf(call_id)
 
     def _audio_media_index(self, call: SipCall) -> tuple[int, int]:
         ci = call.getInfo()

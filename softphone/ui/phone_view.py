@@ -64,6 +64,8 @@ class PhoneView(QWidget):
         self._last_target = ""
         self._pending_mute: dict[str, bool] = {}
         self._pending_hold: dict[str, bool] = {}
+        # Calls handed on by a transfer: their end is the transfer's, already said.
+        self._transferred: set[str] = set()
         self._registration: ev.RegistrationChanged | None = None
         self._auto_answer: AutoAnswerPolicy | None = None
         self._sent_digits = ""
@@ -483,6 +485,10 @@ class PhoneView(QWidget):
 
     def _on_transfer(self, event: ev.TransferProgress) -> None:
         if event.final and 200 <= event.code < 300:
+            self._transferred.add(event.call_id)
+            consult = self._book.consult
+            if consult is not None and consult.original == event.call_id and consult.target:
+                self._transferred.add(consult.target)
             self._show_message(self.tr("Transferred."))
         elif event.final:
             detail = f"{event.reason} ({event.code})" if event.reason else str(event.code)
@@ -491,6 +497,9 @@ class PhoneView(QWidget):
             self._show_message(self.tr("Transferring… {0}").format(event.reason))
 
     def _report_end(self, ended: EndedCall) -> None:
+        if ended.call.call_id in self._transferred:
+            self._transferred.discard(ended.call.call_id)
+            return
         who = caller_id(ended.call.display, ended.call.number) or self.tr("the caller")
         if ended.connected and ended.call.connected_at is not None:
             length = format_duration(time.time() - ended.call.connected_at)
