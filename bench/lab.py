@@ -26,7 +26,9 @@ REPO = BENCH_DIR.parent
 SCENARIOS = BENCH_DIR / "sipp"
 VENV_BIN = REPO / ".venv" / "bin"
 # Everything the Python peers import, so one interpreter can fill the bytecode cache for all.
-_PEER_IMPORTS = "import softphone.cli, softphone.agent, bench.engine_driver, pjsua2; pjsua2.Account"
+_PEER_IMPORTS = (
+    "import softphone.cli, softphone.headless.agent, bench.engine_driver, pjsua2; pjsua2.Account"
+)
 CodeSource = Literal["head", "worktree"]
 # Users 1001-1049 for single-account peers (one fresh user per peer and phase, so a stale
 # contact of an earlier peer can never receive a later call), 2001-2008 for the limits run.

@@ -60,7 +60,7 @@ def _one_start(
 # What each Python peer imports before it can start pjsua2 (pjsua2's bindings load lazily, on
 # the first attribute access, which both peers make when they subclass pj.Account).
 IMPORTS = {
-    "agent": "import softphone.cli, softphone.agent, pjsua2; pjsua2.Account",
+    "agent": "import softphone.cli, softphone.headless.agent, pjsua2; pjsua2.Account",
     "raw": "import argparse, gc, json, os, signal, sys, time, pjsua2; pjsua2.Account",
 }
 
@@ -149,7 +149,10 @@ def run(lab: Lab, plan: Plan) -> Section:
         "each), and the agent's own `EngineStarted.startup_ms` (libCreate → libStart)\n\n"
         + summary_table(
             [
-                ("our agent: imports (softphone.cli, softphone.agent, pjsua2)", imports["agent"]),
+                (
+                    "our agent: imports (softphone.cli, softphone.headless.agent, pjsua2)",
+                    imports["agent"],
+                ),
                 ("raw pjsua2: imports (stdlib bits, pjsua2)", imports["raw"]),
                 ("our agent: engine start (EngineStarted.startup_ms)", engine),
             ],

@@ -12,7 +12,7 @@ Three child processes (``--probe``):
   is a new login and provisioning round, and kamailio's allow-rule is renewed;
 * ``gui``: the app as ``--demo`` opens it (signed in through its form; offscreen platform, null
   audio, no tray, in-memory credential store) on Qt's own event loop, against that world;
-* ``headless``: :class:`softphone.agent.HeadlessAgent` signed in to the same world (what
+* ``headless``: :class:`softphone.headless.agent.HeadlessAgent` signed in to the same world (what
   ``vicifast-phone agent --signin --audio none`` runs, with an in-memory store instead of the
   OS keychain).
 
@@ -93,7 +93,7 @@ def _on_stdin_eof(action: Any) -> None:
 def probe_world(reauth_s: int) -> None:
     """The demo world both clients sign in to: the emulator (this process), kamailio and the
     demo lines (its children). Prints where it is, then waits for its stdin to close."""
-    from softphone.demo_env import start_demo_environment
+    from softphone.demo.environment import start_demo_environment
 
     with tempfile.TemporaryDirectory(prefix="vicifast-soak-world-") as tmp:
         env = start_demo_environment(Path(tmp))
@@ -140,7 +140,7 @@ def probe_gui() -> None:
     from softphone.core.models import EngineConfig
     from softphone.core.secret import MemorySecretStore
     from softphone.core.session_events import FirewallLeaseChanged, SessionStateChanged
-    from softphone.signin import SignInConfig
+    from softphone.signin.service import SignInConfig
     from softphone.ui.single_instance import instance_name
 
     class Stopper(QObject):
@@ -182,10 +182,10 @@ def probe_gui() -> None:
 def probe_headless() -> None:
     """The headless agent signed in to the world's emulator (``agent --signin --audio none``,
     with an in-memory credential store instead of the OS keychain)."""
-    from softphone.agent import AgentPlan, HeadlessAgent
     from softphone.core.models import EngineConfig
     from softphone.core.secret import MemorySecretStore, Secret
-    from softphone.signin import SignInConfig, SignInPlan
+    from softphone.headless.agent import AgentPlan, HeadlessAgent
+    from softphone.signin.service import SignInConfig, SignInPlan
 
     world = _world()
     plan = SignInPlan(

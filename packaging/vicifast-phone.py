@@ -20,7 +20,7 @@ def run() -> None:
         sys.argv = [sys.argv[0], *sys.argv[3:]]
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return
-    from softphone.cli import main
+    from softphone.cli.command import main
 
     sys.exit(main())
 

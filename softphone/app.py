@@ -36,14 +36,15 @@ from softphone.audio.errors import AudioError
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
+from softphone.core.links import dial_target, is_link
 from softphone.core.models import AutoAnswerPolicy, EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore, SecretStore
 from softphone.core.session import ACCOUNT_ID, KEY_PASSWORD, KEY_SIP, Outcome
 from softphone.core.session_events import SessionState, SessionStateChanged
-from softphone.deployment import DeploymentDefaults, initial_control_plane, load_defaults
-from softphone.links import dial_target, is_link
-from softphone.netwatch import NetWatch
-from softphone.signin import WILDCARD, RebindingEngine, SignInConfig, SignInService
+from softphone.desktop.deployment import DeploymentDefaults, initial_control_plane, load_defaults
+from softphone.desktop.link_handler import DESKTOP_ID
+from softphone.signin.netwatch import NetWatch
+from softphone.signin.service import WILDCARD, RebindingEngine, SignInConfig, SignInService
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
 from softphone.ui.bridge import QtBridge
@@ -54,7 +55,6 @@ from softphone.ui.history_model import HistoryModel
 from softphone.ui.i18n import install_translator
 from softphone.ui.icons import app_icon
 from softphone.ui.incoming_call import IncomingCallWindow
-from softphone.ui.link_handler import DESKTOP_ID
 from softphone.ui.main_window import SIGNED_IN, MainWindow, PageFactory, optional_page
 from softphone.ui.phone_view import PhoneView
 from softphone.ui.quit_signal import QuitOnSignal
@@ -67,7 +67,7 @@ from softphone.ui.single_instance import InstanceServer, instance_name, send_to_
 from softphone.ui.tray import Tray
 
 if TYPE_CHECKING:
-    from softphone.demo_env import DemoEnvironment
+    from softphone.demo.environment import DemoEnvironment
 
 HOST = "127.0.0.1"
 
@@ -503,7 +503,7 @@ class App(QObject):
 
     def _watch_network(self) -> None:
         """With the wildcard bind, re-auth when the route to the control plane changes."""
-        from softphone.netwatch import local_address_towards
+        from softphone.signin.netwatch import local_address_towards
 
         if self.service.bind_address not in WILDCARD:
             return
@@ -729,7 +729,7 @@ class App(QObject):
         self.engine.current.snapshot().add_done_callback(got)
 
     def _ring(self, env: DemoEnvironment, hostport: str) -> None:
-        from softphone.demo_env import DemoError
+        from softphone.demo.environment import DemoError
 
         try:
             env.ring_agent(env.agent_uri(hostport))
@@ -914,7 +914,7 @@ def _json_passwords(text: str) -> list[str]:
 
 def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]:
     if demo_dir is not None:
-        from softphone.demo_env import start_demo_environment
+        from softphone.demo.environment import start_demo_environment
 
         env = start_demo_environment(demo_dir)  # kamailio when installed, else direct mode
         creds = env.credentials
@@ -936,7 +936,7 @@ def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]
         )
         return options, env
     from softphone.provisioning.client import DEFAULT_BASE_URL
-    from softphone.signin import default_state_dir, load_install_ids
+    from softphone.signin.service import default_state_dir, load_install_ids
     from softphone.storage.keychain import KeychainStore
     from softphone.ui.settings_model import default_path
 

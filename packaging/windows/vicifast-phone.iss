@@ -28,12 +28,12 @@
 #define AppName "VICIfast Phone"
 #define AppExe "vicifast-phone.exe"
 #define CliExe "vicifast-phone-cli.exe"
-; softphone/deployment.py: FILE_NAME and SECTION
+; softphone/desktop/deployment.py: FILE_NAME and SECTION
 #define IniFile "vicifast-phone.ini"
 #define IniSection "defaults"
 ; platformdirs' folder for the call history, settings and logs (APP_DIR_NAME in softphone/)
 #define DataDirName "vicifast-desktop"
-; softphone/ui/autostart.py: RUN_KEY and APP_NAME
+; softphone/desktop/autostart.py: RUN_KEY and APP_NAME
 #define RunKey "Software\Microsoft\Windows\CurrentVersion\Run"
 #define RunValue "VICIfast Desktop"
 
@@ -78,7 +78,7 @@ Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"
 Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopicon
 
 [INI]
-; /COMPANY=, /CONTROLPLANE=, /CAFILE=: the keys softphone/deployment.py reads (KEYS)
+; /COMPANY=, /CONTROLPLANE=, /CAFILE=: the keys softphone/desktop/deployment.py reads (KEYS)
 Filename: "{app}\{#IniFile}"; Section: "{#IniSection}"; Key: "company_code"; String: "{param:COMPANY}"; Check: HasParam('COMPANY')
 Filename: "{app}\{#IniFile}"; Section: "{#IniSection}"; Key: "control_plane"; String: "{param:CONTROLPLANE}"; Check: HasParam('CONTROLPLANE')
 Filename: "{app}\{#IniFile}"; Section: "{#IniSection}"; Key: "ca_file"; String: "{param:CAFILE}"; Check: HasParam('CAFILE')
@@ -87,7 +87,7 @@ Filename: "{app}\{#IniFile}"; Section: "{#IniSection}"; Key: "ca_file"; String: 
 Type: files; Name: "{app}\{#IniFile}"
 
 [Registry]
-; The URL protocols exactly as WindowsLinkHandler (softphone/ui/link_handler.py) writes them, so
+; The URL protocols exactly as WindowsLinkHandler (softphone/desktop/link_handler.py) writes them, so
 ; the Settings checkbox shows them on and can turn them off. Removed at uninstall by [Code], and
 ; only while they still open this app.
 Root: HKCU; Subkey: "Software\Classes\tel"; ValueType: string; ValueName: ""; ValueData: "URL:tel ({#AppName})"; Tasks: links
@@ -99,7 +99,7 @@ Root: HKCU; Subkey: "Software\Classes\sip\shell\open\command"; ValueType: string
 Root: HKCU; Subkey: "Software\Classes\callto"; ValueType: string; ValueName: ""; ValueData: "URL:callto ({#AppName})"; Tasks: links
 Root: HKCU; Subkey: "Software\Classes\callto"; ValueType: string; ValueName: "URL Protocol"; ValueData: ""; Tasks: links
 Root: HKCU; Subkey: "Software\Classes\callto\shell\open\command"; ValueType: string; ValueName: ""; ValueData: "{code:LinkCommand}"; Tasks: links
-; Launch at login exactly as WindowsAutostart (softphone/ui/autostart.py) writes it.
+; Launch at login exactly as WindowsAutostart (softphone/desktop/autostart.py) writes it.
 Root: HKCU; Subkey: "{#RunKey}"; ValueType: string; ValueName: "{#RunValue}"; ValueData: "{code:RunCommand}"; Tasks: autostart
 
 [Run]
@@ -131,7 +131,7 @@ begin
   Result := AppCommand();
 end;
 
-{ The rules the app applies to the file (softphone/deployment.py), so a typo fails the
+{ The rules the app applies to the file (softphone/desktop/deployment.py), so a typo fails the
   deployment now rather than being ignored on every agent's computer later. }
 function IsCompanyCode(S: String): Boolean;
 var

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Self
 
-from softphone.children import spawn
+from softphone.desktop.children import spawn
 from softphone.emulator.errors import RegistrarError
 
 log = logging.getLogger("softphone.emulator.registrar")

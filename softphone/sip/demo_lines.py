@@ -1,7 +1,7 @@
 """The demo's far end: an echo line and a tone line, a pjsua2 endpoint in a process of its own.
 
 ``python -m softphone.sip.demo_lines --host 127.0.0.1 [--registrar HOST:PORT]`` stands for the
-employer's PBX in demo mode (``softphone/demo.py`` starts it). Its lines:
+employer's PBX in demo mode (``softphone/demo/headless.py`` starts it). Its lines:
 
 - ``echo`` (600) answers and sends back what it hears (the call's audio transmitted to itself);
 - ``tone`` (601) answers and plays a steady 1 kHz tone.
@@ -33,7 +33,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-from softphone.hardening import harden_process
+from softphone.desktop.hardening import harden_process
 
 LINES = {"echo": "600", "tone": "601"}
 TONE_HZ = 1000

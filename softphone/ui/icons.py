@@ -1,4 +1,4 @@
-"""The app's icons as QIcons, made once from the files ``softphone.assets`` finds.
+"""The app's icons as QIcons, made once from the files ``softphone.desktop.assets`` finds.
 
 Both are pixmap icons with a list of sizes rather than Qt's SVG icon engine: that engine keeps
 one added pixmap and reports no sizes, and the window managers' icon lists and the D-Bus tray
@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-from softphone import assets
+from softphone.desktop import assets
 
 if TYPE_CHECKING:  # tray.py imports this module
     from softphone.ui.tray import TrayStatus

@@ -28,7 +28,7 @@ from softphone.storage.private_files import private_dir, private_file
 
 _log = logging.getLogger(__name__)
 
-APP_DIR_NAME: Final = "vicifast-desktop"  # the same folder name as softphone.signin's data dir
+APP_DIR_NAME: Final = "vicifast-desktop"  # as softphone.signin.service's data dir
 FILE_NAME: Final = "settings.json"
 VERSION: Final = 2  # 2: auto_answer may be "server" (as provisioned), its default
 AS_PROVISIONED: Final = "server"  # auto_answer in the file: as the server provisions the account

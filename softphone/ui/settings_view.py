@@ -63,11 +63,11 @@ from softphone.core.events import Capabilities
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.core.phone import SoundCommands
 from softphone.core.session import Executor, Outcome, run_inline
-from softphone.ui.autostart import Autostart, AutostartError, autostart_for
+from softphone.desktop.autostart import Autostart, AutostartError, autostart_for
+from softphone.desktop.link_handler import LinkHandler, LinkHandlerError, link_handler_for
 from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.level_meter import LevelMeter
-from softphone.ui.link_handler import LinkHandler, LinkHandlerError, link_handler_for
 from softphone.ui.settings_model import (
     AS_PROVISIONED,
     MAX_MIC_VOLUME,

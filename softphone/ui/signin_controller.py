@@ -56,7 +56,7 @@ class SignInController(QObject):
         default_company: str = "",
     ) -> None:
         """``default_company``: the form's company code when the keychain has none
-        (``softphone.deployment``)."""
+        (``softphone.desktop.deployment``)."""
         super().__init__(parent)
         self._view = view
         self._default_company = default_company

@@ -2,7 +2,7 @@
 
 The first instance listens on a ``QLocalServer`` named per user; a later start connects, writes
 its arguments as one JSON line and leaves. ``sip:``, ``tel:`` and ``callto:`` links among them
-become dial targets (``softphone.links``).
+become dial targets (``softphone.core.links``).
 """
 
 from __future__ import annotations

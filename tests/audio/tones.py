@@ -9,7 +9,7 @@ import array
 import math
 from pathlib import Path
 
-from softphone.demo_audio import tone_share
+from softphone.demo.card import tone_share
 
 RATE = 16_000
 

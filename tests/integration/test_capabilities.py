@@ -13,9 +13,9 @@ from typing import Any
 import pjsua2 as pj
 import pytest
 
-from softphone.agent import AgentPlan, HeadlessAgent
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
+from softphone.headless.agent import AgentPlan, HeadlessAgent
 from softphone.sip import capabilities
 from softphone.sip.engine import SipEngine
 from softphone.sip.errors import TlsUnavailable

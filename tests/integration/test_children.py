@@ -1,6 +1,6 @@
 """No child outlives the app (issue 16): SIGTERM ends the GUI's demo mode and ``vicifast-phone
 demo`` as cleanly as Quit (status 0, kamailio and the demo lines stopped), and after a SIGKILL
-the kernel ends them (``PR_SET_PDEATHSIG``, softphone/children.py).
+the kernel ends them (``PR_SET_PDEATHSIG``, softphone/desktop/children.py).
 
 The app runs in a child process; its children are found in /proc (their parent is the app;
 kamailio's workers share kamailio's process group). A killed child's zombie waits for init, which

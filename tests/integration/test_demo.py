@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from softphone.demo import run_demo, start_demo_environment
-from softphone.demo_loopback import run_loopback_demo
+from softphone.demo.headless import run_demo, start_demo_environment
+from softphone.demo.loopback import run_loopback_demo
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.state import EmulatorState
 from tests.support.emulator import register

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
+from softphone.cli.command import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
 from softphone.core.secret import Secret
-from softphone.demo_env import DemoPeer
+from softphone.demo.environment import DemoPeer
 from tests.support.process import wait_until
 
 pytestmark = [
@@ -41,7 +41,7 @@ CLI = [sys.executable, "-m", "softphone.cli"]
 # and how the process is hardened.
 _ENTRY = """
 import ctypes, json, resource, subprocess, sys
-from softphone.cli import main
+from softphone.cli.command import main
 how, *args = sys.argv[1:]
 sys.argv = ["vicifast-phone", *args]
 try:

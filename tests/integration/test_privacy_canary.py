@@ -39,7 +39,7 @@ from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.seed import demo_seed_text
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
-from softphone.signin import SignInConfig, load_install_ids
+from softphone.signin.service import SignInConfig, load_install_ids
 from softphone.storage.keychain import KeychainStore
 from tests.enginekit.agent_process import AGENT
 from tests.integration.test_signin_e2e import Caller

@@ -23,8 +23,7 @@ import pytest
 import trustme
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 
-from softphone.agent import AgentOutcome, AgentPlan, HeadlessAgent
-from softphone.cli import SIGNIN_PASSWORD_ENV
+from softphone.cli.command import SIGNIN_PASSWORD_ENV
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError
 from softphone.core.models import EngineConfig
@@ -41,9 +40,10 @@ from softphone.emulator.model import ADDON_INACTIVE_MESSAGE
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
+from softphone.headless.agent import AgentOutcome, AgentPlan, HeadlessAgent
 from softphone.provisioning.client import ControlPlaneClient
 from softphone.provisioning.errors import InvalidCredentials
-from softphone.signin import (
+from softphone.signin.service import (
     BoundTransport,
     SignInConfig,
     SignInPlan,

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
-from softphone.signin import SignInConfig
+from softphone.signin.service import SignInConfig
 from tests.unit.history_kit import MemorySecrets
 
 QUIT_WAIT = 15_000  # ms: beyond the app's own quit bound

@@ -23,11 +23,11 @@ from softphone.audio.backend import NullBackend
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
-from softphone.demo_env import DemoEnvironment, start_demo_environment
+from softphone.demo.environment import DemoEnvironment, start_demo_environment
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
-from softphone.signin import SignInConfig, default_state_dir, load_install_ids
+from softphone.signin.service import SignInConfig, default_state_dir, load_install_ids
 from softphone.storage.history import DB_NAME, KEY_NAME, HistoryStore, Outcome, db_files
 from softphone.storage.keychain import KeychainStore
 from softphone.ui.diagnostics import TRACE_FILE, default_log_dir

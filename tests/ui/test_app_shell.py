@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from softphone.app import App
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
+from softphone.core.links import dial_target, is_link
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
 from softphone.core.session import Outcome
 from softphone.core.session_events import (
@@ -24,7 +25,6 @@ from softphone.core.session_events import (
     SessionState,
     SessionStateChanged,
 )
-from softphone.links import dial_target, is_link
 from softphone.ui.bridge import QtBridge
 from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.main_window import StatusStrip, registration_text

@@ -16,7 +16,6 @@ from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone import deployment
 from softphone.app import App, OpenedLinks
 from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
@@ -25,9 +24,10 @@ from softphone.core import events as ev
 from softphone.core.secret import Secret
 from softphone.core.session import KEY_COMPANY, KEY_USERNAME
 from softphone.core.session_events import SessionState
-from softphone.ui.autostart import XdgAutostart
+from softphone.desktop import deployment
+from softphone.desktop.autostart import XdgAutostart
+from softphone.desktop.link_handler import MAC_BUNDLE_REASON, BundleLinkHandler
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.link_handler import MAC_BUNDLE_REASON, BundleLinkHandler
 from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from tests.ui.app_kit import app_maker

@@ -25,7 +25,7 @@ from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.core import events as ev
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionState, SessionStateChanged
-from softphone.signin import SignInConfig
+from softphone.signin.service import SignInConfig
 from softphone.storage.history import HistoryWriter
 from softphone.ui.quit_signal import QuitOnSignal
 from softphone.ui.settings_model import AppSettings

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QImageReader
 from pytestqt.qtbot import QtBot
 
-from softphone import assets
+from softphone.desktop import assets
 from softphone.ui.icons import TRAY_SIZES, app_icon, tray_icon
 from softphone.ui.tray import TrayStatus
 

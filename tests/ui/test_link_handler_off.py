@@ -18,9 +18,9 @@ from pytestqt.qtbot import QtBot
 from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
-from softphone.ui.autostart import XdgAutostart
+from softphone.desktop.autostart import XdgAutostart
+from softphone.desktop.link_handler import DESKTOP_ID
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.link_handler import DESKTOP_ID
 from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 

@@ -23,8 +23,8 @@ from pytestqt.exceptions import TimeoutError as WaitTimedOut
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
-from softphone.cli import PASSWORD_ENV
-from softphone.demo_env import DemoEnvironment
+from softphone.cli.command import PASSWORD_ENV
+from softphone.demo.environment import DemoEnvironment
 from softphone.ui.phone_view import PhoneView
 from tests.support.process import ManagedProcess
 from tests.support.secret_service import SecretService, serving_this_process

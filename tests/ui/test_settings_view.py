@@ -41,16 +41,16 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerMode, Ringtone
 from softphone.core.session import Executor
-from softphone.ui.autostart import DESKTOP_FILE, XdgAutostart
-from softphone.ui.bridge import Lane, QtBridge
-from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
-from softphone.ui.link_handler import (
+from softphone.desktop.autostart import DESKTOP_FILE, XdgAutostart
+from softphone.desktop.link_handler import (
     DESKTOP_ID,
     MAC_REASON,
     LinkHandler,
     UnavailableLinkHandler,
     XdgLinkHandler,
 )
+from softphone.ui.bridge import Lane, QtBridge
+from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
 from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from tests.ui.phone_fakes import FakePhone

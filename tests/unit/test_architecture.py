@@ -39,3 +39,14 @@ def test_every_top_level_part_is_named_by_the_layering_contracts() -> None:
     assert parts - {"softphone.ui", "softphone.app"} <= no_qt, (
         parts - {"softphone.ui", "softphone.app"} - no_qt
     )
+
+
+def test_the_top_level_holds_packages_only() -> None:
+    """Every part of ``softphone`` is a package that says what it is; ``app.py``, the
+    composition root, is the one module left to split into one."""
+    loose = {
+        p.name
+        for p in (ROOT / "softphone").iterdir()
+        if p.suffix == ".py" and p.name not in ("__init__.py", "__main__.py")
+    }
+    assert loose == {"app.py"}, loose

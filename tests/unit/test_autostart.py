@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from softphone.ui.autostart import (
+from softphone.desktop.autostart import (
     APP_NAME,
     DESKTOP_FILE,
     LAUNCH_AGENT_LABEL,

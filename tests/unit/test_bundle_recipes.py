@@ -15,8 +15,9 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from softphone import deployment, signin
-from softphone.ui import autostart, link_handler, settings_model
+from softphone.desktop import autostart, deployment, link_handler
+from softphone.signin import service as signin
+from softphone.ui import settings_model
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = ROOT / "packaging" / "windows"

@@ -10,11 +10,11 @@ from typing import Any
 import pjsua2 as pj
 import pytest
 
-from softphone.agent import _human
 from softphone.core import events as ev
 from softphone.core.errors import EngineError, UnknownAccount
 from softphone.core.models import EngineConfig, SipAccountConfig, Transport
 from softphone.core.secret import Secret
+from softphone.headless.agent import _human
 from softphone.sip import capabilities
 from softphone.sip.capabilities import (
     PJSIP_EUNSUPTRANSPORT,

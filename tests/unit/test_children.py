@@ -1,4 +1,5 @@
-"""softphone.children: children in their own session, started by a thread that outlives them."""
+"""softphone.desktop.children: children in their own session, started by a thread that
+outlives them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from softphone.children import spawn
+from softphone.desktop.children import spawn
 from tests.support.process import wait_until
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG")

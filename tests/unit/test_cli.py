@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli import PASSWORD_ENV, _parser, account_from_args
+from softphone.cli.command import PASSWORD_ENV, _parser, account_from_args
 from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode, SrtpMode, Transport
 
@@ -61,7 +61,7 @@ def test_server_and_extension_are_required() -> None:
 
 
 def test_links_before_a_command_go_to_the_app_and_a_subcommands_uri_stays_its_own() -> None:
-    from softphone.cli import _app_links
+    from softphone.cli.command import _app_links
 
     assert _app_links(["tel:+15550102030"]) == ["tel:+15550102030"]
     assert _app_links(["--demo", "sip:600@pbx"]) == ["sip:600@pbx"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli import main
+from softphone.cli.command import main
 from softphone.core.secret import Secret
-from softphone.signin import default_state_dir
+from softphone.signin.service import default_state_dir
 from softphone.storage import history as h
 from softphone.storage.history import HistoryStore
 from softphone.storage.keychain import KeychainStore

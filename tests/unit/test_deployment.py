@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from softphone import cli
-from softphone.deployment import (
+from softphone.cli import command as cli
+from softphone.desktop.deployment import (
     ENV_VAR,
     FILE_NAME,
     KEYS,
@@ -25,9 +25,7 @@ from softphone.deployment import (
     read_defaults,
     system_file,
 )
-from softphone.provisioning.qr_errors import QrFormatError
-from softphone.provisioning.qr_format import SignInCode
-from softphone.ui.link_handler import (
+from softphone.desktop.link_handler import (
     MAC_BUNDLE_REASON,
     MAC_REASON,
     BundleLinkHandler,
@@ -35,6 +33,8 @@ from softphone.ui.link_handler import (
     UnavailableLinkHandler,
     link_handler_for,
 )
+from softphone.provisioning.qr_errors import QrFormatError
+from softphone.provisioning.qr_format import SignInCode
 
 PLANE = "https://control.acme.example"
 BUNDLE_EXE = "/Applications/VICIfast Phone.app/Contents/MacOS/vicifast-phone"
@@ -172,7 +172,7 @@ def test_a_bad_control_plane_is_ignored_with_a_warning_naming_the_key_only(
         tmp_path / FILE_NAME,
         f"[{SECTION}]\ncompany_code = ACME\ncontrol_plane = {url}\nca_file = ca.pem\n",
     )
-    with caplog.at_level(logging.INFO, logger="softphone.deployment"):
+    with caplog.at_level(logging.INFO, logger="softphone.desktop.deployment"):
         found = read_defaults(path)
     assert found == DeploymentDefaults(company_code="ACME", source=path)
     logged = warnings(caplog)

@@ -24,7 +24,7 @@ from softphone.core.session import Session, run_inline
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
-from softphone.signin import SignInConfig, SignInService
+from softphone.signin.service import SignInConfig, SignInService
 from tests.support.hostile_server import HostileServer
 from tests.support.hostile_signin import _NoEngine, _NoTimers
 from tests.unit.test_signin_client import PASSWORD, login_ok, sip_ok

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from softphone.ui.autostart import desktop_exec
-from softphone.ui.link_handler import (
+from softphone.desktop.autostart import desktop_exec
+from softphone.desktop.link_handler import (
     DESKTOP_ID,
     MAC_REASON,
     MIME_TYPES,

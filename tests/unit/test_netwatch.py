@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from softphone.netwatch import NetWatch, local_address_towards
+from softphone.signin.netwatch import NetWatch, local_address_towards
 
 
 def test_reports_a_change_once_and_ignores_offline_and_the_first_address() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from softphone import assets
+from softphone.desktop import assets
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,15 +17,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from softphone import cli
+from softphone.cli import command as cli
 from softphone.core.errors import ConfigError
 from softphone.core.secret import MemorySecretStore, Secret
-from softphone.deployment import ENV_VAR, FILE_NAME, SECTION, load_defaults
+from softphone.desktop.deployment import ENV_VAR, FILE_NAME, SECTION, load_defaults
 from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
 from softphone.provisioning import qr_format as f
 from softphone.provisioning.qr_errors import InsecureApiUrl
-from softphone.signin import SignInConfig, SignInService
+from softphone.signin.service import SignInConfig, SignInService
 from softphone.ui.settings_model import AppSettings
 from tests.support.http_listener import RecordingHttpListener as Listener
 from tests.unit.test_signin_client import PASSWORD, Server, login_ok, reply, sip_ok
@@ -258,12 +258,12 @@ def agent_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., 
     """``vicifast-phone agent --signin …`` in this process, stopped before it touches anything
     of this computer's (no keychain, no install ids). Without ``$VICIFAST_PASSWORD`` and a
     terminal, reading the password fails: a refusal of the address proves it came first."""
-    import softphone.signin
+    import softphone.signin.service
 
     def stop(*args: Any) -> Any:
         raise Reached
 
-    monkeypatch.setattr(softphone.signin, "load_install_ids", stop)
+    monkeypatch.setattr(softphone.signin.service, "load_install_ids", stop)
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "none.ini"))
     monkeypatch.delenv(cli.SIGNIN_PASSWORD_ENV, raising=False)
 

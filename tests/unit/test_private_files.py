@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from softphone.signin import load_install_ids
+from softphone.signin.service import load_install_ids
 from softphone.storage.private_files import open_private, private_dir, private_file
 from softphone.ui.settings_model import AppSettings
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from softphone import prompts
-from softphone.cli import main
-from softphone.core.errors import ConfigError
-from softphone.prompts import (
+from softphone.cli import prompts
+from softphone.cli.command import main
+from softphone.cli.prompts import (
     MAX_SECRET_BYTES,
     from_environment,
     read_secret,
@@ -23,6 +22,7 @@ from softphone.prompts import (
     read_secret_file,
     take_from_environment,
 )
+from softphone.core.errors import ConfigError
 
 ENV = "VICIFAST_TEST_SECRET"
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes and descriptors")
@@ -251,7 +251,7 @@ class TestCommands:
         assert "--kind sip" in capsys.readouterr().err
 
     def test_the_agent_takes_a_password_descriptor(self) -> None:
-        from softphone.cli import _parser, account_from_args
+        from softphone.cli.command import _parser, account_from_args
 
         fd = pipe_with(b"agent-fd-secret\n")
         args = _parser().parse_args(
@@ -268,9 +268,9 @@ class TestCommands:
     def test_resuming_a_sign_in_reads_no_password(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from softphone.deployment import DeploymentDefaults
+        from softphone.desktop.deployment import DeploymentDefaults
 
-        monkeypatch.setattr("softphone.deployment.load_defaults", DeploymentDefaults)
+        monkeypatch.setattr("softphone.desktop.deployment.load_defaults", DeploymentDefaults)
         secret = private_file(tmp_path / "pw", b"pw\n")
         assert main(["agent", "--signin", "--password-file", str(secret)]) == 2
         assert "go with --username" in capsys.readouterr().err

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from softphone.cli import main
+from softphone.cli.command import main
+from softphone.cli.qr import PASSWORD_ENV
 from softphone.provisioning import qr_decode
-from softphone.qr_cli import PASSWORD_ENV
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

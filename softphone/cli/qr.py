@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from softphone.cli.prompts import FLAGS, add_password_arguments, read_secret_from_args
 from softphone.core.errors import ConfigError
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
-from softphone.prompts import FLAGS, add_password_arguments, read_secret_from_args
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 

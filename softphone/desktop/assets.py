@@ -15,7 +15,7 @@ APP_ICON: Final = "vicifast-phone"
 PNG_SIZES: Final = (16, 24, 32, 48, 64, 128, 256, 512)
 TRAY_STATUSES: Final = ("registered", "not_registered", "in_call", "missed")
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # softphone/
 
 
 def resources_dir() -> Path:

@@ -3,8 +3,9 @@
 Testers and benchmarks run it; ``vicifast-phone agent --help`` documents it. The loop runs on the
 calling thread (the main thread under the CLI): engine events arrive through a queue and are
 published on the event bus there; :meth:`HeadlessAgent.post` and :meth:`HeadlessAgent.call_later`
-put work onto the same thread. With a :class:`~softphone.signin.SignInPlan` the agent signs in
-(control plane → employer's server → REGISTER) and the sign-in session runs on that loop.
+put work onto the same thread. With a :class:`~softphone.signin.service.SignInPlan` the agent
+signs in (control plane → employer's server → REGISTER) and the sign-in session runs on that
+loop.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from softphone.audio.ring import AudioRings
-    from softphone.signin import SignInPlan, SignInService
+    from softphone.signin.service import SignInPlan, SignInService
 
 _NO_SAVED_SESSION = (
     "There is no saved sign-in on this computer. Sign in with --company and --username."
@@ -115,7 +116,7 @@ class HeadlessAgent:
         if signin is None:
             self._engine = SipEngine(self._events.put, self._engine_config, audio)
         else:
-            from softphone.signin import RebindingEngine
+            from softphone.signin.service import RebindingEngine
 
             self._engine = RebindingEngine(self._events.put, self._engine_config, audio)
         self.service: SignInService | None = None
@@ -211,7 +212,7 @@ class HeadlessAgent:
     # ---- sign-in ----------------------------------------------------------------------------
 
     def _start_signin(self, plan: SignInPlan) -> None:
-        from softphone.signin import RebindingEngine, SignInService
+        from softphone.signin.service import RebindingEngine, SignInService
 
         assert isinstance(self._engine, RebindingEngine)
         service = SignInService(
@@ -236,8 +237,8 @@ class HeadlessAgent:
             service.session.sign_in(plan.company, plan.username, plan.password)
 
     def _watch_network(self, plan: SignInPlan, service: SignInService) -> None:
-        from softphone.netwatch import NetWatch, local_address_towards
-        from softphone.signin import WILDCARD
+        from softphone.signin.netwatch import NetWatch, local_address_towards
+        from softphone.signin.service import WILDCARD
 
         if not plan.watch_network or service.bind_address not in WILDCARD:
             return  # an explicit bind does not move by itself (see SignInService.move_to)

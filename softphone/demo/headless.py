@@ -1,12 +1,13 @@
 """Demo mode, headless: ``vicifast-phone demo`` — a self-check anyone can run.
 
-It starts the demo world (:func:`~softphone.demo_env.start_demo_environment`: the emulator over
-HTTPS, kamailio when installed, the echo and tone lines in a child process), signs in as the demo
-agent with :class:`~softphone.signin.SignInService` like the app, registers, calls the echo line
-and the tone line, lets the tone line ring the agent with an auto-answer request, prints one line
-per step (one JSON object with ``--json``) and exits 0 when every step worked.
+It starts the demo world (:func:`~softphone.demo.environment.start_demo_environment`: the
+emulator over HTTPS, kamailio when installed, the echo and tone lines in a child process), signs
+in as the demo agent with :class:`~softphone.signin.service.SignInService` like the app,
+registers, calls the echo line and the tone line, lets the tone line ring the agent with an
+auto-answer request, prints one line per step (one JSON object with ``--json``) and exits 0
+when every step worked.
 
-Without a sound card (``--audio none``) a simulated one (:mod:`softphone.demo_audio`) speaks a
+Without a sound card (``--audio none``) a simulated one (:mod:`softphone.demo.card`) speaks a
 550 Hz tone into the calls and listens, so "the echo came back" and "the tone arrived" are
 measured, not assumed. Credentials go to the OS keychain (cleared at the end); where there is
 none, to an in-memory store for this demo only, which the output says. The loop, the bus and the
@@ -37,13 +38,13 @@ from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore
 from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import FirewallLeaseChanged, SessionState, SessionStateChanged
-from softphone.demo_env import DemoEnvironment, DemoError, start_demo_environment
-from softphone.signin import RebindingEngine, SignInConfig, SignInService
+from softphone.demo.environment import DemoEnvironment, DemoError, start_demo_environment
+from softphone.signin.service import RebindingEngine, SignInConfig, SignInService
 
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
     from softphone.audio.ring import AudioRings
-    from softphone.demo_audio import ProbeCard
+    from softphone.demo.card import ProbeCard
 
 __all__ = [
     "DemoEnvironment",
@@ -194,7 +195,7 @@ class _Demo:
 
             self.stream = SoundDeviceBackend().open_duplex(rings.capture, rings.playback)
         else:
-            from softphone.demo_audio import ProbeCard
+            from softphone.demo.card import ProbeCard
 
             self.probe = ProbeCard(rings).start()
         engine = _DemoEngine(
@@ -381,7 +382,7 @@ class _Demo:
 
 
 def _mic_hz() -> float:
-    from softphone.demo_audio import MIC_HZ
+    from softphone.demo.card import MIC_HZ
 
     return MIC_HZ
 

@@ -26,15 +26,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from softphone import assets
 from softphone.core.errors import VicifastError
-from softphone.deployment import app_bundle
-from softphone.ui.autostart import (
+from softphone.desktop import assets
+from softphone.desktop.autostart import (
     desktop_exec,
     launch_command,
     windows_command_line,
     xdg_config_home,
 )
+from softphone.desktop.deployment import app_bundle
 
 APP_TITLE: Final = "VICIfast Phone"
 DESKTOP_ID: Final = "vicifast-phone.desktop"

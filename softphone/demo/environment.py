@@ -7,7 +7,7 @@ SIP accounts of the emulated employer's server (not agents: nobody signs in with
 at kamailio from an ``ip:port`` its firewall trusts. Without kamailio the lines are reached
 directly and the agent's account must not register (:meth:`DemoEnvironment.account_for`).
 :meth:`DemoEnvironment.close` stops every process it started, by PID; if this process is killed
-first, they are ended with it (:mod:`softphone.children`).
+first, they are ended with it (:mod:`softphone.desktop.children`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from softphone.children import spawn
 from softphone.core.errors import VicifastError
 from softphone.core.models import SipAccountConfig
 from softphone.core.secret import Secret
+from softphone.desktop.children import spawn
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState

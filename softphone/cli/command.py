@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from softphone import __version__
+from softphone.cli.prompts import (
+    FLAGS,
+    add_password_arguments,
+    forget_taken,
+    from_environment,
+    read_secret_from_args,
+    take_from_environment,
+)
+from softphone.cli.qr import add_qr_parser, run_qr
 from softphone.core.errors import ConfigError, VicifastError
+from softphone.core.links import is_link
 from softphone.core.models import (
     DEFAULT_CODECS,
     AutoAnswerPolicy,
@@ -24,23 +34,13 @@ from softphone.core.models import (
     Transport,
 )
 from softphone.core.secret import Secret
-from softphone.hardening import harden_process
-from softphone.links import is_link
-from softphone.prompts import (
-    FLAGS,
-    add_password_arguments,
-    forget_taken,
-    from_environment,
-    read_secret_from_args,
-    take_from_environment,
-)
-from softphone.qr_cli import add_qr_parser, run_qr
+from softphone.desktop.hardening import harden_process
 
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
     from softphone.audio.ring import AudioRings
-    from softphone.deployment import DeploymentDefaults
-    from softphone.signin import SignInPlan
+    from softphone.desktop.deployment import DeploymentDefaults
+    from softphone.signin.service import SignInPlan
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 SIGNIN_PASSWORD_ENV = "VICIFAST_PASSWORD"  # the VICIdial password, for --signin
@@ -339,9 +339,9 @@ def signin_target(args: argparse.Namespace, deployed: DeploymentDefaults) -> tup
 
 
 def _signin_plan(args: argparse.Namespace) -> SignInPlan:
-    from softphone.deployment import load_defaults
+    from softphone.desktop.deployment import load_defaults
     from softphone.provisioning.client import login_url
-    from softphone.signin import SignInConfig, SignInPlan, load_install_ids
+    from softphone.signin.service import SignInConfig, SignInPlan, load_install_ids
     from softphone.storage.keychain import KeychainStore
 
     company, control_plane, ca_file = signin_target(args, load_defaults())
@@ -395,7 +395,7 @@ def _sign_out() -> int:
     """The app's sign-out wipe from the command line: the keychain, then the call history
     (whose key just went with the keychain) and the SIP trace, saying what is left, and where."""
     from softphone.core.errors import NotDeleted
-    from softphone.signin import default_state_dir, load_install_ids
+    from softphone.signin.service import default_state_dir, load_install_ids
     from softphone.storage.history import erase_all
     from softphone.storage.keychain import KeychainStore
     from softphone.ui.diagnostics import TraceLog
@@ -424,7 +424,7 @@ def _sign_out() -> int:
 
 
 def _run_agent(args: argparse.Namespace) -> int:
-    from softphone.agent import AgentPlan, HeadlessAgent
+    from softphone.headless.agent import AgentPlan, HeadlessAgent
 
     if args.signout:
         return _sign_out()
@@ -514,10 +514,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_emulator(args)
         if args.command == "demo":
             if args.loopback:
-                from softphone.demo_loopback import run_loopback_demo
+                from softphone.demo.loopback import run_loopback_demo
 
                 return run_loopback_demo(as_json=args.json)
-            from softphone.demo import run_demo
+            from softphone.demo.headless import run_demo
 
             return run_demo(
                 as_json=args.json,
