@@ -723,7 +723,7 @@ class App(QObject):
             if future.cancelled() or future.exception() is not None:
                 _log.warning("the engine's address is unknown: %s", future.exception())
                 return
-            hostport = str(future.result()["transports"].get("udp", ""))
+            hostport = future.result().transports.get("udp", "")
             self.bridge.post_call(lambda: self._ring(env, hostport))
 
         self.engine.current.snapshot().add_done_callback(got)
@@ -837,7 +837,7 @@ class App(QObject):
         def got(future: Any) -> None:  # the SIP thread
             if future.cancelled() or future.exception() is not None:
                 return
-            local = str(future.result()["transports"].get(name, ""))
+            local = future.result().transports.get(name, "")
             self.bridge.post_call(
                 lambda: view.set_transport_info(transport=name.upper(), local=local, server=server)
             )

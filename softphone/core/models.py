@@ -214,3 +214,24 @@ class EngineConfig:
             raise ConfigError("poll_interval_ms must be between 5 and 5000.")
         if not 0.2 <= self.audio_stats_interval_s <= 3600:
             raise ConfigError("audio_stats_interval_s must be between 0.2 and 3600.")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    """One engine account as it is now."""
+
+    registered: bool
+    retry_pending: bool  # our re-registration timer is armed
+    trusted: tuple[str, ...]  # the addresses whose requests it acts on ("host:port")
+    accept_direct: bool  # calls from other addresses ring (never auto-answered)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """What the engine holds now: for the app's transport line, demos, diagnostics and tests."""
+
+    accounts: dict[str, AccountSnapshot]
+    calls: tuple[str, ...]
+    transports: dict[str, str]  # "udp" / "tcp" / "tls" → the local "host:port" it listens on
+    levels: tuple[float, float] | None  # (speaker, microphone); None without sound devices
+    ringtone: Ringtone

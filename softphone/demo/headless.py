@@ -269,10 +269,8 @@ class _Demo:
         )
 
     def _ring(self) -> None:
-        hostport = self.loop.wait(self.engine.current.snapshot(), "the engine's address")[
-            "transports"
-        ]["udp"]
-        target = self.env.agent_uri(str(hostport))
+        snapshot = self.loop.wait(self.engine.current.snapshot(), "the engine's address")
+        target = self.env.agent_uri(snapshot.transports["udp"])
         before = set(self.calls)
         self.env.ring_agent(target)
         self.say("ring", f"the tone line rings the agent ({target}) with Call-Info: answer-after=0")

@@ -66,7 +66,7 @@ def run_loopback_demo(out: TextIO = sys.stdout, *, as_json: bool = False) -> int
             ),
             "dialer",
         ).result(_STEP_TIMEOUT_S)
-        hostport = engine.snapshot().result(_STEP_TIMEOUT_S)["transports"]["udp"]
+        hostport = engine.snapshot().result(_STEP_TIMEOUT_S).transports["udp"]
         call = engine.make_call(
             dialer, f"sip:agent@{hostport}", {"Call-Info": "<sip:127.0.0.1>;answer-after=0"}
         ).result(_STEP_TIMEOUT_S)

@@ -22,6 +22,7 @@ from softphone.core.models import (
     AutoAnswerPolicy,
     DtmfMethod,
     EngineConfig,
+    EngineSnapshot,
     Ringtone,
     SipAccountConfig,
 )
@@ -297,5 +298,5 @@ class SipEngine:
     def handle_ip_change(self) -> Future[None]:
         return self._submit("handle_ip_change", lambda s: s.handle_ip_change())
 
-    def snapshot(self) -> Future[dict[str, Any]]:
+    def snapshot(self) -> Future[EngineSnapshot]:
         return self._submit("snapshot", lambda s: s.snapshot())

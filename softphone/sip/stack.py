@@ -24,8 +24,10 @@ import pjsua2 as pj
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded, UnknownAccount
 from softphone.core.models import (
+    AccountSnapshot,
     AutoAnswerPolicy,
     EngineConfig,
+    EngineSnapshot,
     Ringtone,
     SipAccountConfig,
     check_levels,
@@ -504,17 +506,21 @@ class SipStack:
 
     # ---- diagnostics -----------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> EngineSnapshot:
         assert self._transports is not None
-        return {
-            "accounts": {
-                k: {"registered": a.registered, "retry_pending": a.retry_timer is not None}
-                for k, a in self._accounts.items()
-            },
-            "calls": self.calls.ids(),
-            "trusted": {k: [str(p) for p in a.trust.trusted()] for k, a in self._accounts.items()},
-            "direct_calls": {k: a.trust.accept_direct for k, a in self._accounts.items()},
-            "transports": self._transports.local_names(),
-            "levels": self._media.levels if self._media is not None else None,
-            "ringtone": self._config.ringtone.value,
+        accounts = {
+            k: AccountSnapshot(
+                registered=a.registered,
+                retry_pending=a.retry_timer is not None,
+                trusted=tuple(str(p) for p in a.trust.trusted()),
+                accept_direct=a.trust.accept_direct,
+            )
+            for k, a in self._accounts.items()
         }
+        return EngineSnapshot(
+            accounts=accounts,
+            calls=tuple(self.calls.ids()),
+            transports=self._transports.local_names(),
+            levels=self._media.levels if self._media is not None else None,
+            ringtone=self._config.ringtone,
+        )

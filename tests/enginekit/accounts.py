@@ -37,5 +37,5 @@ class Peers:
 def add_peers(engine: SipEngine, *configs: SipAccountConfig) -> Peers:
     for config in configs:
         engine.add_account(config, config.extension).result(TIMEOUT)
-    hostport = engine.snapshot().result(TIMEOUT)["transports"]["udp"]
+    hostport = engine.snapshot().result(TIMEOUT).transports["udp"]
     return Peers(engine, str(hostport))

@@ -110,7 +110,7 @@ def test_a_tls_account_without_tls_is_refused_plainly_and_sends_nothing(
     # transport exist that could have carried one.
     assert recorder.of(ev.RegistrationChanged, account_id="a") == []
     snapshot = engine.snapshot().result(TIMEOUT)
-    assert snapshot["accounts"] == {} and "tls" not in snapshot["transports"]
+    assert snapshot.accounts == {} and "tls" not in snapshot.transports
 
     # The engine goes on: a UDP account of the same server registers; 1001 never did.
     engine.add_account(kamailio_account(kam, "1002", "udp"), "b").result(TIMEOUT)

@@ -98,7 +98,7 @@ def test_speaker_volume_and_mic_gain_scale_the_call_and_mute_wins(
     engine = rig.engine
     # Set before any call exists: a call made afterwards plays at these levels.
     engine.set_levels(0.5, 1.0).result(TIMEOUT)
-    assert engine.snapshot().result(TIMEOUT)["levels"] == (0.5, 1.0)
+    assert engine.snapshot().result(TIMEOUT).levels == (0.5, 1.0)
 
     # Two accounts of this engine call each other. The dialer's leg is muted, so exactly one
     # path carries sound: microphone -> (mic gain) -> agent's leg -> the dialer's leg, which

@@ -66,7 +66,7 @@ def test_caller_cancels_while_ringing(
     # Straight to the agent: through a proxy the 487 may overtake the CANCEL's 200, and the
     # scenario wants them in order.
     engine.add_account(peer_config("1001"), "agent").result(TIMEOUT)
-    hostport = engine.snapshot().result(TIMEOUT)["transports"]["udp"]
+    hostport = engine.snapshot().result(TIMEOUT).transports["udp"]
     sipp.run("uac_cancel", hostport, service="1001", timeout=15).assert_ok()
     incoming = recorder.wait(ev.IncomingCall, account_id="agent")
     ended = recorder.wait(ev.CallStateChanged, call_id=incoming.call_id, state=DISCONNECTED)

@@ -527,7 +527,7 @@ def test_a_ringtone_chosen_live_rings_the_next_call(
 ) -> None:
     hostport = agent(rig, AutoAnswerMode.OFF)
     rig.engine.set_ringtone(Ringtone.CLASSIC).result(TIMEOUT)
-    assert rig.engine.snapshot().result(TIMEOUT)["ringtone"] == "classic"
+    assert rig.engine.snapshot().result(TIMEOUT).ringtone is Ringtone.CLASSIC
     mark = speaker.settle()
     uac = sipp.start("uac_plain_invite", hostport, service="agent", timeout=20)
     incoming = recorder.wait(ev.IncomingCall, account_id="agent")

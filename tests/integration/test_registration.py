@@ -45,8 +45,8 @@ def test_wrong_password_fails_once_without_blind_retries(
         ev.RegistrationChanged, account_id="a", state=ev.RegistrationState.FAILED
     )
     assert failed.code in (401, 403)
-    state = engine.snapshot().result(TIMEOUT)["accounts"]["a"]
-    assert state == {"registered": False, "retry_pending": False}
+    state = engine.snapshot().result(TIMEOUT).accounts["a"]
+    assert (state.registered, state.retry_pending) == (False, False)
     assert not kam.contacts(kam.aor("1001"))
 
 
@@ -63,7 +63,7 @@ def test_tls_server_with_an_untrusted_certificate_is_refused(
         ev.RegistrationChanged, account_id="a", state=ev.RegistrationState.FAILED
     )
     assert "certificate" in failed.reason
-    assert engine.snapshot().result(TIMEOUT)["accounts"]["a"]["retry_pending"] is False
+    assert engine.snapshot().result(TIMEOUT).accounts["a"].retry_pending is False
     assert not kam.contacts(kam.aor("1001"))
 
 

@@ -351,7 +351,7 @@ def test_an_ip_change_reauths_rebinds_and_re_registers(
     service = agent.agent.service
     assert service is not None
     assert service.engine.bind_address == "127.0.0.3"
-    udp = service.engine.current.snapshot().result(10)["transports"]["udp"]
+    udp = service.engine.current.snapshot().result(10).transports["udp"]
     assert udp.startswith("127.0.0.3:")
     assert sip_register(emulator, "127.0.0.2") == [FIREWALLED]  # the old address is refused
     ips = {lease["ip"] for lease in admin.get("/admin/leases")["leases"] if lease["live"]}

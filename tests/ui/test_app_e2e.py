@@ -263,7 +263,7 @@ def test_a_strangers_call_shows_nothing_and_an_accepted_direct_call_is_marked_an
         app.tray.notify = lambda title, text: notices.append((title, text))  # type: ignore[method-assign]
         phone = app.phone_view
         assert phone is not None and app.settings_view is not None
-        target = str(app.engine.current.snapshot().result(5)["transports"]["udp"])
+        target = app.engine.current.snapshot().result(5).transports["udp"]
 
         with Stranger("127.0.0.66", target) as stranger:
             stranger.invite(AUTO_ANSWER)

@@ -13,7 +13,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
-from softphone.core.models import EngineConfig, Ringtone
+from softphone.core.models import EngineConfig, EngineSnapshot, Ringtone
 from softphone.ui.settings_model import AppSettings
 from tests.ui.app_kit import app_maker
 
@@ -50,8 +50,9 @@ class SettingsEngine:
     def set_ringtone(self, ringtone: Ringtone) -> Future[None]:
         return self._done("set_ringtone", ringtone)
 
-    def snapshot(self) -> Future[dict[str, Any]]:
-        return self._done("snapshot", value={"transports": {}})
+    def snapshot(self) -> Future[EngineSnapshot]:
+        empty = EngineSnapshot({}, (), {}, None, Ringtone.WARBLE)
+        return self._done("snapshot", value=empty)
 
 
 @pytest.fixture

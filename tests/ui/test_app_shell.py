@@ -17,7 +17,7 @@ from softphone.app import App
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.links import dial_target, is_link
-from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineSnapshot, Ringtone
 from softphone.core.session import Outcome
 from softphone.core.session_events import (
     FirewallLeaseChanged,
@@ -220,8 +220,8 @@ class FakeEngine:
         self.calls.append(("set_auto_answer", account_id, str(policy)))
         return self._done()
 
-    def snapshot(self) -> Future[dict[str, Any]]:
-        return self._done({"transports": {"udp": "127.0.0.1:5070"}})
+    def snapshot(self) -> Future[EngineSnapshot]:
+        return self._done(EngineSnapshot({}, (), {"udp": "127.0.0.1:5070"}, None, Ringtone.WARBLE))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
+from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.core.secret import Secret
 from softphone.core.session import KEY_COMPANY, KEY_USERNAME
 from softphone.core.session_events import SessionState
@@ -61,8 +62,9 @@ class QuietEngine:
     def make_call(self, account_id: str, target: str) -> Future[str]:
         return self._done("make_call", account_id, target, value="call-1")
 
-    def snapshot(self) -> Future[dict[str, Any]]:
-        return self._done("snapshot", value={"transports": {}})
+    def snapshot(self) -> Future[EngineSnapshot]:
+        empty = EngineSnapshot({}, (), {}, None, Ringtone.WARBLE)
+        return self._done("snapshot", value=empty)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
+from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.core.session import KEY_COMPANY, KEY_PASSWORD, KEY_USERNAME
 from softphone.core.session_events import SessionState
 from softphone.provisioning import errors as e
@@ -40,9 +41,9 @@ class QuietEngine:
         future.set_result(True)
         return future
 
-    def snapshot(self) -> Future[dict[str, Any]]:
-        future: Future[dict[str, Any]] = Future()
-        future.set_result({"transports": {}})
+    def snapshot(self) -> Future[EngineSnapshot]:
+        future: Future[EngineSnapshot] = Future()
+        future.set_result(EngineSnapshot({}, (), {}, None, Ringtone.WARBLE))
         return future
 
 
