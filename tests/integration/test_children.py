@@ -22,6 +22,7 @@ from typing import IO, Any
 import pytest
 
 from softphone.emulator.registrar import kamailio_path
+from tests.support.proc_watch import alive_in, children_of
 from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
@@ -29,42 +30,6 @@ pytestmark = pytest.mark.integration
 _START_S = 60.0
 _EXIT_S = 30.0
 _GONE_S = 15.0
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return text.rsplit(")", 1)[1].split()  # [state, ppid, pgrp, ...]
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (FileNotFoundError, ProcessLookupError):
-        return ""
-
-
-def _children_of(parent: int) -> dict[int, str]:
-    kids = {}
-    for entry in Path("/proc").iterdir():
-        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
-        if fields is not None and fields[1] == str(parent) and fields[0] != "Z":
-            kids[int(entry.name)] = _cmdline(int(entry.name))
-    return kids
-
-
-def _alive(groups: set[int]) -> list[int]:
-    """Processes, not zombies, whose PID or process group is one of ``groups``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
-        if fields is None or fields[0] == "Z":
-            continue
-        if int(entry.name) in groups or int(fields[2]) in groups:
-            found.append(int(entry.name))
-    return found
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -124,7 +89,7 @@ class _App:
         found: dict[str, int] = {}
 
         def both() -> bool:
-            for pid, cmd in _children_of(self.process.pid).items():
+            for pid, cmd in children_of(self.process.pid).items():
                 if "kamailio" in cmd.split(" ", 1)[0]:
                     found["kamailio"] = pid
                 elif "softphone.sip.demo_lines" in cmd:
@@ -164,8 +129,8 @@ def app_process(tmp_path: Path, kamailio: None) -> Iterator[Any]:
 
 def _assert_all_gone(groups: set[int], app: _App) -> None:
     wait_until(
-        lambda: not _alive(groups), _GONE_S, f"the app's children {sorted(groups)} to end",
-        details=lambda: f"left: {_alive(groups)}\n{app.details()}",
+        lambda: not alive_in(groups), _GONE_S, f"the app's children {sorted(groups)} to end",
+        details=lambda: f"left: {alive_in(groups)}\n{app.details()}",
     )  # fmt: skip
 
 

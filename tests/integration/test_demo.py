@@ -26,6 +26,7 @@ from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.state import EmulatorState
 from tests.support.emulator import register
 from tests.support.ports import free_port
+from tests.support.proc_watch import alive_in, children_of
 
 pytestmark = pytest.mark.integration
 
@@ -38,43 +39,11 @@ ALL_STEPS = [
 FIREWALLED = "SIP/2.0 403 Forbidden (no firewall allow-rule for this IP)"
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return text.rsplit(")", 1)[1].split()  # [state, ppid, pgrp, ...]
-
-
-def _running(pids: list[int]) -> list[int]:
-    """Processes alive (not zombies) with one of ``pids`` as PID or process group."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat(int(entry.name))
-        if fields is None or fields[0] == "Z":
-            continue
-        if int(entry.name) in pids or int(fields[2]) in pids:
-            found.append(int(entry.name))
-    return found
-
-
-def _children() -> set[int]:
-    me = str(os.getpid())
-    kids = set()
-    for entry in Path("/proc").iterdir():
-        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
-        if fields is not None and fields[1] == me and fields[0] != "Z":
-            kids.add(int(entry.name))
-    return kids
-
-
 @pytest.fixture
 def no_leftovers() -> Iterator[None]:
-    before = _children()
+    before = set(children_of(os.getpid()))
     yield
-    assert _children() - before == set(), "the demo left child processes behind"
+    assert set(children_of(os.getpid())) - before == set(), "the demo left child processes behind"
 
 
 def _steps(text: str) -> list[dict[str, Any]]:
@@ -93,7 +62,7 @@ def _check_run(steps: list[dict[str, Any]], *, registered: bool) -> None:
     assert by["ring_answered"]["answered_by"] == "header"  # Call-Info: answer-after=0
     assert by["ring_heard"]["heard_hz"] == 1000.0
     assert any(s["step"] == "firewall" and s["ip"] == "127.0.0.1" for s in steps)
-    assert _running(by["environment"]["pids"]) == []
+    assert alive_in(by["environment"]["pids"]) == []
 
 
 def test_demo_signs_in_registers_calls_both_lines_and_is_rung(no_leftovers: None) -> None:
@@ -146,10 +115,10 @@ def test_the_environment_for_the_gui_and_its_close(tmp_path: Path, no_leftovers:
         assert set(env.lines) == {"echo", "tone"}
         assert all(uri.startswith(("sip:600@", "sip:601@")) for uri in env.lines.values())
         pids = env.pids()
-        assert len(_running(pids)) >= len(pids)
+        assert len(alive_in(pids)) >= len(pids)
     finally:
         env.close()
-    assert _running(pids) == []
+    assert alive_in(pids) == []
 
 
 def test_kamailio_trusts_exactly_the_lines_address(tmp_path: Path) -> None:

@@ -24,14 +24,50 @@ class Seen:
     environs: list[bytes] = field(default_factory=list)
 
 
-def parent_pid(pid: int) -> int | None:
-    """The parent of ``pid``, or None once it is gone."""
+def proc_stat(pid: int) -> list[str] | None:
+    """``/proc/PID/stat`` after the command name: [state, ppid, pgrp, ...]; None once gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # "pid (comm) state ppid ...": comm may hold spaces and parentheses
-    return int(stat.rsplit(")", 1)[1].split()[1])
+    return stat.rsplit(")", 1)[1].split()
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent of ``pid``, or None once it is gone."""
+    fields = proc_stat(pid)
+    return None if fields is None else int(fields[1])
+
+
+def cmdline(pid: int) -> str:
+    """The command line of ``pid``, spaces between the arguments; "" once gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def children_of(parent: int) -> dict[int, str]:
+    """The live (not zombie) children of ``parent``, with their command lines."""
+    kids = {}
+    for entry in Path("/proc").iterdir():
+        fields = proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields is not None and fields[1] == str(parent) and fields[0] != "Z":
+            kids[int(entry.name)] = cmdline(int(entry.name))
+    return kids
+
+
+def alive_in(groups: set[int] | list[int]) -> list[int]:
+    """Processes, not zombies, whose PID or process group is one of ``groups``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        fields = proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields is None or fields[0] == "Z":
+            continue
+        if int(entry.name) in groups or int(fields[2]) in groups:
+            found.append(int(entry.name))
+    return found
 
 
 class ProcessWatcher:
