@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 
 from softphone.core import events as ev
@@ -66,21 +67,29 @@ class QtTimer:
 class Lane:
     """An executor (:class:`~softphone.core.session.Executor`'s shape) that runs its work one job
     at a time, in the order given, on one thread of its own; ``done`` runs on the GUI thread.
-    Made by :meth:`QtBridge.lane`."""
+    Made by :meth:`QtBridge.lane`; ``owner`` as with :meth:`QtBridge.post_call`."""
 
-    def __init__(self, name: str, post: Callable[[Callable[[], None]], None]) -> None:
+    def __init__(
+        self, name: str, post: Callable[[Callable[[], None], QObject | None], None]
+    ) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._post = post
         self._closed = False
 
-    def __call__(self, work: Callable[[], T], done: Callable[[Outcome[T]], None], /) -> None:
+    def __call__(
+        self,
+        work: Callable[[], T],
+        done: Callable[[Outcome[T]], None],
+        /,
+        owner: QObject | None = None,
+    ) -> None:
         if self._closed:
             _log.warning("work submitted after its lane closed was dropped")
             return
 
         def job() -> None:
             outcome = Outcome.of(work)
-            self._post(lambda: done(outcome))
+            self._post(lambda: done(outcome), owner)
 
         self._pool.submit(job)
 
@@ -120,22 +129,31 @@ class QtBridge(QObject):
         """Publish ``event`` on the bus, on the GUI thread (the engine's ``emit``)."""
         self._emit(self._event, event)
 
-    def post_call(self, action: Callable[[], None]) -> None:
-        """Run ``action`` on the GUI thread (the sign-in service's ``post``)."""
-        self._emit(self._call, action)
+    def post_call(self, action: Callable[[], None], owner: QObject | None = None) -> None:
+        """Run ``action`` on the GUI thread (the sign-in service's ``post``).
+
+        With an ``owner`` (the widget the action updates), the action is dropped if the owner
+        has been deleted by the time it would run, as a queued signal to it would be."""
+        self._emit(self._call, (action, owner))
 
     def post_other(self, item: object) -> None:
         """Hand a non-event object (an audio device event) to :attr:`other` on the GUI thread."""
         self._emit(self.other, item)
 
-    def run_in_pool(self, work: Callable[[], T], done: Callable[[Outcome[T]], None]) -> None:
-        """Run ``work`` on the pool, then ``done`` with its outcome on the GUI thread.
+    def run_in_pool(
+        self,
+        work: Callable[[], T],
+        done: Callable[[Outcome[T]], None],
+        owner: QObject | None = None,
+    ) -> None:
+        """Run ``work`` on the pool, then ``done`` with its outcome on the GUI thread (dropped
+        if ``owner`` is given and deleted by then, as with :meth:`post_call`).
 
         The shape of :class:`softphone.core.session.Executor`."""
 
         def job() -> None:
             outcome = Outcome.of(work)
-            self.post_call(lambda: done(outcome))
+            self.post_call(lambda: done(outcome), owner)
 
         if self._closed:
             _log.warning("work submitted after the bridge closed was dropped")
@@ -143,16 +161,20 @@ class QtBridge(QObject):
         self._pool.submit(job)
 
     def run_in_thread(
-        self, name: str, work: Callable[[], T], done: Callable[[Outcome[T]], None]
+        self,
+        name: str,
+        work: Callable[[], T],
+        done: Callable[[Outcome[T]], None],
+        owner: QObject | None = None,
     ) -> None:
         """Run ``work`` on a new daemon thread called ``name``, then ``done`` with its outcome
         on the GUI thread: for work that must not queue behind the pool (a hung DNS lookup or
         keychain prompt there) and that nothing may wait for at exit (the engine's start, the
-        steps of quitting). Taken even after :meth:`close`."""
+        steps of quitting). Taken even after :meth:`close`. ``owner`` as with :meth:`post_call`."""
 
         def job() -> None:
             outcome = Outcome.of(work)
-            self.post_call(lambda: done(outcome))
+            self.post_call(lambda: done(outcome), owner)
 
         threading.Thread(target=job, name=name, daemon=True).start()
 
@@ -181,7 +203,11 @@ class QtBridge(QObject):
             lane.close()
         self._pool.shutdown(wait=wait)
 
-    def _run_call(self, action: Callable[[], None]) -> None:
+    def _run_call(self, payload: tuple[Callable[[], None], QObject | None]) -> None:
+        action, owner = payload
+        if owner is not None and not shiboken6.isValid(owner):
+            _log.debug("dropped a task posted for a widget that is gone")
+            return
         try:
             action()
         except Exception:

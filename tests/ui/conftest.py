@@ -5,9 +5,14 @@ link handler's defaults) or settings."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
+
+from softphone.core.bus import EventBus
+from softphone.ui.bridge import QtBridge
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -16,3 +21,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _private_xdg_homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture
+def bridge(qtbot: QtBot) -> Iterator[QtBridge]:
+    """The one road onto the GUI thread, as the app makes it, for a view tested on its own."""
+    b = QtBridge(EventBus())
+    yield b
+    b.close()
+    b.deleteLater()

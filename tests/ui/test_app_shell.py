@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
+from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
@@ -38,14 +40,6 @@ WAIT = 5000
 # ---- the bridge ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def bridge(qtbot: QtBot) -> Iterator[QtBridge]:
-    b = QtBridge(EventBus())
-    yield b
-    b.close()
-    b.deleteLater()
-
-
 def test_an_event_posted_from_another_thread_is_published_on_the_gui_thread(
     qtbot: QtBot, bridge: QtBridge
 ) -> None:
@@ -58,6 +52,27 @@ def test_an_event_posted_from_another_thread_is_published_on_the_gui_thread(
     assert seen == []  # queued, not called on the posting thread
     qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT)
     assert seen[0] == (event, threading.main_thread())
+
+
+def test_work_for_a_deleted_widget_is_dropped_not_run_on_its_remains(
+    qtbot: QtBot, bridge: QtBridge
+) -> None:
+    kept, gone = QObject(), QObject()
+    ran: list[str] = []
+    release = threading.Event()
+
+    def work() -> str:
+        release.wait(WAIT / 1000)
+        return "result"
+
+    bridge.run_in_pool(work, lambda out: ran.append(f"gone:{out.value}"), gone)
+    bridge.run_in_pool(work, lambda out: ran.append(f"kept:{out.value}"), kept)
+    shiboken6.delete(gone)
+    release.set()
+    qtbot.waitUntil(lambda: "kept:result" in ran, timeout=WAIT)
+    bridge.post_call(lambda: ran.append("after"))  # queued behind anything still pending
+    qtbot.waitUntil(lambda: "after" in ran, timeout=WAIT)
+    assert ran == ["kept:result", "after"]
 
 
 def test_pool_results_and_timers_run_on_the_gui_thread(qtbot: QtBot, bridge: QtBridge) -> None:
