@@ -47,6 +47,7 @@ from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import WILDCARD, RebindingEngine, SignInConfig, SignInService
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
+from softphone.storage.settings import AppSettings, SoundSystem
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import Diagnostics, TraceLog
@@ -59,7 +60,6 @@ from softphone.ui.main_window import SIGNED_IN, MainWindow, PageFactory, optiona
 from softphone.ui.phone_view import PhoneView
 from softphone.ui.quit_signal import QuitOnSignal
 from softphone.ui.recents_view import RecentsView
-from softphone.ui.settings_model import AppSettings, SoundSystem
 from softphone.ui.settings_view import SettingsView
 from softphone.ui.signin_controller import SignInController
 from softphone.ui.signin_view import SignInView
@@ -938,7 +938,7 @@ def _options(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]
     from softphone.provisioning.client import DEFAULT_BASE_URL
     from softphone.signin.service import default_state_dir, load_install_ids
     from softphone.storage.keychain import KeychainStore
-    from softphone.ui.settings_model import default_path
+    from softphone.storage.settings import default_path
 
     ids = load_install_ids()
     settings = AppSettings.load()

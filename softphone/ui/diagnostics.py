@@ -32,7 +32,7 @@ from softphone import __version__
 from softphone.core.errors import NotDeleted
 from softphone.core.redact import REDACTED, mask_people, redact_sip
 from softphone.storage.private_files import open_private, private_dir, private_file
-from softphone.ui.settings_model import APP_DIR_NAME, AppSettings
+from softphone.storage.settings import APP_DIR_NAME, AppSettings
 
 TRACE_LOGGER: Final = "softphone.sip.pjsip"
 TRACE_FILE: Final = "sip-trace.log"

@@ -65,10 +65,7 @@ from softphone.core.phone import SoundCommands
 from softphone.core.session import Executor, Outcome, run_inline
 from softphone.desktop.autostart import Autostart, AutostartError, autostart_for
 from softphone.desktop.link_handler import LinkHandler, LinkHandlerError, link_handler_for
-from softphone.ui.command_runner import log_failure
-from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.level_meter import LevelMeter
-from softphone.ui.settings_model import (
+from softphone.storage.settings import (
     AS_PROVISIONED,
     MAX_MIC_VOLUME,
     MAX_SPEAKER_VOLUME,
@@ -76,6 +73,9 @@ from softphone.ui.settings_model import (
     SoundSystem,
     default_path,
 )
+from softphone.ui.command_runner import log_failure
+from softphone.ui.diagnostics import Diagnostics
+from softphone.ui.level_meter import LevelMeter
 
 _log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
 from softphone.storage.history import HistoryWriter, Outcome
+from softphone.storage.settings import AppSettings
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.incoming_call import IncomingCallWindow
 from softphone.ui.phone_view import PhoneView
 from softphone.ui.provisioning_view import ProvisioningView
 from softphone.ui.qr_scan_dialog import QrScanDialog
 from softphone.ui.recents_view import RecentsView
-from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from softphone.ui.signin_view import SignInView
 from tests.ui.phone_fakes import FakePhone, incoming, state

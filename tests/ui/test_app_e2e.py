@@ -30,8 +30,8 @@ from softphone.emulator.state import EmulatorState
 from softphone.signin.service import SignInConfig, default_state_dir, load_install_ids
 from softphone.storage.history import DB_NAME, KEY_NAME, HistoryStore, Outcome, db_files
 from softphone.storage.keychain import KeychainStore
+from softphone.storage.settings import AppSettings, default_path
 from softphone.ui.diagnostics import TRACE_FILE, default_log_dir
-from softphone.ui.settings_model import AppSettings, default_path
 from tests.support.secret_service import SecretService, serving_this_process
 from tests.support.stranger import AUTO_ANSWER, Stranger
 

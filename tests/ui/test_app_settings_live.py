@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App
 from softphone.core.models import EngineConfig, EngineSnapshot, Ringtone
-from softphone.ui.settings_model import AppSettings
+from softphone.storage.settings import AppSettings
 from tests.ui.app_kit import app_maker
 
 WAIT = 5000

@@ -19,7 +19,7 @@ from softphone.audio.backend import AudioStream, ErrorCallback, NullBackend
 from softphone.audio.ring import PcmRing
 from softphone.core import events as ev
 from softphone.storage.history import Outcome
-from softphone.ui.settings_model import AppSettings, SoundSystem
+from softphone.storage.settings import AppSettings, SoundSystem
 from tests.ui.app_kit import app_maker
 from tests.ui.test_app_settings_live import SettingsEngine
 from tests.unit.history_kit import call

@@ -28,8 +28,8 @@ from softphone.core.session_events import SessionState
 from softphone.desktop import deployment
 from softphone.desktop.autostart import XdgAutostart
 from softphone.desktop.link_handler import MAC_BUNDLE_REASON, BundleLinkHandler
+from softphone.storage.settings import AppSettings
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from tests.ui.app_kit import app_maker
 from tests.unit.history_kit import MemorySecrets

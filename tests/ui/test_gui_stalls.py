@@ -27,8 +27,8 @@ from softphone.core.secret import Secret
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.signin.service import SignInConfig
 from softphone.storage.history import HistoryWriter
+from softphone.storage.settings import AppSettings
 from softphone.ui.quit_signal import QuitOnSignal
-from softphone.ui.settings_model import AppSettings
 from tests.support.stall_probe import stall_probe
 from tests.ui.app_kit import app_maker
 from tests.ui.test_app_shell import FakeEngine

@@ -20,8 +20,8 @@ from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
 from softphone.desktop.autostart import XdgAutostart
 from softphone.desktop.link_handler import DESKTOP_ID
+from softphone.storage.settings import AppSettings
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 
 TIMEOUT_S = 20

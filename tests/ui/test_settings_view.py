@@ -49,9 +49,9 @@ from softphone.desktop.link_handler import (
     UnavailableLinkHandler,
     XdgLinkHandler,
 )
+from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import Lane, QtBridge
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
-from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from tests.ui.phone_fakes import FakePhone
 

@@ -34,6 +34,7 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import HistoryWriter, Outcome
+from softphone.storage.settings import AppSettings
 from softphone.ui.dialpad import KEYS, TwoLineButton
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.i18n import TRANSLATIONS_DIR, install_translator
@@ -42,7 +43,6 @@ from softphone.ui.main_window import MainWindow
 from softphone.ui.phone_view import PhoneView
 from softphone.ui.provisioning_view import ProvisioningView
 from softphone.ui.recents_view import RecentsView
-from softphone.ui.settings_model import AppSettings
 from softphone.ui.settings_view import SettingsView
 from softphone.ui.signin_view import SignInView
 from softphone.ui.tray import Tray

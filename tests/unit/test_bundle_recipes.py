@@ -17,7 +17,7 @@ import pytest
 
 from softphone.desktop import autostart, deployment, link_handler
 from softphone.signin import service as signin
-from softphone.ui import settings_model
+from softphone.storage import settings as settings_model
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = ROOT / "packaging" / "windows"

@@ -13,7 +13,7 @@ import pytest
 
 from softphone.signin.service import load_install_ids
 from softphone.storage.private_files import open_private, private_dir, private_file
-from softphone.ui.settings_model import AppSettings
+from softphone.storage.settings import AppSettings
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
 

@@ -10,7 +10,7 @@ import pytest
 
 from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
-from softphone.ui.settings_model import (
+from softphone.storage.settings import (
     SECRET_WORDS,
     AppSettings,
     SoundSystem,
