@@ -216,7 +216,7 @@ def _measure(
 
 
 def _qt_backend() -> AudioBackend:
-    from softphone.ui.qt_audio_backend import QtAudioBackend  # loads Qt only for its turn
+    from softphone.ui.qt_audio.backend import QtAudioBackend  # loads Qt only for its turn
 
     return QtAudioBackend()
 

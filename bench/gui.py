@@ -43,7 +43,8 @@ def probe(idle_s: float) -> None:  # the child: one JSON line per milestone
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from softphone import app as appmod
+    from softphone.app import App
+    from softphone.app.options import options_for
     from softphone.audio.backend import NullBackend
 
     def say(step: str, **fields: Any) -> None:
@@ -51,7 +52,7 @@ def probe(idle_s: float) -> None:  # the child: one JSON line per milestone
 
     qapp = QApplication([sys.argv[0]])
     work = Path(tempfile.mkdtemp(prefix="vicifast-bench-gui-"))
-    options, env = appmod._options(work)
+    options, env = options_for(work)
     assert env is not None
     short = options.adapt_account
 
@@ -62,7 +63,7 @@ def probe(idle_s: float) -> None:  # the child: one JSON line per milestone
     options.adapt_account = adapt
     options.audio_backend = NullBackend
     options.tray = False
-    app = appmod.App(options)
+    app = App(options)
     try:
         _probe_app(app, started, idle_s, say)
     finally:
@@ -105,7 +106,7 @@ def _probe_app(app: Any, started: float, idle_s: float, say: Any) -> None:
         QTest.qWait(5)
         if time.monotonic() > deadline:
             raise SystemExit("the demo call did not connect")
-    app.search_recents()
+    app.navigation.search_recents()
     assert app.recents_view is not None
     search = app.recents_view.search
     stalls: list[float] = []

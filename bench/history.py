@@ -34,6 +34,8 @@ from softphone.core import events as ev
 from softphone.core.secret import Secret
 from softphone.storage import history as h
 from softphone.storage.history import CallRecord, HistoryStore, Outcome
+from softphone.storage.history.database import tune
+from softphone.storage.history.schema import migrate
 
 TITLE = "7. Call history: SQLCipher vs plain SQLite"
 ROWS = 100_000
@@ -104,8 +106,8 @@ def open_plain(data_dir: Path, module: Any = sqlite3) -> HistoryStore:
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = module.connect(str(data_dir / h.DB_NAME), isolation_level=None, check_same_thread=False)
     conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-    h.tune(conn)
-    h.migrate(conn)
+    tune(conn)
+    migrate(conn)
     return HistoryStore(conn, data_dir, _Keychain())
 
 

@@ -11,7 +11,7 @@ import runpy
 import sys
 
 # The modules the app itself starts as ``sys.executable -m MODULE`` (grep the code for "-m").
-CHILD_MODULES = frozenset({"softphone.cli", "softphone.sip.demo_lines"})
+CHILD_MODULES = frozenset({"softphone.cli", "softphone.demo.lines"})
 
 
 def run() -> None:

@@ -25,11 +25,9 @@ recovers when a stream dies. Its worker thread ("audio-devices") does the watchi
   the devices changed (``RescanHint``): a gap of one close, re-scan and reopen each time the
   hardware changes, never a periodic gap; with no hint (PortAudio on Windows and macOS) the
   choice comes back at the next loss or when the user picks it again.
-- **The ringer** (``set_ringer``): an output-only stream on ``rings.ringer``, so the ring is
-  active exactly while it is open and the engine then plays the ringtone there instead of on the
-  speaker. On a loss (error or stall) it is closed at once (the ringtone falls back to the
-  speaker), ``RingerLost`` is reported, and it is reopened on the chosen device with the same
-  backoff (``RingerOpened`` when back); it never falls back to another device.
+- **The ringer** (``set_ringer``): an output-only stream on ``rings.ringer``, watched for
+  stalls like the call stream and reopened with the same backoff after a loss, but never on
+  another device (:mod:`softphone.audio.ringer`).
 
 Following the system default is the backend's part: a stream opened on the default follows it
 where the platform allows (PulseAudio moves a stream on ALSA's "pulse"/"default" to the new
@@ -42,8 +40,9 @@ so never call them on a GUI thread. The worker is the only other thread touching
 and a lock serialises them all. ``levels`` and the properties may be read from any thread.
 ``on_event`` is called from the thread that made the change (the owner for ``open``/``switch``/
 ``set_ringer``, the worker for a loss, a recovery or a return), under that lock so events arrive
-in order. It must be quick and must not wait for another thread that uses the controller (hand
-the event over, e.g. post it to a queue or a Qt signal).
+in order (the events: :mod:`softphone.audio.device_events`). It must be quick and must not wait
+for another thread that uses the controller (hand the event over, e.g. post it to a queue or a
+Qt signal).
 """
 
 from __future__ import annotations
@@ -53,12 +52,20 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from softphone.audio.backend import AudioBackend, AudioDevice, AudioStream, RescanHint
+from softphone.audio.device_events import (
+    AudioDeviceEvent,
+    AudioDeviceLost,
+    AudioDeviceRestored,
+    AudioDevicesOpened,
+    AudioLatencyReset,
+    device_names,
+)
 from softphone.audio.errors import AudioError
 from softphone.audio.levels import AudioLevels
 from softphone.audio.ring import AudioRings
+from softphone.audio.ringer import RingerOutput
 from softphone.audio.watchdog import (
     BACKLOG_MS,
     BACKLOG_S,
@@ -76,84 +83,10 @@ BACKLOG_RESET_INTERVAL_S = 30.0
 _JOIN_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class AudioDevicesOpened:
-    """A stream is running on these devices (after ``open`` or ``switch``)."""
-
-    input_id: str | None
-    input_name: str | None
-    output_id: str | None
-    output_name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AudioDeviceLost:
-    """The stream stopped on its own; calls hear silence until it is restored."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AudioDeviceRestored:
-    """A stream runs again after a loss; ``fallback`` if on the system default, not the choice.
-
-    Also sent with ``fallback=False`` when the chosen devices came back after a fallback."""
-
-    input_id: str | None
-    input_name: str | None
-    output_id: str | None
-    output_name: str | None
-    fallback: bool
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class RingerOpened:
-    """The ringer output runs on this device (after ``set_ringer``, or back after a loss)."""
-
-    output_id: str | None
-    output_name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RingerLost:
-    """The ringer output stopped; the ringtone plays on the speaker until it is back."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AudioLatencyReset:
-    """The call stream was reopened on the same devices because audio had piled up outside the
-    rings: ``direction`` ("input" or "output") had ``backlog_ms`` queued. The call goes on."""
-
-    direction: str
-    backlog_ms: float
-
-
-AudioDeviceEvent = (
-    AudioDevicesOpened
-    | AudioDeviceLost
-    | AudioDeviceRestored
-    | AudioLatencyReset
-    | RingerOpened
-    | RingerLost
-)
-
 _Choice = tuple[str | None, str | None]
 _DEFAULTS: _Choice = (None, None)
 _STOP = object()
 _MAIN, _RINGER = "main", "ringer"
-
-
-def _names(stream: AudioStream) -> tuple[str | None, str | None, str | None, str | None]:
-    mic, speaker = stream.input_device, stream.output_device
-    return (
-        mic.id if mic else None,
-        mic.name if mic else None,
-        speaker.id if speaker else None,
-        speaker.name if speaker else None,
-    )
 
 
 class AudioController:
@@ -203,13 +136,14 @@ class AudioController:
         self._fallback = False
         self._return_at = 0.0
         self._watch_at = 0.0
-        # the ringer stream
-        self._ringer: AudioStream | None = None
-        self._ringer_watch: StallWatch | None = None
-        self._ringer_choice: str | None = None
-        self._ringer_generation = 0
-        self._ringer_lost = False
-        self._ringer_retry_at = self._ringer_delay = 0.0
+        self._ringer = RingerOutput(
+            backend,
+            rings.ringer,
+            on_event,
+            lambda generation: self._on_error_for(_RINGER, generation),
+            backoff=self._backoff,
+            stall=self._stall,
+        )
 
     # ---- any thread ----------------------------------------------------------------------------
 
@@ -236,11 +170,11 @@ class AudioController:
     @property
     def ringer(self) -> AudioStream | None:
         """The running ringer stream, None while there is none (the ringtone uses the speaker)."""
-        return self._ringer
+        return self._ringer.stream
 
     @property
     def ringer_choice(self) -> str | None:
-        return self._ringer_choice
+        return self._ringer.choice
 
     def levels(self) -> AudioLevels:
         """The microphone and speaker levels of the last ~50 ms (silent while closed)."""
@@ -252,7 +186,7 @@ class AudioController:
         """(microphones, speakers). Re-scans first unless a stream is open (PortAudio can only
         re-scan with no stream open; the last scan is listed then)."""
         with self._lock:
-            if self._stream is None and self._ringer is None:
+            if self._stream is None and self._ringer.stream is None:
                 self._backend.refresh()
             return self._backend.input_devices(), self._backend.output_devices()
 
@@ -297,14 +231,7 @@ class AudioController:
         no separate ringer then."""
         with self._lock:
             self._ensure_worker()
-            self._close_ringer_locked()
-            self._ringer_choice = None
-            self._ringer_lost = False
-            if output_id is None:
-                return
-            stream = self._open_ringer_locked(output_id)
-            self._ringer_choice = output_id
-            self._on_event(RingerOpened(*_names(stream)[2:]))
+            self._ringer.set(output_id)
 
     def close(self) -> None:
         """Stop the worker (and any retrying) and close the streams; idempotent."""
@@ -315,8 +242,8 @@ class AudioController:
             worker.join(_JOIN_TIMEOUT_S)
         with self._lock:
             self._close_stream_locked()
-            self._close_ringer_locked()
-            self._ringer_choice = None
+            self._ringer.close()
+            self._ringer.choice = None
             self._recovering = self._fallback = False
 
     # ---- helpers (lock held) -------------------------------------------------------------------
@@ -366,24 +293,9 @@ class AudioController:
         if stream is not None:
             stream.close()
 
-    def _open_ringer_locked(self, output_id: str) -> AudioStream:
-        self._ringer_generation += 1
-        stream = self._backend.open_output(
-            self._rings.ringer, output_id, self._on_error_for(_RINGER, self._ringer_generation)
-        )
-        self._ringer = stream
-        self._ringer_watch = StallWatch(stream, time.monotonic(), *self._stall)
-        return stream
-
-    def _close_ringer_locked(self) -> None:
-        stream, self._ringer, self._ringer_watch = self._ringer, None, None
-        self._ringer_generation += 1
-        if stream is not None:
-            stream.close()
-
     def _emit_opened_locked(self) -> None:
         assert self._stream is not None
-        self._on_event(AudioDevicesOpened(*_names(self._stream)))
+        self._on_event(AudioDevicesOpened(*device_names(self._stream)))
 
     def _present_locked(self, choice: _Choice) -> bool:
         mic, speaker = choice
@@ -415,15 +327,15 @@ class AudioController:
         due = now + self._watch_interval
         if self._recovering:
             due = min(due, self._retry_at)
-        if self._ringer_choice is not None and self._ringer is None:
-            due = min(due, self._ringer_retry_at)
+        if self._ringer.waiting:
+            due = min(due, self._ringer.retry_at)
         return max(due - now, 0.0)
 
     def _on_stream_error_locked(self, target: str, generation: int, reason: str) -> None:
         if target == _MAIN and generation == self._generation:
             self._lose_locked(reason)
-        elif target == _RINGER and generation == self._ringer_generation:
-            self._lose_ringer_locked(reason)
+        elif target == _RINGER and generation == self._ringer.generation:
+            self._ringer.lose(reason)
         # else: from a stream already replaced (or the second direction of a dead one)
 
     def _duties_locked(self, now: float) -> None:
@@ -435,17 +347,14 @@ class AudioController:
             backlog = self._backlog.check(now) if self._backlog is not None else None
             if backlog is not None and now - self._backlog_reset_at >= self._backlog_interval:
                 self._reset_latency_locked(now, *backlog)
-            stalled = self._ringer_watch.check(now) if self._ringer_watch is not None else None
-            if stalled is not None:
-                self._lose_ringer_locked(stalled)
+            self._ringer.check(now)
         if self._recovering and now >= self._retry_at:
             self._attempt_locked(now)
         if self._fallback and self._stream is not None and now >= self._return_at:
             self._return_at = now + self._return_interval
             self._try_return_locked()
-        ringer_due = now >= self._ringer_retry_at
-        if self._ringer_choice is not None and self._ringer is None and ringer_due:
-            self._attempt_ringer_locked(now)
+        if self._ringer.waiting and now >= self._ringer.retry_at:
+            self._ringer.attempt(now)
 
     def _lose_locked(self, reason: str) -> None:
         self._close_stream_locked()
@@ -479,7 +388,9 @@ class AudioController:
                 continue
             self._fallback = candidate != choice
             self._return_at = now + self._return_interval
-            self._on_event(AudioDeviceRestored(*_names(stream), self._fallback, self._attempts))
+            self._on_event(
+                AudioDeviceRestored(*device_names(stream), self._fallback, self._attempts)
+            )
             return
         self._retry_at = now + self._retry_delay
         self._retry_delay = min(self._retry_delay * 2, self._backoff[1])
@@ -504,7 +415,7 @@ class AudioController:
             except AudioError:
                 pass
             else:
-                self._on_event(AudioDeviceRestored(*_names(stream), False, 1))
+                self._on_event(AudioDeviceRestored(*device_names(stream), False, 1))
                 return
         if self._stream is None:  # closed above: back onto the default, still a fallback
             try:
@@ -520,29 +431,8 @@ class AudioController:
         try:
             self._backend.refresh()
         except AudioError:
-            if self._ringer is None:
+            if self._ringer.stream is None:
                 return
-            self._close_ringer_locked()
-            self._ringer_retry_at = 0.0
+            self._ringer.close_for_rescan()
             with contextlib.suppress(AudioError):
                 self._backend.refresh()
-
-    def _lose_ringer_locked(self, reason: str) -> None:
-        self._close_ringer_locked()
-        self._ringer_lost = True
-        self._ringer_retry_at, self._ringer_delay = 0.0, self._backoff[0]
-        self._on_event(RingerLost(reason))
-
-    def _attempt_ringer_locked(self, now: float) -> None:
-        assert self._ringer_choice is not None
-        try:
-            stream = self._open_ringer_locked(self._ringer_choice)
-        except AudioError as exc:
-            if not self._ringer_lost:  # closed for a re-scan, and now it will not open
-                self._lose_ringer_locked(str(exc))
-            self._ringer_retry_at = now + self._ringer_delay
-            self._ringer_delay = min(self._ringer_delay * 2, self._backoff[1])
-            return
-        if self._ringer_lost:
-            self._ringer_lost = False
-            self._on_event(RingerOpened(*_names(stream)[2:]))

@@ -43,7 +43,7 @@ class AutoAnswerMode(enum.StrEnum):
 
 
 class Ringtone(enum.StrEnum):
-    """The built-in ringtones (their sound: ``softphone.sip.tones.RINGTONES``); ``NONE`` is
+    """The built-in ringtones (their sound: ``softphone.sip.cadences.RINGTONES``); ``NONE`` is
     silent."""
 
     WARBLE = "warble"

@@ -1,8 +1,9 @@
 """What the phone screens may ask of the SIP engine, for the signed-in account.
 
 Widgets take a ``PhoneCommands`` and an ``EventBus`` in ``__init__`` and never hold the engine
-(STYLE: a widget receives its model or service, subscribes to events). The app implements it over
-``SipEngine`` bound to the current account (``EnginePhone``); tests use a fake. Every method
+(STYLE: a widget receives its model or service, subscribes to events).
+``softphone.core.engine.EnginePhone`` implements them over the running engine, bound to the
+signed-in account; tests use a fake. Every method
 returns at once with a Future that the engine completes on its thread; the events that follow
 (``CallStateChanged``, ``CallMediaChanged`` …) arrive on the bus on the GUI thread.
 """
@@ -15,10 +16,8 @@ from typing import Protocol
 from softphone.core.models import Ringtone
 
 
-class PhoneCommands(Protocol):
-    def make_call(self, target: str) -> Future[str]:
-        """Dial a number or SIP URI from the current account; the Future holds the call id."""
-        ...
+class CallCommands(Protocol):
+    """Commands on a call, by its id: the same on the phone screens and on the engine."""
 
     def answer(self, call_id: str) -> Future[None]: ...
 
@@ -32,8 +31,6 @@ class PhoneCommands(Protocol):
 
     def set_mute(self, call_id: str, muted: bool) -> Future[None]: ...
 
-    def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
-
     def transfer(self, call_id: str, target: str) -> Future[None]:
         """Blind transfer (REFER)."""
         ...
@@ -41,6 +38,14 @@ class PhoneCommands(Protocol):
     def transfer_attended(self, call_id: str, to_call_id: str) -> Future[None]:
         """Attended transfer: connect ``call_id``'s far end to ``to_call_id``'s (Replaces)."""
         ...
+
+
+class PhoneCommands(CallCommands, Protocol):
+    def make_call(self, target: str) -> Future[str]:
+        """Dial a number or SIP URI from the current account; the Future holds the call id."""
+        ...
+
+    def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
 
 
 class SoundCommands(Protocol):

@@ -2,7 +2,7 @@
 
 :func:`start_demo_environment` is what ``vicifast-phone demo`` and the GUI's demo mode share: the
 emulator over HTTPS on a free loopback port with its generated CA, kamailio as its registrar when
-it is on PATH, and the demo lines (``softphone.sip.demo_lines``) in a child process. The lines are
+it is on PATH, and the demo lines (``softphone.demo.lines``) in a child process. The lines are
 SIP accounts of the emulated employer's server (not agents: nobody signs in with them), registered
 at kamailio from an ``ip:port`` its firewall trusts. Without kamailio the lines are reached
 directly and the agent's account must not register (:meth:`DemoEnvironment.account_for`).
@@ -63,7 +63,7 @@ class DemoPeer:
         argv = [
             sys.executable,
             "-m",
-            "softphone.sip.demo_lines",
+            "softphone.demo.lines",
             "--host",
             host,
             "--port",
@@ -268,7 +268,7 @@ def _start_peer(state: EmulatorState, server: EmulatorServer, host: str) -> Demo
             raise
         state.route_sip_to(host, peer.port)  # the provisioned account points at the lines
         return peer
-    from softphone.sip.demo_lines import LINES
+    from softphone.demo.lines import LINES
 
     password = Secret(secrets.token_urlsafe(18))  # per run: the lines exist only while it runs
     for extension in LINES.values():

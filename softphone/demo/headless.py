@@ -10,15 +10,15 @@ when every step worked.
 Without a sound card (``--audio none``) a simulated one (:mod:`softphone.demo.card`) speaks a
 550 Hz tone into the calls and listens, so "the echo came back" and "the tone arrived" are
 measured, not assumed. Credentials go to the OS keychain (cleared at the end); where there is
-none, to an in-memory store for this demo only, which the output says. The loop, the bus and the
-session run on the calling thread, like the headless agent's.
+none, to an in-memory store for this demo only, which the output says. The loop (the headless
+agent's :class:`~softphone.headless.loop.HeadlessLoop`), the bus and the session run on the
+calling thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import signal
 import sys
 import tempfile
@@ -27,19 +27,19 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from softphone.core import events as ev
-from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore
 from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import FirewallLeaseChanged, SessionState, SessionStateChanged
 from softphone.demo.environment import DemoEnvironment, DemoError, start_demo_environment
+from softphone.headless.loop import HeadlessLoop
 from softphone.signin.service import RebindingEngine, SignInConfig, SignInService
+from softphone.sip.engine import SipEngine
 
 if TYPE_CHECKING:
     from softphone.audio.backend import AudioStream
@@ -73,57 +73,15 @@ def _open_store() -> tuple[Any, str]:
     return store, f"OS keychain ({store.service}, cleared at the end)"
 
 
-@dataclass
-class _Timer:
-    due: float
-    action: Callable[[], None]
-    cancelled: bool = False
-
-    def cancel(self) -> bool:
-        self.cancelled = True
-        return True
-
-
-@dataclass
-class _Loop:
-    """Engine events, posted work and timers, run on the thread that calls :meth:`until`."""
-
-    items: queue.SimpleQueue[ev.Event | Callable[[], None]] = field(
-        default_factory=queue.SimpleQueue
-    )
-    bus: EventBus = field(default_factory=EventBus)
-    timers: list[_Timer] = field(default_factory=list)
-
-    def put(self, item: ev.Event | Callable[[], None]) -> None:
-        self.items.put(item)
-
-    def call_later(self, delay_s: float, callback: Callable[[], None]) -> _Timer:
-        timer = _Timer(time.monotonic() + delay_s, callback)
-        self.timers.append(timer)
-        return timer
+class _Loop(HeadlessLoop):
+    """The headless loop, with the demo's deadlines: a step that does not happen in time fails."""
 
     def until(self, what: str, done: Callable[[], bool], timeout_s: float = _STEP_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not done():
-            now = time.monotonic()
-            if now > deadline:
-                raise DemoError(f"no {what} within {timeout_s:.0f} s")
-            for timer in [t for t in self.timers if t.due <= now or t.cancelled]:
-                self.timers.remove(timer)
-                if not timer.cancelled:
-                    timer.action()
-            wait = min([t.due for t in self.timers] + [deadline, now + 0.05]) - now
-            try:
-                item = self.items.get(timeout=max(wait, 0.0))
-            except queue.Empty:
-                continue
-            if isinstance(item, ev.Event):
-                self.bus.publish(item)
-            else:
-                item()
+        if not self.run_until(done, timeout_s=timeout_s, poll_s=0.05):
+            raise DemoError(f"no {what} within {timeout_s:.0f} s")
 
     def wait(self, future: Future[T], what: str) -> T:
-        future.add_done_callback(lambda _: self.put(lambda: None))  # wakes until()
+        future.add_done_callback(lambda _: self.wake())
         self.until(what, future.done)
         if (err := future.exception()) is not None:
             raise DemoError(f"{what} failed: {err}")
@@ -146,7 +104,7 @@ class _Demo:
         self.loop.bus.subscribe(ev.CallStateChanged, self._on_call)
         self.loop.bus.subscribe(SessionStateChanged, self._on_session)
         self.loop.bus.subscribe(FirewallLeaseChanged, self._on_lease)
-        env.peer.listen(lambda report: self.loop.put(lambda: self.line_reports.append(report)))
+        env.peer.listen(lambda report: self.loop.post(lambda: self.line_reports.append(report)))
 
     # ---- output -----------------------------------------------------------------------------
 
@@ -199,7 +157,7 @@ class _Demo:
 
             self.probe = ProbeCard(rings).start()
         engine = _DemoEngine(
-            self.loop.put, EngineConfig(bind_address="127.0.0.1"), rings, self.env.account_for
+            self.loop.emit, EngineConfig(bind_address="127.0.0.1"), rings, self.env.account_for
         )
         store, label = _open_store()
         self.say(
@@ -216,7 +174,7 @@ class _Demo:
             store=store,
             device_id=f"demo-{uuid.uuid4().hex[:12]}",
             emit=self.loop.bus.publish,
-            post=self.loop.put,
+            post=self.loop.post,
             scheduler=self.loop,
         )
         self.loop.bus.subscribe(ev.Event, self.service.on_engine_event)
@@ -386,7 +344,7 @@ def _mic_hz() -> float:
 
 
 def _tone_hz() -> float:
-    from softphone.sip.demo_lines import TONE_HZ
+    from softphone.demo.lines import TONE_HZ
 
     return float(TONE_HZ)
 
@@ -401,7 +359,7 @@ class _DemoEngine(RebindingEngine):
         audio: AudioRings | None,
         adapt: Callable[[SipAccountConfig], SipAccountConfig],
     ) -> None:
-        super().__init__(emit, config, audio)
+        super().__init__(emit, config, audio, SipEngine)
         self._adapt = adapt
 
     def add_account(self, config: SipAccountConfig, account_id: str | None = None) -> Future[str]:

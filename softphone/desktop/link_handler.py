@@ -9,7 +9,7 @@
 - Windows: ``HKCU\\Software\\Classes\\{tel,sip,callto}`` as URL protocols opening the app.
 - macOS: a URL scheme is declared in an app bundle's Info.plist (packaging/macos/Info.plist).
   Run from the ``.app``, Launch Services opens the links with it (``QFileOpenEvent``s, see
-  ``softphone.app.OpenedLinks``) and there is nothing to switch; a pip-installed app has no
+  ``softphone.app.links.OpenedLinks``) and there is nothing to switch; a pip-installed app has no
   bundle and cannot.
 
 ``link_handler_for`` picks the platform's implementation; errors are

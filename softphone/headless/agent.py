@@ -1,9 +1,9 @@
 """The headless agent: the SIP engine and the core, driven by a plain loop (no Qt).
 
-Testers and benchmarks run it; ``vicifast-phone agent --help`` documents it. The loop runs on the
-calling thread (the main thread under the CLI): engine events arrive through a queue and are
-published on the event bus there; :meth:`HeadlessAgent.post` and :meth:`HeadlessAgent.call_later`
-put work onto the same thread. With a :class:`~softphone.signin.service.SignInPlan` the agent
+Testers and benchmarks run it; ``vicifast-phone agent --help`` documents it. Its
+:class:`~softphone.headless.loop.HeadlessLoop` runs on the calling thread (the main thread under
+the CLI): engine events are published on the event bus there, and :meth:`HeadlessAgent.post` puts
+work onto the same thread. With a :class:`~softphone.signin.service.SignInPlan` the agent
 signs in (control plane → employer's server → REGISTER) and the sign-in session runs on that
 loop.
 """
@@ -11,7 +11,6 @@ loop.
 from __future__ import annotations
 
 import json
-import queue
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from softphone.core import events as ev
-from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.session_events import (
@@ -28,6 +26,7 @@ from softphone.core.session_events import (
     SessionState,
     SessionStateChanged,
 )
+from softphone.headless.loop import HeadlessLoop, Timer
 from softphone.sip.engine import SipEngine
 
 if TYPE_CHECKING:
@@ -75,19 +74,6 @@ class _Engine(Protocol):
     def hangup(self, call_id: str) -> Future[None]: ...
 
 
-class _Timer:
-    """A pending :meth:`HeadlessAgent.call_later`; ``cancel`` before it is due drops it."""
-
-    __slots__ = ("action", "cancelled", "due")
-
-    def __init__(self, due: float, action: Callable[[], None]) -> None:
-        self.due, self.action, self.cancelled = due, action, False
-
-    def cancel(self) -> bool:
-        self.cancelled = True
-        return True
-
-
 class HeadlessAgent:
     """Registers one account (given, or signed in for) and follows a plan. Its loop, the bus
     and the sign-in session run on the thread that calls :meth:`run`."""
@@ -109,29 +95,28 @@ class HeadlessAgent:
         self._account_config = account
         self._plan = plan
         self._signin_plan = signin
-        self._events: queue.SimpleQueue[ev.Event | Callable[[], None]] = queue.SimpleQueue()
+        self._loop = HeadlessLoop(clock)
         self._engine_config = engine_config or EngineConfig()
         self._audio = audio
         self._engine: _Engine
         if signin is None:
-            self._engine = SipEngine(self._events.put, self._engine_config, audio)
+            self._engine = SipEngine(self._loop.emit, self._engine_config, audio)
         else:
             from softphone.signin.service import RebindingEngine
 
-            self._engine = RebindingEngine(self._events.put, self._engine_config, audio)
+            self._engine = RebindingEngine(self._loop.emit, self._engine_config, audio, SipEngine)
         self.service: SignInService | None = None
         self._out = out
         self._json = as_json
         self._clock = clock
-        self.bus = EventBus()
+        self.bus = self._loop.bus
         self._account_id = ""
-        self._timers: list[_Timer] = []
         self._outcome = AgentOutcome()
         self._done = False
         self._placed = False
         self._registered = False
         self._started_at = 0.0
-        self._register_timer: _Timer | None = None
+        self._register_timer: Timer | None = None
         self.bus.subscribe(ev.Event, self._print)
         self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
         self.bus.subscribe(ev.CallStateChanged, self._on_call_state)
@@ -152,16 +137,10 @@ class HeadlessAgent:
 
     def post(self, action: Callable[[], None]) -> None:
         """Run ``action`` on the loop's thread (thread-safe)."""
-        self._events.put(action)
+        self._loop.post(action)
 
-    def call_later(self, delay_s: float, callback: Callable[[], None]) -> _Timer:
-        """Run ``callback`` on the loop's thread after ``delay_s`` (call on that thread)."""
-        timer = _Timer(self._clock() + delay_s, callback)
-        self._timers.append(timer)
-        return timer
-
-    def _after(self, delay_s: float, what: str, action: Callable[[], None]) -> _Timer:
-        return self.call_later(delay_s, action)
+    def _after(self, delay_s: float, what: str, action: Callable[[], None]) -> Timer:
+        return self._loop.call_later(delay_s, action)
 
     # ---- plan ------------------------------------------------------------------------------
 
@@ -221,8 +200,8 @@ class HeadlessAgent:
             store=plan.store,
             device_id=plan.device_id,
             emit=self.bus.publish,
-            post=self.post,
-            scheduler=self,
+            post=self._loop.post,
+            scheduler=self._loop,
             wrap_transport=plan.wrap_transport,
             backoff=plan.backoff,
         )
@@ -251,9 +230,9 @@ class HeadlessAgent:
 
         def tick() -> None:
             watch.check()
-            self.call_later(watch.interval_s, tick)
+            self._loop.call_later(watch.interval_s, tick)
 
-        self.call_later(watch.interval_s, tick)
+        self._loop.call_later(watch.interval_s, tick)
 
     def _on_session(self, event: SessionStateChanged) -> None:
         plan = self._signin_plan
@@ -290,7 +269,7 @@ class HeadlessAgent:
     def stop_soon(self) -> None:
         """Ask the loop to end (unregistering first). Safe from a signal handler."""
         self._done = True
-        self._events.put(_Wake())  # ends the loop's blocking get() at once
+        self._loop.wake()
 
     def _arm_register_deadline(self) -> None:
         if self._register_timer is not None:
@@ -319,7 +298,7 @@ class HeadlessAgent:
                     self._arm_register_deadline()
             if self._plan.duration_s is not None:
                 self._after(self._plan.duration_s, "duration", self._finish)
-            self._loop()
+            self._loop.run_until(self._finished)
         except VicifastError as err:
             self._fail(str(err), 3)
         except KeyboardInterrupt:
@@ -334,7 +313,7 @@ class HeadlessAgent:
         self._engine.stop()
         if self.service is not None:
             self.service.close()
-        self._drain()
+        self._loop.drain()
 
     def _register_deadline(self) -> None:
         if self._registered:
@@ -349,49 +328,6 @@ class HeadlessAgent:
 
     def _finished(self) -> bool:  # a method, so type checkers see that handlers change _done
         return self._done
-
-    def _run_due_timers(self, now: float) -> None:
-        due = [t for t in self._timers if t.due <= now or t.cancelled]
-        for timer in due:
-            self._timers.remove(timer)
-        for timer in sorted(due, key=lambda t: t.due):
-            if not timer.cancelled and not self._finished():
-                timer.action()
-
-    def _loop(self) -> None:
-        while not self._finished():
-            self._run_due_timers(self._clock())
-            if self._finished():
-                return
-            now = self._clock()
-            wait = min((t.due for t in self._timers), default=now + 1.0) - now
-            try:
-                item = self._events.get(timeout=max(0.0, min(wait, 1.0)))
-            except queue.Empty:
-                continue
-            self._handle(item)
-
-    def _handle(self, item: ev.Event | Callable[[], None]) -> None:
-        if isinstance(item, _Wake):
-            return
-        if isinstance(item, ev.Event):
-            self.bus.publish(item)
-        else:
-            item()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                item = self._events.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(item, ev.Event) and not isinstance(item, _Wake):
-                self.bus.publish(item)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Wake(ev.Event):
-    """Not an engine event: only wakes the loop."""
 
 
 def _human(event: ev.Event) -> str:

@@ -13,7 +13,7 @@ import logging
 import socket
 from collections.abc import Callable
 
-from softphone.core.session import Executor, Outcome
+from softphone.core.executor import Executor, Outcome
 
 _log = logging.getLogger(__name__)
 

@@ -29,19 +29,20 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 
 from softphone.core import events as ev
+from softphone.core.engine import SipEngineApi
+from softphone.core.executor import Scheduler, pooled
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret, SecretStore
-from softphone.core.session import Scheduler, Session, pooled
+from softphone.core.session import Session
 from softphone.core.session_events import SessionReason
 from softphone.provisioning.client import (
     DEFAULT_BASE_URL,
     ControlPlaneClient,
     DeviceInfo,
     ProvisioningClient,
-    make_ssl_context,
 )
-from softphone.sip.engine import SipEngine
+from softphone.provisioning.https import make_ssl_context
 from softphone.storage.private_files import open_private, private_dir
 
 if TYPE_CHECKING:
@@ -53,6 +54,12 @@ T = TypeVar("T")
 WILDCARD = frozenset({"", "0.0.0.0", "::"})
 APP_DIR_NAME = "vicifast-desktop"
 _ENGINE_STEP_S = 15.0
+
+EngineFactory = Callable[
+    [Callable[[ev.Event], None], EngineConfig, "AudioRings | None"], SipEngineApi
+]
+"""Makes an engine from ``(emit, config, audio)``: ``SipEngine`` itself, handed down by the
+composition root, so this package never imports ``softphone.sip`` (nor, through it, pjsua2)."""
 
 
 # ---- ids of this install (not secrets) ------------------------------------------------------
@@ -137,20 +144,21 @@ def provisioning_context(ca_file: str | None) -> ssl.SSLContext:
 
 
 class RebindingEngine:
-    """The :class:`~softphone.core.session.Engine` the session uses, on a :class:`SipEngine`
-    that can move to another explicit local address (see the module docstring).
+    """The :class:`~softphone.core.session_ports.Engine` the session uses, on a SIP engine (made by
+    ``factory``, ``SipEngine`` itself in the app and the agent) that can move to another
+    explicit local address (see the module docstring).
 
     Account commands and moves run one at a time on a worker thread of their own, so a move
     never interleaves with an add or remove. Events are emitted on the SIP thread (of the
-    current engine), like :class:`SipEngine`'s.
+    current engine), like ``SipEngine``'s.
     """
 
     def __init__(
         self,
         emit: Callable[[ev.Event], None],
         config: EngineConfig,
-        audio: AudioRings | None = None,
-        factory: Callable[..., SipEngine] = SipEngine,
+        audio: AudioRings | None,
+        factory: EngineFactory,
     ) -> None:
         self._emit = emit
         self._config = config
@@ -166,7 +174,7 @@ class RebindingEngine:
         return self._config.bind_address
 
     @property
-    def current(self) -> SipEngine:
+    def current(self) -> SipEngineApi:
         return self._engine
 
     def start(self) -> None:

@@ -1,5 +1,6 @@
-"""The SIP-thread side of the engine: the Endpoint's life, accounts, and the parts that own
-registrations and calls.
+"""The SIP-thread side of the engine: the running stack. The Endpoint's life (start, poll, orderly
+shutdown), accounts, which account an incoming INVITE goes to, and the parts that own
+registrations and calls; the Endpoint itself and its configuration are in ``endpoint``.
 
 Every method runs on the SIP thread (the one that called ``libCreate``). Events go out through
 ``emit`` on that same thread.
@@ -7,16 +8,12 @@ Every method runs on the SIP thread (the one that called ``libCreate``). Events 
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import gc
 import itertools
 import logging
-import os
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
@@ -36,8 +33,9 @@ from softphone.core.trust import Origin
 from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
-from softphone.sip.calls import MAX_CALLS, Calls
+from softphone.sip.calls import Calls
 from softphone.sip.capabilities import check_account, probe
+from softphone.sip.endpoint import SipEndpoint, endpoint_config, quiet_stdout
 from softphone.sip.logwriter import TRACE_LEVEL, RedactingLogWriter, pj_log_level_setter
 from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
@@ -56,62 +54,6 @@ _log = logging.getLogger(__name__)
 MAX_ACCOUNTS = 8  # PJSUA_MAX_ACC: the 9th Account.create aborts the process
 
 Emit = Callable[[ev.Event], None]
-
-
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    # libCreate prints a few lines to fd 1 before any log config applies; the headless agent's
-    # --json output is parsed line by line, so those lines must not reach it.
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        _flush_c_stdio()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _flush_c_stdio() -> None:
-    # pjlib printf()s into the C library's stdout buffer, which is flushed only when full or at
-    # exit unless Python runs unbuffered: flush it while fd 1 is still /dev/null.
-    try:
-        libc = ctypes.cdll.ucrtbase if sys.platform == "win32" else ctypes.CDLL(None)
-        libc.fflush(None)
-    except (OSError, AttributeError):
-        pass
-
-
-class _Endpoint(pj.Endpoint):  # type: ignore[misc]
-    """Remembers why TLS connections failed, reports lost TCP/TLS connections, and lets the
-    calls refuse an incoming INVITE before pjsua opens its media sockets."""
-
-    def __init__(
-        self, on_connection_lost: Callable[[], None], on_select_account: Callable[[Any], None]
-    ) -> None:
-        super().__init__()
-        self.tls_failure = ""
-        self._on_connection_lost = on_connection_lost
-        self._on_select_account = on_select_account
-
-    def onSelectAccount(self, prm: Any) -> None:
-        try:
-            self._on_select_account(prm)
-        except Exception:  # the account pjsua chose stands
-            _log.exception("onSelectAccount failed")
-
-    def onTransportState(self, prm: Any) -> None:
-        try:
-            info = prm.tlsInfo
-            if not info.isEmpty() and info.verifyStatus != 0:
-                msgs = "; ".join(str(m) for m in info.verifyMsgs) or "verification failed"
-                self.tls_failure = msgs
-            if prm.state == pj.PJSIP_TP_STATE_DISCONNECTED:
-                self._on_connection_lost()
-        except Exception:
-            _log.exception("onTransportState failed")
 
 
 class SipStack:
@@ -134,7 +76,7 @@ class SipStack:
         self.timers = Timers()
         self._accounts: dict[str, SipAccount] = {}
         self._acc_seq = itertools.count(1)
-        self._ep: _Endpoint | None = None
+        self._ep: SipEndpoint | None = None
         self._transports: TransportPool | None = None
         self._guard: FloodGuard | None = None
         self._guard_warned = False
@@ -167,25 +109,13 @@ class SipStack:
 
     def start(self) -> ev.EngineStarted:
         began = time.perf_counter()
-        ep = _Endpoint(self.registrations.on_connection_lost, self.on_select_account)
-        with _quiet_stdout():
+        ep = SipEndpoint(self.registrations.on_connection_lost, self.on_select_account)
+        with quiet_stdout():
             ep.libCreate()
         self._ep = ep
-        cfg = pj.EpConfig()
-        cfg.uaConfig.threadCnt = 0
-        cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = MAX_CALLS
-        cfg.uaConfig.userAgent = self._config.user_agent
         level = self._log_level(self._config.sip_trace)
         self._log_writer.level = level
-        cfg.logConfig.writer = self._log_writer
-        cfg.logConfig.level = level  # pjlib's level: what is formatted at all (set_sip_trace)
-        # pjsua passes to the writer what is within consoleLevel, and logs SIP messages only
-        # with msgLogging set at libInit: both ready for a trace switched on later.
-        cfg.logConfig.consoleLevel = max(self._config.log_level, TRACE_LEVEL)
-        cfg.logConfig.msgLogging = 1
-        cfg.logConfig.decor = 0
-        cfg.medConfig.noVad = True
+        cfg = endpoint_config(self._config, level, self._log_writer)
         ep.libInit(cfg)
         # No sound device exists in this pjsua2 build; the null device keeps the bridge clocked.
         ep.audDevManager().setNullDev()
@@ -210,7 +140,7 @@ class SipStack:
             version=str(ep.libVersion().full), startup_ms=(time.perf_counter() - began) * 1000
         )
 
-    def _find_capabilities(self, ep: _Endpoint, unhandled_501: bool) -> None:
+    def _find_capabilities(self, ep: SipEndpoint, unhandled_501: bool) -> None:
         began = time.perf_counter()
         self._pj_log_level = pj_log_level_setter()
         caps = probe(

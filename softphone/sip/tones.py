@@ -1,278 +1,40 @@
 """Call-progress tones played locally, never sent to the far end: ringtone, call waiting,
 ringback, busy, reorder, and DTMF feedback.
 
-Two layers. ``choose`` and ``ended_tone`` are pure: plain values in, which tone should sound out
-(unit-tested). ``LocalTones`` keeps a plain view of each call, which ``Calls`` updates through
-hooks on the SIP thread, asks ``choose`` after every change, and drives pjsua2 ``ToneGenerator``
-ports on the conference bridge to match. It emits ``LocalToneChanged`` on the SIP thread.
+``LocalTones`` keeps a plain view of each call, which ``Calls`` updates through hooks on the SIP
+thread, asks ``tone_choice.choose`` after every change, and drives tone outputs
+(``tone_output``: pjsua2 ``ToneGenerator`` ports on the conference bridge) to match. It emits
+``LocalToneChanged`` on the SIP thread. ``NoTones`` is the same hooks doing nothing.
 
-The ringtone is the user's choice (``RINGTONES``: a warble, a classic double ring, a soft chime,
-or none, which rings silently); ``preview`` plays one for ``PREVIEW_S`` on the ringer device (or
-the speaker) on a generator of its own, and the first real tone stops it.
+The ringtone is the user's choice (``cadences.RINGTONES``); ``preview`` plays one for
+``PREVIEW_S`` on the ringer device (or the speaker) on a generator of its own, and the first
+real tone stops it.
 
-Cadences run inside the tone generator (looped or finite tone lists, sample-accurate on the
-bridge's clock); the SIP thread's timer heap ends busy/reorder after ``ENDED_TONE_S`` and repeats
-the call-waiting beep. Only one signal tone sounds at a time, by priority: ringtone (nothing else
-going on), ringback, call waiting, then busy/reorder; DTMF feedback has its own generator and
-mixes over them.
+Cadences run inside the tone generator; the SIP thread's timer heap ends busy/reorder after
+``ENDED_TONE_S`` and repeats the call-waiting beep. Only one signal tone sounds at a time
+(``tone_choice``); DTMF feedback has its own generator and mixes over them.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import pjsua2 as pj
 
 from softphone.core import events as ev
 from softphone.core.models import Ringtone
+from softphone.sip.cadences import CADENCES, PREVIEW_S, RINGTONES, Tone
 from softphone.sip.timers import TimerHandle, Timers
+from softphone.sip.tone_choice import CallView, choose, ended_tone
+from softphone.sip.tone_output import ToneGeneratorOutput, ToneOutput, ToneSinks
 
 _log = logging.getLogger(__name__)
 
 ENDED_TONE_S = 3.0  # how long busy / reorder sound after an outgoing call failed
 CALL_WAITING_EVERY_S = 10.0
-BUSY_CODES = frozenset({486, 600})
-CANCELLED_CODE = 487  # Request Terminated: the call was cancelled (by us, or for us)
-CLOCK_RATE = 16_000  # the conference bridge's rate (pjsua's default)
-
-
-class Tone(enum.StrEnum):
-    RINGTONE = "ringtone"
-    CALL_WAITING = "call_waiting"
-    RINGBACK = "ringback"
-    BUSY = "busy"
-    REORDER = "reorder"
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """One step of a cadence: up to two frequencies (0 = none) for ``on_ms``, then silence."""
-
-    freq1: int
-    freq2: int
-    on_ms: int
-    off_ms: int
-    volume: int  # peak amplitude of the (summed) tone, s16; pjmedia halves it per frequency
-
-
-@dataclass(frozen=True, slots=True)
-class Cadence:
-    segments: tuple[Segment, ...]
-    loop: bool
-
-
-def _repeat(segment: Segment, times: int) -> tuple[Segment, ...]:
-    return (segment,) * times
-
-
-# A two-tone warble (C6+E6 / A5+C#6, 50 ms each) for 1 s, then 2 s of silence.
-RINGTONE_PAIRS = ((1047, 1319), (880, 1109))
-WARBLE_STEP_MS = 50
-_RING_ON_MS = 1000
-_RING_OFF_MS = 2000
-_RINGTONE_VOLUME = 6000
-
-
-def _ringtone() -> Cadence:
-    steps = _RING_ON_MS // WARBLE_STEP_MS
-    segments = [
-        Segment(*RINGTONE_PAIRS[i % 2], WARBLE_STEP_MS, 0, _RINGTONE_VOLUME) for i in range(steps)
-    ]
-    last = segments[-1]
-    segments[-1] = replace(last, off_ms=_RING_OFF_MS)
-    return Cadence(tuple(segments), loop=True)
-
-
-# The classic: a double ring (0.4 s on, 0.2 s off, 0.4 s on, 2 s off) of two tones a major
-# third apart, clear of the call-progress (440/480/620 Hz) and DTMF frequencies.
-CLASSIC_PAIR = (800, 1000)
-
-
-def _classic() -> Cadence:
-    ring = Segment(*CLASSIC_PAIR, 400, 200, _RINGTONE_VOLUME)
-    return Cadence((ring, replace(ring, off_ms=2000)), loop=True)
-
-
-# The chime: three falling notes (E6, C6, G5), each fading in four steps, then 2.1 s of silence.
-CHIME_NOTES = (1319, 1047, 784)
-CHIME_STEP_MS = 75
-_CHIME_FADE = (6000, 4200, 2800, 1600)
-
-
-def _chime() -> Cadence:
-    segments = [
-        Segment(note, 0, CHIME_STEP_MS, 0, volume) for note in CHIME_NOTES for volume in _CHIME_FADE
-    ]
-    segments[-1] = replace(segments[-1], off_ms=2100)
-    return Cadence(tuple(segments), loop=True)
-
-
-WARBLE = _ringtone()
-RINGTONES: dict[Ringtone, Cadence | None] = {
-    Ringtone.WARBLE: WARBLE,
-    Ringtone.CLASSIC: _classic(),
-    Ringtone.CHIME: _chime(),
-    Ringtone.NONE: None,
-}
-PREVIEW_S = 5.0  # two rings of each built-in ringtone
-
-_SIGNAL_VOLUME = 4000  # call-progress tones about -18 dBFS peak, below the ringtone's -15
-CADENCES: dict[Tone, Cadence] = {
-    Tone.RINGTONE: WARBLE,  # the default; LocalTones plays the chosen one
-    Tone.CALL_WAITING: Cadence((Segment(440, 0, 300, 0, _RINGTONE_VOLUME),), loop=False),
-    Tone.RINGBACK: Cadence((Segment(440, 480, 2000, 4000, _SIGNAL_VOLUME),), loop=True),
-    Tone.BUSY: Cadence(_repeat(Segment(480, 620, 500, 500, _SIGNAL_VOLUME), 3), loop=False),
-    Tone.REORDER: Cadence(_repeat(Segment(480, 620, 250, 250, _SIGNAL_VOLUME), 6), loop=False),
-}
-DTMF_ON_MS = 100
-DTMF_OFF_MS = 60
-DTMF_VOLUME = 3000  # moderate: feedback, not a signal
-
-
-# ---- the pure decision ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CallView:
-    """What the tones need to know about one call."""
-
-    call_id: str
-    direction: ev.Direction
-    state: ev.CallState
-    rings: bool = False  # incoming: it alerts the user (not answered automatically at once)
-    alerted: bool = False  # outgoing: the far end sent 180 Ringing
-    media: bool = False  # audio flows (early media, or the answered call)
-
-
-def ended_tone(
-    *, direction: ev.Direction, connected: bool, sip_code: int, by_user: bool
-) -> Tone | None:
-    """The tone after a call ended: busy or reorder when an outgoing call failed before answer,
-    nothing when the user cancelled it or it had been answered."""
-    if direction is not ev.Direction.OUTBOUND or connected or by_user:
-        return None
-    if sip_code == CANCELLED_CODE or 200 <= sip_code < 300:
-        return None
-    return Tone.BUSY if sip_code in BUSY_CODES else Tone.REORDER
-
-
-def choose(
-    calls: Iterable[CallView], ended: tuple[Tone, str] | None = None
-) -> tuple[Tone, str] | None:
-    """The signal tone to sound now and the call it is for, or None.
-
-    ``ended``: a busy/reorder still within its time after a failed call. Priority: ringtone
-    (a ringing incoming call while no other call is going on), ringback (the newest outgoing
-    call alerting without early media), call waiting (a ringing incoming call while another
-    call is going on), then ``ended``.
-    """
-    views = list(calls)
-    ringing = [
-        c
-        for c in views
-        if c.direction is ev.Direction.INBOUND and c.state is ev.CallState.INCOMING and c.rings
-    ]
-    others = [c for c in views if c not in ringing and c.state is not ev.CallState.DISCONNECTED]
-    if ringing and not others:
-        return Tone.RINGTONE, ringing[0].call_id
-    alerting = [
-        c
-        for c in views
-        if c.direction is ev.Direction.OUTBOUND
-        and c.state in (ev.CallState.RINGING, ev.CallState.EARLY_MEDIA)
-        and c.alerted
-        and not c.media
-    ]
-    if alerting:
-        return Tone.RINGBACK, alerting[-1].call_id
-    if ringing:
-        return Tone.CALL_WAITING, ringing[0].call_id
-    return ended
-
-
-# ---- playing them ---------------------------------------------------------------------------
-
-
-class ToneSinks(Protocol):
-    """Where tones go on the conference bridge (SIP thread)."""
-
-    def speaker(self) -> Any:
-        """The speaker's bridge port (an ``AudioMedia``)."""
-        ...
-
-    def ringer(self) -> Any | None:
-        """The ringer device's bridge port, or None when no ringer device is open."""
-        ...
-
-
-class ToneOutput(Protocol):
-    """A tone generator on the bridge and the sink it transmits to."""
-
-    def route(self, sink: Any) -> None: ...
-
-    def disconnect(self) -> None: ...
-
-    def play(self, cadence: Cadence) -> None: ...
-
-    def play_digits(self, digits: str) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class ToneGeneratorOutput:
-    """One pjsua2 ``ToneGenerator`` and the sink it transmits to. SIP thread only."""
-
-    def __init__(self) -> None:
-        self._gen = pj.ToneGenerator()
-        self._gen.createToneGenerator(CLOCK_RATE, 1)
-        self._sink: Any | None = None
-
-    def route(self, sink: Any) -> None:
-        if sink is self._sink:
-            return
-        self.disconnect()
-        self._gen.startTransmit(sink)
-        self._sink = sink
-
-    def disconnect(self) -> None:
-        if self._sink is not None:
-            sink, self._sink = self._sink, None
-            self._gen.stopTransmit(sink)
-
-    def play(self, cadence: Cadence) -> None:
-        self._gen.stop()
-        tones = pj.ToneDescVector()
-        for seg in cadence.segments:
-            desc = pj.ToneDesc()
-            desc.freq1, desc.freq2 = seg.freq1, seg.freq2
-            desc.on_msec, desc.off_msec, desc.volume = seg.on_ms, seg.off_ms, seg.volume
-            desc.flags = 0
-            tones.append(desc)
-        self._gen.play(tones, cadence.loop)
-
-    def play_digits(self, digits: str) -> None:
-        self._gen.stop()
-        vector = pj.ToneDigitVector()
-        for digit in digits.lower():
-            tone = pj.ToneDigit()
-            tone.digit = digit
-            tone.on_msec, tone.off_msec, tone.volume = DTMF_ON_MS, DTMF_OFF_MS, DTMF_VOLUME
-            vector.append(tone)
-        self._gen.playDigits(vector, False)
-
-    def stop(self) -> None:
-        self._gen.stop()
-
-    def close(self) -> None:
-        """Stop, disconnect; the caller then drops this object (before libDestroy)."""
-        self._gen.stop()
-        self.disconnect()
 
 
 Emit = Callable[[ev.Event], None]
@@ -566,8 +328,3 @@ class LocalTones(NoTones):
                 self._repeat_timer = self._timers.call_later(CALL_WAITING_EVERY_S, self._beep_again)
 
         self._guard("call_waiting", beep)
-
-
-def cadence_frequencies(tone: Tone) -> Sequence[int]:
-    """Every frequency a tone uses (for tests and diagnostics)."""
-    return sorted({f for s in CADENCES[tone].segments for f in (s.freq1, s.freq2) if f})

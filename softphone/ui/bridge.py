@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.session import Outcome
+from softphone.core.executor import Outcome
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +65,7 @@ class QtTimer:
 
 
 class Lane:
-    """An executor (:class:`~softphone.core.session.Executor`'s shape) that runs its work one job
+    """An executor (:class:`~softphone.core.executor.Executor`'s shape) that runs its work one job
     at a time, in the order given, on one thread of its own; ``done`` runs on the GUI thread.
     Made by :meth:`QtBridge.lane`; ``owner`` as with :meth:`QtBridge.post_call`."""
 
@@ -92,6 +92,10 @@ class Lane:
             self._post(lambda: done(outcome), owner)
 
         self._pool.submit(job)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         """Drop the jobs not started yet; the one running finishes (nobody waits for it)."""
@@ -149,7 +153,7 @@ class QtBridge(QObject):
         """Run ``work`` on the pool, then ``done`` with its outcome on the GUI thread (dropped
         if ``owner`` is given and deleted by then, as with :meth:`post_call`).
 
-        The shape of :class:`softphone.core.session.Executor`."""
+        The shape of :class:`softphone.core.executor.Executor`."""
 
         def job() -> None:
             outcome = Outcome.of(work)
@@ -181,7 +185,8 @@ class QtBridge(QObject):
     def lane(self, name: str) -> Lane:
         """A new :class:`Lane` whose thread is called ``name``; :meth:`close` closes it too."""
         lane = Lane(name, self.post_call)
-        self._lanes.append(lane)
+        # lanes closed by their owners (a scan dialog's) are forgotten, not kept to the end
+        self._lanes = [*(kept for kept in self._lanes if not kept.closed), lane]
         return lane
 
     def _emit(self, signal: SignalInstance, item: object) -> None:

@@ -1,23 +1,27 @@
 """Reading a command's Future on the GUI thread, and turning its failure into a sentence.
 
 The engine completes Futures on the SIP thread; ``CommandRunner`` hands the completed Future to
-the GUI thread through a signal (queued when it completes elsewhere, direct when it was already
-complete, as a refused command's is). A ``VicifastError``'s text is written for people and is
-shown; any other exception is logged by type only and replaced by a plain sentence, so neither
-a traceback nor whatever an unexpected exception carries reaches the screen.
+the GUI thread through the :class:`~softphone.ui.bridge.QtBridge` (``post_call``) when it
+completes elsewhere, and reads it at once when it completes on the GUI thread, as a refused
+command's already-complete Future does (the page says why before the click returns, as a
+direct signal would). A ``VicifastError``'s text is written for people and is shown; any other
+exception is logged by type only and replaced by a plain sentence, so neither a traceback nor
+whatever an unexpected exception carries reaches the screen.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, Signal
 
 from softphone.core.errors import VicifastError
+from softphone.ui.bridge import QtBridge
 
 _log = logging.getLogger(__name__)
 
@@ -26,11 +30,11 @@ class CommandRunner(QObject):
     """Runs commands that return Futures; ``failed`` carries a message for people (GUI thread)."""
 
     failed = Signal(str)
-    _done = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, bridge: QtBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._done.connect(self._on_done)
+        self._bridge = bridge
+        self._gui_thread = threading.get_ident()  # made on the GUI thread, as its widget is
 
     def run(
         self,
@@ -48,19 +52,26 @@ class CommandRunner(QObject):
         except Exception as err:
             self._fail(failure, err, on_error)
             return None
-        signal = self._done
+        bridge, gui_thread = self._bridge, self._gui_thread
 
         def done(completed: Future[Any]) -> None:
-            # RuntimeError: the widget is gone and there is nothing to show it on.
-            with contextlib.suppress(RuntimeError):
-                signal.emit((failure, on_result, on_error, completed))
+            if threading.get_ident() != gui_thread:
+                bridge.post_call(
+                    lambda: self._on_done(failure, on_result, on_error, completed), owner=self
+                )
+            elif shiboken6.isValid(self):  # else the widget is gone: nothing to show it on
+                self._on_done(failure, on_result, on_error, completed)
 
         future.add_done_callback(done)
         return future
 
-    @Slot(object)
-    def _on_done(self, payload: tuple[Any, ...]) -> None:
-        failure, on_result, on_error, future = payload
+    def _on_done(
+        self,
+        failure: str,
+        on_result: Callable[[Any], object] | None,
+        on_error: Callable[[], object] | None,
+        future: Future[Any],
+    ) -> None:
         if future.cancelled():
             return
         error = future.exception()

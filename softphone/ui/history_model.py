@@ -1,7 +1,8 @@
 """The Recents view's table model over the call history.
 
-Every query runs on the history's writer thread (``HistoryWriter``); results come back to the
-GUI thread through a queued signal and are dropped if the search or filter changed meanwhile.
+Every query runs on the history's writer thread (``HistoryWriter``); results and the history's
+changes come back to the GUI thread through the bridge (``QtBridge.post_call``, dropped if the
+model is gone by then), and a page is dropped if the search or filter changed meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     Signal,
-    Slot,
 )
 
 from softphone.core import events as ev
@@ -30,19 +30,12 @@ from softphone.storage.history import (
     HistoryWriter,
     Outcome,
 )
+from softphone.ui.bridge import QtBridge
 
 COLUMNS: Final = ("When", "", "Number", "Name", "Result", "Duration")
 ENTRY_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 1  # the row's CallEntry
 _ARROWS: Final = {ev.Direction.INBOUND: "↙", ev.Direction.OUTBOUND: "↗"}
 _Index = QModelIndex | QPersistentModelIndex
-
-
-class _Relay(QObject):
-    """Carries results from the writer thread; connected with a queued connection."""
-
-    page = Signal(object)  # (generation, replace?, rows asked, entries | error)
-    missed = Signal(object)  # int | error
-    changed = Signal(object)  # HistoryChanged
 
 
 class HistoryModel(QAbstractTableModel):
@@ -57,10 +50,15 @@ class HistoryModel(QAbstractTableModel):
     failed = Signal(str)
 
     def __init__(
-        self, writer: HistoryWriter, page_size: int = PAGE_SIZE, parent: QObject | None = None
+        self,
+        writer: HistoryWriter,
+        bridge: QtBridge,
+        page_size: int = PAGE_SIZE,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._writer = writer
+        self._bridge = bridge
         self._page_size = page_size
         self._rows: list[CallEntry] = []
         self._search = ""
@@ -70,18 +68,12 @@ class HistoryModel(QAbstractTableModel):
         self._exhausted = False
         self._fetching = False
         self._missed = 0
-        self._relay = _Relay()
-        queued = Qt.ConnectionType.QueuedConnection
-        self._relay.page.connect(self._on_page, queued)
-        self._relay.missed.connect(self._on_missed, queued)
-        self._relay.changed.connect(self._on_changed, queued)
-        self._listener = self._relay.changed.emit
-        writer.add_listener(self._listener)
+        writer.add_listener(self._hear)
         self.reload()
 
     def close(self) -> None:
         """Stop listening to the history (before the model goes away)."""
-        self._writer.remove_listener(self._listener)
+        self._writer.remove_listener(self._hear)
 
     # -- what the view asks ---------------------------------------------------------------
 
@@ -186,22 +178,27 @@ class HistoryModel(QAbstractTableModel):
             )
 
         def done(future: Future[list[CallEntry] | None]) -> None:
-            error = future.exception()
-            self._relay.page.emit((generation, replace, count, error or future.result()))
+            result = future.exception() or future.result()
+            self._bridge.post_call(
+                lambda: self._on_page(generation, replace, count, result), owner=self
+            )
 
         self._writer.submit(query).add_done_callback(done)
 
     def _refresh_missed(self) -> None:
         def done(future: Future[int]) -> None:
-            self._relay.missed.emit(future.exception() or future.result())
+            result = future.exception() or future.result()
+            self._bridge.post_call(lambda: self._on_missed(result), owner=self)
 
         self._writer.submit(lambda store: store.missed_count()).add_done_callback(done)
 
+    def _hear(self, change: HistoryChanged) -> None:
+        """The writer's listener (writer thread): the change is handled on the GUI thread."""
+        self._bridge.post_call(lambda: self._on_changed(change), owner=self)
+
     # -- back on the GUI thread -----------------------------------------------------------
 
-    @Slot(object)
-    def _on_page(self, reply: tuple[int, bool, int, object]) -> None:
-        generation, replace, asked, result = reply
+    def _on_page(self, generation: int, replace: bool, asked: int, result: object) -> None:
         if generation != self._generation:
             return  # stale: the search or filter changed since it was asked
         self._fetching = False
@@ -223,13 +220,11 @@ class HistoryModel(QAbstractTableModel):
             self._rows.extend(result)
             self.endInsertRows()
 
-    @Slot(object)
     def _on_missed(self, result: object) -> None:
         if isinstance(result, int) and result != self._missed:
             self._missed = result
             self.missedCountChanged.emit(result)
 
-    @Slot(object)
     def _on_changed(self, change: object) -> None:
         if isinstance(change, HistoryChanged) and change.kind == "deleted":
             rows = [i for i, e in enumerate(self._rows) if e.id == change.entry_id]

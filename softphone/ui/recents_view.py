@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     QIdentityProxyModel,
     QLocale,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
+from softphone.ui.bridge import QtBridge
 from softphone.ui.history_model import ENTRY_ROLE, HistoryModel
 
 # The model's columns: When, direction, Number, Name, Result, Duration.
@@ -146,13 +146,10 @@ def _warning_colour() -> QColor:
     return QColor("#ff7b72") if dark else QColor("#c42b1c")
 
 
-class _Relay(QObject):
-    failed = Signal(str)
-    exported = Signal(str)
-
-
 class RecentsView(QWidget):
     """The Recents page over a ``HistoryModel``; ``on_call_back`` is given the number to dial.
+    What the history's thread reports (an export done, a deletion failed) reaches the status
+    line through ``bridge``.
 
     Signals are emitted on the GUI thread."""
 
@@ -161,6 +158,7 @@ class RecentsView(QWidget):
     def __init__(
         self,
         model: HistoryModel,
+        bridge: QtBridge,
         on_call_back: Callable[[str], None],
         parent: QWidget | None = None,
         *,
@@ -170,11 +168,9 @@ class RecentsView(QWidget):
         self.setObjectName("recentsView")
         self.setAccessibleName(self.tr("Recent calls"))
         self._model = model
+        self._bridge = bridge
         self._on_call_back = on_call_back
         self._clear_all = clear_all or model.clear_all
-        self._relay = _Relay()
-        self._relay.failed.connect(self._show_error, Qt.ConnectionType.QueuedConnection)
-        self._relay.exported.connect(self._show_error, Qt.ConnectionType.QueuedConnection)
         self._proxy = _RecentsProxy(self)
         self._proxy.setSourceModel(model)
         self.clear_dialog: QMessageBox | None = None
@@ -402,7 +398,6 @@ class RecentsView(QWidget):
     def export_csv(self, path: Path) -> Future[int]:
         """Write the calls the view shows to ``path`` (0600) on the history's thread; the status
         line says how many, or why not."""
-        relay = self._relay
         self.status.setText(self.tr("Exporting…"))
         done_text = self.tr("%1 call(s) exported to %2.").replace("%2", str(path))
         failed_text = self.tr("The calls could not be exported: %1")
@@ -410,10 +405,10 @@ class RecentsView(QWidget):
         def done(future: Future[int]) -> None:  # the history thread
             error = future.exception()
             if error is None:
-                relay.exported.emit(done_text.replace("%1", str(future.result())))
+                self._post_status(done_text.replace("%1", str(future.result())))
             else:
                 reason = error.strerror if isinstance(error, OSError) else None
-                relay.failed.emit(failed_text.replace("%1", str(reason or error)))
+                self._post_status(failed_text.replace("%1", str(reason or error)))
 
         result = self._model.export_csv(path)
         result.add_done_callback(done)
@@ -424,14 +419,17 @@ class RecentsView(QWidget):
     def _watch(self, result: object, what: str) -> None:
         if not isinstance(result, Future):
             return
-        relay = self._relay
 
         def done(future: Future[Any]) -> None:  # the history thread
             error = future.exception()
             if error is not None:
-                relay.failed.emit(f"{what}: {error}")
+                self._post_status(f"{what}: {error}")
 
         result.add_done_callback(done)
+
+    def _post_status(self, message: str) -> None:
+        """From any thread: ``message`` goes on the status line, on the GUI thread."""
+        self._bridge.post_call(lambda: self._show_error(message), owner=self)
 
     @Slot(str)
     def _show_error(self, message: str) -> None:

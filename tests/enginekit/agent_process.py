@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from softphone.cli.command import PASSWORD_ENV
+from softphone.cli.agent_inputs import PASSWORD_ENV
 from tests.support.kamailio import Kamailio
 from tests.support.process import ManagedProcess, wait_until
 

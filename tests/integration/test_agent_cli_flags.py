@@ -31,7 +31,7 @@ import httpx
 import pytest
 import trustme
 
-from softphone.cli.command import PASSWORD_ENV, SIGNIN_PASSWORD_ENV
+from softphone.cli.agent_inputs import PASSWORD_ENV, SIGNIN_PASSWORD_ENV
 from softphone.emulator.model import ADDON_INACTIVE_MESSAGE
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from softphone.audio.controller import (
-    AudioController,
+from softphone.audio.controller import AudioController
+from softphone.audio.device_events import (
     AudioDeviceEvent,
     AudioDeviceLost,
     AudioLatencyReset,

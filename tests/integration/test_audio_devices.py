@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from softphone.audio.backend import AudioStream
-from softphone.audio.controller import (
-    AudioController,
+from softphone.audio.controller import AudioController
+from softphone.audio.device_events import (
     AudioDeviceEvent,
     AudioDeviceLost,
     AudioDeviceRestored,

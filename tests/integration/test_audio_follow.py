@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from softphone.audio.controller import (
-    AudioController,
+from softphone.audio.controller import AudioController
+from softphone.audio.device_events import (
     AudioDeviceEvent,
     AudioDeviceLost,
     AudioDeviceRestored,

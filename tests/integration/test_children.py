@@ -92,7 +92,7 @@ class _App:
             for pid, cmd in children_of(self.process.pid).items():
                 if "kamailio" in cmd.split(" ", 1)[0]:
                     found["kamailio"] = pid
-                elif "softphone.sip.demo_lines" in cmd:
+                elif "softphone.demo.lines" in cmd:
                     found["lines"] = pid
             return len(found) == 2 or self.process.poll() is not None
 

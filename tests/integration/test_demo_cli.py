@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from softphone.demo.lines import TONE_HZ
 from softphone.emulator.registrar import kamailio_path
-from softphone.sip.demo_lines import TONE_HZ
 from tests.audio.pulse import PulseServer
 from tests.audio.tones import pcm, tone, tone_fraction, windows
 from tests.integration.test_demo import ALL_STEPS

@@ -18,8 +18,7 @@ from softphone.audio.ring import AudioRings
 from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.core import events as ev
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineConfig, Ringtone
-from softphone.sip.engine import SipEngine
-from softphone.sip.tones import (
+from softphone.sip.cadences import (
     CHIME_NOTES,
     CHIME_STEP_MS,
     CLASSIC_PAIR,
@@ -27,6 +26,7 @@ from softphone.sip.tones import (
     RINGTONE_PAIRS,
     WARBLE_STEP_MS,
 )
+from softphone.sip.engine import SipEngine
 from tests.audio.pulse import RATE, PulseServer
 from tests.audio.tones import first_loud, pcm, recording, rms, tone_fraction, windows
 from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli.command import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
+from softphone.cli.agent_inputs import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
 from softphone.core.secret import Secret
 from softphone.demo.environment import DemoPeer
 from tests.support.process import wait_until

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli.command import PASSWORD_ENV
+from softphone.cli.agent_inputs import PASSWORD_ENV
 from softphone.core import events as ev
 from softphone.sip.engine import SipEngine
 from tests.enginekit.accounts import TIMEOUT

@@ -17,6 +17,7 @@ import pytest
 from softphone.core.secret import Secret
 from softphone.storage import history as h
 from softphone.storage.history import HistoryStore
+from softphone.storage.history.search import gram_token
 from tests.unit.history_kit import MemorySecrets
 
 pytestmark = pytest.mark.integration
@@ -91,7 +92,7 @@ def test_sigkilled_writer_never_loses_a_committed_row(tmp_path: Path) -> None:
             # Every row has its short-search entry ("c" is in every "Crash Test n"), and no
             # entry outlives its row: add() writes both in one transaction.
             c_rows = store._db.execute(
-                "SELECT rowid FROM calls_grams WHERE calls_grams MATCH ?", (h.gram_token("c"),)
+                "SELECT rowid FROM calls_grams WHERE calls_grams MATCH ?", (gram_token("c"),)
             )
             assert {row[0] for row in c_rows} == stored, f"round {round_}"
         finally:

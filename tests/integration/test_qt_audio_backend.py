@@ -21,7 +21,7 @@ import pytest
 from softphone.audio.backend import AudioBackend, AudioStream
 from softphone.audio.errors import AudioError, DeviceNotFound
 from softphone.audio.ring import FRAME_SAMPLES, SAMPLE_BYTES, PcmRing
-from softphone.ui.qt_audio_backend import QtAudioBackend
+from softphone.ui.qt_audio.backend import QtAudioBackend
 from tests.audio.pulse import MIC, MIC_FEED, SPEAKER, PulseServer, available
 from tests.audio.tones import assert_tone, has_tone_for, recording, tone
 from tests.support.process import wait_until

@@ -16,7 +16,7 @@ from PySide6.QtCore import QRect, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPdf import QPdfDocument
 
-from softphone.cli.command import PASSWORD_ENV
+from softphone.cli.agent_inputs import PASSWORD_ENV
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ import pytest
 import trustme
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 
-from softphone.cli.command import SIGNIN_PASSWORD_ENV
+from softphone.cli.agent_inputs import SIGNIN_PASSWORD_ENV
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError
 from softphone.core.models import EngineConfig

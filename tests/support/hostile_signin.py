@@ -11,9 +11,10 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from softphone.core.executor import run_inline
 from softphone.core.models import SipAccountConfig
 from softphone.core.secret import MemorySecretStore, Secret
-from softphone.core.session import Session, run_inline
+from softphone.core.session import Session
 from softphone.core.session_events import SessionStateChanged
 from softphone.provisioning.client import ControlPlaneClient, ProvisioningClient
 

@@ -13,7 +13,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
 from softphone.core.bus import EventBus
-from softphone.ui.incoming_call import IncomingCallWindow
+from softphone.ui.bridge import QtBridge
+from softphone.ui.phone.incoming_call import IncomingCallWindow
 from tests.ui.phone_fakes import FakePhone, incoming
 
 
@@ -31,7 +32,8 @@ def main() -> None:
             break
         QTest.qWait(50)
     before = QApplication.focusWidget() is edit
-    window = IncomingCallWindow(FakePhone(), EventBus(), incoming("c1"))
+    bus = EventBus()
+    window = IncomingCallWindow(FakePhone(), bus, QtBridge(bus), incoming("c1"))
     window.present()
     QTest.qWaitForWindowExposed(window)
     QTest.qWait(300)  # time for any activation the window system would do

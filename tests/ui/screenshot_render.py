@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from softphone.app import dialpad_hint
+from softphone.app.pages import dialpad_hint
 from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
@@ -28,13 +28,14 @@ from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
 from softphone.storage.history import HistoryWriter, Outcome
 from softphone.storage.settings import AppSettings
+from softphone.ui.bridge import QtBridge
 from softphone.ui.history_model import HistoryModel
-from softphone.ui.incoming_call import IncomingCallWindow
-from softphone.ui.phone_view import PhoneView
-from softphone.ui.provisioning_view import ProvisioningView
-from softphone.ui.qr_scan_dialog import QrScanDialog
+from softphone.ui.phone.incoming_call import IncomingCallWindow
+from softphone.ui.phone.view import PhoneView
+from softphone.ui.provisioning.view import ProvisioningView
+from softphone.ui.qr_scan.dialog import QrScanDialog
 from softphone.ui.recents_view import RecentsView
-from softphone.ui.settings_view import SettingsView
+from softphone.ui.settings.view import SettingsView
 from softphone.ui.signin_view import SignInView
 from tests.ui.phone_fakes import FakePhone, incoming, state
 from tests.unit.history_kit import MemorySecrets, call
@@ -102,6 +103,8 @@ def main(out: Path) -> None:
 
 
 def screens(writer: HistoryWriter, work: Path) -> dict[str, Callable[[], QWidget]]:
+    bridge = QtBridge(EventBus())
+
     def sized(widget: QWidget) -> QWidget:
         widget.resize(*SIZE)
         return widget
@@ -116,7 +119,7 @@ def screens(writer: HistoryWriter, work: Path) -> dict[str, Callable[[], QWidget
 
     def phone(in_call: bool) -> QWidget:
         bus = EventBus()
-        view = PhoneView(FakePhone(), bus)
+        view = PhoneView(FakePhone(), bus, bridge)
         view.number_field.setPlaceholderText(dialpad_hint())  # as the app sets it
         bus.publish(ev.RegistrationChanged(account_id="session",
                                            state=ev.RegistrationState.REGISTERED))  # fmt: skip
@@ -130,25 +133,29 @@ def screens(writer: HistoryWriter, work: Path) -> dict[str, Callable[[], QWidget
 
     def incoming_window() -> QWidget:
         call = incoming("c2", number="5550109999", display="Ann Example")
-        window = IncomingCallWindow(FakePhone(), EventBus(), call)
+        window = IncomingCallWindow(FakePhone(), EventBus(), bridge, call)
         window.adjustSize()
         return window
 
     def recents() -> QWidget:
-        model = HistoryModel(writer)
-        view = RecentsView(model, lambda number: None)
+        model = HistoryModel(writer, bridge)
+        view = RecentsView(model, bridge, lambda number: None)
         return sized(view)
 
     def settings() -> QWidget:
         audio = AudioController(NullBackend(), AudioRings.create(), lambda item: None)
         view = SettingsView(
-            audio, AppSettings(), settings_path=work / "settings.json", sound=FakePhone()
+            audio,
+            AppSettings(),
+            bridge,
+            settings_path=work / "settings.json",
+            sound=FakePhone(),
         )
         view.set_transport_info(transport="UDP", local="192.0.2.10:5060", server="pbx.example.com")
         return sized(view)
 
     def scan() -> QWidget:
-        dialog = QrScanDialog(camera_lister=lambda factory: [], grab_delay_ms=0)
+        dialog = QrScanDialog(bridge, camera_lister=lambda factory: [], grab_delay_ms=0)
         dialog.resize(600, 600)
         return dialog
 
@@ -160,7 +167,7 @@ def screens(writer: HistoryWriter, work: Path) -> dict[str, Callable[[], QWidget
         "incoming": incoming_window,
         "recents": recents,
         "settings": settings,
-        "provisioning": lambda: sized(ProvisioningView()),
+        "provisioning": lambda: sized(ProvisioningView(bridge)),
         "scan": scan,
     }
 

@@ -18,9 +18,10 @@ from pytestqt.qtbot import QtBot
 from softphone.app import App
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
+from softphone.core.engine import EnginePhone
+from softphone.core.executor import Outcome
 from softphone.core.links import dial_target, is_link
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, EngineSnapshot, Ringtone
-from softphone.core.session import Outcome
 from softphone.core.session_events import (
     FirewallLeaseChanged,
     SessionReason,
@@ -28,7 +29,6 @@ from softphone.core.session_events import (
     SessionStateChanged,
 )
 from softphone.ui.bridge import QtBridge
-from softphone.ui.engine_phone import EnginePhone
 from softphone.ui.main_window import StatusStrip, registration_text
 from softphone.ui.single_instance import InstanceServer, send_to_running
 from softphone.ui.tray import TRAY_NOTICE
@@ -73,6 +73,29 @@ def test_work_for_a_deleted_widget_is_dropped_not_run_on_its_remains(
     bridge.post_call(lambda: ran.append("after"))  # queued behind anything still pending
     qtbot.waitUntil(lambda: "after" in ran, timeout=WAIT)
     assert ran == ["kept:result", "after"]
+
+
+def test_a_lane_runs_its_work_in_order_and_closing_the_bridge_closes_it(
+    qtbot: QtBot, bridge: QtBridge
+) -> None:
+    lane = bridge.lane("ordered")
+    done: list[tuple[int, str, bool]] = []
+    for n in range(5):
+        lane(
+            lambda n=n: (n, threading.current_thread().name),  # type: ignore[misc]
+            lambda out: done.append(
+                (*out.value, threading.current_thread() is threading.main_thread())
+            ),
+        )
+    qtbot.waitUntil(lambda: len(done) == 5, timeout=WAIT)
+    assert [n for n, _thread, _gui in done] == [0, 1, 2, 3, 4]
+    assert all(thread.startswith("ordered") and on_gui for _n, thread, on_gui in done)
+    bridge.close()
+    assert lane.closed
+    lane(lambda: 1, lambda out: done.append((9, "", True)))  # dropped: the lane is closed
+    bridge.post_call(lambda: done.append((10, "", True)))
+    qtbot.waitUntil(lambda: len(done) == 6, timeout=WAIT)
+    assert done[-1][0] == 10
 
 
 def test_pool_results_and_timers_run_on_the_gui_thread(qtbot: QtBot, bridge: QtBridge) -> None:
@@ -527,7 +550,7 @@ def test_missed_calls_badge_the_tab_and_the_tray_and_call_back_dials_on_the_phon
 def test_transport_info_and_audio_events_reach_the_settings_page(
     qtbot: QtBot, make_app: Callable[..., App]
 ) -> None:
-    from softphone.audio.controller import AudioDeviceLost
+    from softphone.audio.device_events import AudioDeviceLost
 
     app = make_app()
     app.start()

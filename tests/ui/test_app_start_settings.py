@@ -103,7 +103,7 @@ def test_no_ringer_stream_without_a_ringer_choice(
 def test_choosing_qt_multimedia_opens_the_streams_through_it(
     tmp_path: Path, make_app: Callable[..., App]
 ) -> None:
-    from softphone.ui.qt_audio_backend import QtAudioBackend
+    from softphone.ui.qt_audio.backend import QtAudioBackend
 
     saved(tmp_path, sound_system=SoundSystem.QT)
     app = make_app(audio_backend=NullBackend)

@@ -16,9 +16,11 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import HistoryWriter
+from softphone.ui.bridge import QtBridge
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.main_window import MainWindow
-from softphone.ui.phone_view import SHORTCUTS, PhoneView
+from softphone.ui.phone.call_actions import SHORTCUTS
+from softphone.ui.phone.view import PhoneView
 from softphone.ui.recents_view import RecentsView
 from tests.ui.phone_fakes import FakePhone, incoming, media, state
 from tests.unit.history_kit import MemorySecrets
@@ -59,14 +61,14 @@ def settings_stand_in() -> QWidget:
 
 
 @pytest.fixture
-def shell(qtbot: QtBot, tmp_path: Path) -> Iterator[Shell]:
+def shell(qtbot: QtBot, tmp_path: Path, bridge: QtBridge) -> Iterator[Shell]:
     writer = HistoryWriter(tmp_path, MemorySecrets()).start()
     writer.opened.result(5)
-    model = HistoryModel(writer, page_size=20)
+    model = HistoryModel(writer, bridge, page_size=20)
     bus, phone = EventBus(), FakePhone()
     pages = [
-        ("Phone", lambda: PhoneView(phone, bus)),
-        ("Recents", lambda: RecentsView(model, lambda number: None)),
+        ("Phone", lambda: PhoneView(phone, bus, bridge)),
+        ("Recents", lambda: RecentsView(model, bridge, lambda number: None)),
         ("Settings", settings_stand_in),
     ]
     window = MainWindow(bus, QWidget(), pages)

@@ -16,21 +16,23 @@ from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone.app import App, OpenedLinks
+from softphone.app import App
+from softphone.app.links import OpenedLinks
 from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.core.secret import Secret
-from softphone.core.session import KEY_COMPANY, KEY_USERNAME
 from softphone.core.session_events import SessionState
+from softphone.core.session_store import KEY_COMPANY, KEY_USERNAME
 from softphone.desktop import deployment
 from softphone.desktop.autostart import XdgAutostart
 from softphone.desktop.link_handler import MAC_BUNDLE_REASON, BundleLinkHandler
 from softphone.storage.settings import AppSettings
+from softphone.ui.bridge import QtBridge
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.settings_view import SettingsView
+from softphone.ui.settings.view import SettingsView
 from tests.ui.app_kit import app_maker
 from tests.unit.history_kit import MemorySecrets
 
@@ -200,12 +202,15 @@ def test_a_link_from_the_bundle_is_confirmed_then_dialled_like_a_second_start(
     assert ("make_call", "session", "5551234") in engine.calls
 
 
-def test_settings_shows_the_links_handled_by_the_bundle(qtbot: QtBot, tmp_path: Path) -> None:
+def test_settings_shows_the_links_handled_by_the_bundle(
+    qtbot: QtBot, bridge: QtBridge, tmp_path: Path
+) -> None:
     audio = AudioController(NullBackend(), AudioRings.create(), lambda event: None)
     try:
         view = SettingsView(
             audio,
             AppSettings(),
+            bridge,
             settings_path=tmp_path / "settings.json",
             autostart=XdgAutostart(["/usr/bin/vicifast-phone"], config_home=tmp_path / "xdg"),
             link_handler=BundleLinkHandler(),

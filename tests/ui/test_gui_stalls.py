@@ -20,7 +20,8 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone.app import EXIT_STUCK, App, exit_if_stuck
+from softphone.app import App
+from softphone.app.process import EXIT_STUCK, exit_if_stuck
 from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.core import events as ev
 from softphone.core.secret import Secret
@@ -345,7 +346,7 @@ def test_sigterm_quits_through_the_same_path(
 _HUNG_AT_EXIT = """
 import threading, time
 from types import SimpleNamespace
-from softphone.app import exit_if_stuck
+from softphone.app.process import exit_if_stuck
 threading.Thread(target=threading.Event().wait, name="hung").start()  # not a daemon: forever
 app = SimpleNamespace(stopped_cleanly=True, quit_deadline=time.monotonic() + 0.5)
 exit_if_stuck(app)

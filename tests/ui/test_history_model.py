@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from softphone.core import events as ev
 from softphone.storage.history import HistoryStore, HistoryWriter, Outcome
+from softphone.ui.bridge import QtBridge
 from softphone.ui.history_model import ENTRY_ROLE, HistoryModel
 from tests.unit.history_kit import MemorySecrets, call
 
@@ -32,8 +33,8 @@ def fill(writer: HistoryWriter, n: int, **kwargs: object) -> list[int]:
 
 
 @pytest.fixture
-def model(qtbot: QtBot, writer: HistoryWriter) -> Iterator[HistoryModel]:
-    m = HistoryModel(writer, page_size=20)
+def model(qtbot: QtBot, writer: HistoryWriter, bridge: QtBridge) -> Iterator[HistoryModel]:
+    m = HistoryModel(writer, bridge, page_size=20)
     yield m
     m.close()
 
@@ -42,9 +43,11 @@ def ids(model: HistoryModel) -> list[int]:
     return [model.entry(row).id for row in range(model.rowCount())]
 
 
-def test_pages_newest_first_as_the_view_scrolls(qtbot: QtBot, writer: HistoryWriter) -> None:
+def test_pages_newest_first_as_the_view_scrolls(
+    qtbot: QtBot, writer: HistoryWriter, bridge: QtBridge
+) -> None:
     stored = fill(writer, 45)
-    model = HistoryModel(writer, page_size=20)
+    model = HistoryModel(writer, bridge, page_size=20)
     qtbot.waitUntil(lambda: model.rowCount() == 20, timeout=TIMEOUT)
     assert ids(model) == stored[::-1][:20]
     while model.rowCount() < 45:
@@ -144,13 +147,13 @@ def test_clear_all_empties_the_view(
     assert not model.canFetchMore()
 
 
-def test_pyside_keeps_refcounts(qtbot: QtBot, writer: HistoryWriter) -> None:
+def test_pyside_keeps_refcounts(qtbot: QtBot, writer: HistoryWriter, bridge: QtBridge) -> None:
     # PySide6 6.12.0 on CPython 3.11 dropped a reference to True per emit() and to None per
     # void call, which aborts the interpreter after a few hundred signals (pyproject excludes it).
     # Other threads create and free objects meanwhile, so the counts wander by a few; the bug
     # took one per call, ``rounds`` in all.
     rounds = 2000
-    model = HistoryModel(writer)
+    model = HistoryModel(writer, bridge)
     true_before, none_before = sys.getrefcount(True), sys.getrefcount(None)
     for _ in range(rounds):
         model.searchFinished.emit()

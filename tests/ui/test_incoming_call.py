@@ -17,8 +17,9 @@ from pytestqt.qtbot import QtBot
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import UnknownCall
-from softphone.ui.incoming_call import IncomingCallWindow
-from softphone.ui.phone_view import PhoneView
+from softphone.ui.bridge import QtBridge
+from softphone.ui.phone.incoming_call import IncomingCallWindow
+from softphone.ui.phone.view import PhoneView
 from tests.support.xvfb import xvfb_env
 from tests.ui.phone_fakes import FakePhone, incoming, state
 
@@ -60,19 +61,24 @@ def windows() -> Iterator[list[IncomingCallWindow]]:
 def make(
     phone: FakePhone,
     bus: EventBus,
+    bridge: QtBridge,
     windows: list[IncomingCallWindow],
     call: ev.IncomingCall,
     **kwargs: object,
 ) -> IncomingCallWindow:
-    window = IncomingCallWindow(phone, bus, call, **kwargs)  # type: ignore[arg-type]
+    window = IncomingCallWindow(phone, bus, bridge, call, **kwargs)  # type: ignore[arg-type]
     windows.append(window)
     return window
 
 
 def test_the_window_is_shown_on_top_and_asked_not_to_activate(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow]
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
 ) -> None:
-    window = make(phone, bus, windows, incoming("c1"))
+    window = make(phone, bus, bridge, windows, incoming("c1"))
     window.present()
     qtbot.waitExposed(window)
     assert window.isVisible()
@@ -108,11 +114,12 @@ def test_the_window_comes_forward_without_taking_the_keyboard() -> None:
 def test_the_notification_carries_only_the_caller_id(
     phone: FakePhone,
     bus: EventBus,
+    bridge: QtBridge,
     windows: list[IncomingCallWindow],
     notify: Notifications,
 ) -> None:
     call = incoming("c1", display="Alice Smith", number="5550102030")
-    make(phone, bus, windows, call, notify=notify).present()
+    make(phone, bus, bridge, windows, call, notify=notify).present()
     assert len(notify.sent) == 1
     title, text = notify.sent[0]
     assert title == "Incoming call"
@@ -125,16 +132,26 @@ def test_the_notification_carries_only_the_caller_id(
 
 
 def test_a_caller_without_a_name_or_number_is_unknown(
-    phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow], notify: Notifications
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
+    notify: Notifications,
 ) -> None:
-    make(phone, bus, windows, incoming("c1", display="", number=""), notify=notify).present()
+    make(
+        phone, bus, bridge, windows, incoming("c1", display="", number=""), notify=notify
+    ).present()
     assert notify.sent == [("Incoming call", "Unknown caller")]
 
 
 def test_answer_and_decline_from_the_window(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow]
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
 ) -> None:
-    first = make(phone, bus, windows, incoming("c1"))
+    first = make(phone, bus, bridge, windows, incoming("c1"))
     first.present()
     assert first.name_label.text() == "Bob Jones"
     assert first.number_label.text() == "5550109999"
@@ -142,16 +159,20 @@ def test_answer_and_decline_from_the_window(
     qtbot.mouseClick(first.answer_button, Qt.MouseButton.LeftButton)
     assert phone.named("answer") == [("c1",)]
     assert not first.answer_button.isEnabled()  # until the engine says it is answered
-    second = make(phone, bus, windows, incoming("c2"))
+    second = make(phone, bus, bridge, windows, incoming("c2"))
     second.present()
     qtbot.mouseClick(second.decline_button, Qt.MouseButton.LeftButton)
     assert phone.named("reject") == [("c2", 603)]
 
 
 def test_the_answer_shortcut_works_once_the_window_has_the_keyboard(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow]
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
 ) -> None:
-    window = make(phone, bus, windows, incoming("c1"))
+    window = make(phone, bus, bridge, windows, incoming("c1"))
     window.present()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
@@ -171,10 +192,11 @@ def test_the_window_closes_itself_when_the_call_is_answered_or_over(
     qtbot: QtBot,
     phone: FakePhone,
     bus: EventBus,
+    bridge: QtBridge,
     windows: list[IncomingCallWindow],
     ending: ev.CallState,
 ) -> None:
-    window = make(phone, bus, windows, incoming("c1"))
+    window = make(phone, bus, bridge, windows, incoming("c1"))
     window.present()
     bus.publish(state("c2", ending, direction=ev.Direction.INBOUND))  # another call: stays
     assert window.isVisible()
@@ -185,9 +207,13 @@ def test_the_window_closes_itself_when_the_call_is_answered_or_over(
 
 
 def test_the_auto_answer_countdown(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow]
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
 ) -> None:
-    window = make(phone, bus, windows, incoming("c1", auto_answer_in_s=3.0))
+    window = make(phone, bus, bridge, windows, incoming("c1", auto_answer_in_s=3.0))
     window.present()
     assert window.countdown_label.isVisible()
     assert window.countdown_label.text() == "Answering automatically in 3 s"
@@ -200,20 +226,25 @@ def test_a_call_answered_at_once_gets_no_window_and_no_notification(
     qtbot: QtBot,
     phone: FakePhone,
     bus: EventBus,
+    bridge: QtBridge,
     windows: list[IncomingCallWindow],
     notify: Notifications,
 ) -> None:
-    window = make(phone, bus, windows, incoming("c1", auto_answer_in_s=0.0), notify=notify)
+    window = make(phone, bus, bridge, windows, incoming("c1", auto_answer_in_s=0.0), notify=notify)
     window.present()
     assert not window.isVisible()
     assert notify.sent == []
 
 
 def test_a_failed_answer_is_shown_in_the_window(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow]
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
 ) -> None:
     phone.fail_next("answer", UnknownCall("That call has already ended."))
-    window = make(phone, bus, windows, incoming("c1"))
+    window = make(phone, bus, bridge, windows, incoming("c1"))
     window.present()
     qtbot.mouseClick(window.answer_button, Qt.MouseButton.LeftButton)
     assert window.message_label.isVisible()
@@ -222,14 +253,18 @@ def test_a_failed_answer_is_shown_in_the_window(
 
 
 def test_answering_a_waiting_call_through_the_phone_page_holds_the_other(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus, windows: list[IncomingCallWindow]
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
 ) -> None:
-    page = PhoneView(phone, bus)
+    page = PhoneView(phone, bus, bridge)
     qtbot.addWidget(page)
     bus.publish(state("c1", ev.CallState.CONFIRMED))
     call = incoming("c2", waiting=True)
     bus.publish(call)
-    window = make(phone, bus, windows, call, answer=page.answer_call)
+    window = make(phone, bus, bridge, windows, call, answer=page.answer_call)
     window.present()
     assert window.answer_button.accessibleName() == "Answer & hold"
     qtbot.mouseClick(window.answer_button, Qt.MouseButton.LeftButton)

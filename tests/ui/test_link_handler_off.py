@@ -21,8 +21,9 @@ from softphone.audio.ring import AudioRings
 from softphone.desktop.autostart import XdgAutostart
 from softphone.desktop.link_handler import DESKTOP_ID
 from softphone.storage.settings import AppSettings
+from softphone.ui.bridge import QtBridge
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.settings_view import SettingsView
+from softphone.ui.settings.view import SettingsView
 
 TIMEOUT_S = 20
 BEFORE = (
@@ -110,12 +111,13 @@ def tool_env(desktop: dict[str, Path]) -> dict[str, str]:
 
 
 def test_switching_link_handling_off_gives_back_the_previous_defaults(
-    qtbot: QtBot, audio: AudioController, desktop: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, desktop: dict[str, Path]
 ) -> None:
     work = desktop["work"]
     view = SettingsView(
         audio,
         AppSettings(),
+        bridge,
         settings_path=work / "settings.json",
         autostart=XdgAutostart(["vicifast-phone"], config_home=work / "autostart"),
         diagnostics=Diagnostics(work / "logs", lambda: ()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import UnknownCall, VicifastError
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
-from softphone.ui.phone_numbers import caller_id, clean_dial_text, format_duration
-from softphone.ui.phone_view import PhoneView
+from softphone.ui.bridge import QtBridge
+from softphone.ui.phone.phone_numbers import caller_id, clean_dial_text, format_duration
+from softphone.ui.phone.view import PhoneView
 from tests.ui.phone_fakes import FakePhone, incoming, media, state
 
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
@@ -34,8 +36,8 @@ def bus() -> EventBus:
 
 
 @pytest.fixture
-def view(qtbot: QtBot, phone: FakePhone, bus: EventBus) -> Iterator[PhoneView]:
-    widget = PhoneView(phone, bus)
+def view(qtbot: QtBot, phone: FakePhone, bus: EventBus, bridge: QtBridge) -> Iterator[PhoneView]:
+    widget = PhoneView(phone, bus, bridge)
     qtbot.addWidget(widget)
     widget.resize(360, 600)
     widget.show()
@@ -418,10 +420,30 @@ def test_every_control_has_an_accessible_name(view: PhoneView, bus: EventBus) ->
 
 
 def test_the_page_lets_go_of_the_bus_when_it_is_destroyed(
-    qtbot: QtBot, phone: FakePhone, bus: EventBus
+    qtbot: QtBot, phone: FakePhone, bus: EventBus, bridge: QtBridge
 ) -> None:
-    widget = PhoneView(phone, bus)
+    widget = PhoneView(phone, bus, bridge)
     assert bus._handlers[ev.CallStateChanged]
     shiboken6.delete(widget)
     bus.publish(state("c1", ev.CallState.CALLING))  # no handler left to touch a dead widget
     assert not bus._handlers[ev.CallStateChanged]
+
+
+def test_an_outcome_for_a_page_that_is_gone_is_dropped(
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    widget = PhoneView(phone, bus, bridge)
+    connected(bus)
+    open_future = phone.hold_open("hangup")
+    widget.hangup()
+    shiboken6.delete(widget)
+    caplog.set_level(logging.DEBUG, logger="softphone.ui.bridge")
+    error = VicifastError("The SIP engine has stopped.")
+    worker = threading.Thread(target=open_future.set_exception, args=(error,))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: "posted for a widget that is gone" in caplog.text)

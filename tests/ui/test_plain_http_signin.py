@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App
 from softphone.core.models import EngineSnapshot, Ringtone
-from softphone.core.session import KEY_COMPANY, KEY_PASSWORD, KEY_USERNAME
 from softphone.core.session_events import SessionState
+from softphone.core.session_store import KEY_COMPANY, KEY_PASSWORD, KEY_USERNAME
 from softphone.provisioning import errors as e
 from tests.support.http_listener import RecordingHttpListener
 from tests.ui.app_kit import app_maker

@@ -5,6 +5,7 @@ rows by line and writes the sheet and the PIN list as separate files."""
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,14 +16,15 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from softphone.provisioning import qr_decode, qr_format
-from softphone.ui.provisioning_view import ProvisioningView
-from softphone.ui.qr_scan_dialog import qimage_to_gray
+from softphone.provisioning import qr_decode, qr_format, qr_make
+from softphone.ui.bridge import QtBridge
+from softphone.ui.provisioning.view import ProvisioningView
+from softphone.ui.qr_scan.images import qimage_to_gray
 
 
 @pytest.fixture
-def view(qtbot: QtBot) -> Iterator[ProvisioningView]:
-    widget = ProvisioningView()
+def view(qtbot: QtBot, bridge: QtBridge) -> Iterator[ProvisioningView]:
+    widget = ProvisioningView(bridge)
     qtbot.addWidget(widget)
     widget.show()
     yield widget
@@ -37,7 +39,7 @@ def decoded(image: QImage) -> str:
 
 
 def preview_text(view: ProvisioningView) -> str:
-    return decoded(view.preview.pixmap().toImage())
+    return decoded(view.one.preview.pixmap().toImage())
 
 
 def pdf_text(path: Path) -> str:
@@ -49,64 +51,66 @@ def pdf_text(path: Path) -> str:
 
 
 def test_typing_updates_the_preview(qtbot: QtBot, view: ProvisioningView) -> None:
-    assert view.preview.pixmap().isNull() and not view.save_png.isEnabled()
-    qtbot.keyClicks(view.company, "acme")
+    assert view.one.preview.pixmap().isNull() and not view.one.save_png.isEnabled()
+    qtbot.keyClicks(view.one.company, "acme")
     qtbot.waitUntil(lambda: preview_text(view) == "vicifast://signin?v=1&c=acme", timeout=5000)
-    qtbot.keyClicks(view.username, "jdoe")
+    qtbot.keyClicks(view.one.username, "jdoe")
     qtbot.waitUntil(
         lambda: preview_text(view) == "vicifast://signin?v=1&c=acme&u=jdoe", timeout=5000
     )
-    assert view.current_uri() == "vicifast://signin?v=1&c=acme&u=jdoe"
-    assert not view.pin_box.isVisible()  # a sign-in code has no PIN
-    qtbot.keyClicks(view.company, " bad!")
-    qtbot.waitUntil(lambda: "company code" in view.problem.text(), timeout=5000)
-    assert view.preview.pixmap().isNull() and not view.save_png.isEnabled()
+    assert view.one.current_uri() == "vicifast://signin?v=1&c=acme&u=jdoe"
+    assert not view.one.pin_box.isVisible()  # a sign-in code has no PIN
+    qtbot.keyClicks(view.one.company, " bad!")
+    qtbot.waitUntil(lambda: "company code" in view.one.problem.text(), timeout=5000)
+    assert view.one.preview.pixmap().isNull() and not view.one.save_png.isEnabled()
 
 
 def fill_sip(qtbot: QtBot, view: ProvisioningView) -> None:
-    view.kind.setCurrentIndex(view.kind.findData("sip"))
-    qtbot.keyClicks(view.server, "sip.acme.example")
-    qtbot.keyClicks(view.extension, "1001")
-    qtbot.keyClicks(view.password, "s3cret-pw")
-    qtbot.keyClicks(view.display_name, "Ann Lee")
+    view.one.kind.setCurrentIndex(view.one.kind.findData("sip"))
+    qtbot.keyClicks(view.one.server, "sip.acme.example")
+    qtbot.keyClicks(view.one.extension, "1001")
+    qtbot.keyClicks(view.one.password, "s3cret-pw")
+    qtbot.keyClicks(view.one.display_name, "Ann Lee")
 
 
 def test_a_sip_code_shows_its_pin_once_apart_and_never_in_the_image(
     qtbot: QtBot, view: ProvisioningView, tmp_path: Path
 ) -> None:
     fill_sip(qtbot, view)
-    assert view.password.echoMode() == QLineEdit.EchoMode.Password
-    qtbot.waitUntil(lambda: view.current_uri().startswith("vicifast://sip?"), timeout=10000)
-    qtbot.waitUntil(lambda: preview_text(view) == view.current_uri(), timeout=5000)
-    pin = view.current_pin()
-    assert view.pin_box.isVisible() and view.pin_label.text() == pin
+    assert view.one.password.echoMode() == QLineEdit.EchoMode.Password
+    qtbot.waitUntil(lambda: view.one.current_uri().startswith("vicifast://sip?"), timeout=10000)
+    qtbot.waitUntil(lambda: preview_text(view) == view.one.current_uri(), timeout=5000)
+    pin = view.one.current_pin()
+    assert view.one.pin_box.isVisible() and view.one.pin_label.text() == pin
     assert len(pin) == 8 and pin.isdigit()
     account = qr_format.decode(preview_text(view), pin)
     assert isinstance(account, qr_format.SipAccountCode)
     assert account.server == "sip.acme.example" and account.password.reveal() == "s3cret-pw"
 
     png, svg = tmp_path / "code.png", tmp_path / "code.svg"
-    view.save_image(png)
-    view.save_image(svg)
+    view.one.save_image(png)
+    view.one.save_image(svg)
     for path in (png, svg):
         assert pin.encode() not in path.read_bytes()
         assert b"s3cret" not in path.read_bytes()
     scanned = qr_decode.scan_image(png)
-    assert scanned is not None and scanned.text == view.current_uri() and pin not in scanned.text
+    assert (
+        scanned is not None and scanned.text == view.one.current_uri() and pin not in scanned.text
+    )
 
-    view.copy_image_to_clipboard()
-    assert decoded(QGuiApplication.clipboard().image()) == view.current_uri()
-    qtbot.mouseClick(view.copy_pin, Qt.MouseButton.LeftButton)
+    view.one.copy_image_to_clipboard()
+    assert decoded(QGuiApplication.clipboard().image()) == view.one.current_uri()
+    qtbot.mouseClick(view.one.copy_pin, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == pin
 
-    qtbot.mouseClick(view.next_agent, Qt.MouseButton.LeftButton)
-    assert view.current_pin() == "" and view.pin_label.text() == ""
-    assert view.password.text() == "" and view.extension.text() == ""
-    assert view.server.text() == "sip.acme.example"  # shared by the team: kept
-    qtbot.keyClicks(view.extension, "1002")
-    qtbot.keyClicks(view.password, "other-pw")
-    qtbot.waitUntil(lambda: view.current_uri().startswith("vicifast://sip?"), timeout=10000)
-    assert view.current_pin() != pin  # a new agent gets a new PIN
+    qtbot.mouseClick(view.one.next_agent, Qt.MouseButton.LeftButton)
+    assert view.one.current_pin() == "" and view.one.pin_label.text() == ""
+    assert view.one.password.text() == "" and view.one.extension.text() == ""
+    assert view.one.server.text() == "sip.acme.example"  # shared by the team: kept
+    qtbot.keyClicks(view.one.extension, "1002")
+    qtbot.keyClicks(view.one.password, "other-pw")
+    qtbot.waitUntil(lambda: view.one.current_uri().startswith("vicifast://sip?"), timeout=10000)
+    assert view.one.current_pin() != pin  # a new agent gets a new PIN
 
 
 SIP_CSV = (
@@ -124,38 +128,41 @@ def test_a_batch_reports_bad_rows_by_line_and_writes_sheet_and_pins_apart(
     csv_path = tmp_path / "agents.csv"
     csv_path.write_text(SIP_CSV, encoding="utf-8")
     view.tabs.setCurrentIndex(1)
-    view.batch_kind.setCurrentIndex(view.batch_kind.findData("sip"))
-    assert "password" in view.columns_help.text() and "display_name" in view.columns_help.text()
-    view.load_batch(csv_path)
-    qtbot.waitUntil(lambda: "code(s) ready" in view.batch_summary.text(), timeout=20000)
-    assert "2 code(s) ready" in view.batch_summary.text()
-    report = dict(view.batch_report())
+    view.batch.batch_kind.setCurrentIndex(view.batch.batch_kind.findData("sip"))
+    assert (
+        "password" in view.batch.columns_help.text()
+        and "display_name" in view.batch.columns_help.text()
+    )
+    view.batch.load_batch(csv_path)
+    qtbot.waitUntil(lambda: "code(s) ready" in view.batch.batch_summary.text(), timeout=20000)
+    assert "2 code(s) ready" in view.batch.batch_summary.text()
+    report = dict(view.batch.batch_report())
     assert report["2"] == "ready" and report["5"] == "ready"
     assert "password" in report["3"] and "server" in report["4"]
-    assert view.progress.isHidden() and view.progress.value() == 4
+    assert view.batch.progress.isHidden() and view.batch.progress.value() == 4
 
     sheet, pins = tmp_path / "sheet.pdf", tmp_path / "pins.pdf"
     done: list[object] = []
-    view.save_batch_sheet(sheet, done.append)
+    view.batch.save_batch_sheet(sheet, done.append)
     qtbot.waitUntil(lambda: len(done) == 1, timeout=20000)
-    view.save_batch_pins(sheet, done.append)  # the sheet's own file: refused
-    assert "another file" in view.batch_summary.text() and len(done) == 1
-    view.save_batch_pins(pins, done.append)
+    view.batch.save_batch_pins(sheet, done.append)  # the sheet's own file: refused
+    assert "another file" in view.batch.batch_summary.text() and len(done) == 1
+    view.batch.save_batch_pins(pins, done.append)
     qtbot.waitUntil(lambda: len(done) == 2, timeout=20000)
     assert done == [1, 1]  # one page each
 
-    assert view._batch is not None
-    entry_pins = [e.pin for e in view._batch.entries]
+    assert view.batch._batch is not None
+    entry_pins = [e.pin for e in view.batch._batch.entries]
     sheet_text, pins_text = pdf_text(sheet), pdf_text(pins)
     assert "Ann Lee" in sheet_text and "Dee" in sheet_text
     assert all(pin not in sheet_text for pin in entry_pins)
     assert all(pin.encode() not in sheet.read_bytes() for pin in entry_pins)
     assert all(pin in pins_text for pin in entry_pins) and "Ann Lee" in pins_text
     assert stat.S_IMODE(pins.stat().st_mode) == 0o600
-    assert all(pin not in view.batch_summary.text() for pin in entry_pins)
+    assert all(pin not in view.batch.batch_summary.text() for pin in entry_pins)
 
     pins_csv = tmp_path / "pins.csv"
-    view.save_batch_pins(pins_csv, done.append)
+    view.batch.save_batch_pins(pins_csv, done.append)
     qtbot.waitUntil(lambda: len(done) == 3, timeout=20000)
     assert all(pin in pins_csv.read_text() for pin in entry_pins)
 
@@ -165,7 +172,37 @@ def test_a_batch_with_a_bad_header_says_what_is_wrong(
 ) -> None:
     csv_path = tmp_path / "agents.csv"
     csv_path.write_text("name,phone\nAnn,1001\n", encoding="utf-8")
-    view.load_batch(csv_path)
-    qtbot.waitUntil(lambda: "line 1" in view.batch_summary.text(), timeout=10000)
-    assert "missing: extension" in view.batch_summary.text()
-    assert not view.save_sheet.isEnabled()
+    view.batch.load_batch(csv_path)
+    qtbot.waitUntil(lambda: "line 1" in view.batch.batch_summary.text(), timeout=10000)
+    assert "missing: extension" in view.batch.batch_summary.text()
+    assert not view.batch.save_sheet.isEnabled()
+
+
+def test_a_batch_still_being_read_when_the_pane_closes_is_dropped(
+    qtbot: QtBot,
+    view: ProvisioningView,
+    bridge: QtBridge,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+    reading: list[Path] = []
+
+    def read_batch(path: Path, *args: object, **kwargs: object) -> qr_make.BatchResult:
+        reading.append(path)
+        release.wait(10)
+        return qr_make.BatchResult(entries=[], problems=[])
+
+    monkeypatch.setattr(qr_make, "read_batch", read_batch)
+    csv_path = tmp_path / "agents.csv"
+    csv_path.write_text(SIP_CSV, encoding="utf-8")
+    view.batch.load_batch(csv_path)
+    qtbot.waitUntil(lambda: bool(reading), timeout=5000)
+    view.shutdown()
+    release.set()
+    view._worker._lane._pool.shutdown(wait=True)  # the read ends and posts its result
+    flushed: list[bool] = []
+    bridge.post_call(lambda: flushed.append(True))  # queued behind that result
+    qtbot.waitUntil(lambda: bool(flushed), timeout=5000)
+    assert view.batch.batch_summary.text() == "Reading agents.csv…"  # no report shown
+    assert view.batch._batch is None

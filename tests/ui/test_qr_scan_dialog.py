@@ -18,8 +18,9 @@ from pytestqt.qtbot import QtBot
 
 from softphone.core.models import SipAccountConfig, SrtpMode, Transport
 from softphone.core.secret import Secret
-from softphone.provisioning import camera, qr_format, qr_make
-from softphone.ui.qr_scan_dialog import QrScanDialog
+from softphone.provisioning import camera, qr_decode, qr_format, qr_make
+from softphone.ui.bridge import QtBridge
+from softphone.ui.qr_scan.dialog import QrScanDialog
 
 SIGNIN = "vicifast://signin?v=1&c=acme&u=jdoe"
 PIN = "48151623"
@@ -55,13 +56,13 @@ def screen_with_code(text: str, at: QPoint) -> tuple[QImage, QRect]:
 
 
 @pytest.fixture
-def make_dialog(qtbot: QtBot) -> Iterator[Any]:
+def make_dialog(qtbot: QtBot, bridge: QtBridge) -> Iterator[Any]:
     made: list[QrScanDialog] = []
 
     def make(**kwargs: Any) -> QrScanDialog:
         kwargs.setdefault("camera_lister", lambda factory: [])
         kwargs.setdefault("grab_delay_ms", 0)
-        dialog = QrScanDialog(**kwargs)
+        dialog = QrScanDialog(bridge, **kwargs)
         qtbot.addWidget(dialog)
         dialog.show()
         made.append(dialog)
@@ -85,13 +86,13 @@ def test_an_image_file_leads_to_confirmation_and_apply_emits(
     dialog = make_dialog()
     accepted: list[object] = []
     dialog.signInCodeAccepted.connect(accepted.append)
-    dialog._tabs.setCurrentIndex(1)
-    qtbot.mouseClick(dialog.file_button, Qt.MouseButton.LeftButton)
+    dialog.sources.tabs.setCurrentIndex(1)
+    qtbot.mouseClick(dialog.sources.file_button, Qt.MouseButton.LeftButton)
     wait_page(qtbot, dialog, "confirm")
     assert dialog.confirmation_rows() == {"Company code": "acme", "User name": "jdoe"}
     assert accepted == []  # nothing applied before Apply
     with qtbot.waitSignal(dialog.signInCodeAccepted) as signal:
-        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(dialog.confirm_page.apply_button, Qt.MouseButton.LeftButton)
     assert signal.args == [qr_format.SignInCode(company="acme", username="jdoe")]
     assert dialog.result() == QrScanDialog.DialogCode.Accepted
 
@@ -103,18 +104,18 @@ def test_an_image_without_a_code_says_so_and_stays(
     cv2.imwrite(str(blank), np.full((200, 200), 255, np.uint8))
     dialog = make_dialog()
     dialog.scan_file(str(blank))
-    qtbot.waitUntil(lambda: "No VICIfast QR code" in dialog.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "No VICIfast QR code" in dialog.sources.status.text(), timeout=10000)
     dialog.scan_file(str(tmp_path / "missing.png"))
-    qtbot.waitUntil(lambda: "no such file" in dialog.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "no such file" in dialog.sources.status.text(), timeout=10000)
     assert dialog.page_name() == "sources" and dialog.isVisible()
 
 
 def test_clipboard_text_and_clipboard_image(qtbot: QtBot, make_dialog: Any) -> None:
     dialog = make_dialog()
-    dialog._tabs.setCurrentIndex(3)
+    dialog.sources.tabs.setCurrentIndex(3)
     clipboard = QGuiApplication.clipboard()
     clipboard.setText("  vicifast://signin?v=1&c=text-co \n")
-    qtbot.mouseClick(dialog.clipboard_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.sources.clipboard_button, Qt.MouseButton.LeftButton)
     wait_page(qtbot, dialog, "confirm")  # text needs no decoding: at once
     assert dialog.confirmation_rows()["Company code"] == "text-co"
 
@@ -129,7 +130,7 @@ def test_clipboard_text_and_clipboard_image(qtbot: QtBot, make_dialog: Any) -> N
     dialog.back_to_scanning()
     clipboard.setText("https://example.com/not-ours")
     dialog.scan_clipboard()
-    assert "not a VICIfast code" in dialog.status.text()
+    assert "not a VICIfast code" in dialog.sources.status.text()
 
 
 def test_a_screen_region_dragged_over_the_frozen_screen(qtbot: QtBot, make_dialog: Any) -> None:
@@ -141,8 +142,8 @@ def test_a_screen_region_dragged_over_the_frozen_screen(qtbot: QtBot, make_dialo
         return shot
 
     dialog = make_dialog(screen_grabber=grabber)
-    dialog._tabs.setCurrentIndex(2)
-    qtbot.mouseClick(dialog.region_button, Qt.MouseButton.LeftButton)
+    dialog.sources.tabs.setCurrentIndex(2)
+    qtbot.mouseClick(dialog.sources.region_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.region_selector() is not None, timeout=5000)
     assert not dialog.isVisible()  # hidden so it does not cover the code
     selector = dialog.region_selector()
@@ -170,9 +171,9 @@ def test_a_region_without_the_code_and_the_whole_screen(qtbot: QtBot, make_dialo
     assert selector is not None
     qtbot.mousePress(selector, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     qtbot.mouseRelease(selector, Qt.MouseButton.LeftButton, pos=QPoint(120, 120))
-    qtbot.waitUntil(lambda: "No VICIfast QR code" in dialog.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "No VICIfast QR code" in dialog.sources.status.text(), timeout=10000)
 
-    qtbot.mouseClick(dialog.whole_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.sources.whole_button, Qt.MouseButton.LeftButton)
     wait_page(qtbot, dialog, "confirm")
 
 
@@ -181,8 +182,34 @@ def test_screen_capture_refused_by_the_platform_is_explained(
 ) -> None:
     dialog = make_dialog(screen_grabber=QImage)
     dialog.scan_screen(whole=True)
-    qtbot.waitUntil(lambda: "Wayland" in dialog.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Wayland" in dialog.sources.status.text(), timeout=5000)
     assert dialog.isVisible()
+
+
+def test_closing_drops_the_queued_scans_and_the_running_one_s_result(
+    qtbot: QtBot, make_dialog: Any, bridge: QtBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    started: list[str] = []
+
+    def scan_image(source: object, *args: Any, **kwargs: Any) -> None:
+        started.append(str(source))
+        release.wait(10)
+        return None  # "no code here": an error on the dialog, were it delivered
+
+    monkeypatch.setattr(qr_decode, "scan_image", scan_image)
+    dialog = make_dialog()
+    dialog.scan_file("first.png")
+    dialog.scan_file("second.png")
+    qtbot.waitUntil(lambda: started == ["first.png"], timeout=5000)
+    dialog.reject()
+    release.set()
+    dialog._lane._pool.shutdown(wait=True)  # the running scan ends and posts its result
+    flushed: list[bool] = []
+    bridge.post_call(lambda: flushed.append(True))  # queued behind that result
+    qtbot.waitUntil(lambda: bool(flushed), timeout=5000)
+    assert started == ["first.png"]  # the queued scan never ran
+    assert "No VICIfast QR code" not in dialog.sources.status.text()
 
 
 def test_a_custom_control_plane_is_refused_unless_allowed(qtbot: QtBot, make_dialog: Any) -> None:
@@ -190,15 +217,15 @@ def test_a_custom_control_plane_is_refused_unless_allowed(qtbot: QtBot, make_dia
     refusing = make_dialog()
     refusing.scan_text(custom)
     assert refusing.page_name() == "sources"
-    assert "another control plane" in refusing.status.text()
-    assert "Settings" in refusing.status.text()
+    assert "another control plane" in refusing.sources.status.text()
+    assert "Settings" in refusing.sources.status.text()
 
     allowing = make_dialog(allow_custom_control_planes=True)
     allowing.scan_text(custom)
     assert allowing.page_name() == "confirm"
     assert allowing.confirmation_rows()["Control plane"] == "cp.acme.example:8443"
     with qtbot.waitSignal(allowing.signInCodeAccepted) as signal:
-        allowing.apply_button.click()
+        allowing.confirm_page.apply_button.click()
     assert signal.args[0].api == "https://cp.acme.example:8443/v1"
 
 
@@ -208,19 +235,20 @@ def test_a_sip_code_asks_for_the_pin_a_wrong_one_can_be_retried(
     dialog = make_dialog()
     dialog.scan_text(sip_uri())
     assert dialog.page_name() == "pin"
-    assert dialog.pin_field.echoMode() == dialog.pin_field.EchoMode.Password
-    qtbot.keyClicks(dialog.pin_field, "12345")
-    assert not dialog.unlock_button.isEnabled()  # fewer than 6 digits
-    qtbot.keyClicks(dialog.pin_field, "6x")  # letters are not taken
-    assert dialog.pin_field.text() == "123456" and dialog.unlock_button.isEnabled()
-    qtbot.keyClick(dialog.pin_field, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "does not open this code" in dialog.pin_error.text(), timeout=10000)
-    assert dialog.page_name() == "pin" and dialog.pin_field.text() == ""
-    assert dialog.pin_field.isEnabled()
-    assert "Traceback" not in dialog.pin_error.text() and "123456" not in dialog.pin_error.text()
+    page = dialog.pin_page
+    assert page.pin_field.echoMode() == page.pin_field.EchoMode.Password
+    qtbot.keyClicks(page.pin_field, "12345")
+    assert not page.unlock_button.isEnabled()  # fewer than 6 digits
+    qtbot.keyClicks(page.pin_field, "6x")  # letters are not taken
+    assert page.pin_field.text() == "123456" and page.unlock_button.isEnabled()
+    qtbot.keyClick(page.pin_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "does not open this code" in page.pin_error.text(), timeout=10000)
+    assert dialog.page_name() == "pin" and page.pin_field.text() == ""
+    assert page.pin_field.isEnabled()
+    assert "Traceback" not in page.pin_error.text() and "123456" not in page.pin_error.text()
 
-    qtbot.keyClicks(dialog.pin_field, PIN)
-    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(page.pin_field, PIN)
+    qtbot.mouseClick(page.unlock_button, Qt.MouseButton.LeftButton)
     wait_page(qtbot, dialog, "confirm")
     rows = dialog.confirmation_rows()
     assert rows["Server host"] == "sip.acme.example"
@@ -228,7 +256,7 @@ def test_a_sip_code_asks_for_the_pin_a_wrong_one_can_be_retried(
     assert "Code valid until" in rows
     assert all("s3cret" not in value for value in rows.values())
     with qtbot.waitSignal(dialog.sipAccountAccepted) as signal:
-        dialog.apply_button.click()
+        dialog.confirm_page.apply_button.click()
     config = signal.args[0]
     assert isinstance(config, SipAccountConfig)
     assert config.domain == "sip.acme.example" and config.password.reveal() == "s3cret-pw"
@@ -237,10 +265,10 @@ def test_a_sip_code_asks_for_the_pin_a_wrong_one_can_be_retried(
 def test_an_injected_pin_prompt_and_an_expired_code(qtbot: QtBot, make_dialog: Any) -> None:
     dialog = make_dialog(pin_prompt=lambda parent: PIN)
     dialog.scan_text(sip_uri(exp_days=-1))
-    qtbot.waitUntil(lambda: "expired" in dialog.pin_error.text(), timeout=10000)
-    assert "supervisor" in dialog.pin_error.text()
+    qtbot.waitUntil(lambda: "expired" in dialog.pin_page.pin_error.text(), timeout=10000)
+    assert "supervisor" in dialog.pin_page.pin_error.text()
     dialog.scan_text("vicifast://signin?v=2&c=acme")
-    assert "version" in dialog.status.text()
+    assert "version" in dialog.sources.status.text()
 
 
 class FakeCamera:
@@ -299,15 +327,15 @@ def test_camera_preview_updates_and_closing_releases_the_camera(
 ) -> None:
     made, factory = fake_camera
     dialog = camera_dialog(make_dialog, factory)
-    qtbot.waitUntil(dialog.camera_button.isEnabled, timeout=5000)
-    assert dialog.camera_picker.currentText() == "Fake camera"
+    qtbot.waitUntil(dialog.camera.camera_button.isEnabled, timeout=5000)
+    assert dialog.camera.camera_picker.currentText() == "Fake camera"
     assert made == []  # listing did not open it; only Start does
-    qtbot.mouseClick(dialog.camera_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.preview.pixmap().isNull(), timeout=5000)
+    qtbot.mouseClick(dialog.camera.camera_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.camera.preview.pixmap().isNull(), timeout=5000)
     assert made[0].releases == 0
     dialog.reject()  # returns at once: the scanner's thread releases the camera as it ends
     qtbot.waitUntil(lambda: made[0].releases == 1, timeout=5000)
-    assert dialog.preview.pixmap().isNull()  # no frame left on screen
+    assert dialog.camera.preview.pixmap().isNull()  # no frame left on screen
 
 
 def test_camera_reads_a_code_releases_at_once_and_confirms(
@@ -315,14 +343,16 @@ def test_camera_reads_a_code_releases_at_once_and_confirms(
 ) -> None:
     made, factory = fake_camera
     dialog = camera_dialog(make_dialog, factory)
-    qtbot.waitUntil(dialog.camera_button.isEnabled, timeout=5000)
-    dialog.camera_button.click()
-    qtbot.waitUntil(lambda: bool(made) and not dialog.preview.pixmap().isNull(), timeout=5000)
+    qtbot.waitUntil(dialog.camera.camera_button.isEnabled, timeout=5000)
+    dialog.camera.camera_button.click()
+    qtbot.waitUntil(
+        lambda: bool(made) and not dialog.camera.preview.pixmap().isNull(), timeout=5000
+    )
     made[0].show_code.set()
     wait_page(qtbot, dialog, "confirm")
     assert made[0].releases == 1 and made[0].released.is_set()
     assert dialog.confirmation_rows()["Company code"] == "acme"
-    assert dialog.preview.pixmap().isNull()
+    assert dialog.camera.preview.pixmap().isNull()
     dialog.reject()
     assert made[0].releases == 1
 
@@ -332,18 +362,18 @@ def test_switching_away_from_the_camera_tab_releases_it(
 ) -> None:
     made, factory = fake_camera
     dialog = camera_dialog(make_dialog, factory)
-    qtbot.waitUntil(dialog.camera_button.isEnabled, timeout=5000)
-    dialog.camera_button.click()
+    qtbot.waitUntil(dialog.camera.camera_button.isEnabled, timeout=5000)
+    dialog.camera.camera_button.click()
     qtbot.waitUntil(lambda: bool(made), timeout=5000)
-    dialog._tabs.setCurrentIndex(1)
+    dialog.sources.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: made[0].releases == 1, timeout=5000)
-    assert dialog.camera_button.text() == "Start camera"
+    assert dialog.camera.camera_button.text() == "Start camera"
 
 
 def test_no_camera_is_explained(qtbot: QtBot, make_dialog: Any) -> None:
     dialog = make_dialog()
-    qtbot.waitUntil(lambda: "No camera found" in dialog.preview.text(), timeout=5000)
-    assert not dialog.camera_button.isEnabled()
+    qtbot.waitUntil(lambda: "No camera found" in dialog.camera.preview.text(), timeout=5000)
+    assert not dialog.camera.camera_button.isEnabled()
 
 
 @pytest.mark.parametrize("api", ["http://127.0.0.7:8443", "http://localhost:8443/vicifast"])
@@ -354,5 +384,5 @@ def test_a_plain_http_control_plane_is_refused_even_where_custom_ones_are_allowe
     with qtbot.assertNotEmitted(dialog.signInCodeAccepted):
         dialog.scan_text(f"vicifast://signin?v=1&c=acme&api={api}")
     assert dialog.page_name() == "sources"  # no confirmation page, nothing to apply
-    assert "not an https:// address" in dialog.status.text()
-    assert "new one" in dialog.status.text()
+    assert "not an https:// address" in dialog.sources.status.text()
+    assert "new one" in dialog.sources.status.text()

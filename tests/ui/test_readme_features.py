@@ -23,9 +23,9 @@ from pytestqt.exceptions import TimeoutError as WaitTimedOut
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
-from softphone.cli.command import PASSWORD_ENV
+from softphone.cli.agent_inputs import PASSWORD_ENV
 from softphone.demo.environment import DemoEnvironment
-from softphone.ui.phone_view import PhoneView
+from softphone.ui.phone.view import PhoneView
 from tests.support.process import ManagedProcess
 from tests.support.secret_service import SecretService, serving_this_process
 from tests.ui.test_app_e2e import BIND, WAIT, _signed_in_demo_app

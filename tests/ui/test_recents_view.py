@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from softphone.core import events as ev
 from softphone.storage import history as h
 from softphone.storage.history import HistoryWriter, Outcome
+from softphone.ui.bridge import QtBridge
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.recents_view import COL_RESULT, RecentsView
 from tests.unit.history_kit import MemorySecrets, call
@@ -30,8 +31,8 @@ def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
 
 
 @pytest.fixture
-def model(qtbot: QtBot, writer: HistoryWriter) -> Iterator[HistoryModel]:
-    m = HistoryModel(writer, page_size=20)
+def model(qtbot: QtBot, writer: HistoryWriter, bridge: QtBridge) -> Iterator[HistoryModel]:
+    m = HistoryModel(writer, bridge, page_size=20)
     yield m
     m.close()
 
@@ -50,8 +51,8 @@ def dialled() -> Dialled:
 
 
 @pytest.fixture
-def view(qtbot: QtBot, model: HistoryModel, dialled: Dialled) -> RecentsView:
-    v = RecentsView(model, dialled)
+def view(qtbot: QtBot, model: HistoryModel, bridge: QtBridge, dialled: Dialled) -> RecentsView:
+    v = RecentsView(model, bridge, dialled)
     qtbot.addWidget(v)
     v.resize(800, 500)
     v.show()
@@ -192,8 +193,10 @@ def test_clear_all_asks_first(qtbot: QtBot, view: RecentsView, writer: HistoryWr
     qtbot.waitUntil(lambda: names(view) == ["After"], timeout=TIMEOUT)
 
 
-def test_missed_badge(qtbot: QtBot, model: HistoryModel, writer: HistoryWriter) -> None:
-    view = RecentsView(model, Dialled())  # not shown: nobody looked yet
+def test_missed_badge(
+    qtbot: QtBot, model: HistoryModel, writer: HistoryWriter, bridge: QtBridge
+) -> None:
+    view = RecentsView(model, bridge, Dialled())  # not shown: nobody looked yet
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.missedCountChanged, timeout=TIMEOUT) as badge:
         writer.record(call(1, outcome=Outcome.MISSED, sip_code=487))
@@ -246,15 +249,15 @@ def test_when_a_call_was_reads_like_a_phone_does(qtbot: QtBot) -> None:
 
 
 def test_a_history_whose_key_is_gone_is_replaced_and_recents_says_so_once(
-    qtbot: QtBot, tmp_path: Path, dialled: Dialled
+    qtbot: QtBot, tmp_path: Path, bridge: QtBridge, dialled: Dialled
 ) -> None:
     secrets_ = MemorySecrets()
     h.HistoryStore.open(tmp_path, secrets_).close()
     secrets_.delete(h.KEY_NAME)  # a keychain reset: the file can never be read again
     writer = HistoryWriter(tmp_path, secrets_).start()
-    model = HistoryModel(writer, page_size=20)
+    model = HistoryModel(writer, bridge, page_size=20)
     try:
-        view = RecentsView(model, dialled)
+        view = RecentsView(model, bridge, dialled)
         qtbot.addWidget(view)
         view.show()
         qtbot.waitUntil(

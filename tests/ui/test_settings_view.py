@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from softphone.audio.backend import AudioDevice, ErrorCallback, StreamStats
-from softphone.audio.controller import (
-    AudioController,
+from softphone.audio.controller import AudioController
+from softphone.audio.device_events import (
     AudioDeviceEvent,
     AudioDeviceLost,
     AudioDeviceRestored,
@@ -38,9 +38,8 @@ from softphone.audio.controller import (
 from softphone.audio.errors import DeviceNotFound
 from softphone.audio.ring import AudioRings, PcmRing
 from softphone.core import events as ev
-from softphone.core.bus import EventBus
+from softphone.core.executor import Executor
 from softphone.core.models import AutoAnswerMode, Ringtone
-from softphone.core.session import Executor
 from softphone.desktop.autostart import DESKTOP_FILE, XdgAutostart
 from softphone.desktop.link_handler import (
     DESKTOP_ID,
@@ -52,7 +51,8 @@ from softphone.desktop.link_handler import (
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import Lane, QtBridge
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
-from softphone.ui.settings_view import SettingsView
+from softphone.ui.settings.page import SettingsPage
+from softphone.ui.settings.view import SettingsView
 from tests.ui.phone_fakes import FakePhone
 
 TIMEOUT = 5000
@@ -168,6 +168,7 @@ def paths(tmp_path: Path) -> dict[str, Path]:
 
 def make_view(
     qtbot: QtBot,
+    bridge: QtBridge,
     audio: AudioController,
     paths: dict[str, Path],
     settings: AppSettings | None = None,
@@ -179,6 +180,7 @@ def make_view(
     view = SettingsView(
         audio,
         settings or AppSettings(),
+        bridge,
         sound=sound,
         audio_ops=audio_ops,
         settings_path=paths["settings"],
@@ -211,9 +213,9 @@ def saved(paths: dict[str, Path]) -> dict[str, object]:
 
 
 def test_pickers_list_system_default_and_the_devices(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     mics = [view.mic_combo.itemText(i) for i in range(view.mic_combo.count())]
     speakers = [view.speaker_combo.itemData(i) for i in range(view.speaker_combo.count())]
     ringers = [view.ringer_combo.itemText(i) for i in range(view.ringer_combo.count())]
@@ -224,19 +226,27 @@ def test_pickers_list_system_default_and_the_devices(
 
 
 def test_a_chosen_device_that_is_unplugged_stays_listed(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], backend: FakeBackend
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
 ) -> None:
     del backend.present[HEADSET]
-    view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
+    view = make_view(qtbot, bridge, audio, paths, AppSettings(input_device_id=HEADSET))
     assert view.mic_combo.currentData() == HEADSET
     assert "not connected" in view.mic_combo.currentText()
 
 
 def test_choosing_a_device_switches_the_running_stream_and_is_saved(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], backend: FakeBackend
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
 ) -> None:
     audio.open()
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT) as changed:
         pick(view.mic_combo, HEADSET)
     assert audio.choice == (HEADSET, None)
@@ -254,10 +264,14 @@ def test_choosing_a_device_switches_the_running_stream_and_is_saved(
 
 
 def test_a_device_that_fails_keeps_the_previous_one(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], backend: FakeBackend
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
 ) -> None:
     audio.open()
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     del backend.present[HEADSET]  # unplugged between the listing and the choice
     pick(view.mic_combo, HEADSET)
     assert audio.choice == (None, None)
@@ -267,12 +281,13 @@ def test_a_device_that_fails_keeps_the_previous_one(
 
 def test_the_ringer_picker_opens_the_ringer(
     qtbot: QtBot,
+    bridge: QtBridge,
     audio: AudioController,
     paths: dict[str, Path],
     backend: FakeBackend,
     rings: AudioRings,
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     pick(view.ringer_combo, HEADSET)
     assert audio.ringer_choice == HEADSET and rings.ringer.active
     assert backend.ringers[-1].output_device is not None
@@ -284,9 +299,13 @@ def test_the_ringer_picker_opens_the_ringer(
 
 
 def test_meters_move_with_a_tone_only_while_visible(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], rings: AudioRings
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    rings: AudioRings,
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     assert not view.meters_running
     view.show()
     qtbot.waitExposed(view)
@@ -311,9 +330,13 @@ def test_meters_move_with_a_tone_only_while_visible(
 
 
 def test_test_microphone_opens_the_devices_and_closes_them_again(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], rings: AudioRings
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    rings: AudioRings,
 ) -> None:
-    view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
+    view = make_view(qtbot, bridge, audio, paths, AppSettings(input_device_id=HEADSET))
     view.show()
     qtbot.waitExposed(view)
     pick(view.ringer_combo, SPEAKER)
@@ -331,11 +354,8 @@ def test_test_microphone_opens_the_devices_and_closes_them_again(
 
 
 @pytest.fixture
-def lane(qtbot: QtBot) -> Iterator[Lane]:
-    bridge = QtBridge(EventBus())
-    yield bridge.lane("audio-ops")
-    bridge.close()
-    bridge.deleteLater()
+def lane(bridge: QtBridge) -> Lane:
+    return bridge.lane("audio-ops")  # closed with the bridge
 
 
 def drained(qtbot: QtBot, lane: Lane) -> None:
@@ -347,6 +367,7 @@ def drained(qtbot: QtBot, lane: Lane) -> None:
 
 def test_device_work_runs_on_the_audio_lane_and_shows_when_done(
     qtbot: QtBot,
+    bridge: QtBridge,
     audio: AudioController,
     paths: dict[str, Path],
     backend: FakeBackend,
@@ -362,7 +383,7 @@ def test_device_work_runs_on_the_audio_lane_and_shows_when_done(
 
     monkeypatch.setattr(backend, "open_duplex", open_duplex)
     audio.open()
-    view = make_view(qtbot, audio, paths, audio_ops=lane)
+    view = make_view(qtbot, bridge, audio, paths, audio_ops=lane)
     qtbot.waitUntil(lambda: view.mic_combo.findData(HEADSET) >= 0, timeout=TIMEOUT)
     with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT):
         pick(view.mic_combo, HEADSET)  # saved at once: a quit before the switch keeps it
@@ -378,9 +399,9 @@ def test_device_work_runs_on_the_audio_lane_and_shows_when_done(
 
 
 def test_a_microphone_test_stopped_before_its_open_finished_closes_it(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], lane: Lane
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path], lane: Lane
 ) -> None:
-    view = make_view(qtbot, audio, paths, audio_ops=lane)
+    view = make_view(qtbot, bridge, audio, paths, audio_ops=lane)
     busy = threading.Event()
     lane(lambda: busy.wait(TIMEOUT / 1000), lambda _outcome: None)  # a slow sound server
     view.test_mic.click()
@@ -393,9 +414,9 @@ def test_a_microphone_test_stopped_before_its_open_finished_closes_it(
 
 
 def test_a_lost_device_shows_the_notice_and_the_fallback(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths, AppSettings(input_device_id=HEADSET))
+    view = make_view(qtbot, bridge, audio, paths, AppSettings(input_device_id=HEADSET))
     view.show()
     with qtbot.waitSignal(view.noticeChanged, timeout=TIMEOUT):
         view.on_audio_event(AudioDeviceLost("USB Headset was unplugged"))
@@ -419,9 +440,9 @@ def test_a_lost_device_shows_the_notice_and_the_fallback(
 
 
 def test_options_are_saved_and_announced(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     pick(view.ringtone, Ringtone.NONE.value)
     view.start_minimised.click()
     view.sip_trace.click()
@@ -438,10 +459,10 @@ def test_options_are_saved_and_announced(
 
 
 def test_volume_sliders_apply_at_once_and_are_saved(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
     sound = FakePhone()
-    view = make_view(qtbot, audio, paths, AppSettings(mic_volume=150), sound=sound)
+    view = make_view(qtbot, bridge, audio, paths, AppSettings(mic_volume=150), sound=sound)
     speaker, mic = view.speaker_volume, view.mic_volume
     assert (speaker.value(), mic.value()) == (100, 150)
     assert (speaker.maximum(), mic.maximum()) == (150, 200)
@@ -473,10 +494,10 @@ def test_volume_sliders_apply_at_once_and_are_saved(
 
 
 def test_the_ringtone_choice_is_applied_saved_and_previewed(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
     sound = FakePhone()
-    view = make_view(qtbot, audio, paths, sound=sound)
+    view = make_view(qtbot, bridge, audio, paths, sound=sound)
     names = [view.ringtone.itemText(i) for i in range(view.ringtone.count())]
     assert names == ["Warble", "Classic double ring", "Soft chime", "None (silent)"]
     assert view.ringtone.accessibleName() == "Ringtone"
@@ -518,10 +539,10 @@ def test_the_ringtone_choice_is_applied_saved_and_previewed(
 
 
 def test_a_preview_the_engine_declines_puts_the_button_back(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
     sound = FakePhone()
-    view = make_view(qtbot, audio, paths, sound=sound)
+    view = make_view(qtbot, bridge, audio, paths, sound=sound)
     declined: Future[float] = Future()
     declined.set_result(0.0)  # a call's tone is sounding
     sound.pending["preview_ringtone"] = declined
@@ -530,9 +551,9 @@ def test_a_preview_the_engine_declines_puts_the_button_back(
 
 
 def test_launch_at_login_writes_the_autostart_file(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     entry = paths["xdg"] / "autostart" / DESKTOP_FILE
     view.launch_at_login.click()
     assert entry.is_file() and "Exec=/usr/bin/vicifast-phone" in entry.read_text()
@@ -542,9 +563,9 @@ def test_launch_at_login_writes_the_autostart_file(
 
 
 def test_open_links_makes_the_app_the_desktops_handler_at_once(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     entry = paths["data"] / "applications" / DESKTOP_ID
     mimeapps = paths["xdg"] / "mimeapps.list"
     assert view.open_links.isEnabled() and not view.open_links.isChecked()
@@ -560,10 +581,10 @@ def test_open_links_makes_the_app_the_desktops_handler_at_once(
 
 
 def test_open_links_shows_what_the_desktop_says_when_the_page_opens(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
     links(paths).register()
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     assert view.open_links.isChecked()
     mimeapps = paths["xdg"] / "mimeapps.list"
     mimeapps.write_text("[Default Applications]\nx-scheme-handler/tel=other-dialer.desktop;\n")
@@ -573,10 +594,10 @@ def test_open_links_shows_what_the_desktop_says_when_the_page_opens(
 
 
 def test_open_links_failure_is_said_in_place(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
     paths["xdg"].write_text("a file where the config directory should be")
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     view.show()
     view.open_links.click()
     assert not view.open_links.isChecked()
@@ -585,18 +606,18 @@ def test_open_links_failure_is_said_in_place(
 
 
 def test_open_links_is_disabled_with_the_reason_where_it_cannot_work(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths, link_handler=UnavailableLinkHandler(MAC_REASON))
+    view = make_view(qtbot, bridge, audio, paths, link_handler=UnavailableLinkHandler(MAC_REASON))
     assert not view.open_links.isEnabled() and not view.open_links.isChecked()
     assert view.open_links.toolTip() == MAC_REASON
     assert view.open_links.accessibleDescription() == MAC_REASON
 
 
 def test_custom_control_plane_is_checked(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     view.show()
     view.control_plane.setText("http://insecure.example.com")
     view.control_plane.editingFinished.emit()
@@ -615,7 +636,7 @@ def test_custom_control_plane_is_checked(
 
 
 def test_export_diagnostics_leaves_every_secret_out(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], tmp_path: Path
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path], tmp_path: Path
 ) -> None:
     trace = TraceLog(paths["logs"])
     trace.attach()
@@ -634,7 +655,7 @@ def test_export_diagnostics_leaves_every_secret_out(
         "raw secret value raw-planted-secret here\n",
         encoding="utf-8",
     )
-    view = make_view(qtbot, audio, paths, secrets=("raw-planted-secret",))
+    view = make_view(qtbot, bridge, audio, paths, secrets=("raw-planted-secret",))
     view.set_transport_info(transport="UDP", local="192.0.2.10:5060", server="sip.example.com")
     dest = tmp_path / "diag.zip"
     with qtbot.waitSignal(view.diagnosticsExported, timeout=TIMEOUT) as done:
@@ -660,7 +681,7 @@ def test_export_diagnostics_leaves_every_secret_out(
 
 
 def test_include_phone_numbers_decides_what_the_zip_holds(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], tmp_path: Path
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path], tmp_path: Path
 ) -> None:
     trace = TraceLog(paths["logs"])
     trace.attach()
@@ -671,7 +692,7 @@ def test_include_phone_numbers_decides_what_the_zip_holds(
         "<sip:+15550102030@pbx.example.com>;tag=77\r\nCSeq: 4211 INVITE"
     )
     trace.detach()
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     view.show()
     box = view.include_numbers
     assert box.isVisible() and not box.isChecked()  # off unless the person ticks it
@@ -700,9 +721,9 @@ def test_include_phone_numbers_decides_what_the_zip_holds(
 
 
 def test_every_control_is_named(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     view.show()
     kinds = QAbstractButton | QComboBox | QLineEdit | QDoubleSpinBox | QProgressBar
     controls = [w for w in view.findChildren(QWidget) if isinstance(w, kinds)]
@@ -726,9 +747,9 @@ WINDOWS_CAPS = ev.Capabilities(
 
 
 def test_a_build_without_the_live_trace_says_when_the_trace_starts(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path]
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     view.show()
     assert not view.trace_note.isVisible()
     view.set_capabilities(WINDOWS_CAPS)
@@ -750,9 +771,9 @@ def test_a_build_without_the_live_trace_says_when_the_trace_starts(
 
 
 def test_the_diagnostics_carry_the_capabilities(
-    qtbot: QtBot, audio: AudioController, paths: dict[str, Path], tmp_path: Path
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path], tmp_path: Path
 ) -> None:
-    view = make_view(qtbot, audio, paths)
+    view = make_view(qtbot, bridge, audio, paths)
     view.set_capabilities(WINDOWS_CAPS)
     dest = tmp_path / "diag.zip"
     with qtbot.waitSignal(view.diagnosticsExported, timeout=TIMEOUT):
@@ -762,3 +783,38 @@ def test_the_diagnostics_carry_the_capabilities(
     assert found["platform"] == "Windows AMD64"
     assert (found["tls"], found["live_sip_trace"], found["unhandled_501"]) == (False, False, False)
     assert found["tls_detail"] == "Unsupported transport (PJSIP_EUNSUPTRANSPORT)"
+
+
+def test_an_export_that_fails_says_why_and_can_be_tried_again(
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    view = make_view(qtbot, bridge, audio, paths)
+    threads: list[str] = []
+    real_export = view._diagnostics.export
+
+    def export(*args: Any, **kwargs: Any) -> Path:
+        threads.append(threading.current_thread().name)
+        return real_export(*args, **kwargs)
+
+    monkeypatch.setattr(view._diagnostics, "export", export)
+    exported: list[str] = []
+    view.diagnosticsExported.connect(exported.append)
+    view.export_diagnostics(tmp_path / "no such folder" / "diag.zip")
+    assert not view.export_button.isEnabled() and view.export_status.text() == "Exporting…"
+    qtbot.waitUntil(view.export_button.isEnabled, timeout=TIMEOUT)
+    assert view.export_status.text() == "Diagnostics could not be saved: No such file or directory"
+    assert exported == [] and threads == ["diagnostics-export"]  # written off the GUI thread
+
+
+def test_every_signal_of_the_page_is_declared_on_its_base() -> None:
+    """A Qt meta-object follows only the chain of first bases: a signal declared on a section
+    of the page off that chain would never be delivered."""
+    for cls in SettingsView.__mro__:
+        if cls.__module__.startswith("softphone.") and cls is not SettingsPage:
+            declared = [name for name, value in vars(cls).items() if isinstance(value, Signal)]
+            assert not declared, f"{cls.__name__} declares {declared}: move them to SettingsPage"

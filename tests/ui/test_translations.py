@@ -35,15 +35,16 @@ from softphone.core.bus import EventBus
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import HistoryWriter, Outcome
 from softphone.storage.settings import AppSettings
-from softphone.ui.dialpad import KEYS, TwoLineButton
+from softphone.ui.bridge import QtBridge
 from softphone.ui.history_model import HistoryModel
 from softphone.ui.i18n import TRANSLATIONS_DIR, install_translator
-from softphone.ui.incoming_call import IncomingCallWindow
 from softphone.ui.main_window import MainWindow
-from softphone.ui.phone_view import PhoneView
-from softphone.ui.provisioning_view import ProvisioningView
+from softphone.ui.phone.dialpad import KEYS, TwoLineButton
+from softphone.ui.phone.incoming_call import IncomingCallWindow
+from softphone.ui.phone.view import PhoneView
+from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.recents_view import RecentsView
-from softphone.ui.settings_view import SettingsView
+from softphone.ui.settings.view import SettingsView
 from softphone.ui.signin_view import SignInView
 from softphone.ui.tray import Tray
 from tests.ui.phone_fakes import FakePhone, incoming, state
@@ -53,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 BASE = TRANSLATIONS_DIR / "vicifast_en.ts"
 # As scripts/update-translations runs it.
-SOURCES = ("softphone/ui", "softphone/app.py")
+SOURCES = ("softphone/ui", "softphone/app")
 LUPDATE = [str(BIN / "pyside6-lupdate"), "-silent", "-extensions", "py", "-locations", "none"]
 OPEN, CLOSE = "⟦", "⟧"
 # Shown as they are in every language: phone-keypad letters, and the tests' made-up data.
@@ -166,7 +167,7 @@ def test_a_catalogue_for_the_users_language_is_loaded(app: QApplication, tmp_pat
     qm = marked_catalogue(tmp_path, "de")
     loaded = install_translator(app, QLocale("de_AT"), tmp_path)  # no de_AT: falls back to de
     assert loaded is not None and Path(loaded) == qm
-    assert QCoreApplication.translate("PhoneView", "Redial") == "⟦Redial⟧"
+    assert QCoreApplication.translate("CallActions", "Redial") == "⟦Redial⟧"
 
 
 def test_qt_own_strings_follow_the_same_language(app: QApplication, tmp_path: Path) -> None:
@@ -239,10 +240,12 @@ def history(tmp_path: Path) -> Iterator[HistoryWriter]:
     writer.stop()
 
 
-def main_screens(history: HistoryWriter, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
+def main_screens(
+    history: HistoryWriter, tmp_path: Path, bridge: QtBridge
+) -> dict[str, Callable[[], QWidget]]:
     def phone(in_call: bool) -> QWidget:
         bus = EventBus()
-        view = PhoneView(FakePhone(), bus)
+        view = PhoneView(FakePhone(), bus, bridge)
         if in_call:
             bus.publish(incoming("c1", display="Ann Example"))
             bus.publish(state("c1", ev.CallState.CONFIRMED, display="Ann Example"))
@@ -250,12 +253,14 @@ def main_screens(history: HistoryWriter, tmp_path: Path) -> dict[str, Callable[[
 
     def settings() -> QWidget:
         audio = AudioController(NullBackend(), AudioRings.create(), lambda item: None)
-        return SettingsView(audio, AppSettings(), settings_path=tmp_path / "settings.json")
+        return SettingsView(audio, AppSettings(), bridge, settings_path=tmp_path / "settings.json")
 
     def window() -> QWidget:
         bus = EventBus()
         shell = MainWindow(
-            bus, QWidget(), [("Phone", lambda: PhoneView(FakePhone(), bus)), ("Recents", QWidget)]
+            bus,
+            QWidget(),
+            [("Phone", lambda: PhoneView(FakePhone(), bus, bridge)), ("Recents", QWidget)],
         )
         bus.publish(SessionStateChanged(state=SessionState.REGISTERING))
         return shell
@@ -264,13 +269,13 @@ def main_screens(history: HistoryWriter, tmp_path: Path) -> dict[str, Callable[[
         "sign-in": lambda: SignInView(EventBus()),
         "phone": lambda: phone(False),
         "phone in a call": lambda: phone(True),
-        "recents": lambda: RecentsView(HistoryModel(history), lambda number: None),
+        "recents": lambda: RecentsView(HistoryModel(history, bridge), bridge, lambda number: None),
         "settings": settings,
         "main window": window,
         "incoming call": lambda: IncomingCallWindow(
-            FakePhone(), EventBus(), incoming("c1", display="Ann Example")
+            FakePhone(), EventBus(), bridge, incoming("c1", display="Ann Example")
         ),
-        "provisioning": ProvisioningView,
+        "provisioning": lambda: ProvisioningView(bridge),
     }
 
 
@@ -288,12 +293,17 @@ SCREENS = (
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_every_text_on_the_main_screens_is_translatable(
-    qtbot: QtBot, app: QApplication, history: HistoryWriter, tmp_path: Path, screen: str
+    qtbot: QtBot,
+    app: QApplication,
+    history: HistoryWriter,
+    bridge: QtBridge,
+    tmp_path: Path,
+    screen: str,
 ) -> None:
     translator = QTranslator(app)
     assert translator.load(str(marked_catalogue(tmp_path)))
     app.installTranslator(translator)
-    widget = main_screens(history, tmp_path)[screen]()
+    widget = main_screens(history, tmp_path, bridge)[screen]()
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from softphone.audio.backend import AudioDevice, ErrorCallback, StreamStats
-from softphone.audio.controller import (
-    AudioController,
+from softphone.audio.controller import AudioController
+from softphone.audio.device_events import (
     AudioDeviceEvent,
     AudioDeviceLost,
     AudioDeviceRestored,

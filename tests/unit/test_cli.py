@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from softphone.cli.command import PASSWORD_ENV, _parser, account_from_args
+from softphone.cli.agent_inputs import PASSWORD_ENV, account_from_args
+from softphone.cli.command import _parser
 from softphone.core.errors import ConfigError
 from softphone.core.models import AutoAnswerMode, SrtpMode, Transport
 

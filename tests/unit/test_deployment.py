@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from softphone.cli import command as cli
+from softphone.cli.agent_inputs import signin_target
 from softphone.desktop.deployment import (
     ENV_VAR,
     FILE_NAME,
@@ -311,22 +312,22 @@ def agent_args(*flags: str) -> argparse.Namespace:
 def test_the_headless_sign_in_takes_the_file_when_no_flag_is_given() -> None:
     deployed = DeploymentDefaults("ACME", PLANE, "/etc/acme-ca.pem")
     args = agent_args("--username", "bob")
-    assert cli.signin_target(args, deployed) == ("ACME", PLANE, "/etc/acme-ca.pem")
+    assert signin_target(args, deployed) == ("ACME", PLANE, "/etc/acme-ca.pem")
     # no --username: resume the saved sign-in (at the file's control plane)
-    assert cli.signin_target(agent_args(), deployed) == ("", PLANE, "/etc/acme-ca.pem")
+    assert signin_target(agent_args(), deployed) == ("", PLANE, "/etc/acme-ca.pem")
 
 
 def test_the_flags_win_over_the_file() -> None:
     deployed = DeploymentDefaults("ACME", PLANE, "/etc/acme-ca.pem")
     args = agent_args("--company", "OTHER", "--username", "bob", "--control-plane", "https://x.io")
-    assert cli.signin_target(args, deployed) == ("OTHER", "https://x.io", "")
+    assert signin_target(args, deployed) == ("OTHER", "https://x.io", "")
     args = agent_args("--username", "bob", "--ca-file", "/tmp/mine.pem")
-    assert cli.signin_target(args, deployed) == ("ACME", PLANE, "/tmp/mine.pem")
+    assert signin_target(args, deployed) == ("ACME", PLANE, "/tmp/mine.pem")
 
 
 def test_without_a_file_the_headless_sign_in_is_as_before() -> None:
     args = agent_args("--username", "bob")
-    assert cli.signin_target(args, DeploymentDefaults()) == ("", "https://vicifast.com", "")
+    assert signin_target(args, DeploymentDefaults()) == ("", "https://vicifast.com", "")
 
 
 # ---- macOS: the app bundle --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from softphone.storage.history import (
     HistoryWriter,
     Outcome,
 )
-from softphone.storage.history_errors import HistoryClosed, HistoryUnreadable
+from softphone.storage.history.errors import HistoryClosed, HistoryUnreadable
 from tests.unit.history_kit import T0, MemorySecrets, call
 
 S = ev.CallState

@@ -15,8 +15,10 @@ from softphone.core import events as ev
 from softphone.core.errors import NotDeleted, VicifastError
 from softphone.core.secret import Secret
 from softphone.storage import history as h
-from softphone.storage.history import HistoryStore, Outcome
-from softphone.storage.history_errors import (
+from softphone.storage.history import HistoryStore, Outcome, schema, search
+from softphone.storage.history import store as store_module
+from softphone.storage.history.database import connect
+from softphone.storage.history.errors import (
     HistoryClosed,
     HistoryTooNew,
     HistoryUnreadable,
@@ -171,8 +173,8 @@ def test_a_version_1_database_is_migrated_forward_keeping_its_rows(
 ) -> None:
     key = "12" * 32
     secrets_.set(h.KEY_NAME, Secret(key))
-    conn = h._connect(tmp_path / h.DB_NAME, key)
-    h.migrate(conn, upto=1)
+    conn = connect(tmp_path / h.DB_NAME, key)
+    schema.migrate(conn, upto=1)
     conn.execute(
         "INSERT INTO calls(id, direction, remote_number, remote_name, account_id, started_at, "
         "ended_at, duration_s, outcome) VALUES (1, 'inbound', '+33 6 12 34 56 78', "
@@ -183,7 +185,7 @@ def test_a_version_1_database_is_migrated_forward_keeping_its_rows(
 
     store = HistoryStore.open(tmp_path, secrets_)
     assert store._db.execute("SELECT version FROM schema_version").fetchall() == [
-        (h.SCHEMA_VERSION,)
+        (schema.SCHEMA_VERSION,)
     ]
     assert [e.remote_name for e in store.page(search="dupre")] == ["Hélène Dupré"]
     assert [e.id for e in store.page(search="3361")] == [1]
@@ -195,20 +197,21 @@ def test_a_version_1_database_is_migrated_forward_keeping_its_rows(
 def test_a_version_2_database_gets_the_short_index(tmp_path: Path, secrets_: MemorySecrets) -> None:
     key = "34" * 32
     secrets_.set(h.KEY_NAME, Secret(key))
-    conn = h._connect(tmp_path / h.DB_NAME, key)
-    h.migrate(conn, upto=2)
+    conn = connect(tmp_path / h.DB_NAME, key)
+    schema.migrate(conn, upto=2)
     for i, (number, name) in enumerate([("+49 30 1234", "Jürgen Groß"), ("200", "Zoë")]):
         conn.execute(
             "INSERT INTO calls(id, direction, remote_number, remote_name, account_id, "
             "started_at, ended_at, duration_s, outcome, search_key) "
             "VALUES (?, 'inbound', ?, ?, 'acc1', 1.0, 2.0, 0.0, 'missed', ?)",
-            (i + 1, number, name, h.search_key(number, name)),
+            (i + 1, number, name, search.search_key(number, name)),
         )
     conn.close()
 
     store = HistoryStore.open(tmp_path, secrets_)
     db = store._db
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == h.SCHEMA_VERSION == 3
+    version = db.execute("SELECT version FROM schema_version").fetchone()[0]
+    assert version == schema.SCHEMA_VERSION == 3
     indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type='index'")}
     assert "calls_search" not in indexes
     assert [e.id for e in store.page(search="ü")] == [1]
@@ -337,16 +340,16 @@ def test_search_combines_with_filters(store: HistoryStore) -> None:
 
 
 def test_short_grams_stay_inside_each_part_of_the_key() -> None:
-    key = h.search_key("+1 (55) 0", "Zoë O")
+    key = search.search_key("+1 (55) 0", "Zoë O")
     assert key == "1550\x1fzoe o"
-    assert h.short_grams(key) == {
+    assert search.short_grams(key) == {
         "1", "5", "0", "15", "55", "50",
         "z", "o", "e", " ", "zo", "oe", "e ", " o",
     }  # fmt: skip
-    assert h.gram_token("a") == "61"
-    assert h.gram_token("jo") == "6ax6f"
-    assert h.gram_token("+ç") == "2bxe7"
-    assert h.gram_document("") == ""
+    assert search.gram_token("a") == "61"
+    assert search.gram_token("jo") == "6ax6f"
+    assert search.gram_token("+ç") == "2bxe7"
+    assert search.gram_document("") == ""
 
 
 SHORT = [
@@ -484,7 +487,7 @@ def test_a_row_and_its_short_index_entry_are_written_together(
     def broken(key: str) -> str:
         raise RuntimeError("no grams")
 
-    monkeypatch.setattr(h, "gram_document", broken)
+    monkeypatch.setattr(store_module, "gram_document", broken)
     with pytest.raises(RuntimeError, match="no grams"):
         store.add(call(2))
     assert store.count() == 1
@@ -595,7 +598,7 @@ def test_no_number_or_name_is_on_disk_in_clear(tmp_path: Path, secrets_: MemoryS
         blob = raw_bytes(tmp_path)
         assert blob
         for number, name in NAMES:
-            for text in {number, h.number_key(number), name, h.fold_text(name)} - {""}:
+            for text in {number, search.number_key(number), name, search.fold_text(name)} - {""}:
                 for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
                     assert text.encode(encoding) not in blob, text
         store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -685,3 +688,13 @@ def test_erase_all_names_what_it_could_not_delete(tmp_path: Path, secrets_: Memo
     assert str(err.value) == f"the call history at {stuck} could not be deleted: Is a directory"
     assert not (data / h.DB_NAME).exists()  # the rest went all the same
     assert h.KEY_NAME not in secrets_.values
+
+
+def test_the_package_exports_what_the_app_uses_and_no_more() -> None:
+    # The rest (schema, search keys, the connection) is imported from its own module.
+    assert sorted(h.__all__) == [
+        "CallBackTarget", "CallEntry", "CallRecord", "DB_NAME", "HistoryChanged",
+        "HistoryRecorder", "HistoryStore", "HistoryWriter", "KEY_NAME", "Outcome", "PAGE_SIZE",
+        "db_files", "erase_all", "outcome_of",
+    ]  # fmt: skip
+    assert all(hasattr(h, name) for name in h.__all__)

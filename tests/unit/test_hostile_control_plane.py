@@ -19,9 +19,11 @@ from typing import Any, cast
 
 import pytest
 
+from softphone.core.executor import run_inline
 from softphone.core.secret import MemorySecretStore, Secret
-from softphone.core.session import Session, run_inline
+from softphone.core.session import Session
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
+from softphone.provisioning import answers, https
 from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
 from softphone.signin.service import SignInConfig, SignInService
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GENEROUS_S = 60.0  # for a 20 s deadline: never a tighter wall-clock bound than this
 
 
-def login(server: HostileServer, **kw: Any) -> c.LoginResult:
+def login(server: HostileServer, **kw: Any) -> answers.LoginResult:
     with c.ControlPlaneClient(server.url, ca_file=server.ca_file, **kw) as client:
         return client.login("ACME", "agent1", Secret(PASSWORD))
 
@@ -58,7 +60,7 @@ def test_a_server_dripping_its_headers_is_given_up_at_the_deadline(tmp_path: Pat
     assert isinstance(err, e.TooSlow), err
     assert isinstance(err, e.TransientError)  # retried with backoff, the session kept
     assert "too slowly" in str(err)
-    assert c.REQUEST_DEADLINE_S - 1 <= took < GENEROUS_S
+    assert https.REQUEST_DEADLINE_S - 1 <= took < GENEROUS_S
 
 
 def test_a_server_dripping_its_body_is_given_up_at_the_deadline(tmp_path: Path) -> None:
@@ -202,9 +204,9 @@ def test_a_lease_in_the_year_9999_is_clamped_not_a_crash(tmp_path: Path) -> None
     with HostileServer("json", tmp_path, body=body) as server:
         result = login(server)
     now = datetime.now(UTC)
-    assert now < result.firewall.expires_at <= now + c.MAX_LEASE_AHEAD
-    assert result.firewall.ttl_s == c.MAX_TTL_S
-    assert result.reauth_after_s == c.MAX_REAUTH_AFTER_S
+    assert now < result.firewall.expires_at <= now + answers.MAX_LEASE_AHEAD
+    assert result.firewall.ttl_s == answers.MAX_TTL_S
+    assert result.reauth_after_s == answers.MAX_REAUTH_AFTER_S
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from softphone.cli import agent_inputs
 from softphone.cli import command as cli
 from softphone.core.errors import ConfigError
 from softphone.core.secret import MemorySecretStore, Secret
@@ -265,7 +266,7 @@ def agent_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., 
 
     monkeypatch.setattr(softphone.signin.service, "load_install_ids", stop)
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "none.ini"))
-    monkeypatch.delenv(cli.SIGNIN_PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(agent_inputs.SIGNIN_PASSWORD_ENV, raising=False)
 
     def run(*flags: str) -> int:
         return cli.main(["agent", "--signin", "--company", "ACME", "--username", "u", *flags])
@@ -279,7 +280,7 @@ def test_the_agent_refuses_plain_http_before_asking_for_the_password(
     assert agent_cli("--control-plane", listener.url) == 2
     err = capsys.readouterr().err
     assert "only talks to the control plane over HTTPS" in err
-    assert cli.TEST_MODE_NOTICE not in err
+    assert agent_inputs.TEST_MODE_NOTICE not in err
     assert listener.seen() == []
 
 
@@ -289,10 +290,10 @@ def test_the_agent_takes_plain_http_to_this_computer_with_the_option(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv(cli.SIGNIN_PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(agent_inputs.SIGNIN_PASSWORD_ENV, PASSWORD)
     with pytest.raises(Reached):
         agent_cli("--control-plane", listener.url, "--insecure-test-server")
-    assert cli.TEST_MODE_NOTICE in capsys.readouterr().err  # the tester sees the mode
+    assert agent_inputs.TEST_MODE_NOTICE in capsys.readouterr().err  # the tester sees the mode
     assert agent_cli("--control-plane", "http://10.0.0.5:8443", "--insecure-test-server") == 2
     assert "not to 10.0.0.5" in capsys.readouterr().err
     assert listener.seen() == []
@@ -309,11 +310,11 @@ def test_the_option_needs_a_control_plane_on_the_command_line(
     assert agent_cli("--insecure-test-server") == 2
     assert "goes with --signin and --control-plane" in capsys.readouterr().err
     assert cli.main(["agent", "--insecure-test-server", "--server", "pbx", "--extension", "1"]) == 2
-    monkeypatch.setenv(cli.SIGNIN_PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(agent_inputs.SIGNIN_PASSWORD_ENV, PASSWORD)
     with pytest.raises(Reached):
         agent_cli()  # the file's http control plane was dropped: the default one is used
     args = cli._parser().parse_args(["agent", "--signin", "--username", "u"])
-    assert cli.signin_target(args, load_defaults())[1] == c.DEFAULT_BASE_URL
+    assert agent_inputs.signin_target(args, load_defaults())[1] == c.DEFAULT_BASE_URL
 
 
 def test_the_app_has_no_plain_http_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -251,7 +251,8 @@ class TestCommands:
         assert "--kind sip" in capsys.readouterr().err
 
     def test_the_agent_takes_a_password_descriptor(self) -> None:
-        from softphone.cli.command import _parser, account_from_args
+        from softphone.cli.agent_inputs import account_from_args
+        from softphone.cli.command import _parser
 
         fd = pipe_with(b"agent-fd-secret\n")
         args = _parser().parse_args(

@@ -9,6 +9,7 @@ import pytest
 from softphone.core.errors import VicifastError
 from softphone.core.models import SipAccountConfig, SrtpMode, Transport
 from softphone.core.secret import Secret
+from softphone.provisioning import qr_cipher
 from softphone.provisioning import qr_errors as e
 from softphone.provisioning import qr_format as f
 
@@ -74,7 +75,7 @@ def test_a_sip_code_needs_a_pin() -> None:
 def test_parse_validates_structure_without_the_pin() -> None:
     sealed = f.parse(f.encode_sip(account(), PIN))
     assert isinstance(sealed, f.SealedSipCode)
-    assert len(sealed.salt) == f.SALT_BYTES
+    assert len(sealed.salt) == qr_cipher.SALT_BYTES
 
 
 def test_expiry_can_be_skipped_for_structure_only() -> None:
@@ -154,13 +155,13 @@ def test_aad_binds_the_salt() -> None:
     # Same key (derived with the real salt) but the AAD of another salt: the tag fails.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    key = f.derive_key(PIN, sealed.salt)
+    key = qr_cipher.derive_key(PIN, sealed.salt)
     nonce, body = sealed.data[:12], sealed.data[12:]
-    AESGCM(key).decrypt(nonce, body, f.AAD_PREFIX + sealed.salt)
+    AESGCM(key).decrypt(nonce, body, qr_cipher.AAD_PREFIX + sealed.salt)
     from cryptography.exceptions import InvalidTag
 
     with pytest.raises(InvalidTag):
-        AESGCM(key).decrypt(nonce, body, f.AAD_PREFIX + bytes(16))
+        AESGCM(key).decrypt(nonce, body, qr_cipher.AAD_PREFIX + bytes(16))
 
 
 def test_scanner_bytes_that_are_not_utf8_are_not_our_code() -> None:

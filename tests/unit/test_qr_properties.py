@@ -17,6 +17,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
+from softphone.provisioning import qr_cipher, qr_codes
 from softphone.provisioning import qr_format as f
 from softphone.provisioning.qr_errors import QrError
 
@@ -37,7 +38,7 @@ NOW = 1767225600
 @pytest.fixture
 def cheap_kdf() -> Iterator[None]:
     # The property is about parsing, not scrypt's cost: a tiny N keeps hundreds of examples fast.
-    with mock.patch.object(f, "SCRYPT_N", 2**4):
+    with mock.patch.object(qr_cipher, "SCRYPT_N", 2**4):
         yield
 
 
@@ -123,7 +124,7 @@ PRINTABLE = st.text(
     st.characters(codec="utf-8", exclude_categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"])
     | st.just(" "),
     max_size=64,
-).filter(f.is_printable)
+).filter(qr_codes.is_printable)
 EXPS = st.integers(NOW + 1, 10**12 - 1)
 
 
@@ -179,7 +180,7 @@ def test_sip_round_trip(
     account = f.SipAccountCode(
         server, port, transport, extension, Secret(password), display_name, srtp, exp
     )
-    if len(f.account_plaintext(account)) > f.MAX_PLAINTEXT_BYTES:
+    if len(qr_codes.account_plaintext(account)) > f.MAX_PLAINTEXT_BYTES:
         return
     opened = f.decode(f.encode_sip(account, "482139"), "482139", now=NOW)
     assert isinstance(opened, f.SipAccountCode)

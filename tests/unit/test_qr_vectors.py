@@ -16,6 +16,7 @@ import pytest
 
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
+from softphone.provisioning import qr_cipher, qr_codes
 from softphone.provisioning import qr_format as f
 from softphone.provisioning.qr_errors import QrError
 
@@ -35,8 +36,13 @@ def by_name(vectors: list[dict[str, Any]]) -> Any:
 def test_header_matches_the_implementation() -> None:
     for data in (VALID, INVALID):
         assert data["version"] == 1
-        assert data["scrypt"] == {"N": f.SCRYPT_N, "r": f.SCRYPT_R, "p": f.SCRYPT_P, "dklen": 32}
-        assert data["aad_prefix"].encode() == f.AAD_PREFIX
+        assert data["scrypt"] == {
+            "N": qr_cipher.SCRYPT_N,
+            "r": qr_cipher.SCRYPT_R,
+            "p": qr_cipher.SCRYPT_P,
+            "dklen": 32,
+        }
+        assert data["aad_prefix"].encode() == qr_cipher.AAD_PREFIX
 
 
 @by_name(VALID["vectors"])
@@ -46,7 +52,7 @@ def test_valid_vector_decodes_to_expected(vector: dict[str, Any]) -> None:
     got = decoded.to_json()
     if isinstance(decoded, f.SipAccountCode):
         got["password"] = decoded.password.reveal()
-        assert f.account_plaintext(decoded).decode() == vector["plaintext"]
+        assert qr_codes.account_plaintext(decoded).decode() == vector["plaintext"]
         config = decoded.to_config()
         assert config.domain == vector["expected"]["server"]
         assert isinstance(config.password, Secret)

@@ -21,28 +21,26 @@ import pytest
 
 from softphone.core import events as ev
 from softphone.core.errors import ConfigError, NotDeleted
+from softphone.core.executor import Outcome, pooled
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, SipAccountConfig, Transport
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
-from softphone.core.session import (
-    ACCOUNT_ID,
-    KEY_COMPANY,
-    KEY_PASSWORD,
-    KEY_SIP,
-    KEY_TOKEN,
-    KEY_USERNAME,
-    Outcome,
-    Session,
-    account_from_secret,
-    account_to_secret,
-    pooled,
-    reauth_at,
-)
+from softphone.core.session import ACCOUNT_ID, Session
 from softphone.core.session_events import (
     FirewallLeaseChanged,
     SessionReason,
     SessionState,
     SessionStateChanged,
+)
+from softphone.core.session_reauth import reauth_at
+from softphone.core.session_store import (
+    KEY_COMPANY,
+    KEY_PASSWORD,
+    KEY_SIP,
+    KEY_TOKEN,
+    KEY_USERNAME,
+    account_from_secret,
+    account_to_secret,
 )
 from softphone.emulator import totp
 from softphone.emulator.app import create_app

@@ -18,6 +18,7 @@ import trustme
 from softphone.core.models import AutoAnswerMode, DtmfMethod, SrtpMode, Transport
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionReason
+from softphone.provisioning import answers, https
 from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
 
@@ -94,12 +95,12 @@ def control(server: Server, base: str = "https://vicifast.com") -> c.ControlPlan
     return c.ControlPlaneClient(base, transport=httpx.MockTransport(server), device=device)
 
 
-def login(respond: Callable[[httpx.Request], httpx.Response]) -> c.LoginResult:
+def login(respond: Callable[[httpx.Request], httpx.Response]) -> answers.LoginResult:
     with control(Server(respond)) as client:
         return client.login("ACME", "agent1", Secret(PASSWORD))
 
 
-def provision(respond: Callable[[httpx.Request], httpx.Response]) -> c.ProvisionedAccount:
+def provision(respond: Callable[[httpx.Request], httpx.Response]) -> answers.ProvisionedAccount:
     transport = httpx.MockTransport(Server(respond))
     with c.ProvisioningClient(transport=transport) as client:
         return client.provision(PROVISION_URL, "agent1", Secret(PASSWORD))
@@ -112,7 +113,7 @@ class TestLogin:
             result = client.login("ACME", "agent1", Secret(PASSWORD))
         assert result.token == Secret(TOKEN)
         assert result.reauth_after_s == 3600
-        assert result.server == c.ServerInfo("acme", "acme.vicifast.net", PROVISION_URL)
+        assert result.server == answers.ServerInfo("acme", "acme.vicifast.net", PROVISION_URL)
         assert result.firewall.ip == "203.0.113.7"
         assert result.firewall.expires_at == datetime(2025, 1, 31, 8, 0, tzinfo=UTC)
         assert result.firewall.ttl_s == 86400
@@ -316,20 +317,20 @@ class TestAddresses:
 
 class TestTls:
     def test_context_verifies_and_requires_tls12(self) -> None:
-        ctx = c.make_ssl_context()
+        ctx = https.make_ssl_context()
         assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
         assert ctx.verify_mode == ssl.CERT_REQUIRED
         assert ctx.check_hostname
 
     def test_clients_use_the_verifying_context(self, monkeypatch: pytest.MonkeyPatch) -> None:
         made: list[str | None] = []
-        real = c.make_ssl_context
+        real = https.make_ssl_context
 
         def spy(ca_file: str | None = None) -> ssl.SSLContext:
             made.append(ca_file)
             return real(ca_file)
 
-        monkeypatch.setattr(c, "make_ssl_context", spy)
+        monkeypatch.setattr(https, "make_ssl_context", spy)
         c.ControlPlaneClient().close()
         c.ProvisioningClient(ca_file=None).close()
         assert made == [None, None]
@@ -338,7 +339,7 @@ class TestTls:
         ca = trustme.CA()
         path = tmp_path / "ca.pem"
         ca.cert_pem.write_to_path(str(path))
-        ctx = c.make_ssl_context(str(path))
+        ctx = https.make_ssl_context(str(path))
         assert len(ctx.get_ca_certs()) == 1
         assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
 

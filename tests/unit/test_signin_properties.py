@@ -21,6 +21,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from softphone.core.hosts import is_host
 from softphone.core.models import MAX_CODECS, check_server_account
 from softphone.core.secret import Secret
+from softphone.provisioning import answers
 from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
 from tests.unit.test_signin_client import PASSWORD, PROVISION_URL, login_ok, sip_ok
@@ -66,13 +67,13 @@ def _sip_field(draw: st.DrawFn) -> dict[str, Any]:
 @BOUNDED
 def test_a_login_answer_is_in_range_or_malformed(body: dict[str, Any]) -> None:
     try:
-        result = c.parse_login(body, now=NOW)
+        result = answers.parse_login(body, now=NOW)
     except e.SignInError:
         return
-    assert 1 <= result.reauth_after_s <= c.MAX_REAUTH_AFTER_S
-    assert 1 <= result.firewall.ttl_s <= c.MAX_TTL_S
+    assert 1 <= result.reauth_after_s <= answers.MAX_REAUTH_AFTER_S
+    assert 1 <= result.firewall.ttl_s <= answers.MAX_TTL_S
     assert result.firewall.expires_at.tzinfo is not None
-    assert result.firewall.expires_at <= NOW + c.MAX_LEASE_AHEAD
+    assert result.firewall.expires_at <= NOW + answers.MAX_LEASE_AHEAD
     assert result.firewall.expires_at.year >= 2000
     assert is_host(result.server.host) or is_host(f"[{result.server.host}]")
     assert result.server.provision_url.startswith("https://")
@@ -82,7 +83,7 @@ def test_a_login_answer_is_in_range_or_malformed(body: dict[str, Any]) -> None:
 @BOUNDED
 def test_a_provisioned_account_is_in_range_or_malformed(body: dict[str, Any]) -> None:
     try:
-        result = c.parse_provisioned(body)
+        result = answers.parse_provisioned(body)
     except e.SignInError:
         return
     check_server_account(result.sip)  # would raise ConfigError

@@ -9,23 +9,19 @@ import pytest
 
 from softphone.core import events as ev
 from softphone.core.models import Ringtone
-from softphone.sip.timers import Timers
-from softphone.sip.tones import (
+from softphone.sip.cadences import (
     CADENCES,
-    CALL_WAITING_EVERY_S,
     CHIME_NOTES,
     CLASSIC_PAIR,
-    ENDED_TONE_S,
     PREVIEW_S,
     RINGTONES,
     Cadence,
-    CallView,
-    LocalTones,
     Tone,
     cadence_frequencies,
-    choose,
-    ended_tone,
 )
+from softphone.sip.timers import Timers
+from softphone.sip.tone_choice import CallView, choose, ended_tone
+from softphone.sip.tones import CALL_WAITING_EVERY_S, ENDED_TONE_S, LocalTones
 
 IN, OUT = ev.Direction.INBOUND, ev.Direction.OUTBOUND
 S = ev.CallState

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
+from softphone.provisioning import qr_cipher, qr_codes
 from softphone.provisioning import qr_format as f
 
 HERE = Path(__file__).resolve().parent
@@ -31,11 +32,11 @@ def b64(raw: bytes) -> str:
 
 
 def salt(n: int) -> bytes:
-    return bytes((n * 17 + i) % 256 for i in range(f.SALT_BYTES))
+    return bytes((n * 17 + i) % 256 for i in range(qr_cipher.SALT_BYTES))
 
 
 def nonce(n: int) -> bytes:
-    return bytes((n * 29 + 3 * i) % 256 for i in range(f.NONCE_BYTES))
+    return bytes((n * 29 + 3 * i) % 256 for i in range(qr_cipher.NONCE_BYTES))
 
 
 def signin(name: str, description: str, **fields: Any) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def sip(name: str, description: str, n: int, pin: str, **fields: Any) -> dict[st
         "pin": pin,
         "salt_b64url": b64(salt(n)),
         "nonce_b64url": b64(nonce(n)),
-        "plaintext": f.account_plaintext(account).decode("utf-8"),
+        "plaintext": qr_codes.account_plaintext(account).decode("utf-8"),
         "input": expected,
         "uri": f.encode_sip(account, pin, salt=salt(n), nonce=nonce(n)),
         "expected": expected,
@@ -109,8 +110,8 @@ def bad(
 
 def sealed_raw(plain: bytes, n: int) -> str:
     """Like ``sealed`` but past the generator's 512-byte limit (readers must refuse it)."""
-    key = f.derive_key(PIN, salt(n))
-    data = nonce(n) + AESGCM(key).encrypt(nonce(n), plain, f.AAD_PREFIX + salt(n))
+    key = qr_cipher.derive_key(PIN, salt(n))
+    data = nonce(n) + AESGCM(key).encrypt(nonce(n), plain, qr_cipher.AAD_PREFIX + salt(n))
     return f"vicifast://sip?v=1&kdf=scrypt&s={b64(salt(n))}&d={b64(data)}"
 
 
@@ -938,7 +939,7 @@ def main() -> None:
         ),
         bad(
             "malformed-account-object",
-            sealed(dict(zip(f.SIP_FIELDS, sip_ok, strict=True)), 11),
+            sealed(dict(zip(qr_codes.SIP_FIELDS, sip_ok, strict=True)), 11),
             "malformed_account",
             "A JSON object instead of v1's array.",
             pin=PIN,
@@ -982,8 +983,13 @@ def main() -> None:
         "format": "vicifast-qr",
         "version": 1,
         "spec": "docs/qr-format.md",
-        "scrypt": {"N": f.SCRYPT_N, "r": f.SCRYPT_R, "p": f.SCRYPT_P, "dklen": f.KEY_BYTES},
-        "aad_prefix": f.AAD_PREFIX.decode(),
+        "scrypt": {
+            "N": qr_cipher.SCRYPT_N,
+            "r": qr_cipher.SCRYPT_R,
+            "p": qr_cipher.SCRYPT_P,
+            "dklen": qr_cipher.KEY_BYTES,
+        },
+        "aad_prefix": qr_cipher.AAD_PREFIX.decode(),
     }
     for filename, key, vectors in (
         ("qr_v1_valid.json", "vectors", valid),

@@ -2,6 +2,97 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>AdvancedSection</name>
+    <message>
+        <source>Advanced</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;can QR…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Scan a QR code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Set up a SIP account from a QR code and its PIN</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SIP account:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>https://vicifast.com (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Custom control plane address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>C&amp;ontrol plane:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System certificates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CA certificate file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a CA certificate file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CA &amp;file:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Transport:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Local address:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Server:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SIP library:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SIP over TLS:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>pjsua2 %1 on %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Available (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not in this build (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>App</name>
     <message>
         <source>Number or SIP address ({key})</source>
@@ -53,6 +144,274 @@
     </message>
     <message>
         <source>Sign in to call {target}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BatchTab</name>
+    <message>
+        <source>Kind of codes in the batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign-in codes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SIP account codes (with PINs)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Default for rows without one</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Codes valid for, days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sheet title</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. Night shift, March</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV columns</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Kind:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Valid for:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sheet &amp;title:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Columns:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Choose CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a CSV file of agents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel making the batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Batch progress</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Batch report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rows of the CSV file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Selected agent&apos;s code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save PDF &amp;sheet…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the printable sheet of codes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save PIN &amp;list…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the PIN list, apart from the sheet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SIP &amp;server:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Company &amp;code:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>for rows without a server column</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>for rows without a company column</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No expiry</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the agents&apos; CSV file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled; nothing was made.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The CSV file could not be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a CSV file: one agent per row, with a header row.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n code(s) ready</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>; %n row(s) skipped (see the lines in red)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>. Save the sheet and the PIN list to separate files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing the sheet…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>sheet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the PIN list to another file than the sheet: they go apart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing the PIN list…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PIN list</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not write %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved the %1 to %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the sheet of QR codes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the PIN list (keep it apart from the sheet)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf);;CSV (*.csv)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CallActions</name>
+    <message>
+        <source>Answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Decline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hang up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hold</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keypad</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Transfer…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redial</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unmute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resume</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -276,6 +635,177 @@
     </message>
 </context>
 <context>
+    <name>CallTracker</name>
+    <message>
+        <source>Transferred.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Transfer failed: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Transferring… {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call with {0} ended ({1}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Missed call from {0}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The line is busy.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>That number does not exist ({0}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No answer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The call was refused ({0}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The call failed: {0} ({1}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CallsSection</name>
+    <message>
+        <source>Calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>As your company&apos;s server sets it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>When the server asks (VICIdial)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Always, at once</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Always, after a delay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer delay in seconds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Auto-answer:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Delay:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept &amp;direct calls from other addresses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept direct calls from other addresses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls that do not come through your company&apos;s SIP server are refused unless this is on. When it is on they ring, marked as direct calls, and are never answered automatically.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refused since start: {0} call(s) or request(s) from addresses that are not your company&apos;s SIP server, the last from {1}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CameraTab</name>
+    <message>
+        <source>Camera</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>C&amp;amera:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start camera</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start or stop the camera</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The camera is off.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Camera preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hold the code steady in front of the camera. The camera turns off as soon as the code is read; no picture is saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Looking for cameras…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No camera found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No camera found.
+Plug one in and reopen this window, or scan from an
+image file, the screen or the clipboard.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop camera</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Starting the camera…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CommandRunner</name>
     <message>
         <source>something went wrong; try again.</source>
@@ -283,6 +813,226 @@
     </message>
     <message>
         <source>{0}: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConfirmPage</name>
+    <message>
+        <source>&amp;Apply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply this code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Back to scanning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This code fills in the sign-in form. You still type your password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Company code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Control plane</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>It points the app at a control plane other than VICIfast&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The phone will register this account with the server below.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Server host</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Transport</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Media encryption (SRTP)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Display name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Code valid until</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DeviceLists</name>
+    <message>
+        <source>The sound device stopped (%1). Reconnecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Your chosen device is not connected. Using the system default (%1) until it is back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>system default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The ringer device stopped (%1). Ringing on the speaker until it is back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Looking for devices…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The sound devices could not be listed (%1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Same as speaker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (not connected)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>That device could not be used (%1). Keeping the previous one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The ringer could not be opened (%1). Ringing on the speaker.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DiagnosticsSection</name>
+    <message>
+        <source>Diagnostics</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Record a SIP &amp;trace (passwords are removed)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Record a SIP trace</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Export diagnostics…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export diagnostics</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save a zip with version information, settings and the SIP trace for support</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Include p&amp;hone numbers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Include phone numbers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Leave callers&apos; numbers and names in the exported SIP trace. Off: only the last two digits of each number and the initials of each name are kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On this computer a SIP trace you turn on starts with the next start of VICIfast Phone: this build&apos;s SIP library cannot start it while it runs. Turning it off works at once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zip archives (*.zip)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Diagnostics could not be saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DialPage</name>
+    <message>
+        <source>Number to call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Number or SIP address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redial</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redial the last number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call the number (Enter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call {0} again ({1})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No number dialled yet</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -447,254 +1197,7 @@
     </message>
 </context>
 <context>
-    <name>PhoneView</name>
-    <message>
-        <source>Phone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Registration status</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Registration</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Phone message</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Number to call</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Number or SIP address</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Redial</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Redial the last number</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Call</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Call the number (Enter)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Answer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Decline</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Hang up</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Mute</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Hold</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Keypad</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transfer…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Enter a number or a SIP address to call.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Call failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not answer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not decline</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not hang up</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not change mute</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not send the tone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Enter the number to transfer to.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transfer failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not put the call on hold</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not resume</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transferred.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transfer failed: {0}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transferring… {0}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>the caller</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Call with {0} ended ({1}).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Missed call from {0}.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The line is busy.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>That number does not exist ({0}).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No answer.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Call cancelled.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The call was refused ({0}).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The call failed: {0} ({1}).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>error</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Call {0} again ({1})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No number dialled yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Unmute</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Resume</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not registered</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Registered</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Registering…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Retrying in {0} s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Retrying…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not registered: {0}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer: off</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer: on</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer: after {0} s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer: when the server asks</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>ProvisioningView</name>
-    <message>
-        <source>Required: {0}. Optional: {1}.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Provisioning</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Provisioning: one agent or a batch</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;One agent</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Batch from CSV</source>
-        <translation type="unfinished"></translation>
-    </message>
+    <name>OneAgentTab</name>
     <message>
         <source>Kind of code</source>
         <translation type="unfinished"></translation>
@@ -939,315 +1442,64 @@ as you type.</source>
         <source>Saved %1.</source>
         <translation type="unfinished"></translation>
     </message>
+</context>
+<context>
+    <name>PhoneView</name>
     <message>
-        <source>Kind of codes in the batch</source>
+        <source>Phone</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Sign-in codes</source>
+        <source>Phone message</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>SIP account codes (with PINs)</source>
+        <source>Enter a number or a SIP address to call.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Default for rows without one</source>
+        <source>Call failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Codes valid for, days</source>
+        <source>Could not answer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Sheet title</source>
+        <source>Could not decline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>e.g. Night shift, March</source>
+        <source>Could not hang up</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>CSV columns</source>
+        <source>Could not change mute</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Sheet &amp;title:</source>
+        <source>Could not send the tone</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Columns:</source>
+        <source>Enter the number to transfer to.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&amp;Choose CSV…</source>
+        <source>Transfer failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Choose a CSV file of agents</source>
+        <source>Could not put the call on hold</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Cancel</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cancel making the batch</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Batch progress</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Batch report</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Rows of the CSV file</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Line</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Selected agent&apos;s code</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save PDF &amp;sheet…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save the printable sheet of codes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save PIN &amp;list…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save the PIN list, apart from the sheet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SIP &amp;server:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Company &amp;code:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>for rows without a server column</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>for rows without a company column</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose the agents&apos; CSV file</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CSV files (*.csv)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Reading %1…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cancelled; nothing was made.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The CSV file could not be read.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose a CSV file: one agent per row, with a header row.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ready</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>%n code(s) ready</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>; %n row(s) skipped (see the lines in red)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>. Save the sheet and the PIN list to separate files</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Writing the sheet…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>sheet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save the PIN list to another file than the sheet: they go apart.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Writing the PIN list…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PIN list</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Could not write %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Saved the %1 to %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save the sheet of QR codes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save the PIN list (keep it apart from the sheet)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PDF (*.pdf);;CSV (*.csv)</source>
+        <source>Could not resume</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
-    <name>QrScanDialog</name>
-    <message>
-        <source>Scan a QR code</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Where to scan from</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Camera</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Image file</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Screen</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>C&amp;lipboard</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Scan status</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Camera</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>C&amp;amera:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start camera</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start or stop the camera</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The camera is off.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Camera preview</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Hold the code steady in front of the camera. The camera turns off as soon as the code is read; no picture is saved.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Open a picture or screenshot of the code (PNG, JPEG, BMP, WebP…).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose an &amp;image…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose an image file</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>For a code on this screen, e.g. one your supervisor sent in a chat: show it, then select it. This window hides while the screen is captured; the capture is not saved.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Select a &amp;region…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Select a screen region</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Whole screen</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Scan the whole screen</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Copy the code&apos;s picture, or its vicifast:// link, then read the clipboard (or press Ctrl+V anywhere in this window).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Read the clipboard</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Read the clipboard</source>
-        <translation type="unfinished"></translation>
-    </message>
+    <name>PinPage</name>
     <message>
         <source>Enter the PIN your supervisor gave you with it (6 to 12 digits). The PIN never comes in the QR code itself.</source>
         <translation type="unfinished"></translation>
@@ -1281,11 +1533,41 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&amp;Apply</source>
+        <source>Checking the PIN…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ProvisioningView</name>
+    <message>
+        <source>Required: {0}. Optional: {1}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Apply this code</source>
+        <source>Provisioning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Provisioning: one agent or a batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;One agent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Batch from CSV</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QrScanDialog</name>
+    <message>
+        <source>Scan a QR code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The camera is off.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1310,28 +1592,6 @@ as you type.</source>
     </message>
     <message>
         <source>Capturing the screen…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Looking for cameras…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No camera found</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No camera found.
-Plug one in and reopen this window, or scan from an
-image file, the screen or the clipboard.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Stop camera</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Starting the camera…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1367,71 +1627,7 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Checking the PIN…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>This code could not be opened. Ask your supervisor for a new one.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>This code fills in the sign-in form. You still type your password.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Company code</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>User name</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Control plane</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>It points the app at a control plane other than VICIfast&apos;s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Valid until</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The phone will register this account with the server below.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>default</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Server host</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Port</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Extension</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transport</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Media encryption (SRTP)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Display name</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Code valid until</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1614,123 +1810,7 @@ image file, the screen or the clipboard.</source>
     </message>
 </context>
 <context>
-    <name>SettingsView</name>
-    <message>
-        <source>Settings</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 value</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 %</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Sound</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Sound device notice</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Sound system</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PortAudio (default)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Qt Multimedia</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>S&amp;ound system:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Microphone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Microphone level</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Test microphone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Test microphone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Open the microphone and watch its level</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Microphone:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Microphone volume</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>How loud the other side hears you</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Microphone &amp;volume:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Input level:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Speaker</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Speaker level</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Speaker:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Speaker volume</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>How loud calls and tones play; above 100 % loud voices may distort</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Spea&amp;ker volume:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Output level:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Ringer device</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Ring on:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Ringer notice</source>
-        <translation type="unfinished"></translation>
-    </message>
+    <name>RingtonePreview</name>
     <message>
         <source>Ringtone</source>
         <translation type="unfinished"></translation>
@@ -1768,286 +1848,6 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Re&amp;fresh devices</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Refresh the device lists</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Calls</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>As your company&apos;s server sets it</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>When the server asks (VICIdial)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Off</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Always, at once</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Always, after a delay</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Auto-answer delay in seconds</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source> s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Auto-answer:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Delay:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Accept &amp;direct calls from other addresses</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Accept direct calls from other addresses</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Calls that do not come through your company&apos;s SIP server are refused unless this is on. When it is on they ring, marked as direct calls, and are never answered automatically.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Refused since start: {0} call(s) or request(s) from addresses that are not your company&apos;s SIP server, the last from {1}.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start-up</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start minimised to the tra&amp;y</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start minimised to the tray</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Launch at login</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Launch at login</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Open sip:, tel: and callto: li&amp;nks with VICIfast Phone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Open sip:, tel: and callto: links with VICIfast Phone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Phone numbers and SIP addresses you click in a browser or your CRM open here; you confirm before a call is dialled</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Diagnostics</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Record a SIP &amp;trace (passwords are removed)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Record a SIP trace</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Export diagnostics…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Export diagnostics</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Save a zip with version information, settings and the SIP trace for support</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Include p&amp;hone numbers</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Include phone numbers</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Leave callers&apos; numbers and names in the exported SIP trace. Off: only the last two digits of each number and the initials of each name are kept.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Advanced</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>S&amp;can QR…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Scan a QR code</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Set up a SIP account from a QR code and its PIN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SIP account:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>https://vicifast.com (default)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Custom control plane address</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>C&amp;ontrol plane:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>System certificates</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CA certificate file</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Browse…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose a CA certificate file</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CA &amp;file:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Transport:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Local address:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Server:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SIP library:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SIP over TLS:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>pjsua2 %1 on %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Available (%1)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Not in this build (%1)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>On this computer a SIP trace you turn on starts with the next start of VICIfast Phone: this build&apos;s SIP library cannot start it while it runs. Turning it off works at once.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The sound device stopped (%1). Reconnecting…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Your chosen device is not connected. Using the system default (%1) until it is back.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>system default</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The ringer device stopped (%1). Ringing on the speaker until it is back.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Looking for devices…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The sound devices could not be listed (%1).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>System default</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Same as speaker</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Exporting…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Settings could not be saved: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 (not connected)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>That device could not be used (%1). Keeping the previous one.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Qt Multimedia uses the platform&apos;s native audio (WASAPI, CoreAudio, PulseAudio): try it where PortAudio&apos;s devices misbehave.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Takes effect at the next start of VICIfast Phone.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>&amp;Stop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2055,32 +1855,93 @@ image file, the screen or the clipboard.</source>
         <source>Stop the ringtone</source>
         <translation type="unfinished"></translation>
     </message>
+</context>
+<context>
+    <name>ScanSourcesPage</name>
     <message>
-        <source>The ringer could not be opened (%1). Ringing on the speaker.</source>
+        <source>Where to scan from</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The microphone could not be opened (%1).</source>
+        <source>&amp;Camera</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The ringer could not be reopened.</source>
+        <source>&amp;Image file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Zip archives (*.zip)</source>
+        <source>&amp;Screen</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <source>C&amp;lipboard</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Saved to %1</source>
+        <source>Scan status</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Diagnostics could not be saved: %1</source>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a picture or screenshot of the code (PNG, JPEG, BMP, WebP…).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose an &amp;image…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose an image file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>For a code on this screen, e.g. one your supervisor sent in a chat: show it, then select it. This window hides while the screen is captured; the capture is not saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a &amp;region…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a screen region</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Whole screen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Scan the whole screen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy the code&apos;s picture, or its vicifast:// link, then read the clipboard (or press Ctrl+V anywhere in this window).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Read the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Read the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Settings could not be saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsView</name>
+    <message>
+        <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2232,6 +2093,235 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>Sign in (wait {0} s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SoundSection</name>
+    <message>
+        <source>Sound</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sound device notice</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sound system</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PortAudio (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Qt Multimedia</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;ound system:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Microphone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Microphone level</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Test microphone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Test microphone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the microphone and watch its level</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Microphone:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Microphone volume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How loud the other side hears you</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Microphone &amp;volume:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Input level:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Speaker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Speaker level</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Speaker:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Speaker volume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How loud calls and tones play; above 100 % loud voices may distort</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Spea&amp;ker volume:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Output level:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ringer device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Ring on:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ringer notice</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re&amp;fresh devices</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refresh the device lists</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Qt Multimedia uses the platform&apos;s native audio (WASAPI, CoreAudio, PulseAudio): try it where PortAudio&apos;s devices misbehave.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Takes effect at the next start of VICIfast Phone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The microphone could not be opened (%1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The ringer could not be reopened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>StartupSection</name>
+    <message>
+        <source>Start-up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start minimised to the tra&amp;y</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start minimised to the tray</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Launch at login</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Launch at login</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open sip:, tel: and callto: li&amp;nks with VICIfast Phone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open sip:, tel: and callto: links with VICIfast Phone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Phone numbers and SIP addresses you click in a browser or your CRM open here; you confirm before a call is dialled</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>StatusHeader</name>
+    <message>
+        <source>Registration status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Registration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not registered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Registering…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Retrying in {0} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Retrying…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not registered: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer: off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer: on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer: after {0} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Auto-answer: when the server asks</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

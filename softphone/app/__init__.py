@@ -1,0 +1,20 @@
+"""The desktop app (``vicifast-phone``): Qt's side of the house, where every part is built and
+wired together.
+
+- ``root``: :class:`App`, the composition root, which starts and stops everything;
+- ``options``: :class:`AppOptions`, what the app is made with (a real start's, or ``--demo``'s);
+- ``process``: :func:`run`, the process from Qt's set-up to its end, bounded at quit;
+- ``engine``: the SIP engine as the app uses it (account adaptation, transport information);
+- ``signin``: the network watch and QR codes; ``links``: links to dial and dialling;
+- ``pages``: the window's pages and their wiring; ``settings_sync``: settings saved and applied;
+- ``sound``: the sound devices at start; ``quitting``: what quit stops in the background;
+- ``diagnostics``: the secrets a diagnostics zip must not contain; ``demo_ring``: "Ring me".
+"""
+
+from __future__ import annotations
+
+from softphone.app.options import AppOptions
+from softphone.app.process import run
+from softphone.app.root import App
+
+__all__ = ["App", "AppOptions", "run"]

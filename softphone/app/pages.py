@@ -1,0 +1,156 @@
+"""The main window's pages: the factories it mounts them with (each page optional: a page whose
+module does not load is left out), and their wiring to the app — the Go menu's keys, the
+missed-calls badge, the Settings page's changes and audio events, demo mode's "Ring me"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QWidget
+
+from softphone.app.diagnostics import diagnostic_secrets
+from softphone.app.options import AppOptions
+from softphone.audio.controller import AudioController
+from softphone.core import events as ev
+from softphone.core.bus import EventBus
+from softphone.core.engine import EnginePhone
+from softphone.storage.settings import AppSettings
+from softphone.ui.bridge import Lane, QtBridge
+from softphone.ui.diagnostics import Diagnostics
+from softphone.ui.history_model import HistoryModel
+from softphone.ui.main_window import MainWindow, PageFactory, optional_page
+from softphone.ui.phone.view import PhoneView
+from softphone.ui.recents_view import RecentsView
+from softphone.ui.tray import Tray
+
+if TYPE_CHECKING:
+    from softphone.app.root import App
+
+T = TypeVar("T")
+FOCUS_DIALPAD_KEY = "Ctrl+L"
+SEARCH_RECENTS_KEY = "Ctrl+F"
+RING_ME_KEY = "Ctrl+Shift+G"
+
+
+def dialpad_hint() -> str:
+    """The number field's placeholder, with the key that focuses it."""
+    text = QCoreApplication.translate("App", "Number or SIP address ({key})")
+    return text.format(key=FOCUS_DIALPAD_KEY)
+
+
+def page_factories(
+    *,
+    phone: EnginePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    history: HistoryModel,
+    call_back: Callable[[str], None],
+    audio: AudioController,
+    settings: AppSettings,
+    audio_ops: Lane,
+    options: AppOptions,
+) -> Sequence[tuple[str, PageFactory]]:
+    """The pages, by name, made from the app's parts when the window mounts them."""
+    return (
+        ("Phone", optional_page("phone.view", lambda m: m.PhoneView(phone, bus, bridge))),
+        (
+            "Recents",
+            optional_page("recents_view", lambda m: m.RecentsView(history, bridge, call_back)),
+        ),
+        (
+            "Settings",
+            optional_page(
+                "settings.view",
+                lambda m: m.SettingsView(
+                    audio,
+                    settings,
+                    bridge,
+                    sound=phone,
+                    audio_ops=audio_ops,
+                    settings_path=options.settings_path,
+                    diagnostics=Diagnostics(
+                        options.log_dir, secrets=partial(diagnostic_secrets, options.store)
+                    ),
+                ),
+            ),
+        ),
+        (
+            "Provisioning",
+            optional_page("provisioning.view", lambda m: m.ProvisioningView(bridge)),
+        ),
+    )
+
+
+def typed(page: QWidget | None, kind: type[T]) -> T | None:
+    """``page`` if it is a ``kind`` (the page mounted and is what the app expects)."""
+    return page if isinstance(page, kind) else None
+
+
+class Navigation:
+    """The Go menu's destinations and the missed-calls badge (on the Recents tab and the tray,
+    cleared once Recents is looked at). GUI thread only."""
+
+    def __init__(
+        self,
+        window: MainWindow,
+        tray: Tray | None,
+        phone: PhoneView | None,
+        recents: RecentsView | None,
+    ) -> None:
+        self._window = window
+        self._tray = tray
+        self._phone = phone
+        self._recents = recents
+        window.tabs.currentChanged.connect(self._tab_changed)
+
+    def focus_dialpad(self) -> None:
+        if self._phone is not None and self._window.signed_in_view:
+            self._window.show_page("Phone")
+            self._phone.focus_number_field()
+
+    def search_recents(self) -> None:
+        if self._recents is not None and self._window.signed_in_view:
+            self._window.show_page("Recents")
+            self._recents.focus_search()
+
+    def show_missed(self, count: int) -> None:
+        self._window.set_badge("Recents", count)
+        if self._tray is not None:
+            self._tray.set_missed(count)
+
+    def _tab_changed(self, index: int) -> None:
+        page = self._window.tabs.widget(index)
+        if page is self._window.page("Recents") and self._tray is not None:
+            self._tray.clear_missed()
+
+
+def wire_pages(app: App) -> None:
+    """Connect the mounted pages to the app and put their keys in the Go menu."""
+    window, tray, go = app.window, app.tray, app.navigation
+    phone, recents, settings = app.phone_view, app.recents_view, app.settings_view
+    if settings is not None:
+        app.bus.subscribe(
+            ev.UntrustedRequestsRefused, lambda e: settings.show_refused(e.count, e.sources)
+        )
+        app.bus.subscribe(ev.Capabilities, settings.set_capabilities)
+    if phone is not None:
+        text = QCoreApplication.translate("App", "Dial pad")
+        window.add_go_action(text, FOCUS_DIALPAD_KEY, go.focus_dialpad)
+        phone.number_field.setPlaceholderText(dialpad_hint())  # the key, where it is used
+    if recents is not None:
+        recents.find_shortcut.setEnabled(False)  # the window's Ctrl+F works from any tab
+        text = QCoreApplication.translate("App", "Search recent calls")
+        window.add_go_action(text, SEARCH_RECENTS_KEY, go.search_recents)
+        recents.missedCountChanged.connect(go.show_missed)
+    if settings is not None:
+        settings.settingsChanged.connect(app.settings_sync.apply)
+        settings.scanQrRequested.connect(app.qr_codes.scan)
+        app.bridge.other.connect(settings.on_audio_event)
+    if app.options.demo_env is not None:
+        ring_me = QCoreApplication.translate("App", "Ring me like VICIdial")
+        window.add_go_action(ring_me, RING_ME_KEY, app.ring_me)
+        if tray is not None:
+            tray.add_action(ring_me, app.ring_me)

@@ -1,0 +1,447 @@
+"""The composition root of the desktop app: :class:`App` builds the bridge, bus, engine, audio,
+history, sign-in, windows and tray, wires them together, and starts and stops them. The parts
+it is made of live beside it in ``softphone.app``.
+
+Nothing that can block runs on the GUI thread: the engine starts on a thread of its own (the
+window is up meanwhile; resuming the session waits for it), sound-device work runs on the audio
+lane, and quitting hides the window at once and stops the rest in the background within
+``AppOptions.quit_timeout_s``, after which ``run`` ends the process even if something hangs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from softphone.app import pages
+from softphone.app.demo_ring import ring_me
+from softphone.app.engine import AccountChoice, AppEngine, show_transport, with_settings
+from softphone.app.links import Dialler
+from softphone.app.options import AppOptions
+from softphone.app.quitting import Teardown
+from softphone.app.settings_sync import SettingsSync
+from softphone.app.signin import QrCodes, watch_network
+from softphone.app.sound import make_audio_backend, open_saved_devices
+from softphone.audio.controller import AudioController
+from softphone.audio.ring import AudioRings
+from softphone.core import events as ev
+from softphone.core.bus import EventBus
+from softphone.core.engine import EnginePhone
+from softphone.core.executor import Outcome
+from softphone.core.models import EngineConfig, SipAccountConfig
+from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import SessionState, SessionStateChanged
+from softphone.desktop.deployment import initial_control_plane
+from softphone.signin.netwatch import NetWatch
+from softphone.signin.service import SignInConfig, SignInService
+from softphone.sip.engine import SipEngine
+from softphone.storage.history import HistoryRecorder, HistoryWriter
+from softphone.storage.settings import AppSettings
+from softphone.ui.bridge import QtBridge
+from softphone.ui.command_runner import log_failure
+from softphone.ui.diagnostics import TraceLog
+from softphone.ui.history_model import HistoryModel
+from softphone.ui.main_window import SIGNED_IN, MainWindow
+from softphone.ui.phone.incoming_call import IncomingCallWindow
+from softphone.ui.phone.view import PhoneView
+from softphone.ui.recents_view import RecentsView
+from softphone.ui.settings.view import SettingsView
+from softphone.ui.signin_controller import SignInController
+from softphone.ui.signin_view import SignInView
+from softphone.ui.single_instance import InstanceServer
+from softphone.ui.tray import Tray
+
+_log = logging.getLogger(__name__)
+
+
+def _ask(parent: QWidget, text: str) -> bool:
+    title = QCoreApplication.translate("App", "VICIfast Phone")
+    answer = QMessageBox.question(parent, title, text)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class App(QObject):
+    """The running app; lives on the GUI thread. ``finished`` is emitted once :meth:`quit` has
+    stopped everything, or its bound ran out (``stopped_cleanly`` says which; ``run`` ends the
+    event loop on it)."""
+
+    finished = Signal()
+
+    def __init__(self, options: AppOptions, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.options = options
+        self._confirm = options.confirm or _ask
+        self._quitting = False
+        self.quit_deadline = 0.0  # time.monotonic() by which quitting ends, once it began
+        self.stopped_cleanly: bool | None = None  # set when ``finished`` is emitted
+        self._engine_starting = False  # start() began the engine's start
+        self._engine_up = threading.Event()  # the engine's start returned (or failed)
+        self._quit_timer: QTimer | None = None
+        self._signed_in = False
+        self.incoming_windows: dict[str, IncomingCallWindow] = {}
+        self.settings = AppSettings.load(options.settings_path)
+        self.settings_sync = SettingsSync(self)
+        self.accounts = AccountChoice(
+            lambda: self.settings,
+            options.adapt_account,
+            lambda: self.bridge.post_call(self._show_auto_answer),
+        )
+        self.trace = TraceLog(options.log_dir)
+        engine_config = self._with_settings(options.engine_config)
+        if self.settings.sip_trace:
+            self.trace.attach()
+        self.bus = EventBus()
+        self.bridge = QtBridge(self.bus, self)
+        rings = AudioRings.create()
+        self.audio_backend = make_audio_backend(self.settings, options)
+        self.audio = AudioController(self.audio_backend, rings, self.bridge.post_other)
+        # the controller's blocking calls (PortAudio re-scans, opens), one at a time, in order
+        self.audio_ops = self.bridge.lane("audio-ops")
+        self.engine_settings = self.settings  # what the engine is made with
+        self.engine = AppEngine(
+            self.bridge.post,
+            engine_config,
+            rings,
+            factory=self._make_engine,
+            adapt=self._adapt_account,
+        )
+        self.history = HistoryWriter(options.data_dir, options.store)
+        self.recorder = HistoryRecorder(self.history.record)
+        self.recorder.attach(self.bus.subscribe)
+        self.history_model = HistoryModel(self.history.start(), self.bridge, parent=self)
+        self.service = self._make_service(options.signin)
+        self.bus.subscribe(ev.Event, self._to_session)
+        self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
+        self.bus.subscribe(SessionStateChanged, self._on_session)
+        self.bus.subscribe(ev.IncomingCall, self._on_incoming)
+        self.phone = EnginePhone(lambda: self.engine.current)
+
+        self.signin_view = SignInView(
+            self.bus, confirm=lambda text: self._confirm(self.window, text)
+        )
+        self.signin_view.set_control_plane(
+            *initial_control_plane(
+                self.settings.custom_control_plane,
+                self.settings.ca_file,
+                options.deployment,
+                options.signin.control_plane,
+            )
+        )
+        self.signin = SignInController(
+            self.signin_view,
+            self.bus,
+            self._session_for,
+            lambda: self.service.session,
+            self,
+            default_company=options.deployment.company_code,
+        )
+        factories = pages.page_factories(
+            phone=self.phone,
+            bus=self.bus,
+            bridge=self.bridge,
+            history=self.history_model,
+            call_back=self._call_back,
+            audio=self.audio,
+            settings=self.settings,
+            audio_ops=self.audio_ops,
+            options=options,
+        )
+        self.window = MainWindow(self.bus, self.signin_view, factories)
+        self.qr_codes = QrCodes(
+            window=self.window,
+            bridge=self.bridge,
+            signin_view=self.signin_view,
+            settings=lambda: self.settings,
+            signed_in=lambda: self._signed_in,
+            accounts=self.accounts,
+            engine=self.engine,
+            inform=self._inform,
+        )
+        self.signin_view.scanRequested.connect(self.qr_codes.scan)
+        self.window.signOutRequested.connect(self.sign_out)
+        self.window.quitRequested.connect(self.quit)
+        self.window.hiddenToTray.connect(self._hidden_to_tray)
+
+        use_tray = Tray.available() if options.tray is None else options.tray
+        # the incoming-call window sends the incoming-call notification itself
+        self.tray = Tray(self.bus, self, notify_incoming=False) if use_tray else None
+        if self.tray is not None:
+            self.window.hide_on_close = True
+            self.tray.showRequested.connect(self.show_window)
+            self.tray.signOutRequested.connect(self.sign_out)
+            self.tray.quitRequested.connect(self.quit)
+        self.phone_view = pages.typed(self.window.page("Phone"), PhoneView)
+        self.recents_view = pages.typed(self.window.page("Recents"), RecentsView)
+        self.settings_view = pages.typed(self.window.page("Settings"), SettingsView)
+        self.navigation = pages.Navigation(
+            self.window, self.tray, self.phone_view, self.recents_view
+        )
+        self.dialler = Dialler(
+            self.window,
+            self.signin_view,
+            self.phone_view,
+            self.phone,
+            lambda text: self._confirm(self.window, text),
+        )
+        pages.wire_pages(self)
+        self.instance_server = InstanceServer(options.instance, self)
+        self.instance_server.received.connect(self.handle_argv)
+        self._net_timer: QTimer | None = None
+        self.net_watch: NetWatch | None = None
+
+    # ---- start and stop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen for later starts and show the window; the engine starts on a thread of its
+        own and the devices open on the audio lane. Once the engine is up the session resumes
+        (or demo mode signs in): :meth:`_engine_started`."""
+        self.instance_server.listen()
+        self._engine_starting = True
+        self.bridge.run_in_thread("engine-start", self._start_engine, self._engine_started)
+        self.audio_ops(lambda: open_saved_devices(self.audio, self.settings), lambda _outcome: None)
+        watched = watch_network(lambda: self.service, self.bridge, self)
+        if watched is not None:
+            self.net_watch, self._net_timer = watched
+        if self.tray is not None:
+            self.tray.show()
+        # minimised to the tray only when there is one: never no way in
+        if not (self.settings.start_minimised and self.tray is not None):
+            self.window.show()
+
+    def _start_engine(self) -> None:
+        # the engine-start thread: SipEngine.start waits (up to 10 s) for pjsua2 to come up
+        try:
+            self.engine.start()
+        finally:
+            self._engine_up.set()
+
+    def _engine_started(self, outcome: Outcome[None]) -> None:
+        if self._quitting:
+            return
+        if outcome.error is not None:
+            _log.error("the SIP engine did not start: %s", outcome.error)
+            self.signin_view.show_message(str(outcome.error))
+            return
+        self.settings_sync.catch_up_sound()
+        login = self.options.demo_login
+        if login is None:
+            self.service.session.resume()
+            return
+        company, username, password = login
+        view = self.signin_view
+        view.company.setText(company)
+        view.username.setText(username)
+        view.password.setText(password)
+        view.submit()
+
+    def quit(self) -> None:
+        """Hide at once, then stop everything in the background (:class:`Teardown`).
+        ``finished`` follows when both of its threads are done, or when
+        ``options.quit_timeout_s`` has run out (``stopped_cleanly`` False: ``run`` then ends
+        the process)."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.quit_deadline = time.monotonic() + self.options.quit_timeout_s
+        self.instance_server.close()
+        self.window.hide_on_close = False
+        self.window.hide()
+        if self.tray is not None:
+            self.tray.hide()
+        if self._net_timer is not None:
+            self._net_timer.stop()
+        for window in list(self.incoming_windows.values()):
+            window.close()
+        # here: the session's timers are the GUI thread's; from now on nothing it still has
+        # running changes its state (its HTTP clients are closed on the quit thread)
+        self.service.session.close()
+        self.history_model.close()
+        self.audio_ops.close()  # device changes not started yet are dropped
+        timer = self._quit_timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(self._quit_timed_out)
+        timer.start(max(0, round(self.options.quit_timeout_s * 1000)))
+        teardown = Teardown(
+            deadline=self.quit_deadline,
+            engine=self.engine,
+            engine_up=self._engine_up if self._engine_starting else None,
+            trace=self.trace,
+            audio=self.audio,
+            audio_backend=self.audio_backend,
+            service=self.service,
+            history=self.history,
+        )
+        self.bridge.run_in_thread("quit-engine", teardown.stop_engine, teardown.engine_stopped)
+        self.bridge.run_in_thread("quit", teardown.stop_the_rest, self._rest_stopped)
+
+    def _rest_stopped(self, outcome: Outcome[bool]) -> None:
+        if outcome.error is not None:
+            _log.error("quitting failed: %r", outcome.error)
+        self._finish(outcome.value is True)
+
+    def _quit_timed_out(self) -> None:
+        hanging = [t.name for t in threading.enumerate() if t.name.startswith("quit")]
+        _log.error(
+            "quitting did not finish within %.0f s (still running: %s)",
+            self.options.quit_timeout_s,
+            ", ".join(hanging) or "nothing",
+        )
+        self._finish(False)
+
+    def _finish(self, clean: bool) -> None:
+        if self.stopped_cleanly is not None:
+            return
+        self.stopped_cleanly = clean
+        if self._quit_timer is not None:
+            self._quit_timer.stop()
+        self.bridge.close(wait=False)
+        self.finished.emit()
+
+    # ---- sign-in -------------------------------------------------------------------------------
+
+    def _make_service(self, config: SignInConfig) -> SignInService:
+        return SignInService(
+            config,
+            engine=self.engine,
+            store=self.options.store,
+            device_id=self.options.device_id,
+            emit=self.bus.publish,
+            post=self.bridge.post_call,
+            scheduler=self.bridge,
+            clear_history=self.history.erase,  # both raise NotDeleted: what is left, where
+            clear_trace=self.trace.erase,
+        )
+
+    def _session_for(self, control_plane: str, ca_file: str) -> Any:
+        base = self.options.signin
+        config = SignInConfig(
+            control_plane=control_plane or base.control_plane,
+            ca_file=(ca_file or None) if control_plane else base.ca_file,
+            bind_address=base.bind_address,
+        )
+        current = self.service
+        if config != current.config and current.session.state is SessionState.SIGNED_OUT:
+            self.service = self._make_service(config)  # raises for a refused address or CA
+            current.close()
+        return self.service.session
+
+    def _to_session(self, event: ev.Event) -> None:
+        self.service.on_engine_event(event)
+
+    def sign_out(self) -> None:
+        if self._confirm(
+            self.window, self.tr("Sign out? Your saved sign-in and call history are deleted.")
+        ):
+            self.service.session.sign_out()
+            self.show_window()
+
+    @property
+    def signed_in(self) -> bool:
+        """The session is signed in (as the last state it published says)."""
+        return self._signed_in
+
+    def _on_session(self, event: SessionStateChanged) -> None:
+        if event.state is SessionState.REGISTERING and self.options.persist_control_plane:
+            self.settings_sync.remember_control_plane()
+        was_signed_in, self._signed_in = self._signed_in, event.state in SIGNED_IN
+        if self._signed_in and not was_signed_in:
+            # after a wipe the history is closed: a new database under a new key (else nothing)
+            self.history.reopen().add_done_callback(log_failure("reopening the call history"))
+        if event.state is SessionState.SIGNED_OUT:
+            self.dialler.registered = False
+            self.accounts.qr_account = None  # never kept past a sign-out
+        direct = self.options.adapt_account is not None and event.state in SIGNED_IN
+        if direct:  # demo without a registrar: calls go straight to the lines, unregistered
+            self.dialler.registered = True
+            self.window.status.unregistered_text = self.tr(
+                "Demo: calls go straight to the demo lines"
+            )
+        if was_signed_in != self._signed_in:
+            self._show_auto_answer()
+
+    def _show_auto_answer(self) -> None:
+        if self.phone_view is not None:
+            policy = self.accounts.auto_answer() if self._signed_in else None
+            self.phone_view.set_auto_answer(policy)
+
+    def apply_sip_account(self, config: SipAccountConfig) -> None:
+        """A confirmed SIP account code (see :meth:`QrCodes.apply_sip_account`)."""
+        self.qr_codes.apply_sip_account(config)
+
+    def _with_settings(self, config: EngineConfig) -> EngineConfig:
+        return with_settings(config, self.settings, self.options.engine_config.sip_trace)
+
+    def _make_engine(self, emit: Any, config: EngineConfig, audio: Any) -> SipEngine:
+        # The first engine, and each one a move to another local address starts (on the
+        # engine's worker thread): every one starts with the settings as they are then.
+        return self.options.engine_factory(emit, self._with_settings(config), audio)
+
+    def _adapt_account(self, config: SipAccountConfig) -> SipAccountConfig:
+        # the engine's worker thread (see AccountChoice)
+        return self.accounts.adapt(config)
+
+    def _inform(self, text: str) -> None:
+        title = self.tr("VICIfast Phone")
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_notice = text
+        box.open()
+
+    # ---- calls ---------------------------------------------------------------------------------
+
+    def _on_incoming(self, event: ev.IncomingCall) -> None:
+        if event.auto_answer_in_s is not None and event.auto_answer_in_s <= 0:
+            return  # answered at once: the phone page shows it, nobody needs alerting
+        tray = self.tray
+        window = IncomingCallWindow(
+            self.phone,
+            self.bus,
+            self.bridge,
+            event,
+            notify=tray.notify if tray is not None else None,
+            answer=self.phone_view.answer_call if self.phone_view is not None else None,
+        )
+        self.incoming_windows[event.call_id] = window
+        window.destroyed.connect(lambda *_: self.incoming_windows.pop(event.call_id, None))
+        window.present()
+
+    def ring_me(self) -> None:
+        """Demo mode: the tone line calls this phone with an auto-answer request."""
+        if self.options.demo_env is not None:
+            ring_me(self.options.demo_env, self.engine, self.bridge, self._inform)
+
+    # ---- windows, tray and pages ---------------------------------------------------------------
+
+    def show_window(self) -> None:
+        self.window.bring_up()
+        if self.tray is not None:
+            self.tray.clear_missed()
+
+    def _hidden_to_tray(self) -> None:
+        if self.tray is None or self.settings.close_to_tray_notice_shown:
+            return
+        self.tray.notify_still_running()
+        self.settings_sync.update(close_to_tray_notice_shown=True)
+
+    # ---- dialling links ------------------------------------------------------------------------
+
+    def handle_argv(self, argv: list[str]) -> None:
+        """A later start's command line (or this one's): show the window, offer to dial links."""
+        self.show_window()
+        self.dialler.offer(argv)
+
+    def _call_back(self, number: str) -> None:
+        self.dialler.dial(number)
+
+    def _on_registration(self, event: ev.RegistrationChanged) -> None:
+        if event.account_id != ACCOUNT_ID:
+            return
+        registered = event.state is ev.RegistrationState.REGISTERED
+        if registered and self.settings_view is not None:
+            show_transport(self.settings_view, self.engine, self.bridge, event.transport)
+        self.dialler.set_registered(registered)

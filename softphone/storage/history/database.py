@@ -1,0 +1,117 @@
+"""The call history's encrypted database on disk: its files, its key in the keychain, a keyed
+and tuned connection, and deleting it all.
+
+The database's key is 32 random bytes kept (as hex) in the keychain under ``history.key`` and
+given to SQLCipher as a raw key, so opening runs no PBKDF2 (``kdf_iter`` does not apply to raw
+keys): open + key + first page takes about a millisecond.
+
+SQLCipher settings: the defaults of SQLCipher 4 (4096-byte pages, HMAC-SHA512), shared with the
+mobile app. ``cipher_memory_security`` stays off (SQLCipher's default): wiping and locking every
+allocation slows every query, while the plaintext it would guard is on screen anyway and the key
+sits in the keychain. ``secure_delete`` is on, so a deleted entry's bytes are zeroed in the file,
+and temporary tables stay in memory.
+
+Durability: WAL with ``synchronous = FULL``, so every commit (one per call) is fsync'd before
+``add`` returns and a call that ended survives a power cut, not only a crash of the app. In WAL
+mode ``NORMAL`` would skip that fsync (the WAL is synced at checkpoints only): still safe when
+the app is killed, but the last calls before a power loss could vanish. The fsync costs 0.3-3 ms
+(the disk decides), once per call, on the writer thread; encryption adds ~0.2 ms to a commit
+either way. So the history keeps FULL (bench/RESULTS.md, section 7, measures both).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Final
+
+import sqlcipher3  # type: ignore[import-untyped]  # untyped: Any at this boundary
+
+from softphone.core.errors import NotDeleted, VicifastError
+from softphone.core.secret import SecretStore
+from softphone.storage.history.errors import HistoryUnreadable, UnreadableReason
+from softphone.storage.private_files import open_private, private_file
+
+DB_NAME: Final = "calls.db"
+KEY_NAME: Final = "history.key"
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+
+
+def connect(path: Path, key_hex: str) -> Any:
+    """A keyed connection, validated by a read (SQLCipher checks a key only when it reads)."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except sqlcipher3.DatabaseError:
+        conn.close()
+        raise HistoryUnreadable(path, _why_unreadable(path)) from None
+    tune(conn)
+    return conn
+
+
+def tune(conn: Any) -> None:
+    """The settings every connection gets (also the plain-sqlite3 baseline of bench/history)."""
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = FULL")  # a call row is worth an fsync (module doc)
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    # Decrypted pages, filled only as they are read: a small history uses little. At 100,000
+    # calls the search indexes and recent rows want ~32 MiB; with 8 MiB every search decrypted
+    # pages again and 6-character searches took ~1.8x as long as without a key (bench/history).
+    conn.execute("PRAGMA cache_size = -32768")
+
+
+def _why_unreadable(path: Path) -> UnreadableReason:
+    with path.open("rb") as f:
+        head = f.read(len(_SQLITE_HEADER))
+    size = path.stat().st_size
+    # An SQLCipher file is whole 4096-byte pages of noise; anything else is not ours.
+    if head == _SQLITE_HEADER or size % 4096:
+        return UnreadableReason.NOT_A_DATABASE
+    return UnreadableReason.KEY_REJECTED
+
+
+def db_files(data_dir: Path) -> list[Path]:
+    """The database and its WAL and shared-memory files."""
+    return [data_dir / DB_NAME, data_dir / f"{DB_NAME}-wal", data_dir / f"{DB_NAME}-shm"]
+
+
+def private_db_files(data_dir: Path) -> None:
+    """The database file made 0600 before SQLite opens it (SQLite would create it 0644, the
+    umask permitting); SQLite gives the -wal and -shm files it creates the database file's mode
+    (unix VFS), so they are 0600 too. Files an older version left wider are tightened."""
+    database, *others = db_files(data_dir)
+    os.close(open_private(database, os.O_RDONLY | os.O_CREAT))  # made if missing, else as is
+    for file in others:
+        private_file(file)
+
+
+def remove_all(data_dir: Path, secret_store: SecretStore) -> None:
+    """Delete the history's files and its key, whether or not it could be opened. Each is
+    tried; the first ``OSError`` is raised after the others are deleted."""
+    aside = list(data_dir.glob(f"{DB_NAME}.unreadable-*"))
+    failed: OSError | None = None
+    for file in [*db_files(data_dir), *aside]:
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as err:
+            failed = failed or err
+    secret_store.delete(KEY_NAME)
+    if failed is not None:
+        raise failed
+
+
+def erase_all(data_dir: Path, secret_store: SecretStore) -> None:
+    """:func:`remove_all`, raising ``NotDeleted`` (what is left, where) for a failure."""
+    try:
+        remove_all(data_dir, secret_store)
+    except (OSError, VicifastError) as err:
+        raise not_deleted(err, data_dir) from None
+
+
+def not_deleted(err: OSError | VicifastError, data_dir: Path) -> NotDeleted:
+    if isinstance(err, OSError):
+        where = err.filename or data_dir / DB_NAME
+        return NotDeleted("the call history", str(where), err.strerror or str(err))
+    return NotDeleted("the call history's key", "", str(err))  # the files are gone, the key not

@@ -1,0 +1,106 @@
+"""The call history's schema: its forward migrations (``MIGRATIONS``, one per version) and
+``migrate``, which brings a database to ``SCHEMA_VERSION`` one transaction per step.
+
+v1 the ``calls`` and ``meta`` tables; v2 a folded ``search_key`` per call, its FTS5 trigram
+index and the filters' indexes; v3 ``calls_grams``, the index of short pieces (``search``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from softphone.storage.history.errors import HistoryTooNew
+from softphone.storage.history.search import gram_document, search_key
+
+
+def _v1(conn: Any) -> None:
+    conn.execute(
+        """CREATE TABLE calls(
+            id INTEGER PRIMARY KEY,
+            direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+            remote_number TEXT NOT NULL,
+            remote_name TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            answered_at REAL,
+            ended_at REAL NOT NULL,
+            duration_s REAL NOT NULL,
+            outcome TEXT NOT NULL
+                CHECK (outcome IN ('answered', 'missed', 'rejected', 'failed')),
+            sip_code INTEGER NOT NULL DEFAULT 0,
+            sip_reason TEXT NOT NULL DEFAULT '',
+            auto_answered INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID")
+
+
+def _v2(conn: Any) -> None:
+    """Search: a folded key per call, a trigram index over it, and indexes for the filters."""
+    conn.execute("ALTER TABLE calls ADD COLUMN search_key TEXT NOT NULL DEFAULT ''")
+    rows = conn.execute("SELECT id, remote_number, remote_name FROM calls").fetchall()
+    conn.executemany(
+        "UPDATE calls SET search_key = ? WHERE id = ?",
+        [(search_key(number, name), id_) for id_, number, name in rows],
+    )
+    # (id, search_key) is narrow: 1-2 character fragments scan it newest first (until v3).
+    conn.execute("CREATE INDEX calls_search ON calls(id, search_key)")
+    conn.execute("CREATE INDEX calls_outcome ON calls(outcome, id)")
+    conn.execute("CREATE INDEX calls_direction ON calls(direction, id)")
+    conn.execute("CREATE INDEX calls_missed ON calls(ended_at) WHERE outcome = 'missed'")
+    conn.execute(
+        "CREATE VIRTUAL TABLE calls_fts USING fts5(search_key, content='calls', "
+        "content_rowid='id', tokenize='trigram', detail='none')"
+    )
+    conn.execute(
+        "CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls BEGIN "
+        "INSERT INTO calls_fts(rowid, search_key) VALUES (new.id, new.search_key); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls BEGIN "
+        "INSERT INTO calls_fts(calls_fts, rowid, search_key) "
+        "VALUES ('delete', old.id, old.search_key); END"
+    )
+    conn.execute("INSERT INTO calls_fts(calls_fts) VALUES ('rebuild')")
+
+
+def _v3(conn: Any) -> None:
+    """Short search without a scan: ``calls_grams`` holds each call's distinct one- and
+    two-character pieces (``gram_document``), so a one- or two-character fragment reads only
+    the newest page of its postings, and one that matches nothing reads nothing. Contentless:
+    ``HistoryStore.add`` and ``delete`` keep it in step with ``calls`` in the same transaction
+    (its document comes from ``search_key`` by Python, which a trigger cannot run). The narrow
+    (id, search_key) index that short fragments used to scan goes."""
+    conn.execute(
+        "CREATE VIRTUAL TABLE calls_grams USING fts5(grams, content='', tokenize='ascii', "
+        "detail='none', columnsize=0)"
+    )
+    rows = conn.execute("SELECT id, search_key FROM calls").fetchall()
+    conn.executemany(
+        "INSERT INTO calls_grams(rowid, grams) VALUES (?, ?)",
+        [(id_, gram_document(key)) for id_, key in rows],
+    )
+    conn.execute("DROP INDEX calls_search")
+
+
+MIGRATIONS: Final[tuple[Callable[[Any], None], ...]] = (_v1, _v2, _v3)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def migrate(conn: Any, upto: int = SCHEMA_VERSION) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    version = 0 if row is None else int(row[0])
+    if version > SCHEMA_VERSION:
+        raise HistoryTooNew(version, SCHEMA_VERSION)
+    for number in range(version + 1, upto + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number - 1](conn)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version(version) VALUES (?)", (number,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

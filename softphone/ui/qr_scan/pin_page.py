@@ -1,0 +1,108 @@
+"""The scan dialog's PIN page: a SIP account code is sealed with a PIN that never comes in the
+code itself; the agent types it here (digits only, shown as dots)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from softphone.provisioning import qr_format
+
+
+class PinPage(QWidget):
+    """Emits ``unlockRequested(str)`` with a PIN long enough to try, on the GUI thread; the
+    dialog connects ``back_button``."""
+
+    unlockRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(f"<h3>{self.tr('This is a SIP account code')}</h3>", self)
+        text = QLabel(
+            self.tr(
+                "Enter the PIN your supervisor gave you with it (6 to 12 digits). The PIN "
+                "never comes in the QR code itself."
+            ),
+            self,
+        )
+        text.setWordWrap(True)
+        self.pin_field = QLineEdit(self)
+        self.pin_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin_field.setAccessibleName(self.tr("PIN"))
+        self.pin_field.setValidator(
+            QRegularExpressionValidator(QRegularExpression("[0-9]{0,12}"), self.pin_field)
+        )
+        self.pin_field.setInputMethodHints(
+            Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData
+        )
+        self.pin_field.setMaxLength(qr_format.PIN_MAX_DIGITS)
+        self.pin_field.textChanged.connect(self._pin_changed)
+        self.pin_field.returnPressed.connect(self._unlock_clicked)
+        form = QFormLayout()
+        pin_label = QLabel(self.tr("&PIN:"), self)
+        pin_label.setBuddy(self.pin_field)
+        form.addRow(pin_label, self.pin_field)
+        self.pin_error = QLabel(self)
+        self.pin_error.setWordWrap(True)
+        # Stacked pages do not grow word-wrapped labels by height-for-width: reserve the lines.
+        self.pin_error.setMinimumHeight(self.pin_error.fontMetrics().lineSpacing() * 3)
+        self.pin_error.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.pin_error.setAccessibleName(self.tr("PIN problem"))
+        self.unlock_button = QPushButton(self.tr("&Unlock"), self)
+        self.unlock_button.setAccessibleName(self.tr("Unlock the code"))
+        self.unlock_button.setEnabled(False)
+        self.unlock_button.setDefault(True)
+        self.unlock_button.clicked.connect(self._unlock_clicked)
+        self.back_button = QPushButton(self.tr("&Back"), self)
+        self.back_button.setAccessibleName(self.tr("Back to scanning"))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.unlock_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addLayout(form)
+        layout.addWidget(self.pin_error)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+    def start(self) -> None:
+        """A new code: an empty field, no problem shown, the focus in the field."""
+        self.pin_field.clear()
+        self.pin_error.clear()
+        self.pin_field.setFocus()
+
+    def checking(self) -> None:
+        """The PIN is being tried: the field is emptied and locked until :meth:`checked`."""
+        self.pin_field.clear()
+        self.unlock_button.setEnabled(False)
+        self.pin_field.setEnabled(False)
+        self.pin_error.setStyleSheet("")
+        self.pin_error.setText(self.tr("Checking the PIN…"))
+
+    def checked(self, problem: str = "", style: str = "") -> None:
+        """The try is over; ``problem`` (in ``style``) says why the PIN did not open the code."""
+        self.pin_field.setEnabled(True)
+        if problem:
+            self.pin_error.setStyleSheet(style)
+            self.pin_error.setText(problem)
+            self.pin_field.setFocus()
+
+    def _pin_changed(self, text: str) -> None:
+        self.unlock_button.setEnabled(len(text) >= qr_format.PIN_MIN_DIGITS)
+
+    def _unlock_clicked(self) -> None:
+        pin = self.pin_field.text()
+        if len(pin) < qr_format.PIN_MIN_DIGITS:
+            return
+        self.unlockRequested.emit(pin)

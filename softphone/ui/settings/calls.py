@@ -1,0 +1,105 @@
+"""The Settings page's Calls group: auto-answer (as the server provisions it, or the agent's own
+choice with a delay), accepting direct calls, and how many direct calls were refused."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel
+
+from softphone.core.models import AutoAnswerMode
+from softphone.storage.settings import AS_PROVISIONED
+from softphone.ui.settings.page import SettingsPage
+
+_MODES: Final = (
+    None,  # as the server provisions the account
+    AutoAnswerMode.HEADER,
+    AutoAnswerMode.OFF,
+    AutoAnswerMode.ALWAYS,
+    AutoAnswerMode.AFTER,
+)
+
+
+def _mode_data(mode: AutoAnswerMode | None) -> str:
+    return AS_PROVISIONED if mode is None else mode.value
+
+
+class CallsSection(SettingsPage):
+    """The Calls group; the app applies its settings (the engine's auto-answer) on
+    ``settingsChanged`` and reports refused direct calls to :meth:`show_refused`."""
+
+    def _calls_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Calls"), self)
+        form = QFormLayout(group)
+        self.auto_answer = self._combo("autoAnswer", self.tr("Auto-answer"))
+        labels = {
+            None: self.tr("As your company's server sets it"),
+            AutoAnswerMode.HEADER: self.tr("When the server asks (VICIdial)"),
+            AutoAnswerMode.OFF: self.tr("Off"),
+            AutoAnswerMode.ALWAYS: self.tr("Always, at once"),
+            AutoAnswerMode.AFTER: self.tr("Always, after a delay"),
+        }
+        for mode in _MODES:
+            self.auto_answer.addItem(labels[mode], _mode_data(mode))
+        self.auto_answer.setCurrentIndex(
+            self.auto_answer.findData(_mode_data(self._settings.auto_answer))
+        )
+        self.auto_answer.activated.connect(lambda _i: self._on_auto_answer())
+        self.delay = QDoubleSpinBox(group)
+        self.delay.setAccessibleName(self.tr("Auto-answer delay in seconds"))
+        self.delay.setRange(0.0, 60.0)
+        self.delay.setDecimals(0)
+        self.delay.setSuffix(self.tr(" s"))
+        self.delay.setValue(min(self._settings.auto_answer_delay_s, 60.0))
+        self.delay.valueChanged.connect(lambda _v: self._on_auto_answer())
+        label = QLabel(self.tr("&Auto-answer:"), group)
+        label.setBuddy(self.auto_answer)
+        row = QHBoxLayout()
+        row.addWidget(self.auto_answer, 1)
+        delay_label = QLabel(self.tr("&Delay:"), group)
+        delay_label.setBuddy(self.delay)
+        row.addWidget(delay_label)
+        row.addWidget(self.delay)
+        form.addRow(label, row)
+        self._sync_delay()
+        self.accept_direct = self._check(
+            self.tr("Accept &direct calls from other addresses"),
+            self.tr("Accept direct calls from other addresses"),
+            self._settings.accept_direct_calls,
+        )
+        self.accept_direct.setToolTip(
+            self.tr(
+                "Calls that do not come through your company's SIP server are refused unless "
+                "this is on. When it is on they ring, marked as direct calls, and are never "
+                "answered automatically."
+            )
+        )
+        self.accept_direct.toggled.connect(lambda on: self._change(accept_direct_calls=on))
+        form.addRow(self.accept_direct)
+        self._refused = 0
+        self.refused_label = QLabel(group)
+        self.refused_label.setObjectName("refusedCalls")
+        self.refused_label.setWordWrap(True)
+        self.refused_label.hide()
+        form.addRow(self.refused_label)
+        return group
+
+    def show_refused(self, count: int, sources: tuple[str, ...]) -> None:
+        """Direct calls were refused (``UntrustedRequestsRefused``): say how many and from
+        where, so an agent who expected one knows why it never rang."""
+        self._refused += count
+        text = self.tr(
+            "Refused since start: {0} call(s) or request(s) from addresses that are not your "
+            "company's SIP server, the last from {1}."
+        )
+        self.refused_label.setText(text.format(self._refused, sources[-1] if sources else "?"))
+        self.refused_label.show()
+
+    def _on_auto_answer(self) -> None:
+        data = self.auto_answer.currentData()
+        mode = None if data == AS_PROVISIONED else AutoAnswerMode(data)
+        self._change(auto_answer=mode, auto_answer_delay_s=float(self.delay.value()))
+        self._sync_delay()
+
+    def _sync_delay(self) -> None:
+        self.delay.setEnabled(self.auto_answer.currentData() == AutoAnswerMode.AFTER.value)
