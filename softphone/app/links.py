@@ -16,7 +16,7 @@ from softphone.core.links import dial_target, is_link
 from softphone.ui.command_runner import log_failure
 from softphone.ui.main_window import MainWindow
 from softphone.ui.phone.view import PhoneView
-from softphone.ui.signin_view import SignInView
+from softphone.ui.signin.view import SignInView
 
 _log = logging.getLogger(__name__)
 

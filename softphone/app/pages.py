@@ -20,10 +20,10 @@ from softphone.core.engine import EnginePhone
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import Lane, QtBridge
 from softphone.ui.diagnostics import Diagnostics
-from softphone.ui.history_model import HistoryModel
 from softphone.ui.main_window import MainWindow, PageFactory, optional_page
 from softphone.ui.phone.view import PhoneView
-from softphone.ui.recents_view import RecentsView
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.view import RecentsView
 from softphone.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def page_factories(
         ("Phone", optional_page("phone.view", lambda m: m.PhoneView(phone, bus, bridge))),
         (
             "Recents",
-            optional_page("recents_view", lambda m: m.RecentsView(history, bridge, call_back)),
+            optional_page("recents.view", lambda m: m.RecentsView(history, bridge, call_back)),
         ),
         (
             "Settings",

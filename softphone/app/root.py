@@ -45,14 +45,14 @@ from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import TraceLog
-from softphone.ui.history_model import HistoryModel
 from softphone.ui.main_window import SIGNED_IN, MainWindow
 from softphone.ui.phone.incoming_call import IncomingCallWindow
 from softphone.ui.phone.view import PhoneView
-from softphone.ui.recents_view import RecentsView
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.view import SettingsView
-from softphone.ui.signin_controller import SignInController
-from softphone.ui.signin_view import SignInView
+from softphone.ui.signin.controller import SignInController
+from softphone.ui.signin.view import SignInView
 from softphone.ui.single_instance import InstanceServer
 from softphone.ui.tray import Tray
 

@@ -19,7 +19,7 @@ from softphone.signin.service import WILDCARD, SignInService
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import log_failure
-from softphone.ui.signin_view import SignInView
+from softphone.ui.signin.view import SignInView
 
 
 def watch_network(

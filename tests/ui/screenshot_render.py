@@ -29,14 +29,14 @@ from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
 from softphone.storage.history import HistoryWriter, Outcome
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
-from softphone.ui.history_model import HistoryModel
 from softphone.ui.phone.incoming_call import IncomingCallWindow
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.qr_scan.dialog import QrScanDialog
-from softphone.ui.recents_view import RecentsView
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.view import SettingsView
-from softphone.ui.signin_view import SignInView
+from softphone.ui.signin.view import SignInView
 from tests.ui.phone_fakes import FakePhone, incoming, state
 from tests.unit.history_kit import MemorySecrets, call
 

@@ -17,11 +17,11 @@ from softphone.core.bus import EventBus
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import HistoryWriter
 from softphone.ui.bridge import QtBridge
-from softphone.ui.history_model import HistoryModel
 from softphone.ui.main_window import MainWindow
 from softphone.ui.phone.call_actions import SHORTCUTS
 from softphone.ui.phone.view import PhoneView
-from softphone.ui.recents_view import RecentsView
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.view import RecentsView
 from tests.ui.phone_fakes import FakePhone, incoming, media, state
 from tests.unit.history_kit import MemorySecrets
 

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from softphone.core import events as ev
 from softphone.storage.history import HistoryStore, HistoryWriter, Outcome
 from softphone.ui.bridge import QtBridge
-from softphone.ui.history_model import ENTRY_ROLE, HistoryModel
+from softphone.ui.recents.model import ENTRY_ROLE, HistoryModel
 from tests.unit.history_kit import MemorySecrets, call
 
 TIMEOUT = 5000

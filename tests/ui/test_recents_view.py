@@ -15,8 +15,8 @@ from softphone.core import events as ev
 from softphone.storage import history as h
 from softphone.storage.history import HistoryWriter, Outcome
 from softphone.ui.bridge import QtBridge
-from softphone.ui.history_model import HistoryModel
-from softphone.ui.recents_view import COL_RESULT, RecentsView
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.view import COL_RESULT, RecentsView
 from tests.unit.history_kit import MemorySecrets, call
 
 TIMEOUT = 5000
@@ -228,7 +228,7 @@ def test_ctrl_f_focuses_the_search_and_every_control_is_named(
 def test_when_a_call_was_reads_like_a_phone_does(qtbot: QtBot) -> None:
     from PySide6.QtCore import QDate, QDateTime, QLocale, QTime
 
-    from softphone.ui.recents_view import _RecentsProxy
+    from softphone.ui.recents.view import _RecentsProxy
 
     original = QLocale()
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))

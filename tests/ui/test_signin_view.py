@@ -11,8 +11,8 @@ from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.provisioning import errors as e
-from softphone.ui.signin_controller import SignInController
-from softphone.ui.signin_view import SignInRequest, SignInView
+from softphone.ui.signin.controller import SignInController
+from softphone.ui.signin.view import SignInRequest, SignInView
 
 R, S = SessionReason, SessionState
 

@@ -36,16 +36,16 @@ from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import HistoryWriter, Outcome
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
-from softphone.ui.history_model import HistoryModel
 from softphone.ui.i18n import TRANSLATIONS_DIR, install_translator
 from softphone.ui.main_window import MainWindow
 from softphone.ui.phone.dialpad import KEYS, TwoLineButton
 from softphone.ui.phone.incoming_call import IncomingCallWindow
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.provisioning.view import ProvisioningView
-from softphone.ui.recents_view import RecentsView
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.view import SettingsView
-from softphone.ui.signin_view import SignInView
+from softphone.ui.signin.view import SignInView
 from softphone.ui.tray import Tray
 from tests.ui.phone_fakes import FakePhone, incoming, state
 from tests.unit.history_kit import MemorySecrets, call

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
 from softphone.ui.bridge import QtBridge
-from softphone.ui.history_model import ENTRY_ROLE, HistoryModel
+from softphone.ui.recents.model import ENTRY_ROLE, HistoryModel
 
 # The model's columns: When, direction, Number, Name, Result, Duration.
 COL_WHEN, COL_DIR, COL_NUMBER, COL_NAME, COL_RESULT, COL_DURATION = range(6)

@@ -18,7 +18,7 @@ from softphone.core.bus import EventBus
 from softphone.core.errors import VicifastError
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionState, SessionStateChanged
-from softphone.ui.signin_view import SignInRequest, SignInView
+from softphone.ui.signin.view import SignInRequest, SignInView
 
 _log = logging.getLogger(__name__)
 
