@@ -1,5 +1,6 @@
-"""Demo mode's "Ring me like VICIdial": the tone line calls this phone with an auto-answer
-request, at the address the engine listens on."""
+"""Demo mode's "Ring me like VICIdial": the tone line calls the signed-in agent's extension
+with an auto-answer request, through the demo's registrar or at the address the engine
+listens on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication
 
 from softphone.app.engine import AppEngine
 from softphone.core.models import EngineSnapshot
@@ -19,25 +22,39 @@ _log = logging.getLogger(__name__)
 
 
 def ring_me(
-    env: DemoEnvironment, engine: AppEngine, bridge: QtBridge, inform: Callable[[str], None]
+    env: DemoEnvironment,
+    engine: AppEngine,
+    bridge: QtBridge,
+    inform: Callable[[str], None],
+    *,
+    signed_in: bool,
 ) -> None:
-    """Ask the engine where it listens, then have the tone line ring there (GUI thread);
-    ``inform`` shows what went wrong."""
+    """Have the tone line ring the account the engine holds for the signed-in agent (GUI
+    thread); ``inform`` shows why it cannot (nobody signed in) or what went wrong."""
+    account = engine.account
+    if not signed_in or account is None:
+        inform(
+            QCoreApplication.translate(
+                "App", "Sign in first: the demo rings the phone of the agent who is signed in."
+            )
+        )
+        return
+    extension = account.extension  # whoever signed in (or a QR code's account), not agent1
 
     def got(future: Future[EngineSnapshot]) -> None:  # the SIP thread
         if future.cancelled() or future.exception() is not None:
             _log.warning("the engine's address is unknown: %s", future.exception())
             return
         hostport = future.result().transports.get("udp", "")
-        bridge.post_call(lambda: _ring(env, hostport, inform))
+        bridge.post_call(lambda: _ring(env, env.agent_uri(hostport, extension), inform))
 
     engine.current.snapshot().add_done_callback(got)
 
 
-def _ring(env: DemoEnvironment, hostport: str, inform: Callable[[str], None]) -> None:
+def _ring(env: DemoEnvironment, uri: str, inform: Callable[[str], None]) -> None:
     from softphone.demo.environment import DemoError
 
     try:
-        env.ring_agent(env.agent_uri(hostport))
+        env.ring_agent(uri)
     except DemoError as err:
         inform(str(err))

@@ -77,7 +77,7 @@ def options_for(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | No
             signin=SignInConfig(
                 control_plane=env.control_plane, ca_file=str(env.ca_file), bind_address=HOST
             ),
-            instance=instance_name("-demo"),
+            instance=instance_name(),  # a later start's links come here, demo or not
             engine_config=EngineConfig(bind_address=HOST),
             persist_control_plane=False,
             demo_login=(creds.company, creds.username, creds.password.reveal()),

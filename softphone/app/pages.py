@@ -24,6 +24,7 @@ from softphone.ui.main_window import MainWindow, PageFactory, optional_page
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.view import RecentsView
+from softphone.ui.settings.sound import has_microphone
 from softphone.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -55,7 +56,15 @@ def page_factories(
 ) -> Sequence[tuple[str, PageFactory]]:
     """The pages, by name, made from the app's parts when the window mounts them."""
     return (
-        ("Phone", optional_page("phone.view", lambda m: m.PhoneView(phone, bus, bridge))),
+        (
+            "Phone",
+            optional_page(
+                "phone.view",
+                lambda m: m.PhoneView(
+                    phone, bus, bridge, microphone=partial(has_microphone, audio)
+                ),
+            ),
+        ),
         (
             "Recents",
             optional_page("recents.view", lambda m: m.RecentsView(history, bridge, call_back)),
@@ -149,6 +158,8 @@ def wire_pages(app: App) -> None:
         settings.settingsChanged.connect(app.settings_sync.apply)
         settings.scanQrRequested.connect(app.qr_codes.scan)
         app.bridge.other.connect(settings.on_audio_event)
+    if phone is not None:
+        app.bridge.other.connect(phone.on_audio_event)  # the call page's "No microphone"
     if app.options.demo_env is not None:
         ring_me = QCoreApplication.translate("App", "Ring me like VICIdial")
         window.add_go_action(ring_me, RING_ME_KEY, app.ring_me)

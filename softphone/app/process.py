@@ -1,5 +1,6 @@
 """The app as a process: :func:`run` (what ``vicifast-phone`` with no command, and
-``--demo``, call) sets Qt up, hands links to a running instance or starts the app, and cleans up;
+``--demo``, call) sets Qt up, hands links to a running instance (demo or not) or starts the app,
+and cleans up; a start that cannot go on says why in a message box (:func:`tell_start_failure`);
 :func:`exit_if_stuck` then ends the process within the quit's bound, whatever still hangs."""
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from softphone.app.links import OpenedLinks
 from softphone.app.options import options_for
 from softphone.app.root import App
+from softphone.core.errors import VicifastError
 from softphone.desktop.link_handler import DESKTOP_ID
 from softphone.ui.i18n import install_translator
 from softphone.ui.icons import app_icon
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 EXIT_STUCK = 1  # the exit status when something had to be left hanging
+EXIT_REFUSED = 2  # the app cannot start here (no usable keychain, demo mode failed to start)
 EXIT_GRACE_S = 1.0  # the interpreter's own exit gets at least this after a clean quit
 
 
@@ -48,8 +52,8 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     # Before anything else: the click that started the app comes early. Qt sends FileOpen
     # only on macOS; elsewhere links arrive as argv.
     opened = OpenedLinks(qapp) if sys.platform == "darwin" else None
-    name = instance_name("-demo" if demo else "")
-    if send_to_running(name, list(links)):
+    # One name whatever the mode: a link reaches the running app, demo or not (see options_for)
+    if send_to_running(instance_name(), list(links)):
         return 0
     # From here on SIGINT/SIGTERM end the app like Quit (one during demo mode's start waits)
     quit_on_signal = QuitOnSignal(qapp)
@@ -57,7 +61,11 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     env: DemoEnvironment | None = None
     app: App | None = None
     try:
-        options, env = options_for(demo_dir)
+        try:
+            options, env = options_for(demo_dir)
+        except VicifastError as err:
+            tell_start_failure(str(err), quit_on_signal)
+            return EXIT_REFUSED
         app = App(options)
         app.finished.connect(qapp.quit)
         if opened is not None:
@@ -75,6 +83,18 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
         quit_on_signal.close()  # a second SIGTERM does not cut the clean-up short
         if app is not None:
             exit_if_stuck(app)  # last: ends the process if quitting left something hanging
+
+
+def tell_start_failure(text: str, quit_on_signal: QuitOnSignal | None = None) -> None:
+    """Why the app cannot start: on stderr (a terminal) and in a message box, for a person who
+    started it from the menu and has no terminal. Returns when the box is closed, or when
+    SIGINT/SIGTERM comes (``quit_on_signal``)."""
+    print(f"vicifast-phone: {text}", file=sys.stderr, flush=True)
+    title = QCoreApplication.translate("App", "VICIfast Desktop")
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok)
+    if quit_on_signal is not None:
+        quit_on_signal.on_signal(box.reject)
+    box.exec()
 
 
 def exit_if_stuck(app: App, exit_now: Callable[[int], None] = os._exit) -> threading.Thread | None:

@@ -404,6 +404,7 @@ class App(QObject):
             self.bridge,
             event,
             notify=tray.notify if tray is not None else None,
+            withdraw=tray.withdraw if tray is not None else None,
             answer=self.phone_view.answer_call if self.phone_view is not None else None,
         )
         self.incoming_windows[event.call_id] = window
@@ -411,13 +412,16 @@ class App(QObject):
         window.present()
 
     def ring_me(self) -> None:
-        """Demo mode: the tone line calls this phone with an auto-answer request."""
+        """Demo mode: the tone line calls the signed-in agent with an auto-answer request."""
         if self.options.demo_env is not None:
-            ring_me(self.options.demo_env, self.engine, self.bridge, self._inform)
+            env = self.options.demo_env
+            ring_me(env, self.engine, self.bridge, self._inform, signed_in=self._signed_in)
 
     # ---- windows, tray and pages ---------------------------------------------------------------
 
     def show_window(self) -> None:
+        if self.phone_view is not None and self.phone_view.in_call:
+            self.window.show_page("Phone")  # a live call comes first, whatever tab was left open
         self.window.bring_up()
         if self.tray is not None:
             self.tray.clear_missed()

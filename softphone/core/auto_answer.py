@@ -48,19 +48,25 @@ def decide(
 ) -> AnswerDecision | None:
     """Apply the account's policy to an incoming INVITE.
 
+    The server's delay counts only in ``HEADER`` mode: ``ALWAYS`` answers at once and ``AFTER``
+    after its own delay, whatever the INVITE asks, because that is what the agent chose.
     A call that arrives while another is up (call waiting) is never answered automatically unless
     the server asked for it in the INVITE: answering would put the current caller on hold.
     """
     asked = requested_delay(headers)
     if policy.mode is AutoAnswerMode.OFF:
         return None
-    if asked is not None:
-        return AnswerDecision(asked, AnswerReason.HEADER)
-    if busy or policy.mode is AutoAnswerMode.HEADER:
+    if policy.mode is AutoAnswerMode.HEADER:
+        return None if asked is None else AnswerDecision(asked, AnswerReason.HEADER)
+    if busy and asked is None:
         return None
-    if policy.mode is AutoAnswerMode.ALWAYS:
-        return AnswerDecision(0.0, AnswerReason.ALWAYS)
-    return AnswerDecision(policy.delay_s, AnswerReason.AFTER_DELAY)
+    delay = 0.0 if policy.mode is AutoAnswerMode.ALWAYS else policy.delay_s
+    if busy:  # answered only because the server asked
+        return AnswerDecision(delay, AnswerReason.HEADER)
+    reason = (
+        AnswerReason.ALWAYS if policy.mode is AutoAnswerMode.ALWAYS else AnswerReason.AFTER_DELAY
+    )
+    return AnswerDecision(delay, reason)
 
 
 def parse_headers(message: str) -> dict[str, str]:

@@ -190,9 +190,11 @@ class DemoEnvironment:
         """The provisioned account as the demo uses it (unregistered in direct mode)."""
         return replace(account, register=False) if self.direct else account
 
-    def agent_uri(self, engine_hostport: str) -> str:
-        """Where the lines ring the agent: through kamailio, or straight to the engine."""
-        return f"sip:{self.credentials.extension}@{self.registrar or engine_hostport}"
+    def agent_uri(self, engine_hostport: str, extension: str = "") -> str:
+        """Where the lines ring the agent of ``extension`` (by default the demo agent's):
+        through kamailio, or straight to the engine."""
+        user = extension or self.credentials.extension
+        return f"sip:{user}@{self.registrar or engine_hostport}"
 
     def ring_agent(self, agent_uri: str) -> None:
         """The tone line calls the agent with an auto-answer request, as VICIdial does."""

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from softphone.core.errors import VicifastError
 from softphone.provisioning.qr_errors import QrImageError
+from softphone.provisioning.qr_format import SCHEME
 from softphone.provisioning.qr_make import modules
 
 DPI: Final = 600
@@ -35,6 +36,7 @@ COLUMNS: Final = 3
 ROWS: Final = 4
 MARGIN_MM: Final = 12.0
 QUIET_MODULES: Final = 4
+_SIP_PREFIX: Final = f"{SCHEME}sip?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,15 @@ def _draw_pin_page(painter: QPainter, items: Sequence[PinItem], page: int, title
     painter.setPen(Qt.GlobalColor.black)
 
 
+def sheet_header(items: Sequence[SheetItem], page: int, title: str = "") -> str:
+    """The line atop a page of codes. Only SIP account codes have a PIN, so only a page with
+    one of them says where the PIN is (a sign-in code needs none)."""
+    text = f"{title or 'VICIfast QR codes'} — page {page}. Scan in the VICIfast app."
+    if any(item.uri.startswith(_SIP_PREFIX) for item in items):
+        text += " The PIN for a SIP account code comes separately."
+    return text
+
+
 def _draw_page(painter: QPainter, items: Sequence[SheetItem], page: int, title: str) -> None:
     width, height = _mm(210.0), _mm(297.0)
     margin = _mm(MARGIN_MM)
@@ -200,8 +211,7 @@ def _draw_page(painter: QPainter, items: Sequence[SheetItem], page: int, title: 
     painter.drawText(
         QRectF(margin, margin, width - 2 * margin, header),
         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-        f"{title or 'VICIfast QR codes'} — page {page}. Scan in the VICIfast app. "
-        "The PIN for a SIP account code comes separately.",
+        sheet_header(items, page, title),
     )
     name_font = QFont("Helvetica")
     name_font.setPointSizeF(10.0)

@@ -23,7 +23,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def instance_name(suffix: str = "") -> str:
-    """The per-user server name (``suffix`` keeps the demo apart from the real app)."""
+    """The per-user server name. The app has one whatever its mode (demo or not): a second
+    start hands its links to whichever copy runs. ``suffix``: a test bench's own instance."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no user name (a container without passwd entry)

@@ -1,12 +1,22 @@
 """The tray icon: the phone's state at a glance (registered / not / in a call / missed calls),
-quick actions, and notifications that carry only the caller ID."""
+quick actions, and notifications that carry only the caller ID.
+
+An incoming-call notice is withdrawn as soon as the call is answered, declined or over
+(:meth:`Tray.withdraw`), where the platform lets a program take a notice down: on Windows (an
+empty balloon removes it) and for Qt's own balloon (X11 without a StatusNotifier host). Qt gives
+no handle on a notice it handed to a desktop notification service (a StatusNotifier host's
+org.freedesktop.Notifications, macOS's notification centre): there an empty message would only
+add a blank notice, so the service's own timing takes it down.
+"""
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtDBus import QDBusConnection
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from softphone.core import events as ev
@@ -32,6 +42,11 @@ class TrayStatus(StrEnum):
     IN_CALL = "in_call"
     MISSED = "missed"
 
+
+NOTICE_MS = 8000
+_ENDS_RINGING = frozenset(
+    {ev.CallState.CONNECTING, ev.CallState.CONFIRMED, ev.CallState.DISCONNECTED}
+)
 
 _TOOLTIPS = {
     TrayStatus.REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: registered")),
@@ -59,6 +74,8 @@ class Tray(QObject):
         self._registered = False
         self._calls: set[str] = set()
         self.missed = 0
+        self.message: tuple[str, str] | None = None  # the notice shown (title, text), if any
+        self._can_withdraw = empty_message_withdraws()
         self.menu = QMenu()
         self.show_action = self._action(self.tr("Show VICIfast Phone"), self.showRequested.emit)
         self.menu.addSeparator()
@@ -92,7 +109,17 @@ class Tray(QObject):
         self.icon.hide()
 
     def notify(self, title: str, text: str) -> None:
-        self.icon.showMessage(title, text, tray_icon(self.status), 8000)
+        self.message = (title, text)
+        self.icon.showMessage(title, text, tray_icon(self.status), NOTICE_MS)
+
+    def withdraw(self, title: str, text: str) -> None:
+        """Take down the notice ``title``/``text`` if it is the one shown (a call it announced
+        was answered, declined or is over), at once where the platform allows it."""
+        if self.message != (title, text):
+            return
+        self.message = None
+        if self._can_withdraw:
+            self.icon.showMessage("", "", QIcon(), 0)
 
     def notify_still_running(self) -> None:
         """The one-time notice when closing the window leaves the phone in the tray."""
@@ -144,6 +171,8 @@ class Tray(QObject):
             self.notify(self.tr("Incoming call"), _caller(event.remote_number, event.remote_uri))
 
     def _on_call(self, event: ev.CallStateChanged) -> None:
+        if event.state in _ENDS_RINGING:  # its incoming-call notice has done its work
+            self.withdraw(self.tr("Incoming call"), _caller(event.remote_number, event.remote_uri))
         if event.state is ev.CallState.DISCONNECTED:
             self._calls.discard(event.call_id)
             outcome = outcome_of(event.direction, event.connected, event.sip_code)
@@ -169,6 +198,21 @@ class Tray(QObject):
         if self.missed:
             tip = self.tr("{0} ({1} missed)").format(tip, self.missed)
         self.icon.setToolTip(tip)
+
+
+def empty_message_withdraws() -> bool:
+    """Whether an empty ``showMessage`` takes the shown notice down here (module docstring):
+    Windows, or Linux/BSD with no StatusNotifier host (Qt then draws its own balloon)."""
+    if sys.platform == "win32":
+        return True
+    if sys.platform == "darwin":
+        return False
+    bus = QDBusConnection.sessionBus()
+    interface = bus.interface() if bus.isConnected() else None
+    if interface is None:
+        return True
+    reply = interface.isServiceRegistered("org.kde.StatusNotifierWatcher")
+    return not (reply.isValid() and reply.value())
 
 
 def _caller(number: str, uri: str) -> str:

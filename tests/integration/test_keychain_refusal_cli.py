@@ -3,11 +3,16 @@
 ``PYTHON_KEYRING_BACKEND`` naming keyring's "fail" or "null" backend or a plaintext file backend
 (a stand-in with the module name and behaviour of keyrings.alt's, which is not installed here).
 Each exits 2 with a message that says why and what to install, and no password lands anywhere:
-the plaintext backend's file is never created, the control plane never hears from the agent."""
+the plaintext backend's file is never created, the control plane never hears from the agent.
+The app also shows the message in a box titled "VICIfast Desktop" (a person who started it from
+the menu has no terminal), and exits 2 once the box is closed, or at SIGTERM."""
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +21,7 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.process import ManagedProcess
+from tests.support.xvfb import xvfb_env
 
 pytestmark = pytest.mark.integration
 
@@ -76,12 +82,12 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run(tmp_path: Path, home: Path) -> Iterator[Run]:
-    """run(backend, *args) -> `vicifast-phone …` started with that keyring backend as a private
-    user; each stopped by its PID at teardown."""
+    """run(backend, *args, env=…) -> `vicifast-phone …` started with that keyring backend as a
+    private user (``env`` adds to its environment); each stopped by its PID at teardown."""
     started: list[ManagedProcess] = []
 
-    def start(backend: str, *args: str) -> ManagedProcess:
-        env = {
+    def start(backend: str, *args: str, env: dict[str, str] | None = None) -> ManagedProcess:
+        private = {
             "HOME": str(home),
             "XDG_DATA_HOME": str(home / ".local" / "share"),
             "XDG_CONFIG_HOME": str(home / ".config"),
@@ -97,7 +103,7 @@ def run(tmp_path: Path, home: Path) -> Iterator[Run]:
         proc = ManagedProcess(
             [sys.executable, "-m", "softphone.cli", *args],
             log_path=tmp_path / f"run{len(started)}.log",
-            env=env,
+            env={**private, **(env or {})},
             cwd=Path(__file__).resolve().parents[2],
         )
         started.append(proc)
@@ -119,13 +125,38 @@ def test_the_app_refuses_an_insecure_keyring_and_says_why(
     run: Run, home: Path, backend: str
 ) -> None:
     app = run(backend)
-    assert app.wait_exit(EXIT_S) == 2, app.describe()
+    # on stderr at once, then the box waits for the person
+    app.wait_for_log(re.escape(REFUSED), EXIT_S)
+    assert app.running
+    assert app.stop(timeout=EXIT_S) == 2, app.describe()  # SIGTERM closes the box
     log = app.log_text()
     assert REFUSED in log and BACKENDS[backend][1] in log and INSTALL in log, log
     assert "Traceback" not in log
     assert not (home / "keyring_pass.cfg").exists()
     assert list((home / "tmp").iterdir()) == []  # it never became the running instance
     assert not (home / ".local" / "share" / "vicifast-desktop" / "calls.db").exists()
+
+
+def test_the_apps_refusal_is_shown_in_a_box_on_the_desktop(run: Run) -> None:
+    """On a real X server (Xvfb) the refusal is a window titled "VICIfast Desktop"."""
+    with xvfb_env() as x:
+        display = x["DISPLAY"]
+        app = run("fail", env={"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"})
+
+        def box_shown() -> bool:
+            tree = subprocess.run(
+                ["xwininfo", "-root", "-tree"],
+                env={**os.environ, "DISPLAY": display},
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout
+            return '"VICIfast Desktop"' in tree
+
+        app.wait_for(box_shown, EXIT_S, "the refusal's message box on the X server")
+        assert REFUSED in app.log_text()
+        assert app.stop(timeout=EXIT_S) == 2, app.describe()
 
 
 def test_the_agent_refuses_a_plaintext_keyring_before_sending_the_password(

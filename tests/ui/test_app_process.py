@@ -1,8 +1,8 @@
 """`vicifast-phone` with no arguments, run as a process the way a person starts it: the window
-comes up, a second start is handed to the running one (and exits 0 at once), and SIGTERM ends
-the app with status 0. Everything the app touches is private to the test: HOME, the XDG
-folders, the temp folder (where the one-instance socket lives) and a Secret Service of its own
-on a private D-Bus."""
+comes up, a second start is handed to the running one (and exits 0 at once), whether either
+runs in demo mode or not, and SIGTERM ends the app with status 0. Everything the app touches
+is private to the test: HOME, the XDG folders, the temp folder (where the one-instance socket
+lives) and a Secret Service of its own on a private D-Bus."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
-from softphone.ui.single_instance import instance_name
+from softphone.ui.single_instance import InstanceServer, instance_name
 from tests.support.process import ManagedProcess, wait_until
 from tests.support.secret_service import SecretService, available
 from tests.support.xvfb import xvfb_env
@@ -22,6 +23,8 @@ from tests.support.xvfb import xvfb_env
 pytestmark = pytest.mark.integration
 
 START_S = 30.0
+HAND_OVER_S = 15.0  # a second start: Python and Qt load, it connects, hands over, exits
+LINK = "tel:+15551234"
 TITLE = "VICIfast Phone"
 
 StartApp = Callable[..., ManagedProcess]
@@ -96,6 +99,45 @@ def test_the_app_comes_up_takes_a_second_start_and_ends_on_sigterm(
     assert first.stop(timeout=START_S) == 0, first.describe()
     assert not listening.exists()  # closed as it quit, not left for the next start to clear
     assert "Traceback" not in first.log_text()
+
+
+def test_a_start_while_the_demo_runs_hands_its_link_to_the_demo(
+    start_app: StartApp, app_env: dict[str, str]
+) -> None:
+    """The demo is the running app of this user: a later start with a link, with or without
+    --demo, hands it over and exits 0 at once; no second copy opens (nor a second keychain)."""
+    demo = start_app("--demo")
+    listening = instance_socket(app_env)
+    demo.wait_for(listening.exists, START_S, "the demo app to listen for later starts")
+
+    for args in ((LINK,), ("--demo", LINK)):
+        second = start_app(*args)
+        assert second.wait_exit(HAND_OVER_S) == 0, second.describe()
+        assert "Traceback" not in second.log_text()
+    assert demo.running
+    sockets = [p for p in Path(app_env["TMPDIR"]).iterdir() if p.is_socket()]
+    assert sockets == [listening]  # no other copy listens
+
+    assert demo.stop(timeout=START_S) == 0, demo.describe()
+    assert "Traceback" not in demo.log_text()
+
+
+def test_a_demo_start_hands_its_link_to_the_running_app(
+    qtbot: QtBot, start_app: StartApp, app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`vicifast-phone --demo LINK` while the app runs: the running app gets the link (here the
+    test listens where the app does), and the demo never starts."""
+    monkeypatch.setenv("TMPDIR", app_env["TMPDIR"])  # Qt's local sockets: the user's folder
+    running = InstanceServer(instance_name())
+    assert running.listen()
+    try:
+        with qtbot.waitSignal(running.received, timeout=round(HAND_OVER_S * 1000)) as got:
+            second = start_app("--demo", LINK)
+        assert got.args == [[LINK]]
+        assert second.wait_exit(HAND_OVER_S) == 0, second.describe()
+    finally:
+        running.close()
+    assert not [p for p in Path(app_env["TMPDIR"]).iterdir() if p.name.startswith("vicifast-demo")]
 
 
 def test_the_window_is_mapped_on_a_real_x_server(

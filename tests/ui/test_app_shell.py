@@ -597,3 +597,140 @@ def test_a_sip_account_code_replaces_the_account_only_when_signed_in(
     assert app._adapt_account(provisioned).extension == "7001"  # a re-install keeps the code's
     app.bus.publish(SessionStateChanged(state=SessionState.SIGNED_OUT))
     assert app._adapt_account(provisioned).extension == "100"  # forgotten at sign-out
+
+
+# ---- the phone hidden to the tray during a call (issue 18) --------------------------------
+
+
+def _answers(engine: FakeEngine) -> None:
+    """The fake engine also answers and rejects, recording both."""
+
+    def answer(call_id: str) -> Future[None]:
+        engine.calls.append(("answer", call_id))
+        return engine._done()
+
+    def reject(call_id: str, code: int = 486) -> Future[None]:
+        engine.calls.append(("reject", call_id, str(code)))
+        return engine._done()
+
+    engine.answer = answer  # type: ignore[attr-defined]
+    engine.reject = reject  # type: ignore[attr-defined]
+
+
+def _hidden_with_a_call_ringing(qtbot: QtBot, app: App, call_id: str) -> Any:
+    app.start()
+    _signed_in(app)
+    _answers(app.fake_engines[0])  # type: ignore[attr-defined]
+    app.window.show_page("Recents")
+    app.window.close()  # to the tray
+    assert not app.window.isVisible()
+    app.bus.publish(_incoming(call_id))
+    window = app.incoming_windows[call_id]
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_answering_from_the_popup_withdraws_the_tray_notice_and_show_opens_the_call(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from PySide6.QtCore import Qt
+
+    app = make_app()
+    tray = app.tray
+    assert tray is not None
+    tray._can_withdraw = True  # as on Windows and with Qt's own balloon
+    shown: list[tuple[str, str]] = []
+    tray.icon.showMessage = lambda title, text, *rest: shown.append((title, text))  # type: ignore[method-assign]
+    window = _hidden_with_a_call_ringing(qtbot, app, "c1")
+    assert tray.message == ("Incoming call", window.caller_text)
+    assert shown[-1] == ("Incoming call", window.caller_text)
+    qtbot.mouseClick(window.answer_button, Qt.MouseButton.LeftButton)
+    assert tray.message is None and shown[-1] == ("", "")  # taken down at once
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: ("answer", "c1") in engine.calls, timeout=WAIT)
+    app.bus.publish(_call_state("c1", ev.CallState.CONFIRMED))
+    # the person opens the phone from the tray: the call is what they see
+    tray.show_action.trigger()
+    assert app.window.isVisible()
+    assert app.window.tabs.currentWidget() is app.phone_view
+
+
+def test_declining_withdraws_the_notice_and_without_a_call_the_last_tab_stays(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from PySide6.QtCore import Qt
+
+    app = make_app()
+    tray = app.tray
+    assert tray is not None
+    tray._can_withdraw = False  # a notification service keeps it: nothing blank is sent
+    shown: list[tuple[str, str]] = []
+    tray.icon.showMessage = lambda title, text, *rest: shown.append((title, text))  # type: ignore[method-assign]
+    window = _hidden_with_a_call_ringing(qtbot, app, "c1")
+    qtbot.mouseClick(window.decline_button, Qt.MouseButton.LeftButton)
+    assert tray.message is None and ("", "") not in shown
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: ("reject", "c1", "603") in engine.calls, timeout=WAIT)
+    app.bus.publish(_call_state("c1", ev.CallState.DISCONNECTED, sip_code=603))
+    tray.show_action.trigger()
+    assert app.window.tabs.currentWidget() is app.recents_view
+
+
+def test_the_popups_keys_answer_and_decline_while_the_window_is_in_the_tray(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = make_app()
+    keys = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    first = _hidden_with_a_call_ringing(qtbot, app, "c1")
+    app.bus.publish(_incoming("c2"))
+    second = app.incoming_windows["c2"]
+    qtbot.waitExposed(second)
+    engine = app.fake_engines[0]  # type: ignore[attr-defined]
+    for window, key, expected in (
+        (first, Qt.Key.Key_A, ("answer", "c1")),
+        (second, Qt.Key.Key_D, ("reject", "c2", "603")),
+    ):
+        window.activateWindow()  # the person clicks the popup
+        qtbot.waitUntil(lambda w=window: QApplication.activeWindow() is w, timeout=WAIT)
+        qtbot.keyClick(window, key, keys)
+        qtbot.waitUntil(lambda e=expected: e in engine.calls, timeout=WAIT)
+
+
+def _call_state(call_id: str, state: ev.CallState, sip_code: int = 0) -> ev.CallStateChanged:
+    return ev.CallStateChanged(
+        call_id=call_id,
+        account_id="session",
+        state=state,
+        direction=ev.Direction.INBOUND,
+        remote_uri="sip:5551234@pbx",
+        remote_number="5551234",
+        remote_display="Ann Example",
+        connected=state is ev.CallState.CONFIRMED,
+        sip_code=sip_code,
+    )
+
+
+def test_a_call_without_a_microphone_warns_on_the_call_page(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from softphone.audio.device_events import AudioDevicesOpened
+
+    app = make_app()  # the NullBackend: its stream has no microphone
+    app.start()
+    _signed_in(app)
+    phone = app.phone_view
+    assert phone is not None
+    qtbot.waitUntil(lambda: app.audio.stream is not None, timeout=WAIT)  # the audio lane
+    app.bus.publish(_incoming("c1"))
+    app.bus.publish(_call_state("c1", ev.CallState.CONFIRMED))
+    warning = phone.call_page.mic_warning
+    # (on the page, whatever the window shows: the session may still be resuming)
+    assert phone.stack.currentWidget() is phone.call_page and warning.isVisibleTo(phone)
+    assert "the other party cannot hear you" in warning.text()
+    # a microphone arrives (as the controller would report it): the warning goes
+    app.audio._stream.input_device = object()  # type: ignore[union-attr]
+    app.bridge.post_other(AudioDevicesOpened("mic", "Headset", None, None))
+    qtbot.waitUntil(lambda: not warning.isVisibleTo(phone), timeout=WAIT)

@@ -269,3 +269,38 @@ def test_answering_a_waiting_call_through_the_phone_page_holds_the_other(
     assert window.answer_button.accessibleName() == "Answer & hold"
     qtbot.mouseClick(window.answer_button, Qt.MouseButton.LeftButton)
     assert phone.calls == [("hold", ("c1",)), ("answer", ("c2",))]
+
+
+@pytest.mark.parametrize("button", ["answer_button", "decline_button"])
+def test_answering_or_declining_withdraws_the_notification_at_once(
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
+    notify: Notifications,
+    button: str,
+) -> None:
+    withdrawn = Notifications()
+    window = make(phone, bus, bridge, windows, incoming("c1"), notify=notify, withdraw=withdrawn)
+    window.present()
+    assert withdrawn.sent == []
+    qtbot.mouseClick(getattr(window, button), Qt.MouseButton.LeftButton)
+    assert withdrawn.sent == notify.sent  # what was sent, taken down before the engine answers
+    window.close()
+    assert len(withdrawn.sent) == 1  # once
+
+
+def test_a_window_that_closes_withdraws_its_notification(
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
+    notify: Notifications,
+) -> None:
+    withdrawn = Notifications()
+    window = make(phone, bus, bridge, windows, incoming("c1"), notify=notify, withdraw=withdrawn)
+    window.present()
+    bus.publish(state("c1", ev.CallState.DISCONNECTED, direction=ev.Direction.INBOUND))
+    assert withdrawn.sent == notify.sent

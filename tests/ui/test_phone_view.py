@@ -17,6 +17,7 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.errors import UnknownCall, VicifastError
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.ui.bridge import QtBridge
 from softphone.ui.phone.phone_numbers import caller_id, clean_dial_text, format_duration
 from softphone.ui.phone.view import PhoneView
@@ -63,6 +64,9 @@ def connected(bus: EventBus, call_id: str = "c1", **fields: object) -> None:
         ("tel:+1-555-010-2030;phone-context=example.com", "+15550102030"),
         ("*72#", "*72#"),
         ("555 0102 + 9", "55501029"),
+        ("+", "+"),
+        (" ++1", "+1"),
+        ("1+2", "12"),
         ("sip:2001@pbx.example.com", "sip:2001@pbx.example.com"),
         ("<sip:alice@example.com>", "sip:alice@example.com"),
         ("alice@example.com", "alice@example.com"),
@@ -121,6 +125,95 @@ def test_redial_calls_the_last_number_again(
     qtbot.mouseClick(view.redial_button, Qt.MouseButton.LeftButton)
     qtbot.keyClick(view, Qt.Key.Key_R, CTRL_SHIFT)
     assert phone.named("make_call") == [("2001",), ("2001",), ("2001",)]
+
+
+def test_a_leading_plus_can_be_typed_and_only_there(qtbot: QtBot, view: PhoneView) -> None:
+    qtbot.keyClicks(view.number_field, "+15551234")
+    assert view.number_field.text() == "+15551234"
+    view.number_field.clear()
+    qtbot.keyClicks(view.number_field, "1+2")
+    assert view.number_field.text() == "12"
+
+
+def test_a_lone_plus_is_not_dialled(qtbot: QtBot, view: PhoneView, phone: FakePhone) -> None:
+    qtbot.keyClicks(view.number_field, "+")
+    qtbot.keyClick(view.number_field, Qt.Key.Key_Return)
+    assert phone.named("make_call") == []
+    assert view.message_label.text() == "Enter a number or a SIP address to call."
+
+
+def test_holding_0_on_the_dialpad_types_a_plus_and_a_click_a_0(
+    qtbot: QtBot, view: PhoneView, phone: FakePhone
+) -> None:
+    zero = view.dialpad.buttons["0"]
+    assert zero.toolTip() == "Key 0 (hold for +)"
+    qtbot.mousePress(zero, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(zero.longPressed, timeout=2000):
+        pass
+    assert view.number_field.text() == "+"  # at once, while the key is still held
+    qtbot.mouseRelease(zero, Qt.MouseButton.LeftButton)
+    assert view.number_field.text() == "+"
+    qtbot.mouseClick(zero, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.dialpad.buttons["1"], Qt.MouseButton.LeftButton)
+    assert view.number_field.text() == "+01"
+    qtbot.mouseClick(view.call_button, Qt.MouseButton.LeftButton)
+    assert phone.named("make_call") == [("+01",)]
+
+
+def test_holding_0_on_the_keypad_during_a_call_sends_a_0(
+    qtbot: QtBot, view: PhoneView, phone: FakePhone, bus: EventBus
+) -> None:
+    connected(bus)
+    qtbot.keyClick(view, Qt.Key.Key_K, CTRL_SHIFT)
+    zero = view.call_page.keypad.buttons["0"]
+    qtbot.mousePress(zero, Qt.MouseButton.LeftButton)
+    with qtbot.assertNotEmitted(zero.longPressed, wait=900):
+        pass
+    qtbot.mouseRelease(zero, Qt.MouseButton.LeftButton)
+    assert phone.named("send_dtmf") == [("c1", "0")]
+
+
+def test_signing_out_forgets_the_last_number_and_call(
+    qtbot: QtBot, view: PhoneView, phone: FakePhone, bus: EventBus
+) -> None:
+    qtbot.keyClicks(view.number_field, "600")
+    qtbot.keyClick(view.number_field, Qt.Key.Key_Return)
+    connected(bus, "out-1", number="600")
+    bus.publish(state("out-1", ev.CallState.DISCONNECTED, number="600", connected=True))
+    assert view.message_label.text().startswith("Call with Alice Smith (600) ended")
+    assert view.redial_button.isEnabled()
+    qtbot.keyClicks(view.number_field, "55501")
+    bus.publish(
+        SessionStateChanged(state=SessionState.SIGNED_OUT, reason=SessionReason.USER_SIGN_OUT)
+    )
+    assert not view.redial_button.isEnabled()
+    assert view.redial_button.toolTip() == "No number dialled yet"
+    assert view.message_label.text() == ""
+    assert view.number_field.text() == ""
+    qtbot.keyClick(view, Qt.Key.Key_R, CTRL_SHIFT)  # the redial key does nothing either
+    qtbot.keyClick(view.number_field, Qt.Key.Key_Return)  # nor Call on the empty field
+    assert phone.named("make_call") == [("600",)]
+    assert view.number_field.text() == ""
+
+
+def test_a_call_cut_by_signing_out_leaves_nothing_behind(
+    qtbot: QtBot, view: PhoneView, phone: FakePhone, bus: EventBus
+) -> None:
+    qtbot.keyClicks(view.number_field, "600")
+    qtbot.keyClick(view.number_field, Qt.Key.Key_Return)
+    connected(bus, "out-1", number="600")
+    bus.publish(
+        SessionStateChanged(state=SessionState.SIGNED_OUT, reason=SessionReason.USER_SIGN_OUT)
+    )
+    bus.publish(state("out-1", ev.CallState.DISCONNECTED, number="600", connected=True))
+    assert view.stack.currentWidget() is view.dial_page
+    assert view.message_label.text() == ""
+    assert not view.redial_button.isEnabled()
+    # the next agent signs in and calls: their call's end is said as usual
+    bus.publish(SessionStateChanged(state=SessionState.REGISTERED))
+    connected(bus, "out-2", number="700")
+    bus.publish(state("out-2", ev.CallState.DISCONNECTED, number="700", connected=True))
+    assert view.message_label.text().startswith("Call with Alice Smith (700) ended")
 
 
 # -- one call --------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtPdf import QPdfDocument
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QFileDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from softphone.provisioning import qr_decode, qr_format, qr_make
 from softphone.ui.bridge import QtBridge
+from softphone.ui.provisioning.batch_tab import batch_columns_help
 from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.qr_scan.images import qimage_to_gray
 
@@ -206,3 +207,55 @@ def test_a_batch_still_being_read_when_the_pane_closes_is_dropped(
     qtbot.waitUntil(lambda: bool(flushed), timeout=5000)
     assert view.batch.batch_summary.text() == "Reading agents.csv…"  # no report shown
     assert view.batch._batch is None
+
+
+def test_the_batch_tab_at_first_open_is_ready_for_sign_in_codes(
+    qtbot: QtBot, view: ProvisioningView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = view.batch
+    view.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(batch.isVisible)
+    assert batch.batch_kind.currentData() == "signin"
+    assert batch.default_label.text() == "Company &code:"  # the field has its label
+    assert batch.batch_default.placeholderText() == "for rows without a company column"
+    assert batch.batch_days.text() == "No expiry"  # not "0 days"
+    assert batch.columns_help.text() == batch_columns_help("signin")
+    assert "Required: " in batch.columns_help.text()
+    assert "Choose a CSV file" in batch.batch_summary.text()
+    assert not batch.save_sheet.isEnabled()
+    assert batch.save_pins.isHidden()  # sign-in codes have no PINs
+
+    asked: list[object] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a) or ("", ""))
+    batch.save_sheet.click()  # disabled: nothing happens, and no file dialog opens
+    assert asked == []
+
+    batch.batch_kind.setCurrentIndex(batch.batch_kind.findData("sip"))
+    assert batch.default_label.text() == "SIP &server:"
+    assert batch.batch_days.value() == qr_make.DEFAULT_SIP_VALID_DAYS
+    assert batch.save_pins.isVisible() and not batch.save_pins.isEnabled()
+    batch.batch_kind.setCurrentIndex(batch.batch_kind.findData("signin"))
+    assert batch.default_label.text() == "Company &code:"
+    assert batch.batch_days.text() == "No expiry"
+
+
+def test_saving_a_batch_before_any_codes_says_so(
+    qtbot: QtBot, view: ProvisioningView, tmp_path: Path
+) -> None:
+    done: list[object] = []
+    view.batch.save_batch_sheet(tmp_path / "sheet.pdf", done.append)
+    assert "no codes to save" in view.batch.batch_summary.text()
+    assert not (tmp_path / "sheet.pdf").exists() and done == []
+
+
+def test_the_one_agent_tab_at_first_open_asks_for_the_company(
+    qtbot: QtBot, view: ProvisioningView
+) -> None:
+    one = view.one
+    assert one.kind.currentData() == "signin"
+    assert one.forms.currentIndex() == 0  # the sign-in form, not the SIP one
+    assert one.signin_days.text() == "No expiry"
+    assert one.preview.text() == "The code appears here\nas you type."
+    assert not one.save_png.isEnabled() and not one.save_svg.isEnabled()
+    assert not one.copy_image.isEnabled() and not one.pin_box.isVisible()
+    qtbot.waitUntil(lambda: "company code" in one.problem.text(), timeout=5000)

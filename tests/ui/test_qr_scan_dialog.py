@@ -386,3 +386,57 @@ def test_a_plain_http_control_plane_is_refused_even_where_custom_ones_are_allowe
     assert dialog.page_name() == "sources"  # no confirmation page, nothing to apply
     assert "not an https:// address" in dialog.sources.status.text()
     assert "new one" in dialog.sources.status.text()
+
+
+def test_enter_after_a_wrong_pin_stays_on_the_pin_page_and_the_right_pin_opens_the_code(
+    qtbot: QtBot, make_dialog: Any
+) -> None:
+    # The window must be active: only then does focus really move when the field locks while
+    # the PIN is tried, which is what once made the same Enter press "Back".
+    dialog = make_dialog()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.scan_text(sip_uri())
+    assert dialog.page_name() == "pin"
+    page = dialog.pin_page
+    qtbot.waitUntil(page.pin_field.hasFocus)
+    qtbot.keyClicks(page.pin_field, "999999")
+    qtbot.keyClick(page.pin_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "does not open this code" in page.pin_error.text(), timeout=10000)
+    assert dialog.page_name() == "pin"  # the scanned code is kept
+    assert page.pin_field.isEnabled() and page.pin_field.hasFocus()
+    assert page.pin_field.text() == ""  # ready to retype
+
+    qtbot.keyClick(page.pin_field, Qt.Key.Key_Return)  # nothing typed yet: says so, stays
+    assert dialog.page_name() == "pin"
+    assert "6 to 12 digits" in page.pin_error.text()
+
+    qtbot.keyClicks(page.pin_field, PIN)
+    qtbot.keyClick(page.pin_field, Qt.Key.Key_Return)
+    wait_page(qtbot, dialog, "confirm")
+    assert dialog.confirmation_rows()["Extension"] == "1001"
+    with qtbot.waitSignal(dialog.sipAccountAccepted) as signal:
+        qtbot.keyClick(dialog.confirm_page.apply_button, Qt.Key.Key_Return)
+    assert signal.args[0].password.reveal() == "s3cret-pw"
+
+
+def test_a_wrong_pin_by_click_or_by_enter_says_the_same(qtbot: QtBot, make_dialog: Any) -> None:
+    def wrong_pin_message(press: str) -> str:
+        dialog = make_dialog()
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        dialog.scan_text(sip_uri())
+        page = dialog.pin_page
+        qtbot.keyClicks(page.pin_field, "999999")
+        if press == "click":
+            qtbot.mouseClick(page.unlock_button, Qt.MouseButton.LeftButton)
+        else:
+            qtbot.keyClick(page.pin_field, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
+        qtbot.waitUntil(lambda: "Checking" not in page.pin_error.text(), timeout=10000)
+        assert dialog.page_name() == "pin"
+        message: str = page.pin_error.text()
+        dialog.reject()
+        return message
+
+    by_click, by_enter = wrong_pin_message("click"), wrong_pin_message("enter")
+    assert by_click == by_enter and "does not open this code" in by_click

@@ -818,3 +818,75 @@ def test_every_signal_of_the_page_is_declared_on_its_base() -> None:
         if cls.__module__.startswith("softphone.") and cls is not SettingsPage:
             declared = [name for name, value in vars(cls).items() if isinstance(value, Signal)]
             assert not declared, f"{cls.__name__} declares {declared}: move them to SettingsPage"
+
+
+def test_auto_answer_after_a_delay_promises_that_delay_even_when_the_server_asks_sooner(
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, bridge, audio, paths)
+    view.show()
+    qtbot.waitExposed(view)
+    note = view.auto_answer_note
+    assert note.isVisibleTo(view)
+    assert note.text() == "Your company's server chooses how calls are answered."
+    pick(view.auto_answer, AutoAnswerMode.AFTER.value)
+    qtbot.keyClick(view.delay, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(view.delay, "5")
+    assert view.settings.auto_answer_delay_s == 5.0
+    assert note.text() == "Calls are answered after 5 s, even when the server asks for sooner."
+    pick(view.auto_answer, AutoAnswerMode.HEADER.value)
+    assert note.text() == "Calls are answered when the server asks, after the time it asks for."
+
+
+def test_without_a_microphone_the_test_says_so_and_does_not_start(
+    qtbot: QtBot, bridge: QtBridge, rings: AudioRings, paths: dict[str, Path]
+) -> None:
+    from softphone.audio.backend import NullBackend
+
+    nothing = AudioController(NullBackend(), rings, lambda _event: None)
+    try:
+        view = make_view(qtbot, bridge, nothing, paths)
+        view.show()
+        qtbot.waitExposed(view)
+        qtbot.mouseClick(view.test_mic, Qt.MouseButton.LeftButton)
+        assert not view.test_mic.isChecked()  # not pressed in, as if something were testing
+        assert view.notice_box.isVisible()
+        assert view.notice.text().startswith("No microphone found")
+        assert nothing.stream is None  # nothing was opened for it
+    finally:
+        nothing.close()
+
+
+def test_a_stream_without_a_microphone_refuses_the_test_too(
+    qtbot: QtBot, bridge: QtBridge, rings: AudioRings, paths: dict[str, Path]
+) -> None:
+    from softphone.audio.backend import NullBackend
+
+    nothing = AudioController(NullBackend(), rings, lambda _event: None)
+    try:
+        view = make_view(qtbot, bridge, nothing, paths)
+        view._devices = None  # not scanned yet: the open itself finds no microphone
+        qtbot.mouseClick(view.test_mic, Qt.MouseButton.LeftButton)
+        assert not view.test_mic.isChecked()
+        assert view.notice.text().startswith("No microphone found")
+        assert nothing.stream is None  # what the test opened is closed again
+    finally:
+        nothing.close()
+
+
+def test_without_a_speaker_the_ringtone_says_so_and_stays_play(
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
+) -> None:
+    del backend.present[SPEAKER], backend.present[HEADSET]  # a microphone alone
+    sound = FakePhone()
+    view = make_view(qtbot, bridge, audio, paths, sound=sound)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.mouseClick(view.play_ringtone, Qt.MouseButton.LeftButton)
+    assert view.play_ringtone.text() == "&Play" and not view.play_ringtone.isChecked()
+    assert view.notice.text().startswith("No speaker found")
+    assert sound.named("preview_ringtone") == []

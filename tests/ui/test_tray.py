@@ -138,3 +138,40 @@ def test_the_icon_is_the_one_for_its_status(
     bus.publish(call_state("c1", ev.CallState.DISCONNECTED, connected=True, sip_code=200))
     icon.set_missed(2)
     assert shown_image(icon) == expected[TrayStatus.MISSED]
+
+
+def test_an_incoming_call_notice_is_withdrawn_once_answered(qtbot: QtBot, bus: EventBus) -> None:
+    icon = Tray(bus)
+    try:
+        icon._can_withdraw = True  # Windows' balloon, Qt's own balloon
+        sent: list[tuple[str, str]] = []
+        icon.icon.showMessage = lambda title, text, *rest: sent.append((title, text))  # type: ignore[method-assign]
+        bus.publish(incoming("c1"))
+        assert icon.message == ("Incoming call", "5551234") and sent[-1] == icon.message
+        bus.publish(call_state("c1", ev.CallState.CONNECTING))
+        assert icon.message is None and sent[-1] == ("", "")  # taken down at once
+        icon.withdraw("Incoming call", "5551234")  # twice: nothing more is sent
+        assert len(sent) == 2
+        # another notice is left alone
+        icon.notify("Missed call", "5550000")
+        icon.withdraw("Incoming call", "5551234")
+        assert icon.message == ("Missed call", "5550000") and len(sent) == 3
+    finally:
+        icon.hide()
+        icon.menu.deleteLater()
+
+
+def test_where_a_notice_cannot_be_recalled_nothing_blank_is_sent(
+    qtbot: QtBot, bus: EventBus
+) -> None:
+    icon = Tray(bus)
+    try:
+        icon._can_withdraw = False  # a desktop notification service holds it
+        sent: list[tuple[str, str]] = []
+        icon.icon.showMessage = lambda title, text, *rest: sent.append((title, text))  # type: ignore[method-assign]
+        bus.publish(incoming("c1"))
+        bus.publish(call_state("c1", ev.CallState.DISCONNECTED, sip_code=603))
+        assert icon.message is None and ("", "") not in sent
+    finally:
+        icon.hide()
+        icon.menu.deleteLater()

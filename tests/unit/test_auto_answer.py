@@ -48,6 +48,8 @@ def test_requested_delay(headers: dict[str, str], expected: float | None) -> Non
 
 
 ASKS = {"Call-Info": "<sip:x>;answer-after=2"}
+ASKS_NOW = {"Call-Info": "<sip:x>;answer-after=0"}
+ALERTS = {"Alert-Info": "<http://x>;info=alert-autoanswer"}
 
 
 @pytest.mark.parametrize(
@@ -58,9 +60,24 @@ ASKS = {"Call-Info": "<sip:x>;answer-after=2"}
         (AutoAnswerPolicy(AutoAnswerMode.HEADER), {}, False, None),
         (AutoAnswerPolicy(AutoAnswerMode.ALWAYS), {}, False, (0.0, AnswerReason.ALWAYS)),
         (AutoAnswerPolicy(AutoAnswerMode.AFTER, 3), {}, False, (3.0, AnswerReason.AFTER_DELAY)),
-        # Call waiting: never auto-answer over a live call unless the server asks.
+        # The agent's own choice wins over the server's delay, sooner or later.
+        (
+            AutoAnswerPolicy(AutoAnswerMode.AFTER, 5),
+            ASKS_NOW,
+            False,
+            (5.0, AnswerReason.AFTER_DELAY),
+        ),
+        (AutoAnswerPolicy(AutoAnswerMode.AFTER, 1), ASKS, False, (1.0, AnswerReason.AFTER_DELAY)),
+        (AutoAnswerPolicy(AutoAnswerMode.ALWAYS), ASKS, False, (0.0, AnswerReason.ALWAYS)),
+        (AutoAnswerPolicy(AutoAnswerMode.AFTER, 5), ALERTS, False, (5.0, AnswerReason.AFTER_DELAY)),
+        (AutoAnswerPolicy(AutoAnswerMode.HEADER), ASKS_NOW, False, (0.0, AnswerReason.HEADER)),
+        # Call waiting: never auto-answer over a live call unless the server asks; then the
+        # agent's delay still holds.
         (AutoAnswerPolicy(AutoAnswerMode.ALWAYS), {}, True, None),
-        (AutoAnswerPolicy(AutoAnswerMode.ALWAYS), ASKS, True, (2.0, AnswerReason.HEADER)),
+        (AutoAnswerPolicy(AutoAnswerMode.AFTER, 5), {}, True, None),
+        (AutoAnswerPolicy(AutoAnswerMode.ALWAYS), ASKS, True, (0.0, AnswerReason.HEADER)),
+        (AutoAnswerPolicy(AutoAnswerMode.AFTER, 5), ASKS_NOW, True, (5.0, AnswerReason.HEADER)),
+        (AutoAnswerPolicy(AutoAnswerMode.HEADER), ASKS, True, (2.0, AnswerReason.HEADER)),
     ],
 )
 def test_decide(

@@ -28,7 +28,7 @@ from softphone.ui.phone.call_actions import native_key
 from softphone.ui.phone.call_book import CallBook, TrackedCall
 from softphone.ui.phone.dialpad import DTMF_KEYS, Dialpad, NumberField, TwoLineButton
 from softphone.ui.phone.phone_numbers import caller_id, format_duration
-from softphone.ui.phone.style import muted_text
+from softphone.ui.phone.style import message_color, muted_text
 
 
 class CallPage(QWidget):
@@ -82,6 +82,15 @@ class CallPage(QWidget):
         root.addSpacing(em // 2)
         for label in (self.name_label, self.number_label, self.state_label, self.timer_label):
             root.addWidget(label)
+        self.mic_warning = QLabel(
+            self.tr("No microphone: the other party cannot hear you. Check Settings → Sound.")
+        )
+        self.mic_warning.setObjectName("micWarning")
+        self.mic_warning.setAccessibleName(self.tr("Microphone warning"))
+        self.mic_warning.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.mic_warning.setWordWrap(True)
+        self.mic_warning.hide()
+        root.addWidget(self.mic_warning)
         root.addSpacing(em // 2)
 
         self.controls = QWidget()
@@ -309,11 +318,19 @@ class CallPage(QWidget):
         self.sent_label.setText(self.tr("Sent: {0}").format(digits))
         self.sent_label.setVisible(bool(digits))
 
+    def set_microphone_missing(self, missing: bool) -> None:
+        """Warn, under the call's time, that no microphone is open (the page shows only while a
+        call is up)."""
+        self.mic_warning.setVisible(missing)
+
     def restyle(self) -> None:
         palette = self.number_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, muted_text(self.palette()))
         for label in (self.number_label, self.state_label, self.sent_label, self.other_label):
             label.setPalette(palette)
+        warning = self.mic_warning.palette()
+        warning.setColor(QPalette.ColorRole.WindowText, message_color(True, self.palette()))
+        self.mic_warning.setPalette(warning)
 
     def show_calls(
         self, book: CallBook, pending_mute: Mapping[str, bool], pending_hold: Mapping[str, bool]

@@ -31,7 +31,7 @@ class DialPage(QWidget):
         self.number_field.returnPressed.connect(self.callRequested)
         self.number_field.textChanged.connect(lambda _text: self.textChanged.emit())
         layout.addWidget(self.number_field)
-        self.dialpad = Dialpad()
+        self.dialpad = Dialpad(plus_on_hold=True)
         self.dialpad.digitPressed.connect(self._on_dial_key)
         centred = QHBoxLayout()
         centred.addStretch(1)

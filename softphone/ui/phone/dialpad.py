@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QGridLayout,
     QLineEdit,
@@ -34,6 +34,7 @@ KEYS: Final = (
     ("#", ""),
 )
 DTMF_KEYS: Final = frozenset("0123456789*#")
+LONG_PRESS_MS: Final = 600  # holding 0 this long types "+", as on a phone
 
 
 class TwoLineButton(QPushButton):
@@ -128,18 +129,47 @@ class TwoLineButton(QPushButton):
 
 
 class DialpadButton(TwoLineButton):
-    """A key showing its digit large with its letters small underneath."""
+    """A key showing its digit large with its letters small underneath.
+
+    Once :meth:`enable_long_press` is called, holding it emits ``longPressed`` and makes
+    ``long_pressed`` true until the mouse is let go: the click that follows is not the digit.
+    """
+
+    longPressed = Signal()
 
     def __init__(self, digit: str, letters: str, parent: QWidget | None = None) -> None:
         super().__init__(digit, letters, title_scale=1.6, keep_detail_line=True, parent=parent)
         self.digit = digit
         self.letters = letters
+        self.long_pressed = False
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing goes to the field; keys mirror it
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName(digit if not letters else f"{digit} {letters}")
         self.setToolTip(self.tr("Key {0}").format(digit))
         em = self.fontMetrics().height()
         self.setMaximumSize(em * 7, int(em * 3.6))
+
+    def enable_long_press(self, ms: int) -> None:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(self._on_held)
+        # pressed/released also follow the mouse leaving and re-entering the key while held
+        self.pressed.connect(lambda: None if self.long_pressed else timer.start())
+        self.released.connect(timer.stop)
+
+    def _on_held(self) -> None:
+        if self.isDown():
+            self.long_pressed = True
+            self.longPressed.emit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.long_pressed = False
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)  # its click, if any, still sees long_pressed
+        self.long_pressed = False
 
     def sizeHint(self) -> QSize:
         em = self.fontMetrics().height()
@@ -151,11 +181,12 @@ class DialpadButton(TwoLineButton):
 
 
 class Dialpad(QWidget):
-    """Twelve keys; ``digitPressed`` carries the key's character."""
+    """Twelve keys; ``digitPressed`` carries the key's character. With ``plus_on_hold`` (for
+    dialling, not for tones during a call) holding 0 gives "+" instead of "0"."""
 
     digitPressed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, plus_on_hold: bool = False) -> None:
         super().__init__(parent)
         self.setAccessibleName(self.tr("Dialpad"))
         grid = QGridLayout(self)
@@ -164,13 +195,22 @@ class Dialpad(QWidget):
         self.buttons: dict[str, DialpadButton] = {}
         for index, (digit, letters) in enumerate(KEYS):
             button = DialpadButton(digit, letters, self)
-            button.clicked.connect(lambda _=False, d=digit: self.digitPressed.emit(d))
+            button.clicked.connect(lambda _=False, b=button: self._on_click(b))
             grid.addWidget(button, index // 3, index % 3)
             self.buttons[digit] = button
+        if plus_on_hold:
+            zero = self.buttons["0"]
+            zero.enable_long_press(LONG_PRESS_MS)
+            zero.longPressed.connect(lambda: self.digitPressed.emit("+"))
+            zero.setToolTip(self.tr("Key 0 (hold for +)"))
         # Keys grow with the page up to their maximum, then the pad stops growing (no gaps).
         key = self.buttons["1"].maximumSize()
         gap = grid.spacing()
         self.setMaximumSize(key.width() * 3 + gap * 2, key.height() * 4 + gap * 3)
+
+    def _on_click(self, button: DialpadButton) -> None:
+        if not button.long_pressed:  # a long press already gave its "+"
+            self.digitPressed.emit(button.digit)
 
 
 class NumberField(QLineEdit):

@@ -4,7 +4,8 @@ Agents type into VICIdial's web page or a CRM when a call arrives; the window mu
 those keystrokes. It is shown without activation (``WA_ShowWithoutActivating``, never
 ``activateWindow``), stays on top, and closes itself once the call is answered, rejected or
 over. The tray notification (``notify``) gets the caller ID and nothing else: the privacy
-policy promises incoming-call notifications carry only the caller ID / extension.
+policy promises incoming-call notifications carry only the caller ID / extension. Answering or
+declining here, or the window closing, withdraws that notification (``withdraw``) at once.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ _CLOSING_STATES = frozenset(
 class IncomingCallWindow(QFrame):
     """One ringing call. ``answer`` defaults to ``phone.answer``; the shell passes
     ``PhoneView.answer_call`` so that answering a waiting call holds the one in progress.
-    ``bridge`` brings a command's outcome back from the engine's thread."""
+    ``withdraw`` takes down what ``notify`` sent (same title and text). ``bridge`` brings a
+    command's outcome back from the engine's thread."""
 
     def __init__(
         self,
@@ -54,6 +56,7 @@ class IncomingCallWindow(QFrame):
         call: ev.IncomingCall,
         *,
         notify: Notify | None = None,
+        withdraw: Notify | None = None,
         answer: Callable[[str], Future[None] | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -71,6 +74,8 @@ class IncomingCallWindow(QFrame):
         self.call = call
         self._phone = phone
         self._notify = notify
+        self._withdraw = withdraw
+        self._notified: tuple[str, str] | None = None  # the notification sent, until withdrawn
         self._answer = answer or phone.answer
         self._runner = CommandRunner(bridge, self)
         self._runner.failed.connect(self._on_failed)
@@ -172,7 +177,8 @@ class IncomingCallWindow(QFrame):
         self.move(self._corner())
         self.show()  # no activateWindow()/raise_(): the keyboard stays where the agent is typing
         if self._notify is not None:
-            self._notify(self.tr("Incoming call"), self.caller_text)
+            self._notified = (self.tr("Incoming call"), self.caller_text)
+            self._notify(*self._notified)
 
     def _corner(self) -> QPoint:
         screen = self.screen() or QGuiApplication.primaryScreen()
@@ -185,12 +191,14 @@ class IncomingCallWindow(QFrame):
 
     @Slot()
     def answer(self) -> None:
+        self._withdraw_notification()
         self._busy(self.tr("Answering…"))
         call_id = self.call.call_id
         self._runner.run(self.tr("Could not answer"), self._answer_future(call_id))
 
     @Slot()
     def decline(self) -> None:
+        self._withdraw_notification()
         self._busy(self.tr("Declining…"))
         call_id = self.call.call_id
         self._runner.run(self.tr("Could not decline"), lambda: self._phone.reject(call_id, 603))
@@ -205,6 +213,11 @@ class IncomingCallWindow(QFrame):
             return future
 
         return command
+
+    def _withdraw_notification(self) -> None:
+        notified, self._notified = self._notified, None
+        if notified is not None and self._withdraw is not None:
+            self._withdraw(*notified)
 
     def _busy(self, text: str) -> None:
         self.answer_button.setEnabled(False)
@@ -240,6 +253,7 @@ class IncomingCallWindow(QFrame):
         self.countdown_label.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._withdraw_notification()
         self._unsubscribe()
         self._countdown.stop()
         super().closeEvent(event)

@@ -25,7 +25,7 @@ def clean_dial_text(text: str) -> str:
 
     - a ``sip:``/``sips:`` URI or ``user@host`` is kept, without spaces, quotes and ``<>``;
     - text without a digit (an extension name being typed, or ``sip`` on its way to ``sip:``)
-      keeps the characters a SIP user part allows;
+      keeps the characters a SIP user part allows, and a leading ``+`` (a number on its way);
     - anything else is a number: a ``tel:``/``callto:`` prefix and ``;parameters`` go, and only
       digits, ``*``, ``#`` and a leading ``+`` stay (spaces, dashes, dots, brackets removed).
     """
@@ -39,10 +39,19 @@ def clean_dial_text(text: str) -> str:
             break
     else:
         if not any(c.isdigit() for c in stripped):
-            return "".join(_PLAIN_NAME.findall(stripped)) + (":" if stripped.endswith(":") else "")
+            lead = "+" if stripped.startswith("+") else ""
+            name = "".join(_PLAIN_NAME.findall(stripped))
+            return lead + name + (":" if stripped.endswith(":") else "")
     kept = "".join(_NUMBER_KEEP.findall(stripped))
     plus = kept.startswith("+")
     return ("+" if plus else "") + kept.replace("+", "")
+
+
+def dialable(text: str) -> str:
+    """What ``text`` dials (see ``clean_dial_text``), or "" when nothing: a lone ``+`` is a
+    number not typed yet."""
+    cleaned = clean_dial_text(text)
+    return "" if cleaned == "+" else cleaned
 
 
 def format_duration(seconds: float) -> str:

@@ -23,6 +23,7 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerPolicy
 from softphone.core.phone import PhoneCommands
+from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import CommandRunner
 from softphone.ui.phone.call_actions import SHORTCUTS, CallActions
@@ -30,13 +31,15 @@ from softphone.ui.phone.call_book import TrackedCall
 from softphone.ui.phone.call_page import CallPage
 from softphone.ui.phone.call_tracker import CallTracker
 from softphone.ui.phone.dial_page import DialPage
-from softphone.ui.phone.phone_numbers import clean_dial_text
+from softphone.ui.phone.phone_numbers import dialable
 from softphone.ui.phone.status_header import StatusHeader
 from softphone.ui.phone.style import ACCENT_STYLE, message_color
 
 
 class PhoneView(QWidget):
-    """The Phone tab. ``bridge`` brings a command's outcome back from the engine's thread."""
+    """The Phone tab. ``bridge`` brings a command's outcome back from the engine's thread;
+    ``microphone`` says whether the call's sound stream has a microphone (asked whenever a call
+    is drawn and on :meth:`on_audio_event`; None: not known, no warning)."""
 
     def __init__(
         self,
@@ -44,11 +47,14 @@ class PhoneView(QWidget):
         bus: EventBus,
         bridge: QtBridge,
         parent: QWidget | None = None,
+        *,
+        microphone: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("phoneView")
         self.setAccessibleName(self.tr("Phone"))
         self._phone = phone
+        self._microphone = microphone
         self._calls = CallTracker(bus, self)
         # The tracker's: the commands below update them as they ask for changes.
         self._book = self._calls.book
@@ -56,6 +62,7 @@ class PhoneView(QWidget):
         self._pending_hold = self._calls.pending_hold
         self._last_target = ""
         self._sent_digits = ""
+        self._forget_when_calls_end = False  # signed out during a call
         self._runner = CommandRunner(bridge, self)
         self._runner.failed.connect(self._on_failed)
         self._tick = QTimer(self)
@@ -67,9 +74,12 @@ class PhoneView(QWidget):
         self._calls.changed.connect(self._render)
         self._calls.message.connect(self._show_message)
         self._calls.allEnded.connect(self._on_all_ended)
-        unsubscribe = bus.subscribe(ev.RegistrationChanged, self._on_registration)
-        # No reference to self: the bus must drop the handler when the page goes away.
-        self.destroyed.connect(lambda *_: unsubscribe())
+        unsubscribe = [
+            bus.subscribe(ev.RegistrationChanged, self._on_registration),
+            bus.subscribe(SessionStateChanged, self._on_session),
+        ]
+        # No reference to self: the bus must drop the handlers when the page goes away.
+        self.destroyed.connect(lambda *_: [u() for u in unsubscribe])
         self._restyle()
         self._render()
 
@@ -160,6 +170,18 @@ class PhoneView(QWidget):
         """Show the account's auto-answer mode (None: no account yet)."""
         self.header.set_auto_answer(policy)
 
+    @Slot(object)
+    def on_audio_event(self, _event: object) -> None:
+        """The sound devices changed (an ``AudioDeviceEvent``, GUI thread): warn on the call
+        page if the call has no microphone now."""
+        if self._microphone is not None:
+            self.call_page.set_microphone_missing(not self._microphone())
+
+    @property
+    def in_call(self) -> bool:
+        """A call is up (ringing, dialling, talking or on hold)."""
+        return bool(self._book.calls)
+
     def focus_number_field(self) -> None:
         """Put the keyboard in the number field (the shell binds its 'focus dialpad' key here)."""
         if self._book.current is None:
@@ -170,7 +192,7 @@ class PhoneView(QWidget):
 
     def dial(self, target: str) -> None:
         """Call ``target`` (a number or SIP address), e.g. from Recents."""
-        cleaned = clean_dial_text(target)
+        cleaned = dialable(target)
         if not cleaned:
             self._show_message(self.tr("Enter a number or a SIP address to call."))
             return
@@ -205,7 +227,7 @@ class PhoneView(QWidget):
             self.number_field.setText(self._last_target)  # Call on an empty field: redial
             return
         self.dial(text)
-        if self._last_target == clean_dial_text(text) and text:
+        if self._last_target == dialable(text) and text:
             self.number_field.clear()
 
     @Slot()
@@ -287,7 +309,7 @@ class PhoneView(QWidget):
 
     def transfer_blind(self, target: str) -> None:
         call = self._book.current
-        cleaned = clean_dial_text(target)
+        cleaned = dialable(target)
         if call is None or not cleaned:
             self._show_message(self.tr("Enter the number to transfer to."))
             return
@@ -299,7 +321,7 @@ class PhoneView(QWidget):
     def consult(self, target: str) -> None:
         """Attended transfer, first step: hold this call and call the target."""
         call = self._book.current
-        cleaned = clean_dial_text(target)
+        cleaned = dialable(target)
         if call is None or not cleaned:
             self._show_message(self.tr("Enter the number to transfer to."))
             return
@@ -385,9 +407,25 @@ class PhoneView(QWidget):
         self.header.set_registration(event)
         self._update_tick()
 
+    def _on_session(self, event: SessionStateChanged) -> None:
+        signed_out = event.state is SessionState.SIGNED_OUT
+        self._forget_when_calls_end = signed_out and bool(self._book.calls)
+        if signed_out:
+            self._forget_agent()
+
+    def _forget_agent(self) -> None:
+        """Signed out: the next agent at this desk finds no trace of the last one's calls."""
+        self._last_target = ""
+        self.number_field.clear()
+        self._clear_message()
+        self._render()
+
     def _on_all_ended(self) -> None:
         self._sent_digits = ""
         self.call_page.reset_panels()
+        if self._forget_when_calls_end:  # the calls cut by the sign-out just said they ended
+            self._forget_when_calls_end = False
+            self._forget_agent()
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -400,6 +438,7 @@ class PhoneView(QWidget):
                 self.number_field.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.call_page.show_calls(self._book, self._pending_mute, self._pending_hold)
+            self.on_audio_event(None)
             focus = self.focusWidget()
             if focus is None or focus is self or self.dial_page.isAncestorOf(focus):
                 self.call_page.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -156,6 +156,7 @@ class BatchTab(QWidget):
         layout.addWidget(self.batch_summary)
         layout.addWidget(self.report, 1)
         layout.addLayout(save_row)
+        self._batch_kind_changed()  # the labels, expiry, columns and buttons of the first kind
 
     def _batch_kind_changed(self) -> None:
         kind = self.batch_kind.currentData()
@@ -294,6 +295,7 @@ class BatchTab(QWidget):
     def save_batch_sheet(self, path: Path, on_done: Callable[[object], None] | None = None) -> None:
         """Write the PDF of codes (no PIN on it) on the worker."""
         if not self._batch or not self._batch.entries:
+            self._nothing_to_save()
             return
         items = [qr_sheet.SheetItem(e.uri, e.name, e.extension) for e in self._batch.entries]
         title = self.batch_title.text().strip()
@@ -307,6 +309,7 @@ class BatchTab(QWidget):
     def save_batch_pins(self, path: Path, on_done: Callable[[object], None] | None = None) -> None:
         """Write the PIN list (PDF or CSV by suffix), never to the sheet's file."""
         if not self._batch or not self._batch.entries or self._batch_kind != "sip":
+            self._nothing_to_save()
             return
         if self._sheet_path is not None and path.resolve() == self._sheet_path.resolve():
             self.batch_summary.setText(
@@ -326,6 +329,11 @@ class BatchTab(QWidget):
         self.batch_summary.setText(self.tr("Writing the PIN list…"))
         self._run(work, lambda value: self._saved(value, path, self.tr("PIN list"), on_done))
 
+    def _nothing_to_save(self) -> None:
+        self.batch_summary.setText(
+            self.tr("There are no codes to save yet: choose a CSV file of agents first.")
+        )
+
     def _saved(
         self, value: object, path: Path, what: str, on_done: Callable[[object], None] | None
     ) -> None:
@@ -341,6 +349,9 @@ class BatchTab(QWidget):
             on_done(value)
 
     def _save_sheet_dialog(self) -> None:
+        if not self._batch or not self._batch.entries:
+            self._nothing_to_save()  # no file dialog for a sheet that cannot be written
+            return
         path, _ = QFileDialog.getSaveFileName(
             self, self.tr("Save the sheet of QR codes"), "vicifast-codes.pdf", "PDF (*.pdf)"
         )
@@ -350,6 +361,9 @@ class BatchTab(QWidget):
             )
 
     def _save_pins_dialog(self) -> None:
+        if not self._batch or not self._batch.entries or self._batch_kind != "sip":
+            self._nothing_to_save()
+            return
         path, chosen = QFileDialog.getSaveFileName(
             self,
             self.tr("Save the PIN list (keep it apart from the sheet)"),

@@ -270,7 +270,7 @@ class QrScanDialog(QDialog):
     def _ask_pin(self, sealed: SealedSipCode) -> None:
         self._sealed = sealed
         self._pages.setCurrentIndex(1)
-        self.pin_page.start()
+        self.pin_page.start(self._error_style())
         if self._pin_prompt is not None:
             pin = self._pin_prompt(self)
             if pin:
@@ -284,6 +284,8 @@ class QrScanDialog(QDialog):
         self._run(lambda: sealed.open(pin), self._unlocked)
 
     def _unlocked(self, value: object) -> None:
+        if self._sealed is None:
+            return  # the person went back to scanning while the PIN was tried
         if isinstance(value, SipAccountCode):
             self.pin_page.checked()
             self._sealed = None
@@ -293,7 +295,7 @@ class QrScanDialog(QDialog):
             message = str(value)
         else:
             message = self.tr("This code could not be opened. Ask your supervisor for a new one.")
-        self.pin_page.checked(message, self._error_style())
+        self.pin_page.checked(message)
 
     def _confirm(self, code: SignInCode | SipAccountCode) -> None:
         self._pending = code

@@ -61,6 +61,11 @@ class CallsSection(SettingsPage):
         row.addWidget(delay_label)
         row.addWidget(self.delay)
         form.addRow(label, row)
+        # What the chosen mode does, in a sentence: the server's delay counts only in its mode.
+        self.auto_answer_note = QLabel(group)
+        self.auto_answer_note.setObjectName("autoAnswerNote")
+        self.auto_answer_note.setWordWrap(True)
+        form.addRow(self.auto_answer_note)
         self._sync_delay()
         self.accept_direct = self._check(
             self.tr("Accept &direct calls from other addresses"),
@@ -102,4 +107,19 @@ class CallsSection(SettingsPage):
         self._sync_delay()
 
     def _sync_delay(self) -> None:
-        self.delay.setEnabled(self.auto_answer.currentData() == AutoAnswerMode.AFTER.value)
+        data = self.auto_answer.currentData()
+        self.delay.setEnabled(data == AutoAnswerMode.AFTER.value)
+        notes = {
+            AS_PROVISIONED: self.tr("Your company's server chooses how calls are answered."),
+            AutoAnswerMode.HEADER.value: self.tr(
+                "Calls are answered when the server asks, after the time it asks for."
+            ),
+            AutoAnswerMode.OFF.value: self.tr("Calls ring until you answer them."),
+            AutoAnswerMode.ALWAYS.value: self.tr(
+                "Calls are answered at once, whatever delay the server asks for."
+            ),
+            AutoAnswerMode.AFTER.value: self.tr(
+                "Calls are answered after {0} s, even when the server asks for sooner."
+            ).format(f"{self.delay.value():g}"),
+        }
+        self.auto_answer_note.setText(notes.get(data, ""))

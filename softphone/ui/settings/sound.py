@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QStyle,
 )
 
+from softphone.audio.controller import AudioController
 from softphone.core.executor import Outcome
 from softphone.storage.settings import MAX_MIC_VOLUME, MAX_SPEAKER_VOLUME, SoundSystem
 from softphone.ui.command_runner import log_failure
@@ -219,36 +220,73 @@ class SoundSection(DeviceLists, RingtonePreview):
             why += " " + self.tr("Takes effect at the next start of VICIfast Phone.")
         self.sound_system_note.setText(why)
 
+    def _no_microphone(self) -> str:
+        return self.tr(
+            "No microphone found, so there is nothing to test. Connect one, then click "
+            "Refresh devices."
+        )
+
+    def _refuse(self, button: QPushButton, text: str) -> None:
+        """Say why ``button`` cannot start, and leave it off (its toggled handler not run)."""
+        button.blockSignals(True)
+        button.setChecked(False)
+        button.blockSignals(False)
+        self._set_notice(text)
+
     def _on_test_mic(self, on: bool) -> None:
         if not on:
             self._stop_test()
+            return
+        if self._devices is not None and not self._devices[0]:  # the last scan found none
+            self._refuse(self.test_mic, self._no_microphone())
             return
         audio, devices = (
             self._audio,
             (self._settings.input_device_id, self._settings.output_device_id),
         )
 
-        def open_() -> bool:  # the audio lane: True if the test opened the devices
-            if audio.stream is not None or audio.recovering:
-                return False  # a call's stream is there already: its levels show
-            audio.open(*devices)
-            return True
+        def open_() -> bool | None:  # the audio lane: True if the test opened the devices,
+            if audio.recovering:  # None if they have no microphone
+                return False  # its levels show once the stream is back
+            shared = audio.stream is not None  # a call's stream: its levels show
+            if not shared:
+                audio.open(*devices)
+            if not has_microphone(audio):  # a speaker alone: nothing to test
+                if not shared:
+                    _close_for_test(audio)
+                return None
+            return not shared
 
-        def opened(outcome: Outcome[bool]) -> None:
+        def opened(outcome: Outcome[bool | None]) -> None:
             if outcome.error is not None:
-                self._set_notice(
+                self._refuse(
+                    self.test_mic,
                     self.tr("The microphone could not be opened (%1).").replace(
                         "%1", str(outcome.error)
-                    )
+                    ),
                 )
-                self.test_mic.setChecked(False)
                 return
-            if outcome.value:
+            if outcome.value is None:
+                self._refuse(self.test_mic, self._no_microphone())
+            elif outcome.value:
                 self._testing_opened = True
                 if not self.test_mic.isChecked():  # stopped before the devices were open
                     self._stop_test()
 
         self._audio_ops(open_, opened)
+
+    def _on_preview(self, on: bool) -> None:
+        """The ringtone's Play, refused while the last scan found no speaker to play it on."""
+        if on and self._devices is not None and not self._devices[1]:
+            self._refuse(
+                self.play_ringtone,
+                self.tr(
+                    "No speaker found, so the ringtone cannot play. Connect one, then click "
+                    "Refresh devices."
+                ),
+            )
+            return
+        super()._on_preview(on)
 
     def _stop_test(self) -> None:
         if not self._testing_opened:
@@ -256,16 +294,24 @@ class SoundSection(DeviceLists, RingtonePreview):
         self._testing_opened = False
         audio = self._audio
 
-        def close() -> None:  # the audio lane
-            # the controller closes only everything at once: the ringer is put back after
-            ringer = audio.ringer_choice
-            audio.close()
-            if ringer is not None:
-                audio.set_ringer(ringer)
-
         def closed(outcome: Outcome[None]) -> None:
             if outcome.error is not None:
                 self.ringer_notice.setText(self.tr("The ringer could not be reopened."))
                 self.ringer_notice.show()
 
-        self._audio_ops(close, closed)
+        self._audio_ops(lambda: _close_for_test(audio), closed)
+
+
+def has_microphone(audio: AudioController) -> bool:
+    """The sound stream is open with a microphone (none while closed or recovering)."""
+    stream = audio.stream
+    return stream is not None and stream.input_device is not None
+
+
+def _close_for_test(audio: AudioController) -> None:
+    """Close what the microphone test opened (the audio lane). The controller closes only
+    everything at once: the ringer is put back after."""
+    ringer = audio.ringer_choice
+    audio.close()
+    if ringer is not None:
+        audio.set_ringer(ringer)

@@ -146,6 +146,14 @@
         <source>Sign in to call {target}.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Sign in first: the demo rings the phone of the agent who is signed in.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>BatchTab</name>
@@ -352,6 +360,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>There are no codes to save yet: choose a CSV file of agents first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Could not write %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -435,6 +447,14 @@
     </message>
     <message>
         <source>Call duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No microphone: the other party cannot hear you. Check Settings → Sound.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Microphone warning</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -751,6 +771,26 @@
         <source>Refused since start: {0} call(s) or request(s) from addresses that are not your company&apos;s SIP server, the last from {1}.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Your company&apos;s server chooses how calls are answered.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls are answered when the server asks, after the time it asks for.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls ring until you answer them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls are answered at once, whatever delay the server asks for.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls are answered after {0} s, even when the server asks for sooner.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>CameraTab</name>
@@ -1040,6 +1080,10 @@ image file, the screen or the clipboard.</source>
     <name>Dialpad</name>
     <message>
         <source>Dialpad</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Key 0 (hold for +)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1534,6 +1578,10 @@ as you type.</source>
     </message>
     <message>
         <source>Checking the PIN…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The PIN has %1 to %2 digits. Type all of it, then press Enter.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2227,7 +2275,15 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>No microphone found, so there is nothing to test. Connect one, then click Refresh devices.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>The microphone could not be opened (%1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No speaker found, so the ringtone cannot play. Connect one, then click Refresh devices.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
