@@ -25,7 +25,7 @@ ln -s /Applications "$stage/Applications"  # drag the app onto it to install
 rm -f "$dmg"
 # hdiutil sometimes finds the new volume busy on a loaded machine: try again before giving up.
 for attempt in 1 2 3; do
-  if hdiutil create -volname "VICIfast Phone" -srcfolder "$stage" -fs HFS+ -format UDZO \
+  if hdiutil create -volname "VICIfast Desktop" -srcfolder "$stage" -fs HFS+ -format UDZO \
     -ov "$dmg"; then
     break
   fi

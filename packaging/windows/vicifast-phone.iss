@@ -1,4 +1,4 @@
-; Inno Setup 6 (6.3 or later) script: the Windows installer of VICIfast Phone.
+; Inno Setup 6 (6.3 or later) script: the Windows installer of VICIfast Desktop.
 ; packaging/windows/build.ps1 compiles it once PyInstaller has built dist\vicifast-phone\:
 ;   iscc /DAppVersion=0.1.0 /DBundleDir=<checkout>\dist\vicifast-phone /DOutputDir=<checkout>\dist
 ;        packaging\windows\vicifast-phone.iss
@@ -25,7 +25,10 @@
   #define OutputDir "..\..\dist"
 #endif
 
-#define AppName "VICIfast Phone"
+; the name people read; the install folder and the shortcuts' file names keep the old one, so an
+; update installs over the earlier version instead of beside it
+#define AppName "VICIfast Desktop"
+#define AppFolder "VICIfast Phone"
 #define AppExe "vicifast-phone.exe"
 #define CliExe "vicifast-phone-cli.exe"
 ; softphone/desktop/deployment.py: FILE_NAME and SECTION
@@ -43,8 +46,8 @@ AppName={#AppName}
 AppVersion={#AppVersion}
 AppVerName={#AppName} {#AppVersion}
 AppPublisher=VICIfast
-DefaultDirName={autopf}\{#AppName}
-DefaultGroupName={#AppName}
+DefaultDirName={autopf}\{#AppFolder}
+DefaultGroupName={#AppFolder}
 DisableProgramGroupPage=yes
 PrivilegesRequired=lowest
 PrivilegesRequiredOverridesAllowed=dialog commandline
@@ -74,8 +77,8 @@ Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
 [Icons]
-Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"
-Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopicon
+Name: "{autoprograms}\{#AppFolder}"; Filename: "{app}\{#AppExe}"
+Name: "{autodesktop}\{#AppFolder}"; Filename: "{app}\{#AppExe}"; Tasks: desktopicon
 
 [INI]
 ; /COMPANY=, /CONTROLPLANE=, /CAFILE=: the keys softphone/desktop/deployment.py reads (KEYS)

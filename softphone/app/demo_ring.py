@@ -1,6 +1,7 @@
 """Demo mode's "Ring me like VICIdial": the tone line calls the signed-in agent's extension
 with an auto-answer request, through the demo's registrar or at the address the engine
-listens on."""
+listens on; and "Ring me and give up": the same call without the request, which the tone line
+gives up on if nobody answers in time (a missed call, as in Recents and the tray)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ def ring_me(
     inform: Callable[[str], None],
     *,
     signed_in: bool,
+    auto_answer: bool = True,
 ) -> None:
     """Have the tone line ring the account the engine holds for the signed-in agent (GUI
-    thread); ``inform`` shows why it cannot (nobody signed in) or what went wrong."""
+    thread), with the auto-answer request or (``auto_answer=False``) without it; ``inform``
+    shows why it cannot (nobody signed in) or what went wrong."""
     account = engine.account
     if not signed_in or account is None:
         inform(
@@ -46,15 +49,16 @@ def ring_me(
             _log.warning("the engine's address is unknown: %s", future.exception())
             return
         hostport = future.result().transports.get("udp", "")
-        bridge.post_call(lambda: _ring(env, env.agent_uri(hostport, extension), inform))
+        uri = env.agent_uri(hostport, extension)
+        bridge.post_call(lambda: _ring(env, uri, inform, auto_answer))
 
     engine.current.snapshot().add_done_callback(got)
 
 
-def _ring(env: DemoEnvironment, uri: str, inform: Callable[[str], None]) -> None:
+def _ring(env: DemoEnvironment, uri: str, inform: Callable[[str], None], auto_answer: bool) -> None:
     from softphone.demo.environment import DemoError
 
     try:
-        env.ring_agent(uri)
+        env.ring_agent(uri, auto_answer=auto_answer)
     except DemoError as err:
         inform(str(err))

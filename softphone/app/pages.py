@@ -1,6 +1,7 @@
 """The main window's pages: the factories it mounts them with (each page optional: a page whose
 module does not load is left out), and their wiring to the app — the Go menu's keys, the
-missed-calls badge, the Settings page's changes and audio events, demo mode's "Ring me"."""
+missed-calls badge, the Settings page's changes and audio events, demo mode's "Ring me" (and
+its control plane, the emulator, shown read-only in Settings)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from softphone.app.diagnostics import diagnostic_secrets
 from softphone.app.options import AppOptions
@@ -22,6 +23,7 @@ from softphone.ui.bridge import Lane, QtBridge
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.main_window import MainWindow, PageFactory, optional_page
 from softphone.ui.phone.view import PhoneView
+from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.sound import has_microphone
@@ -34,6 +36,7 @@ T = TypeVar("T")
 FOCUS_DIALPAD_KEY = "Ctrl+L"
 SEARCH_RECENTS_KEY = "Ctrl+F"
 RING_ME_KEY = "Ctrl+Shift+G"
+RING_ME_GIVE_UP_KEY = "Ctrl+Shift+J"
 
 
 def dialpad_hint() -> str:
@@ -136,6 +139,43 @@ class Navigation:
             self._tray.clear_missed()
 
 
+class ProvisioningWindow(QObject):
+    """The Provisioning pane in a window of its own, opened from the sign-in page: a supervisor
+    makes codes for agents without signing in as one. Closing it forgets its PINs (the pane's
+    ``shutdown``); opening it again starts afresh. GUI thread only."""
+
+    def __init__(self, bridge: QtBridge, window: QWidget) -> None:
+        super().__init__(window)
+        self._bridge = bridge
+        self._window = window
+        self.dialog: QDialog | None = None
+
+    def open(self) -> None:
+        dialog = self.dialog
+        if dialog is None:
+            dialog = self.dialog = QDialog(self._window)
+            dialog.setWindowTitle(QCoreApplication.translate("App", "Provisioning"))
+            view = ProvisioningView(self._bridge, dialog)
+            layout = QVBoxLayout(dialog)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(view)
+            dialog.finished.connect(view.shutdown)
+            dialog.finished.connect(self._closed)
+            dialog.resize(self._window.size())
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def close(self) -> None:
+        if self.dialog is not None:
+            self.dialog.reject()
+
+    def _closed(self) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+            self.dialog = None
+
+
 def wire_pages(app: App) -> None:
     """Connect the mounted pages to the app and put their keys in the Go menu."""
     window, tray, go = app.window, app.tray, app.navigation
@@ -163,5 +203,12 @@ def wire_pages(app: App) -> None:
     if app.options.demo_env is not None:
         ring_me = QCoreApplication.translate("App", "Ring me like VICIdial")
         window.add_go_action(ring_me, RING_ME_KEY, app.ring_me)
+        # the same ring without the auto-answer request, given up on: a missed call to see
+        give_up = QCoreApplication.translate("App", "Ring me and give up")
+        window.add_go_action(give_up, RING_ME_GIVE_UP_KEY, lambda: app.ring_me(auto_answer=False))
         if tray is not None:
             tray.add_action(ring_me, app.ring_me)
+            tray.add_action(give_up, lambda: app.ring_me(auto_answer=False))
+        if settings is not None:  # the control plane in use is the emulator, not a choice
+            signin = app.options.signin
+            settings.show_demo_control_plane(signin.control_plane, signin.ca_file or "")

@@ -43,7 +43,7 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     ``links`` instead, and this start exits 0."""
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qapp, QApplication)
-    qapp.setApplicationName("VICIfast Phone")
+    qapp.setApplicationName("VICIfast Desktop")
     # Wayland's app id and X11's window class: docks match windows to the .desktop entry.
     qapp.setDesktopFileName(DESKTOP_ID.removesuffix(".desktop"))
     qapp.setWindowIcon(app_icon())

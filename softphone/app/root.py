@@ -35,7 +35,7 @@ from softphone.core.engine import EnginePhone
 from softphone.core.executor import Outcome
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.session import ACCOUNT_ID
-from softphone.core.session_events import SessionState, SessionStateChanged
+from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.desktop.deployment import initial_control_plane
 from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import SignInConfig, SignInService
@@ -52,15 +52,17 @@ from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.view import SettingsView
 from softphone.ui.signin.controller import SignInController
-from softphone.ui.signin.view import SignInView
+from softphone.ui.signin.view import SignInRequest, SignInView
 from softphone.ui.single_instance import InstanceServer
+from softphone.ui.theme import apply_theme
 from softphone.ui.tray import Tray
+from softphone.ui.window_status import SignedInAs
 
 _log = logging.getLogger(__name__)
 
 
 def _ask(parent: QWidget, text: str) -> bool:
-    title = QCoreApplication.translate("App", "VICIfast Phone")
+    title = QCoreApplication.translate("App", "VICIfast Desktop")
     answer = QMessageBox.question(parent, title, text)
     return answer == QMessageBox.StandardButton.Yes
 
@@ -86,6 +88,7 @@ class App(QObject):
         self.incoming_windows: dict[str, IncomingCallWindow] = {}
         self.settings = AppSettings.load(options.settings_path)
         self.settings_sync = SettingsSync(self)
+        apply_theme(self.settings.theme)  # before the first window is drawn
         self.accounts = AccountChoice(
             lambda: self.settings,
             options.adapt_account,
@@ -163,6 +166,11 @@ class App(QObject):
             inform=self._inform,
         )
         self.signin_view.scanRequested.connect(self.qr_codes.scan)
+        # the company and agent the form signed in with (None: resumed from the keychain)
+        self._signing_in_as: tuple[str, str] | None = None
+        self.signin_view.submitted.connect(self._signing_in)
+        self.provisioning = pages.ProvisioningWindow(self.bridge, self.window)
+        self.signin_view.provisioningRequested.connect(self.provisioning.open)
         self.window.signOutRequested.connect(self.sign_out)
         self.window.quitRequested.connect(self.quit)
         self.window.hiddenToTray.connect(self._hidden_to_tray)
@@ -257,6 +265,7 @@ class App(QObject):
             self._net_timer.stop()
         for window in list(self.incoming_windows.values()):
             window.close()
+        self.provisioning.close()
         # here: the session's timers are the GUI thread's; from now on nothing it still has
         # running changes its state (its HTTP clients are closed on the quit thread)
         self.service.session.close()
@@ -363,6 +372,28 @@ class App(QObject):
             )
         if was_signed_in != self._signed_in:
             self._show_auto_answer()
+        if event.state is SessionState.SIGNING_IN and event.reason is SessionReason.RESUMED:
+            self._signing_in_as = None
+        self._show_identity()
+
+    def _signing_in(self, request: SignInRequest) -> None:
+        self._signing_in_as = (request.company, request.username)  # never the password
+
+    def _show_identity(self) -> None:
+        """Who is signed in, in the window and the tray: the agent and company the form (or
+        the keychain, on resuming) signed in with, and the extension of the account in use."""
+        who = None
+        if self._signed_in:
+            session = self.service.session
+            company, agent = self._signing_in_as or (
+                session.remembered_company,
+                session.remembered_username,
+            )
+            account = self.engine.account
+            who = SignedInAs(agent, account.extension if account is not None else "", company)
+        self.window.set_identity(who)
+        if self.tray is not None:
+            self.tray.set_identity(who.line() if who is not None else "")
 
     def _show_auto_answer(self) -> None:
         if self.phone_view is not None:
@@ -386,7 +417,7 @@ class App(QObject):
         return self.accounts.adapt(config)
 
     def _inform(self, text: str) -> None:
-        title = self.tr("VICIfast Phone")
+        title = self.tr("VICIfast Desktop")
         box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.window)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.last_notice = text
@@ -411,11 +442,15 @@ class App(QObject):
         window.destroyed.connect(lambda *_: self.incoming_windows.pop(event.call_id, None))
         window.present()
 
-    def ring_me(self) -> None:
-        """Demo mode: the tone line calls the signed-in agent with an auto-answer request."""
+    def ring_me(self, *, auto_answer: bool = True) -> None:
+        """Demo mode: the tone line calls the signed-in agent with an auto-answer request (or
+        without one, giving up unanswered: "Ring me and give up")."""
         if self.options.demo_env is not None:
             env = self.options.demo_env
-            ring_me(env, self.engine, self.bridge, self._inform, signed_in=self._signed_in)
+            ring_me(
+                env, self.engine, self.bridge, self._inform,
+                signed_in=self._signed_in, auto_answer=auto_answer,
+            )  # fmt: skip
 
     # ---- windows, tray and pages ---------------------------------------------------------------
 
@@ -449,3 +484,4 @@ class App(QObject):
         if registered and self.settings_view is not None:
             show_transport(self.settings_view, self.engine, self.bridge, event.transport)
         self.dialler.set_registered(registered)
+        self._show_identity()  # a SIP account code may have changed the extension

@@ -95,6 +95,6 @@ class SettingsSync:
         elif switched.result() is False and app.settings_view is not None:
             app.settings_view.export_status.setText(
                 QCoreApplication.translate(
-                    "App", "The SIP trace starts with the next start of VICIfast Phone."
+                    "App", "The SIP trace starts with the next start of VICIfast Desktop."
                 )
             )

@@ -235,9 +235,10 @@ class AudioController:
 
     def close(self) -> None:
         """Stop the worker (and any retrying) and close the streams; idempotent."""
-        self._stop.set()
-        self._errors.put(_STOP)
-        worker, self._worker = self._worker, None
+        with self._lock:  # not between _ensure_worker's making the worker and starting it
+            self._stop.set()
+            self._errors.put(_STOP)
+            worker, self._worker = self._worker, None
         if worker is not None and worker is not threading.current_thread():
             worker.join(_JOIN_TIMEOUT_S)
         with self._lock:

@@ -70,7 +70,7 @@ class SoundDeviceBackend:
         except ImportError as exc:  # a broken install or bundle: say so, play no sound
             raise AudioUnavailable(
                 "No sound system: this installation lacks its PortAudio module (sounddevice); "
-                "reinstall VICIfast Phone."
+                "reinstall VICIfast Desktop."
             ) from exc
         self._block = block_samples
         self._latency = latency
@@ -103,7 +103,7 @@ class SoundDeviceBackend:
 
     def _refuse_after_shutdown(self) -> None:
         if self._shut_down:
-            raise AudioError("The sound system has been shut down: VICIfast Phone is quitting.")
+            raise AudioError("The sound system has been shut down: VICIfast Desktop is quitting.")
 
     def devices_changed(self) -> bool:
         """Whether the sound cards changed since the last ``refresh`` (Linux; elsewhere False)."""

@@ -179,6 +179,10 @@ class DemoEnvironment:
     registrar: str  # "host:port" of kamailio; "" in direct mode
     server: EmulatorServer
     peer: DemoPeer
+    # how long the tone line rings before it gives up: with the auto-answer request (only a
+    # bound: the agent's phone answers at once) and without it ("Ring me and give up")
+    ring_give_up_s: float = 60.0
+    plain_ring_give_up_s: float = 20.0
     _closed: bool = False
 
     @property
@@ -196,9 +200,14 @@ class DemoEnvironment:
         user = extension or self.credentials.extension
         return f"sip:{user}@{self.registrar or engine_hostport}"
 
-    def ring_agent(self, agent_uri: str) -> None:
-        """The tone line calls the agent with an auto-answer request, as VICIdial does."""
-        self.peer.send(f"ring {agent_uri}")
+    def ring_agent(self, agent_uri: str, *, auto_answer: bool = True) -> None:
+        """The tone line calls the agent with an auto-answer request, as VICIdial does, or
+        without one (``auto_answer=False``) like any caller; either way it gives up after
+        ``ring_give_up_s`` / ``plain_ring_give_up_s`` if nobody answers."""
+        if auto_answer:
+            self.peer.send(f"ring {agent_uri} {self.ring_give_up_s:g}")
+        else:
+            self.peer.send(f"ring-plain {agent_uri} {self.plain_ring_give_up_s:g}")
 
     def pids(self) -> list[int]:
         """The processes this environment started (the lines, kamailio)."""

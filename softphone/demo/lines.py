@@ -8,12 +8,22 @@ employer's PBX in demo mode (``softphone/demo/headless.py`` starts it). Its line
 
 With ``--registrar`` both lines register there, with the digest password that the first line on
 stdin holds; without it they are reached directly on ``--host:--port``.
-A ``ring SIP-URI`` line on stdin makes the tone line call the agent with
-``Call-Info: …;answer-after=0``, as VICIdial does to pull an agent's phone into a session;
-``hangup`` ends every call, ``quit`` (or EOF, or SIGTERM) stops the process.
+Commands, one a line on stdin:
 
-It reports one JSON object per line on stdout (``ready``, ``call``, ``error``); pjsua2 may print
-a few other lines first, which the reader skips. Besides ``softphone.sip`` this is the one module
+- ``ring SIP-URI [SECONDS]``: the tone line calls the agent with
+  ``Call-Info: …;answer-after=0``, as VICIdial does to pull an agent's phone into a session,
+  and gives up (CANCEL) if the call is not answered within SECONDS (default 60);
+- ``ring-plain SIP-URI [SECONDS]``: the tone line calls the agent like any caller, without the
+  auto-answer request, and gives up after SECONDS (default 20): a missed call on the agent's
+  phone, unless the agent answers first;
+- ``hangup`` ends every call, ``quit`` (or EOF, or SIGTERM) stops the process.
+
+SECONDS is a number above 0 and at most 3600; a command it cannot take is reported as an
+``error``.
+
+It reports one JSON object per line on stdout (``ready``, ``call``, ``error``; a ``call`` whose
+ring it gave up on reports the state ``given_up`` before ``disconnected``); pjsua2 may print a few
+other lines first, which the reader skips. Besides ``softphone.sip`` this is the one module
 that imports pjsua2 (the import contracts allow exactly these): it is a stand-in for a server,
 not part of the app, and it runs in a child process because one process holds one pjsua2
 library.
@@ -39,6 +49,9 @@ from softphone.desktop.hardening import harden_process
 LINES = {"echo": "600", "tone": "601"}
 TONE_HZ = 1000
 AUTO_ANSWER_HEADER = ("Call-Info", "<sip:{host}>;answer-after=0")
+RING_GIVE_UP_S = 60.0  # ``ring``: auto-answered at once, so this is only a bound
+PLAIN_RING_GIVE_UP_S = 20.0  # ``ring-plain``: how long a caller waits before hanging up
+_MAX_GIVE_UP_S = 3600.0
 _POLL_MS = 20
 _STATS_EVERY_S = 0.5
 _STOP_GRACE_S = 2.0
@@ -59,6 +72,7 @@ class _LineCall(pj.Call):  # type: ignore[misc]
         self.confirmed = self.disconnected = False
         self.tone: pj.ToneGenerator | None = None
         self.rx_packets = self.tx_packets = 0
+        self.give_up_at: float | None = None  # monotonic; an outgoing ring not yet answered
 
     def onCallState(self, prm: Any) -> None:
         info = self.getInfo()
@@ -188,19 +202,36 @@ class _Peer:
             rx_packets=call.rx_packets, tx_packets=call.tx_packets,
         )  # fmt: skip
 
-    def ring(self, target: str) -> None:
+    def ring(self, target: str, give_up_s: float, *, auto_answer: bool = True) -> None:
+        """The tone line calls ``target`` (with the auto-answer request, or like any caller)
+        and hangs up if it is not answered within ``give_up_s``."""
         call = _LineCall(self, "tone", self.accounts["tone"], pj.PJSUA_INVALID_ID, "out")
         prm = pj.CallOpParam(True)
-        header = pj.SipHeader()
-        header.hName = AUTO_ANSWER_HEADER[0]
-        header.hValue = AUTO_ANSWER_HEADER[1].format(host=self.host)
-        prm.txOption.headers.append(header)
+        if auto_answer:
+            header = pj.SipHeader()
+            header.hName = AUTO_ANSWER_HEADER[0]
+            header.hValue = AUTO_ANSWER_HEADER[1].format(host=self.host)
+            prm.txOption.headers.append(header)
         self.keep(call)
+        call.give_up_at = time.monotonic() + give_up_s
         try:
             call.makeCall(target, prm)
         except pj.Error as err:
             self.forget(call)
             _say(event="error", message=f"ringing {target} failed: {err.info()}")
+
+    def give_up_unanswered(self) -> None:
+        """Hang up (CANCEL) the rings nobody answered in time."""
+        now = time.monotonic()
+        for call in list(self.calls):
+            due = call.give_up_at
+            if due is None or call.confirmed or call.disconnected:
+                continue
+            if now >= due:
+                call.give_up_at = None
+                self.report(call, "given_up")
+                with contextlib.suppress(pj.Error):
+                    call.hangup(pj.CallOpParam(True))
 
     def hang_up_all(self) -> None:
         for call in list(self.calls):
@@ -241,6 +272,24 @@ def _read_commands(commands: queue.SimpleQueue[str]) -> None:
     commands.put("quit")  # the parent closed our stdin (or went away)
 
 
+_RING_VERBS = {"ring": RING_GIVE_UP_S, "ring-plain": PLAIN_RING_GIVE_UP_S}
+
+
+def _ring_command(peer: _Peer, verb: str, arg: str) -> None:
+    """``ring``/``ring-plain SIP-URI [SECONDS]`` (see the module's docstring)."""
+    words = arg.split()
+    give_up_s = _RING_VERBS[verb]
+    if len(words) == 2:
+        try:
+            give_up_s = float(words[1])
+        except ValueError:
+            give_up_s = -1.0
+    if not 1 <= len(words) <= 2 or not 0 < give_up_s <= _MAX_GIVE_UP_S:
+        _say(event="error", message=f"usage: {verb} SIP-URI [SECONDS], 0 < SECONDS <= 3600")
+        return
+    peer.ring(words[0], give_up_s, auto_answer=verb == "ring")
+
+
 def run(host: str, port: int, registrar: str) -> int:
     password = sys.stdin.readline().rstrip("\n") if registrar else ""
     if registrar and not password:
@@ -266,11 +315,12 @@ def run(host: str, port: int, registrar: str) -> int:
                 verb, _, arg = command.partition(" ")
                 if verb == "quit":
                     break
-                if verb == "ring" and arg:
-                    peer.ring(arg.strip())
+                if verb in _RING_VERBS:
+                    _ring_command(peer, verb, arg)
                 elif verb == "hangup":
                     peer.hang_up_all()
             peer.ep.libHandleEvents(_POLL_MS)
+            peer.give_up_unanswered()
             if time.monotonic() >= next_stats:
                 next_stats += _STATS_EVERY_S
                 for call in peer.calls:

@@ -29,7 +29,7 @@ def resources_dir() -> Path:
             return candidate
     raise FileNotFoundError(
         f"The app's icons are missing: neither {_PACKAGE / 'resources'} nor "
-        f"{_PACKAGE.parent / 'resources'} exists. Reinstall VICIfast Phone; in a source "
+        f"{_PACKAGE.parent / 'resources'} exists. Reinstall VICIfast Desktop; in a source "
         "checkout, restore the top-level resources/ folder."
     )
 

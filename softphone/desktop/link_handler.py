@@ -36,7 +36,7 @@ from softphone.desktop.autostart import (
 )
 from softphone.desktop.deployment import app_bundle
 
-APP_TITLE: Final = "VICIfast Phone"
+APP_TITLE: Final = "VICIfast Desktop"
 DESKTOP_ID: Final = "vicifast-phone.desktop"
 DESKTOP_ICON_SIZE: Final = 256  # an absolute Icon= path; menus and docks scale it down
 SCHEMES: Final = ("tel", "sip", "callto")
@@ -46,11 +46,11 @@ DEFAULTS_GROUP: Final = "[Default Applications]"
 CLASSES_KEY: Final = r"Software\Classes"
 MAC_REASON: Final = (
     "Not available on macOS: links open in an app only when its app bundle declares them, "
-    "and this installation of VICIfast Phone is not an app bundle."
+    "and this installation of VICIfast Desktop is not an app bundle."
 )
 MAC_BUNDLE_REASON: Final = (
-    "Handled by the app bundle: macOS opens sip:, tel: and callto: links with VICIfast Phone. "
-    "If another app opens one of them, choose VICIfast Phone as the default in that app."
+    "Handled by the app bundle: macOS opens sip:, tel: and callto: links with VICIfast Desktop. "
+    "If another app opens one of them, choose VICIfast Desktop as the default in that app."
 )
 
 

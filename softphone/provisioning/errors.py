@@ -142,7 +142,7 @@ class TlsError(SignInError):
 class InsecureAddress(SignInError):
     reason = SessionReason.INSECURE_ADDRESS
     default_message = (
-        "VICIfast Phone only talks to the control plane over HTTPS, so it did not connect. "
+        "VICIfast Desktop only talks to the control plane over HTTPS, so it did not connect. "
         "Check that the address starts with https:// (your administrator can give you the "
         "right one)."
     )
@@ -161,7 +161,7 @@ TEST_SERVER_NOT_LOCAL = (
 )
 INSECURE_PROVISION_URL = (
     "The control plane gave an address for your employer's server that is not https://, so "
-    "your password was not sent there: VICIfast Phone sends it only over HTTPS. Tell your "
+    "your password was not sent there: VICIfast Desktop sends it only over HTTPS. Tell your "
     "administrator."
 )
 

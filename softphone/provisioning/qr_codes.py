@@ -228,7 +228,7 @@ def check_api(api: str) -> None:
     if not api.startswith("https://"):  # lower case only: "HTTPS://" is not our spelling
         raise InsecureApiUrl(
             "This code points at a control plane that is not an https:// address, so it was "
-            "refused: VICIfast Phone only talks to servers over verified HTTPS. Ask whoever "
+            "refused: VICIfast Desktop only talks to servers over verified HTTPS. Ask whoever "
             "gave you the code for a new one."
         )
     match = _API.fullmatch(api)

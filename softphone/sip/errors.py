@@ -22,6 +22,6 @@ class TlsUnavailable(EngineError):
     def on(cls, system: str) -> TlsUnavailable:
         """The error for ``system`` ("Windows", "Linux", "macOS")."""
         return cls(
-            f"This build of VICIfast Phone cannot use SIP over TLS on {system} (the SIP library "
+            f"This build of VICIfast Desktop cannot use SIP over TLS on {system} (the SIP library "
             "has no TLS). Ask your administrator to provision UDP or TCP for your account."
         )

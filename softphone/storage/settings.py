@@ -48,6 +48,14 @@ class SoundSystem(StrEnum):
     QT = "qt"  # Qt Multimedia: the platform's native audio API
 
 
+class Theme(StrEnum):
+    """Light or dark windows, or as the desktop has them (applied at once)."""
+
+    SYSTEM = "system"  # the default: follows the desktop
+    LIGHT = "light"
+    DARK = "dark"
+
+
 def default_path() -> Path:
     import platformdirs
 
@@ -86,6 +94,7 @@ class AppSettings:
     close_to_tray_notice_shown: bool = False
     custom_control_plane: str = ""  # "" = the default control plane
     ca_file: str = ""  # PEM file that verifies the custom control plane; "" = system store
+    theme: Theme = Theme.SYSTEM
 
     def __post_init__(self) -> None:
         for name in ("input_device_id", "output_device_id", "ringer_device_id"):
@@ -119,6 +128,8 @@ class AppSettings:
         check_control_plane(self.custom_control_plane)
         if not isinstance(self.ca_file, str) or len(self.ca_file) > _MAX_TEXT:
             raise ConfigError("ca_file must be a file path.")
+        if not isinstance(self.theme, Theme):
+            raise ConfigError("theme must be system, light or dark.")
 
     def with_(self, **changes: Any) -> AppSettings:
         """A copy with ``changes`` applied and checked (``ConfigError`` if out of bounds)."""
@@ -140,7 +151,9 @@ class AppSettings:
         for f in fields():
             value = getattr(self, f)
             data[f] = (
-                value.value if isinstance(value, AutoAnswerMode | Ringtone | SoundSystem) else value
+                value.value
+                if isinstance(value, AutoAnswerMode | Ringtone | SoundSystem | Theme)
+                else value
             )
         if self.auto_answer is None:
             data["auto_answer"] = AS_PROVISIONED
@@ -171,6 +184,8 @@ class AppSettings:
                     value = Ringtone(value)
                 elif name == "sound_system":
                     value = SoundSystem(value)
+                elif name == "theme":
+                    value = Theme(value)
                 settings = settings.with_(**{name: value})
             except (ConfigError, ValueError, TypeError):
                 _log.warning("settings: %s is out of bounds; using the default", name)

@@ -1,5 +1,7 @@
 """The main window: the sign-in page, then the Phone / Recents / Settings / Provisioning tabs,
-with a status strip that always shows the registration and the firewall lease."""
+with a status strip that always shows the registration and the firewall lease. Once signed in, a
+line over the tabs and the window title say who is signed in; during a call the title and the
+Phone tab say so whatever tab is open."""
 
 from __future__ import annotations
 
@@ -10,13 +12,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -31,6 +35,8 @@ from softphone.core.session_events import (
     SessionState,
     SessionStateChanged,
 )
+from softphone.ui.about import AboutDialog
+from softphone.ui.window_status import CallMark, IdentityLine, SignedInAs, registration_color
 
 _log = logging.getLogger(__name__)
 State = SessionState
@@ -190,17 +196,14 @@ class StatusStrip(QWidget):
             self._tick.stop()
 
     def _paint(self, state: RegState) -> None:
-        color = {
-            RegState.REGISTERED: "#2e7d32",
-            RegState.REGISTERING: "#f9a825",
-            RegState.RETRYING: "#f9a825",
-        }.get(state, "#9e9e9e" if state is RegState.UNREGISTERED else "#c62828")
-        self._dot.setStyleSheet(f"color: {color};")
+        self._dot.setStyleSheet(f"color: {registration_color(state)};")
 
 
 class MainWindow(QMainWindow):
     """Shows the sign-in page until a session is up, then the tabs. Closing it hides it when
-    ``hide_on_close`` (a tray icon keeps the phone running) and emits ``hiddenToTray``."""
+    ``hide_on_close`` (a tray icon keeps the phone running) and emits ``hiddenToTray``.
+    The app says who is signed in (:meth:`set_identity`); the window follows the calls itself:
+    '● In call 02:13 — VICIfast Desktop — agent2 (1002)' and a marked Phone tab."""
 
     hiddenToTray = Signal()
     signOutRequested = Signal()
@@ -214,8 +217,11 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("VICIfast Phone"))
         self.hide_on_close = False
+        self.identity: SignedInAs | None = None
+        self.call_mark = CallMark(bus, self)
+        self.call_mark.changed.connect(self._show_title)
+        self.sip_library = ""  # "pjsua2 2.15.1 (PJSIP 2.15.1)" once the engine says, for About
         self.signin_page = signin_page
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -234,10 +240,12 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(signin_page)
         self.stack.addWidget(self.tabs)
         self.status = StatusStrip(bus)
+        self.identity_line = IdentityLine(bus)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        column.addWidget(self.identity_line)
         column.addWidget(self.stack, 1)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -246,8 +254,13 @@ class MainWindow(QMainWindow):
         column.addWidget(self.status)
         self.setCentralWidget(central)
         self._build_menu()
-        self.resize(720, 560)
-        bus.subscribe(SessionStateChanged, self._on_session)
+        self.resize(fitting_size(self, QSize(720, 560)))
+        self._show_title()
+        unsubscribe = [
+            bus.subscribe(SessionStateChanged, self._on_session),
+            bus.subscribe(ev.Capabilities, self._on_capabilities),
+        ]
+        self.destroyed.connect(lambda *_: [u() for u in unsubscribe])  # the bus outlives it
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Phone"))
@@ -267,6 +280,11 @@ class MainWindow(QMainWindow):
             if isinstance(page, OffersCallActions):
                 self.call_menu.addActions(page.call_actions())
         self.go_menu = self.menuBar().addMenu(self.tr("&Go"))
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.about_action = QAction(self.tr("&About VICIfast Desktop"), self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
 
     def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
         """A window-wide shortcut, listed with its key in the Go menu so it can be found."""
@@ -279,11 +297,33 @@ class MainWindow(QMainWindow):
 
     def set_badge(self, title: str, count: int) -> None:
         """``Recents (3)``; the plain title again at 0."""
+        self._mark_tab(title, f"({count})" if count > 0 else "")
+
+    def _mark_tab(self, title: str, mark: str) -> None:
         page = self._pages.get(title)
         if page is not None:
-            index = self.tabs.indexOf(page)
             shown = self._title(title)
-            self.tabs.setTabText(index, f"{shown} ({count})" if count > 0 else shown)
+            self.tabs.setTabText(self.tabs.indexOf(page), f"{shown} {mark}" if mark else shown)
+
+    def set_identity(self, who: SignedInAs | None) -> None:
+        """Who is signed in (None: nobody), over the tabs and in the window title."""
+        self.identity = who
+        self.identity_line.show_identity(who)
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """The window title and the Phone tab's mark: who is signed in, and any call."""
+        title = self.tr("VICIfast Desktop")
+        if self.identity is not None:
+            title = self.tr("{0} — {1}").format(title, self.identity.short())
+        call = self.call_mark.text()
+        if call:
+            title = self.tr("● {0} — {1}").format(call, title)
+        self.setWindowTitle(title)
+        self._mark_tab("Phone", f"● {self.call_mark.elapsed()}".rstrip() if call else "")
+        phone = self._pages.get("Phone")
+        if phone is not None:
+            self.tabs.setTabToolTip(self.tabs.indexOf(phone), call)
 
     @staticmethod
     def _title(title: str) -> str:
@@ -301,6 +341,45 @@ class MainWindow(QMainWindow):
         if page is not None:
             self.tabs.setCurrentWidget(page)
 
+    def show_about(self) -> AboutDialog:
+        """Help → About, window-modal; its Diagnostics… leads to :meth:`show_diagnostics`."""
+        dialog = AboutDialog(
+            self.sip_library,
+            diagnostics_reachable=self._export_button() is not None,
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.diagnosticsRequested.connect(self.show_diagnostics)
+        dialog.open()
+        return dialog
+
+    def _export_button(self) -> QAbstractButton | None:
+        """The Settings page's "Export diagnostics…", while that page can be reached."""
+        button = getattr(self.page("Settings"), "export_button", None)
+        reachable = self.signed_in_view and isinstance(button, QAbstractButton)
+        return button if reachable else None
+
+    def show_diagnostics(self) -> None:
+        """The Settings tab, scrolled to the diagnostics export, its button focused."""
+        button = self._export_button()
+        if button is None:
+            return
+        self.show_page("Settings")
+        button.setFocus(Qt.FocusReason.OtherFocusReason)
+        # once the freshly shown page is laid out, or the scroll would aim at stale geometry
+        QTimer.singleShot(0, button, lambda: self._scroll_to(button))
+
+    @staticmethod
+    def _scroll_to(widget: QWidget) -> None:
+        parent = widget.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(widget)
+
+    def _on_capabilities(self, event: ev.Capabilities) -> None:
+        self.sip_library = f"pjsua2 {event.pjsua2_version} (PJSIP {event.pjsip_version})"
+
     def bring_up(self) -> None:
         """Show, un-minimise and raise (from the tray, or a second start of the app)."""
         self.show()
@@ -312,6 +391,9 @@ class MainWindow(QMainWindow):
         signed_in = event.state in SIGNED_IN
         self.sign_out_action.setEnabled(event.state is not State.SIGNED_OUT)
         self.stack.setCurrentWidget(self.tabs if signed_in else self.signin_page)
+        if event.state is State.SIGNED_OUT:
+            self.call_mark.clear()
+            self.set_identity(None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.hide_on_close:
@@ -321,3 +403,12 @@ class MainWindow(QMainWindow):
             return
         event.accept()
         self.quitRequested.emit()
+
+
+def fitting_size(window: QWidget, wanted: QSize) -> QSize:
+    """``wanted``, made small enough for ``window``'s screen: at most 90 % of what the screen
+    leaves free (a large scale factor makes a modest window overflow a laptop screen), never
+    below what the window needs to be usable."""
+    free = window.screen().availableGeometry()
+    room = QSize(free.width() * 9 // 10, free.height() * 9 // 10)
+    return wanted.boundedTo(room).expandedTo(window.minimumSizeHint())

@@ -30,7 +30,7 @@ from softphone.ui.icons import tray_icon
 TRAY_NOTICE = str(
     QT_TRANSLATE_NOOP(
         "Tray",
-        "VICIfast Phone is still running here, so you keep receiving calls. "
+        "VICIfast Desktop is still running here, so you keep receiving calls. "
         "Use Quit in this menu to close it.",
     )
 )
@@ -49,17 +49,18 @@ _ENDS_RINGING = frozenset(
 )
 
 _TOOLTIPS = {
-    TrayStatus.REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: registered")),
-    TrayStatus.NOT_REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: not registered")),
-    TrayStatus.IN_CALL: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: in a call")),
-    TrayStatus.MISSED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Phone: missed calls")),
+    TrayStatus.REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Desktop: registered")),
+    TrayStatus.NOT_REGISTERED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Desktop: not registered")),
+    TrayStatus.IN_CALL: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Desktop: in a call")),
+    TrayStatus.MISSED: str(QT_TRANSLATE_NOOP("Tray", "VICIfast Desktop: missed calls")),
 }
 
 
 class Tray(QObject):
     """Follows the bus (GUI thread) and emits ``showRequested``, ``signOutRequested`` and
     ``quitRequested`` on the GUI thread. ``notify_incoming=False`` when the incoming-call window
-    sends the incoming-call notification (the app); Recents' count arrives by :meth:`set_missed`."""
+    sends the incoming-call notification (the app); Recents' count arrives by :meth:`set_missed`,
+    who is signed in by :meth:`set_identity`."""
 
     showRequested = Signal()
     signOutRequested = Signal()
@@ -74,10 +75,11 @@ class Tray(QObject):
         self._registered = False
         self._calls: set[str] = set()
         self.missed = 0
+        self.identity = ""  # "agent2 · ext 1002 · DEMO" while signed in, for the tooltip
         self.message: tuple[str, str] | None = None  # the notice shown (title, text), if any
         self._can_withdraw = empty_message_withdraws()
         self.menu = QMenu()
-        self.show_action = self._action(self.tr("Show VICIfast Phone"), self.showRequested.emit)
+        self.show_action = self._action(self.tr("Show VICIfast Desktop"), self.showRequested.emit)
         self.menu.addSeparator()
         self.sign_out_action = self._action(self.tr("Sign out"), self.signOutRequested.emit)
         self.sign_out_action.setEnabled(False)
@@ -123,7 +125,7 @@ class Tray(QObject):
 
     def notify_still_running(self) -> None:
         """The one-time notice when closing the window leaves the phone in the tray."""
-        self.notify(self.tr("VICIfast Phone"), self.tr(TRAY_NOTICE))
+        self.notify(self.tr("VICIfast Desktop"), self.tr(TRAY_NOTICE))
 
     def add_action(self, text: str, slot: object) -> QAction:
         """An extra menu entry above Sign out (demo mode's "Ring me like VICIdial")."""
@@ -135,6 +137,11 @@ class Tray(QObject):
     def set_missed(self, count: int) -> None:
         """Recents' count of missed calls nobody has looked at yet."""
         self.missed = max(0, count)
+        self._render()
+
+    def set_identity(self, line: str) -> None:
+        """Who is signed in, as the window's identity line says it ("" once signed out)."""
+        self.identity = line
         self._render()
 
     def clear_missed(self) -> None:
@@ -162,6 +169,7 @@ class Tray(QObject):
             self._registered = False
             self._calls.clear()
             self.missed = 0
+            self.identity = ""
             self._render()
 
     def _on_incoming(self, event: ev.IncomingCall) -> None:
@@ -197,6 +205,8 @@ class Tray(QObject):
         tip = self.tr(_TOOLTIPS[status])
         if self.missed:
             tip = self.tr("{0} ({1} missed)").format(tip, self.missed)
+        if self.identity:
+            tip = f"{tip}\n{self.identity}"
         self.icon.setToolTip(tip)
 
 

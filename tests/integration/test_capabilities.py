@@ -29,7 +29,7 @@ from tests.support.ports import listening_sockets
 pytestmark = pytest.mark.integration
 
 NO_TLS_HERE = (
-    "This build of VICIfast Phone cannot use SIP over TLS on Linux (the SIP library has no "
+    "This build of VICIfast Desktop cannot use SIP over TLS on Linux (the SIP library has no "
     "TLS). Ask your administrator to provision UDP or TCP for your account."
 )
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 START_S = 30.0
 HAND_OVER_S = 15.0  # a second start: Python and Qt load, it connects, hands over, exits
 LINK = "tel:+15551234"
-TITLE = "VICIfast Phone"
+TITLE = "VICIfast Desktop"
 
 StartApp = Callable[..., ManagedProcess]
 
@@ -143,7 +143,7 @@ def test_a_demo_start_hands_its_link_to_the_running_app(
 def test_the_window_is_mapped_on_a_real_x_server(
     start_app: StartApp, app_env: dict[str, str], x_display: str
 ) -> None:
-    """On Xvfb the main window titled "VICIfast Phone" is on screen; SIGTERM still ends it 0."""
+    """On Xvfb the main window titled "VICIfast Desktop" is on screen; SIGTERM still ends it 0."""
     env = app_env | {"DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb"}
     app = start_app(env=env)
 

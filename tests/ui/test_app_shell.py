@@ -308,7 +308,7 @@ def test_closing_the_window_hides_to_the_tray_and_says_so_once(
     app.tray.notify = lambda title, text: notices.append((title, text))  # type: ignore[method-assign]
     app.window.close()
     assert not app.window.isVisible()
-    assert notices == [("VICIfast Phone", TRAY_NOTICE)]
+    assert notices == [("VICIfast Desktop", TRAY_NOTICE)]
     assert not app.fake_engines[0].stopped  # type: ignore[attr-defined]
     app.show_window()
     assert app.window.isVisible()
@@ -734,3 +734,125 @@ def test_a_call_without_a_microphone_warns_on_the_call_page(
     app.audio._stream.input_device = object()  # type: ignore[union-attr]
     app.bridge.post_other(AudioDevicesOpened("mic", "Headset", None, None))
     qtbot.waitUntil(lambda: not warning.isVisibleTo(phone), timeout=WAIT)
+
+
+# ---- who is signed in, and a call, whatever tab is open (issue 18) ------------------------
+
+
+def _signed_in_through_the_form(qtbot: QtBot, app: App) -> list[tuple[str, str, str]]:
+    """Start the app, let its resume find nothing, then sign in as agent2 of DEMO through the
+    form; the session's steps (the control plane is a fake here) are published as it would.
+    Returns what the form asked the session (company, username, password)."""
+    from PySide6.QtCore import Qt
+
+    from softphone.core.models import SipAccountConfig
+    from softphone.core.secret import Secret
+
+    states: list[SessionStateChanged] = []
+    app.bus.subscribe(SessionStateChanged, states.append)
+    app.start()
+    qtbot.waitUntil(  # the resume at start found no saved session
+        lambda: (
+            any(s.reason is SessionReason.RESUMED for s in states)
+            and states[-1].state is SessionState.SIGNED_OUT
+        ),
+        timeout=WAIT,
+    )
+    asked: list[tuple[str, str, str]] = []
+
+    def sign_in(company: str, username: str, password: Secret, totp: str | None = None) -> bool:
+        asked.append((company, username, password.reveal()))
+        return True
+
+    app.service.session.sign_in = sign_in  # type: ignore[method-assign]
+    view = app.signin_view
+    qtbot.keyClicks(view.company, "DEMO")
+    qtbot.keyClicks(view.username, "agent2")
+    qtbot.keyClicks(view.password, "agent-secret")
+    qtbot.mouseClick(view.sign_in_button, Qt.MouseButton.LeftButton)
+    app.bus.publish(SessionStateChanged(state=SessionState.SIGNING_IN))
+    account = SipAccountConfig(extension="1002", password=Secret("sip-secret"), domain="pbx.test")
+    app.engine.add_account(account, "session")  # as the session installs the provisioned one
+    _signed_in(app)
+    return asked
+
+
+def test_the_window_and_the_tray_say_who_is_signed_in_until_sign_out(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    window, tray = app.window, app.tray
+    assert tray is not None
+    assert window.windowTitle() == "VICIfast Desktop"  # signed out: just the product
+    assert not window.identity_line.isVisible()
+    assert _signed_in_through_the_form(qtbot, app) == [("DEMO", "agent2", "agent-secret")]
+    assert window.identity_line.isVisible()
+    assert window.identity_line.label.text() == "agent2 · ext 1002 · DEMO"
+    assert window.windowTitle() == "VICIfast Desktop — agent2 (1002)"
+    assert tray.icon.toolTip() == "VICIfast Desktop: registered\nagent2 · ext 1002 · DEMO"
+    shown = [window.windowTitle(), window.identity_line.label.text(), tray.icon.toolTip()]
+    assert not any("secret" in text for text in shown)  # never a password
+    window.sign_out_action.trigger()  # Phone → Sign out (confirmed)
+    qtbot.waitUntil(lambda: window.windowTitle() == "VICIfast Desktop", timeout=WAIT)
+    assert not window.identity_line.isVisible() and window.identity_line.label.text() == ""
+    assert "agent2" not in tray.icon.toolTip()
+
+
+def test_a_resumed_session_shows_the_agent_from_the_keychain(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    session = app.service.session
+    session.remembered_company, session.remembered_username = "ACME", "agent7"
+    app.bus.publish(
+        SessionStateChanged(state=SessionState.SIGNING_IN, reason=SessionReason.RESUMED)
+    )
+    _signed_in(app)
+    assert app.window.identity_line.label.text() == "agent7 · ACME"  # no account added yet
+    assert app.window.windowTitle() == "VICIfast Desktop — agent7"
+
+
+def test_a_call_shows_in_the_title_the_phone_tab_and_the_tray_whatever_tab_is_open(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+
+    from softphone.ui.tray import TrayStatus
+
+    app = make_app()
+    _signed_in_through_the_form(qtbot, app)
+    window, tray = app.window, app.tray
+    assert tray is not None and app.phone_view is not None
+    bar = window.tabs.tabBar()
+    recents = window.tabs.indexOf(app.recents_view)
+    phone = window.tabs.indexOf(app.phone_view)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(recents).center())
+    assert window.tabs.currentIndex() == recents
+    assert bar.tabText(phone) == "Phone"
+    app.bus.publish(_incoming("c1"))
+    app.bus.publish(_call_state("c1", ev.CallState.INCOMING))
+    assert window.windowTitle() == "● Incoming call — VICIfast Desktop — agent2 (1002)"
+    assert bar.tabText(phone) == "Phone ●" and tray.status is TrayStatus.IN_CALL
+    answered = ev.CallStateChanged(
+        call_id="c1",
+        account_id="session",
+        state=ev.CallState.CONFIRMED,
+        direction=ev.Direction.INBOUND,
+        remote_uri="sip:5551234@pbx",
+        remote_number="5551234",
+        remote_display="Ann Example",
+        connected=True,
+        duration_s=132.2,
+    )
+    app.bus.publish(answered)
+    assert window.windowTitle() == "● In call 02:12 — VICIfast Desktop — agent2 (1002)"
+    assert bar.tabText(phone) == "Phone ● 02:12" and bar.tabToolTip(phone) == "In call 02:12"
+    assert "in a call" in tray.icon.toolTip() and tray.status is TrayStatus.IN_CALL
+    qtbot.waitUntil(lambda: "In call 02:13" in window.windowTitle(), timeout=WAIT)  # it ticks
+    assert bar.tabText(phone) == "Phone ● 02:13"
+    app.bus.publish(replace(answered, state=ev.CallState.DISCONNECTED))  # hung up
+    assert window.windowTitle() == "VICIfast Desktop — agent2 (1002)"
+    assert bar.tabText(phone) == "Phone" and tray.status is TrayStatus.REGISTERED
+    assert window.tabs.currentIndex() == recents  # the sign did not take the person's tab

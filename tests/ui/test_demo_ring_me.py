@@ -142,3 +142,50 @@ def _ring_me_before_and_after_signing_in_as_agent2(
     assert _notice(app) is None
     qtbot.mouseClick(page.hangup_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(s.state is ev.CallState.DISCONNECTED for s in states), timeout=WAIT)
+
+
+def test_ring_me_and_give_up_rings_unanswered_ends_and_is_a_missed_call_in_recents(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Go → "Ring me and give up" (Ctrl+Shift+J): the tone line rings the signed-in agent
+    without the auto-answer request; nobody answers, the tone line gives up (after 2 s here,
+    20 s in the demo), the call ends, and Recents shows a missed call from 601 with its badge."""
+    with _demo_app(qtbot, tmp_path) as (app, env):
+        env.plain_ring_give_up_s = 2.0
+        incoming: list[ev.IncomingCall] = []
+        states: list[ev.CallStateChanged] = []
+        app.bus.subscribe(ev.IncomingCall, incoming.append)
+        app.bus.subscribe(ev.CallStateChanged, states.append)
+        view, status = app.signin_view, app.window.status
+        qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+        creds = env.credentials
+        qtbot.keyClicks(view.company, creds.company)
+        qtbot.keyClicks(view.username, creds.username)
+        qtbot.keyClicks(view.password, creds.password.reveal())
+        qtbot.mouseClick(view.sign_in_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+
+        action = _go_menu(app, "Ring me and give up")
+        assert action.shortcut().toString() == "Ctrl+Shift+J"
+        app.window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=WAIT)
+        qtbot.keyClick(app.window, Qt.Key.Key_J, CTRL_SHIFT)
+        qtbot.waitUntil(lambda: bool(incoming), timeout=WAIT)  # the phone rings…
+        assert incoming[0].remote_number == "601"
+        assert incoming[0].auto_answer_in_s is None  # …and waits for the agent
+        qtbot.waitUntil(lambda: bool(app.incoming_windows), timeout=WAIT)
+        qtbot.waitUntil(  # nobody answers: the tone line gives up
+            lambda: any(s.state is ev.CallState.DISCONNECTED for s in states), timeout=WAIT
+        )
+        assert not any(s.state is ev.CallState.CONFIRMED for s in states)
+        qtbot.waitUntil(lambda: not app.incoming_windows, timeout=WAIT)
+
+        recents = app.recents_view
+        assert recents is not None
+        tabs = app.window.tabs
+        qtbot.waitUntil(lambda: tabs.tabText(tabs.indexOf(recents)) == "Recents (1)", timeout=WAIT)
+        app.window.show_page("Recents")
+        table = recents.table.model()
+        qtbot.waitUntil(lambda: table.rowCount() >= 1, timeout=WAIT)
+        assert table.index(0, 2).data() == "601"  # the tone line
+        assert table.index(0, 4).data() == "Missed"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from softphone.core import events as ev
@@ -304,3 +304,38 @@ def test_a_window_that_closes_withdraws_its_notification(
     window.present()
     bus.publish(state("c1", ev.CallState.DISCONNECTED, direction=ev.Direction.INBOUND))
     assert withdrawn.sent == notify.sent
+
+
+def _left_to_right(decline: QWidget, answer: QWidget) -> bool:
+    """Decline left of Answer, as the person sees them."""
+    return decline.mapToGlobal(QPoint(0, 0)).x() < answer.mapToGlobal(QPoint(0, 0)).x()
+
+
+@pytest.mark.parametrize("waiting", [False, True])
+def test_the_popup_and_the_call_page_put_decline_left_and_answer_right(
+    qtbot: QtBot,
+    phone: FakePhone,
+    bus: EventBus,
+    bridge: QtBridge,
+    windows: list[IncomingCallWindow],
+    waiting: bool,
+) -> None:
+    page = PhoneView(phone, bus, bridge)
+    qtbot.addWidget(page)
+    page.show()
+    if waiting:
+        bus.publish(state("c1", ev.CallState.CONFIRMED))
+    call = incoming("c2", waiting=waiting)
+    bus.publish(call)
+    window = make(phone, bus, bridge, windows, call, answer=page.answer_call)
+    window.present()
+    qtbot.waitExposed(window)
+    calls = page.call_page
+    on_page = (
+        (calls.decline_waiting_button, calls.answer_waiting_button)
+        if waiting
+        else (calls.decline_button, calls.answer_button)
+    )
+    assert all(button.isVisible() for button in on_page)
+    assert _left_to_right(*on_page)
+    assert _left_to_right(window.decline_button, window.answer_button)

@@ -1,8 +1,9 @@
-"""Settings → Start-up → "Open sip:, tel: and callto: links with VICIfast Phone", switched on and
-then off in the Settings page, on a desktop where another dialer was the default: switching it off
-gives the desktop its previous defaults back, as GLib's `gio` and `xdg-mime` read them, and leaves
-mimeapps.list as it was. The page uses this platform's link handler (the XDG one), pointed by the
-environment at this test's private XDG folders (tests/ui/conftest.py)."""
+"""Settings → Appearance and start-up → "Open sip:, tel: and callto: links with VICIfast
+Desktop", switched on and then off in the Settings page, on a desktop where another dialer was
+the default: switching it off gives the desktop its previous defaults back, as GLib's `gio` and
+`xdg-mime` read them, and leaves mimeapps.list as it was. The page uses this platform's link
+handler (the XDG one), pointed by the environment at this test's private XDG folders
+(tests/ui/conftest.py)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ the missed-call badge, keyboard and accessible names."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,11 +13,15 @@ from PySide6.QtWidgets import QAbstractButton, QLineEdit, QMessageBox, QTableVie
 from pytestqt.qtbot import QtBot
 
 from softphone.core import events as ev
+from softphone.core.bus import EventBus
 from softphone.storage import history as h
 from softphone.storage.history import HistoryWriter, Outcome
+from softphone.storage.history.recorder import HistoryRecorder
 from softphone.ui.bridge import QtBridge
+from softphone.ui.phone.view import PhoneView
 from softphone.ui.recents.model import HistoryModel
-from softphone.ui.recents.view import COL_RESULT, RecentsView
+from softphone.ui.recents.view import COL_DURATION, COL_RESULT, RecentsView
+from tests.ui.phone_fakes import FakePhone, state
 from tests.unit.history_kit import MemorySecrets, call
 
 TIMEOUT = 5000
@@ -268,3 +273,28 @@ def test_a_history_whose_key_is_gone_is_replaced_and_recents_says_so_once(
     finally:
         model.close()
         writer.stop()
+
+
+def test_a_call_lasts_as_long_in_recents_as_the_phone_page_said(
+    qtbot: QtBot, view: RecentsView, writer: HistoryWriter, bridge: QtBridge
+) -> None:
+    bus = EventBus()
+    recorder = HistoryRecorder(writer.record)
+    detach = recorder.attach(bus.subscribe)
+    phone = PhoneView(FakePhone(), bus, bridge)
+    qtbot.addWidget(phone)
+    # The engine counted 67.6 s from the CONFIRMED event to the end, and the page hears of the
+    # end 0.6 s after it: the phone page and Recents both say the engine's whole seconds.
+    confirmed = time.time() - 68.5
+    bus.publish(state("c1", ev.CallState.CALLING, at=confirmed - 3))
+    bus.publish(state("c1", ev.CallState.CONFIRMED, at=confirmed))
+    bus.publish(state("c1", ev.CallState.DISCONNECTED, at=confirmed + 67.9, duration_s=67.6,
+                      connected=True, sip_code=200))  # fmt: skip
+    detach()
+    assert phone.message_label.text() == "Call with Alice Smith (5550102030) ended (01:07)."
+
+    table = view.findChild(QTableView)
+    assert table is not None
+    qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=TIMEOUT)
+    shown = table.model().index(0, COL_DURATION).data()
+    assert shown == "01:07"

@@ -13,15 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QDoubleSpinBox,
     QLabel,
     QLineEdit,
     QProgressBar,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -48,7 +53,7 @@ from softphone.desktop.link_handler import (
     UnavailableLinkHandler,
     XdgLinkHandler,
 )
-from softphone.storage.settings import AppSettings
+from softphone.storage.settings import AppSettings, Theme
 from softphone.ui.bridge import Lane, QtBridge
 from softphone.ui.diagnostics import TRACE_FILE, Diagnostics, TraceLog
 from softphone.ui.settings.page import SettingsPage
@@ -465,7 +470,7 @@ def test_volume_sliders_apply_at_once_and_are_saved(
     view = make_view(qtbot, bridge, audio, paths, AppSettings(mic_volume=150), sound=sound)
     speaker, mic = view.speaker_volume, view.mic_volume
     assert (speaker.value(), mic.value()) == (100, 150)
-    assert (speaker.maximum(), mic.maximum()) == (150, 200)
+    assert (speaker.percent_at(speaker.maximum()), mic.percent_at(mic.maximum())) == (150, 200)
     assert speaker.accessibleName() == "Speaker volume"
     assert mic.accessibleName() == "Microphone volume"
     shown = view.findChild(QLabel, "speakerVolumeValue")
@@ -890,3 +895,154 @@ def test_without_a_speaker_the_ringtone_says_so_and_stays_play(
     assert view.play_ringtone.text() == "&Play" and not view.play_ringtone.isChecked()
     assert view.notice.text().startswith("No speaker found")
     assert sound.named("preview_ringtone") == []
+
+
+def _handle_centre(slider: QSlider) -> QPoint:
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    handle = slider.style().subControlRect(
+        QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, slider
+    )
+    return handle.center()
+
+
+def _groove(slider: QSlider) -> QRect:
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    return slider.style().subControlRect(
+        QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderGroove, slider
+    )
+
+
+def test_both_volume_sliders_show_100_percent_at_the_same_place(
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    sound = FakePhone()
+    view = make_view(qtbot, bridge, audio, paths, sound=sound)
+    view.resize(900, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    speaker, mic = view.speaker_volume, view.mic_volume
+    assert (speaker.width(), _groove(speaker)) == (mic.width(), _groove(mic))
+    # both at 100 % (the defaults): the handles line up, in the middle of the groove
+    assert _handle_centre(speaker).x() == _handle_centre(mic).x()
+    middle = _handle_centre(speaker)
+    groove = _groove(speaker)
+    assert abs((middle.x() - groove.left()) / groove.width() - 0.5) < 0.05
+
+    # dragging each from elsewhere to that place gives 100 %
+    for slider, start, label in ((speaker, 140, "speakerVolumeValue"), (mic, 30, "micVolumeValue")):
+        slider.set_percent(start)
+        shown = view.findChild(QLabel, label)
+        assert shown is not None and shown.text() == f"{start} %"
+        QTest.mousePress(slider, Qt.MouseButton.LeftButton, pos=_handle_centre(slider))
+        QTest.mouseMove(slider, middle)
+        QTest.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=middle)
+        assert slider.percent() == 100 and shown.text() == "100 %"
+    assert sound.named("set_levels")[-1] == (1.0, 1.0)
+
+    # the keys still step by whole percentages on either side of 100 %
+    speaker.setFocus()
+    qtbot.waitUntil(speaker.hasFocus, timeout=TIMEOUT)
+    QTest.keyClick(speaker, Qt.Key.Key_Right)
+    assert speaker.percent() == 105
+    QTest.keyClick(speaker, Qt.Key.Key_PageDown)
+    assert speaker.percent() == 95
+    assert saved(paths)["speaker_volume"] == 95
+
+
+def test_demo_mode_shows_the_emulators_control_plane_read_only(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """In demo mode (the options ``--demo`` starts with) Settings → Advanced shows the control
+    plane the app really talks to, the bundled emulator on https://127.0.0.1:PORT, with its CA,
+    read-only and saying so; typing there changes and saves nothing."""
+    import re
+    import uuid
+
+    from PySide6.QtWidgets import QApplication
+
+    from softphone.app import App
+    from softphone.app.options import options_for
+    from softphone.audio.backend import NullBackend
+
+    options, env = options_for(tmp_path / "demo")
+    assert env is not None
+    app: App | None = None
+    try:
+        options.instance = f"vicifast-demo-settings-{uuid.uuid4().hex[:8]}"
+        options.audio_backend = NullBackend
+        options.tray = False
+        options.confirm = lambda parent, text: True
+        app = App(options)
+        qtbot.addWidget(app.window)
+        app.start()
+        app.window.show()
+        settings = app.settings_view
+        assert settings is not None
+        app.window.show_page("Settings")  # the Settings tab, as a click on it does
+        field, ca_file, note = settings.control_plane, settings.ca_file, settings.control_plane_note
+        qtbot.waitUntil(field.isVisible, timeout=TIMEOUT)
+        assert re.fullmatch(r"https://127\.0\.0\.1:\d+", field.text())
+        assert field.text() == env.control_plane
+        assert ca_file.text() == str(env.ca_file)
+        assert field.isReadOnly() and ca_file.isReadOnly()
+        assert not settings.ca_browse.isEnabled()
+        assert note.isVisible() and note.text() == "Demo mode: the bundled emulator"
+
+        # typing into it and pressing Enter changes nothing and saves nothing
+        app.window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=TIMEOUT)
+        field.setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is field, timeout=TIMEOUT)
+        qtbot.keyClicks(field, "x")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert field.text() == env.control_plane
+        assert settings.settings.custom_control_plane == ""
+        assert not options.settings_path.exists() or "127.0.0.1" not in (
+            options.settings_path.read_text(encoding="utf-8")
+        )
+    finally:
+        if app is not None and app.stopped_cleanly is None:
+            with qtbot.waitSignal(app.finished, timeout=20_000):
+                app.quit()
+        env.close()
+
+
+def _window_lightness() -> int:
+    return QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+
+
+def test_the_colour_scheme_switches_the_whole_app_at_once_and_is_kept(
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    view = make_view(qtbot, bridge, audio, paths)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.theme.currentText() == "As the system"
+    system = _window_lightness()
+    try:
+        view.theme.setFocus()
+        qtbot.waitUntil(view.theme.hasFocus, timeout=TIMEOUT)
+        QTest.keyClick(view.theme, Qt.Key.Key_Down)  # Light
+        assert view.theme.currentText() == "Light" and _window_lightness() >= 128
+        with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT):
+            QTest.keyClick(view.theme, Qt.Key.Key_Down)  # Dark
+        assert view.theme.currentText() == "Dark"
+        assert _window_lightness() < 128
+        qtbot.waitUntil(  # and the open page is drawn so
+            lambda: view.palette().color(QPalette.ColorRole.Window).lightness() < 128,
+            timeout=TIMEOUT,
+        )
+
+        # the next start: the saved choice is shown (root.py applies it before any window)
+        again = make_view(qtbot, bridge, audio, paths, AppSettings.load(paths["settings"]))
+        assert again.settings.theme is Theme.DARK and again.theme.currentText() == "Dark"
+
+        QTest.keyClick(view.theme, Qt.Key.Key_Up)  # Light
+        assert _window_lightness() >= 128
+        QTest.keyClick(view.theme, Qt.Key.Key_Up)  # as the system again
+        assert _window_lightness() == system
+        assert AppSettings.load(paths["settings"]).theme is Theme.SYSTEM
+    finally:
+        pick(view.theme, Theme.SYSTEM.value)  # the other tests see the usual palette

@@ -1,9 +1,14 @@
 """The sign-in form: every contract outcome in place, the TOTP field on demand, countdowns, and
-the remembered company code and username (driven by the session's events on the bus)."""
+the remembered company code and username (driven by the session's events on the bus), and the
+supervisors' way to the provisioning pane without signing in."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, cast
+
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from softphone.core.bus import EventBus
@@ -11,8 +16,11 @@ from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.provisioning import errors as e
+from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.signin.controller import SignInController
 from softphone.ui.signin.view import SignInRequest, SignInView
+from tests.ui.app_kit import app_maker
+from tests.ui.test_about import QuietEngine
 
 R, S = SessionReason, SessionState
 
@@ -272,3 +280,29 @@ def test_controller_shows_a_refused_control_plane_in_place(view: SignInView, bus
     view.submit()
     assert view.message_text == str(e.InsecureAddress())
     assert session.calls == []
+
+
+def test_a_supervisor_makes_agent_codes_from_the_sign_in_page_without_signing_in(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    with app_maker(qtbot, tmp_path, cast(Any, QuietEngine), tray=False) as make:
+        app = make()
+        app.window.show()
+        qtbot.waitExposed(app.window)
+        button = app.signin_view.provisioning_button
+        assert button.isVisible() and button.text() == "Make QR codes for agents…"
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        dialog = app.provisioning.dialog
+        assert dialog is not None
+        qtbot.waitExposed(dialog)
+        pane = dialog.findChild(ProvisioningView)
+        assert pane is not None and pane.isVisible()
+        qtbot.keyClicks(pane.one.company, "acme")
+        qtbot.keyClicks(pane.one.username, "jdoe")
+        qtbot.waitUntil(lambda: not pane.one.preview.pixmap().isNull(), timeout=5000)
+        assert pane.one.current_uri() == "vicifast://signin?v=1&c=acme&u=jdoe"
+        assert pane.one.save_png.isEnabled()
+        assert not app.window.signed_in_view  # nobody signed in for any of it
+        assert app.service.session.state is S.SIGNED_OUT
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # closing forgets the pane
+        qtbot.waitUntil(lambda: app.provisioning.dialog is None, timeout=5000)

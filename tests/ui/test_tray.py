@@ -175,3 +175,18 @@ def test_where_a_notice_cannot_be_recalled_nothing_blank_is_sent(
     finally:
         icon.hide()
         icon.menu.deleteLater()
+
+
+def test_the_tooltip_says_who_is_signed_in_until_sign_out(
+    tray: tuple[Tray, list[tuple[str, str]]], bus: EventBus
+) -> None:
+    icon, _shown = tray
+    assert icon.show_action.text() == "Show VICIfast Desktop"
+    registered(bus, ev.RegistrationState.REGISTERED)
+    icon.set_identity("agent2 · ext 1002 · DEMO")
+    assert icon.icon.toolTip() == "VICIfast Desktop: registered\nagent2 · ext 1002 · DEMO"
+    bus.publish(call_state("c1", ev.CallState.CONFIRMED))
+    assert icon.status is TrayStatus.IN_CALL
+    assert icon.icon.toolTip() == "VICIfast Desktop: in a call\nagent2 · ext 1002 · DEMO"
+    bus.publish(SessionStateChanged(state=SessionState.SIGNED_OUT))
+    assert icon.icon.toolTip() == "VICIfast Desktop: not registered"

@@ -127,7 +127,8 @@ def test_the_macos_spec_fills_the_template_and_uses_the_icns() -> None:
 def test_info_plist_declares_the_app_its_links_and_why_it_needs_the_devices() -> None:
     info = plistlib.loads((MACOS / "Info.plist").read_bytes())
     assert info["CFBundleIdentifier"] == "com.vicifast.phone"
-    assert info["CFBundleName"] == info["CFBundleDisplayName"] == link_handler.APP_TITLE
+    assert info["CFBundleDisplayName"] == link_handler.APP_TITLE  # the name people read
+    assert info["CFBundleName"] == "VICIfast Phone"  # names the bundle (the spec): a file name
     assert info["CFBundleExecutable"] == "vicifast-phone"
     assert info["CFBundleIconFile"] == "vicifast-phone.icns"
     assert info["CFBundlePackageType"] == "APPL"

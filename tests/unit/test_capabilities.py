@@ -29,7 +29,7 @@ from softphone.sip.errors import TlsUnavailable
 from softphone.sip.stack import SipStack
 
 WINDOWS_MESSAGE = (
-    "This build of VICIfast Phone cannot use SIP over TLS on Windows (the SIP library has no "
+    "This build of VICIfast Desktop cannot use SIP over TLS on Windows (the SIP library has no "
     "TLS). Ask your administrator to provision UDP or TCP for your account."
 )
 

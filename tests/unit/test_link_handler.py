@@ -55,7 +55,7 @@ def test_the_desktop_entry_opens_a_link_with_the_app_and_claims_the_three_scheme
     )
     assert keys["Type"] == "Application" and keys["Terminal"] == "false"
     assert keys["Categories"] == "Network;Telephony;"
-    assert keys["Name"] == "VICIfast Phone" and keys["Comment"]
+    assert keys["Name"] == "VICIfast Desktop" and keys["Comment"]
     assert "Icon" not in keys  # none given: no broken one in the menu
     assert entry_keys(handler_entry(ARGV, icon="vicifast-phone"))["Icon"] == "vicifast-phone"
 

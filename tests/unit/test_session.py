@@ -718,7 +718,7 @@ class TestTriggers:
 
 
 TLS_REFUSED = (
-    "This build of VICIfast Phone cannot use SIP over TLS on Windows (the SIP library has no "
+    "This build of VICIfast Desktop cannot use SIP over TLS on Windows (the SIP library has no "
     "TLS). Ask your administrator to provision UDP or TCP for your account."
 )
 

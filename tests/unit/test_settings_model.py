@@ -14,6 +14,7 @@ from softphone.storage.settings import (
     SECRET_WORDS,
     AppSettings,
     SoundSystem,
+    Theme,
     default_path,
     fields,
 )
@@ -194,3 +195,15 @@ def test_the_sound_system_is_portaudio_by_default_and_round_trips(tmp_path: Path
     assert AppSettings.load(path).sound_system is SoundSystem.QT
     path.write_text(json.dumps({"sound_system": "alsa"}))
     assert AppSettings.load(path).sound_system is SoundSystem.PORTAUDIO
+
+
+def test_the_theme_follows_the_system_by_default_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    assert AppSettings().theme is Theme.SYSTEM
+    AppSettings(theme=Theme.DARK).save(path)
+    assert json.loads(path.read_text())["theme"] == "dark"
+    assert AppSettings.load(path).theme is Theme.DARK
+    path.write_text(json.dumps({"theme": "purple", "mic_volume": 150}))
+    assert AppSettings.load(path) == AppSettings(mic_volume=150)  # the bad theme alone drops
+    with pytest.raises(ConfigError):
+        AppSettings(theme="dark")  # type: ignore[arg-type]

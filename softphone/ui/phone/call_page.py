@@ -186,8 +186,8 @@ class CallPage(QWidget):
         self.decline_waiting_button.clicked.connect(
             lambda: self.declineRequested.emit(self._waiting_id)
         )
+        row.addWidget(self.decline_waiting_button)  # Decline left, Answer right, as below
         row.addWidget(self.answer_waiting_button, 1)
-        row.addWidget(self.decline_waiting_button)
         layout.addLayout(row)
         return self.waiting_bar
 

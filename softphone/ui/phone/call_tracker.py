@@ -8,8 +8,6 @@ and shows what it says.
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QObject, Signal
 
 from softphone.core import events as ev
@@ -57,7 +55,7 @@ class CallTracker(QObject):
         if ended is not None:
             self.pending_hold.pop(event.call_id, None)
             self.pending_mute.pop(event.call_id, None)
-            self._report_end(ended)
+            self._report_end(ended, event.duration_s)
             if self.book.current is None:
                 self.allEnded.emit()
         self.changed.emit()
@@ -82,13 +80,16 @@ class CallTracker(QObject):
         else:
             self._say(self.tr("Transferring… {0}").format(event.reason))
 
-    def _report_end(self, ended: EndedCall) -> None:
+    def _report_end(self, ended: EndedCall, duration_s: float) -> None:
+        """``duration_s`` is the ending event's: the engine's own count since the call was
+        confirmed, as Recents shows it (``HistoryRecorder`` keeps the same number), so both
+        say the same mm:ss."""
         if ended.call.call_id in self._transferred:
             self._transferred.discard(ended.call.call_id)
             return
         who = caller_id(ended.call.display, ended.call.number) or self.tr("the caller")
         if ended.connected and ended.call.connected_at is not None:
-            length = format_duration(time.time() - ended.call.connected_at)
+            length = format_duration(duration_s)
             self._say(self.tr("Call with {0} ended ({1}).").format(who, length))
         elif ended.call.direction is ev.Direction.OUTBOUND and ended.sip_code >= 400:
             self._say(self._failure_text(ended.sip_code, ended.reason), error=True)

@@ -148,7 +148,8 @@ class IncomingCallWindow(QFrame):
         self.decline_button.setAccessibleName(decline_text)
         self.decline_button.setToolTip(f"{decline_text} ({native_key(SHORTCUTS['decline'])})")
         self.decline_button.clicked.connect(self.decline)
-        for button in (self.answer_button, self.decline_button):
+        # Decline left, Answer right: as on the call page and on most phones
+        for button in (self.decline_button, self.answer_button):
             button.setMinimumHeight(int(em * 2.3))
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             row.addWidget(button)

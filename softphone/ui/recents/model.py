@@ -269,5 +269,5 @@ def _display(entry: CallEntry, column: int) -> str:
         if entry.auto_answered:
             result += " (auto)"
         return result
-    minutes, seconds = divmod(round(entry.duration_s), 60)
+    minutes, seconds = divmod(int(entry.duration_s), 60)  # whole seconds, as the phone page
     return f"{minutes}:{seconds:02d}" if entry.outcome is Outcome.ANSWERED else ""

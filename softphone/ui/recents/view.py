@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
 from softphone.ui.bridge import QtBridge
+from softphone.ui.phone.phone_numbers import format_duration
 from softphone.ui.recents.model import ENTRY_ROLE, HistoryModel
 
 # The model's columns: When, direction, Number, Name, Result, Duration.
@@ -87,6 +88,9 @@ class _RecentsProxy(QIdentityProxyModel):
                 return self.result_text(entry)
             if column == COL_NAME and not entry.remote_name:
                 return entry.remote_number
+            if column == COL_DURATION:  # as the phone page said it when the call ended
+                answered = entry.outcome is Outcome.ANSWERED
+                return format_duration(entry.duration_s) if answered else ""
         if role == Qt.ItemDataRole.ToolTipRole:  # the whole row: cells elide when narrow
             return self.describe(entry)
         if role == Qt.ItemDataRole.AccessibleTextRole and column == COL_DIR:

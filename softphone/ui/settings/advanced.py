@@ -1,6 +1,6 @@
 """The Settings page's Advanced group: Scan QR (a SIP account from a QR code), a custom control
-plane with its CA file, and, read-only, the SIP transport in use and what this platform's SIP
-library can do."""
+plane with its CA file (in demo mode the bundled emulator's, read-only), and, read-only, the SIP
+transport in use and what this platform's SIP library can do."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class AdvancedSection(SettingsPage):
         self.ca_file.setPlaceholderText(self.tr("System certificates"))
         self.ca_file.setAccessibleName(self.tr("CA certificate file"))
         self.ca_file.editingFinished.connect(self._apply_control_plane)
-        browse = QPushButton(self.tr("&Browse…"), group)
+        self.ca_browse = browse = QPushButton(self.tr("&Browse…"), group)
         browse.setAccessibleName(self.tr("Choose a CA certificate file"))
         browse.clicked.connect(self._choose_ca_file)
         ca_row = QHBoxLayout()
@@ -62,6 +62,11 @@ class AdvancedSection(SettingsPage):
         self.control_plane_error.setWordWrap(True)
         self.control_plane_error.hide()
         form.addRow(self.control_plane_error)
+        self.control_plane_note = QLabel(group)  # demo mode's: the emulator is not a choice
+        self.control_plane_note.setWordWrap(True)
+        self.control_plane_note.hide()
+        form.addRow(self.control_plane_note)
+        self._control_plane_fixed = False
 
         self.transport_labels: dict[str, QLabel] = {}
         for key, title in (
@@ -100,7 +105,23 @@ class AdvancedSection(SettingsPage):
             tls = self.tr("Not in this build (%1)").replace("%1", capabilities.tls_detail or "—")
         self.capability_labels["tls"].setText(tls)
 
+    def show_demo_control_plane(self, url: str, ca_file: str) -> None:
+        """Demo mode: show the control plane the app uses (the bundled emulator) and its CA,
+        read-only, with a note; nothing here saves them as the real control plane."""
+        self._control_plane_fixed = True
+        for field, text in ((self.control_plane, url), (self.ca_file, ca_file)):
+            field.setText(text)
+            field.setReadOnly(True)
+            field.setCursorPosition(0)
+        self.ca_browse.setEnabled(False)
+        self.control_plane_error.hide()
+        self.control_plane_note.setText(self.tr("Demo mode: the bundled emulator"))
+        self.control_plane_note.show()
+        self.control_plane.setToolTip(self.control_plane_note.text())
+
     def _apply_control_plane(self) -> None:
+        if self._control_plane_fixed:
+            return  # demo mode: the emulator is shown, never saved as the control plane
         url, ca = self.control_plane.text().strip(), self.ca_file.text().strip()
         try:
             self._settings.with_(custom_control_plane=url, ca_file=ca)

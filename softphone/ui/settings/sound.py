@@ -6,7 +6,7 @@ the ringtone (``ringtone.py``) through the engine's ``SoundCommands``; the app c
 controller's events (moved to the GUI thread by the bridge) to ``on_audio_event``. The meters
 read the controller's levels while the page is shown. Opening and closing the devices for the
 microphone test runs on ``audio_ops`` (the app's audio lane), as every blocking call into the
-controller does.
+controller does. ``VolumeSlider`` puts 100 % in the middle of both volume sliders.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QStyle,
+    QWidget,
 )
 
 from softphone.audio.controller import AudioController
@@ -35,6 +36,59 @@ from softphone.ui.settings.ringtone import RingtonePreview
 
 METER_INTERVAL_MS: Final = 50
 VOLUME_STEP: Final = 5  # percent per arrow key; Page Up/Down move twice as far
+_HALF: Final = 100  # slider positions from 0 % to 100 %, and again from 100 % to the top
+_STEPS: Final = {
+    QSlider.SliderAction.SliderSingleStepAdd: VOLUME_STEP,
+    QSlider.SliderAction.SliderSingleStepSub: -VOLUME_STEP,
+    QSlider.SliderAction.SliderPageStepAdd: 2 * VOLUME_STEP,
+    QSlider.SliderAction.SliderPageStepSub: -2 * VOLUME_STEP,
+}
+
+
+class VolumeSlider(QSlider):
+    """A volume in percent with 100 % in the middle whatever its top (150 % for the speaker,
+    200 % for the microphone): 0–100 % fill the first half, 100 % to the top the second, so
+    the volume sliders show "unchanged" at the same place. ``value()`` is the position; read
+    and set the volume with ``percent`` and ``set_percent``. Keys step by whole percentages."""
+
+    def __init__(self, top: int, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self._top = top
+        self.setRange(0, 2 * _HALF)
+        self.setSingleStep(VOLUME_STEP)
+        self.setPageStep(2 * VOLUME_STEP)
+        self.setTickInterval(_HALF // 2)
+        self.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.actionTriggered.connect(self._step)
+
+    def percent(self) -> int:
+        return self.percent_at(self.value())
+
+    def set_percent(self, percent: int) -> None:
+        self.setValue(self.position_of(percent))
+
+    def percent_at(self, position: int) -> int:
+        if position <= _HALF:
+            return position
+        return 100 + _rounded((position - _HALF) * (self._top - 100), _HALF)
+
+    def position_of(self, percent: int) -> int:
+        if percent <= 100:
+            return percent
+        return _HALF + _rounded((percent - 100) * _HALF, self._top - 100)
+
+    def _step(self, action: int) -> None:
+        """A key or a click beside the handle moves by whole percentages in either half (the
+        position has moved by positions; the value is still the old one here)."""
+        step = _STEPS.get(QSlider.SliderAction(action))
+        if step is not None:
+            target = min(max(self.percent() + step, 0), self._top)
+            self.setSliderPosition(self.position_of(target))
+
+
+def _rounded(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half up, in whole numbers."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 class SoundSection(DeviceLists, RingtonePreview):
@@ -153,16 +207,11 @@ class SoundSection(DeviceLists, RingtonePreview):
 
     def _volume(
         self, name: str, accessible: str, top: int, value: int
-    ) -> tuple[QSlider, QHBoxLayout]:
-        slider = QSlider(Qt.Orientation.Horizontal, self)
+    ) -> tuple[VolumeSlider, QHBoxLayout]:
+        slider = VolumeSlider(top, self)
         slider.setObjectName(name)
         slider.setAccessibleName(accessible)
-        slider.setRange(0, top)
-        slider.setSingleStep(VOLUME_STEP)
-        slider.setPageStep(2 * VOLUME_STEP)
-        slider.setTickInterval(50)
-        slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        slider.setValue(value)
+        slider.set_percent(value)
         shown = QLabel(self)
         shown.setObjectName(f"{name}Value")
         shown.setAccessibleName(self.tr("%1 value").replace("%1", accessible))
@@ -180,8 +229,8 @@ class SoundSection(DeviceLists, RingtonePreview):
         row.addWidget(shown)
         return slider, row
 
-    def _show_percent(self, slider: QSlider, shown: QLabel) -> None:
-        text = self.tr("%1 %").replace("%1", str(slider.value()))
+    def _show_percent(self, slider: VolumeSlider, shown: QLabel) -> None:
+        text = self.tr("%1 %").replace("%1", str(slider.percent()))
         shown.setText(text)
         slider.setAccessibleDescription(text)
 
@@ -197,7 +246,7 @@ class SoundSection(DeviceLists, RingtonePreview):
 
     def _on_volume(self) -> None:
         """Applied at once, while the slider moves; saved when it is let go (or on a key)."""
-        speaker, mic = self.speaker_volume.value(), self.mic_volume.value()
+        speaker, mic = self.speaker_volume.percent(), self.mic_volume.percent()
         if self._sound is not None:
             self._sound.set_levels(speaker / 100, mic / 100).add_done_callback(
                 log_failure("set_levels")
@@ -217,7 +266,7 @@ class SoundSection(DeviceLists, RingtonePreview):
         self._change(sound_system=chosen)
         why = self._sound_system_reason()
         if chosen is not self._running_sound_system:
-            why += " " + self.tr("Takes effect at the next start of VICIfast Phone.")
+            why += " " + self.tr("Takes effect at the next start of VICIfast Desktop.")
         self.sound_system_note.setText(why)
 
     def _no_microphone(self) -> str:

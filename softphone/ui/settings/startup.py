@@ -1,5 +1,7 @@
-"""The Settings page's Start-up group: start minimised to the tray, launch at login, and
-opening sip:/tel:/callto: links with the app.
+"""The Settings page's Appearance and start-up group: light or dark windows, start minimised to
+the tray, launch at login, and opening sip:/tel:/callto: links with the app.
+
+The colour scheme is applied to the whole app at once (``softphone.ui.theme``).
 
 Launch at login and opening links are applied to the desktop at once; the links checkbox shows
 what the desktop itself says (``LinkHandler.is_registered``) each time the page is shown, not a
@@ -8,22 +10,37 @@ saved setting.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from softphone.desktop.autostart import Autostart, AutostartError
 from softphone.desktop.link_handler import LinkHandler, LinkHandlerError
+from softphone.storage.settings import Theme
 from softphone.ui.settings.page import SettingsPage
+from softphone.ui.theme import apply_theme
 
 
 class StartupSection(SettingsPage):
-    """The Start-up group over this platform's ``Autostart`` and ``LinkHandler``."""
+    """The Appearance and start-up group over this platform's ``Autostart`` and
+    ``LinkHandler``."""
 
     _autostart: Autostart
     _link_handler: LinkHandler
 
     def _startup_group(self) -> QGroupBox:
-        group = QGroupBox(self.tr("Start-up"), self)
+        group = QGroupBox(self.tr("Appearance and start-up"), self)
         box = QVBoxLayout(group)
+        self.theme = self._combo("theme", self.tr("Colour scheme"))
+        self.theme.addItem(self.tr("As the system"), Theme.SYSTEM.value)
+        self.theme.addItem(self.tr("Light"), Theme.LIGHT.value)
+        self.theme.addItem(self.tr("Dark"), Theme.DARK.value)
+        self.theme.setCurrentIndex(self.theme.findData(self._settings.theme.value))
+        self.theme.setToolTip(self.tr("Light or dark windows, or as your desktop has them"))
+        self.theme.activated.connect(lambda _i: self._on_theme())
+        theme_label = QLabel(self.tr("Colo&ur scheme:"), group)
+        theme_label.setBuddy(self.theme)
+        theme_row = QHBoxLayout()
+        theme_row.addWidget(theme_label)
+        theme_row.addWidget(self.theme, 1)
         self.start_minimised = self._check(
             self.tr("Start minimised to the tra&y"),
             self.tr("Start minimised to the tray"),
@@ -40,8 +57,8 @@ class StartupSection(SettingsPage):
         self.startup_error.setWordWrap(True)
         self.startup_error.hide()
         self.open_links = self._check(
-            self.tr("Open sip:, tel: and callto: li&nks with VICIfast Phone"),
-            self.tr("Open sip:, tel: and callto: links with VICIfast Phone"),
+            self.tr("Open sip:, tel: and callto: li&nks with VICIfast Desktop"),
+            self.tr("Open sip:, tel: and callto: links with VICIfast Desktop"),
             False,
         )
         self.open_links.setObjectName("openLinks")
@@ -61,12 +78,18 @@ class StartupSection(SettingsPage):
         self.links_error.setWordWrap(True)
         self.links_error.hide()
         self._sync_open_links()
+        box.addLayout(theme_row)
         box.addWidget(self.start_minimised)
         box.addWidget(self.launch_at_login)
         box.addWidget(self.startup_error)
         box.addWidget(self.open_links)
         box.addWidget(self.links_error)
         return group
+
+    def _on_theme(self) -> None:
+        chosen = Theme(self.theme.currentData())
+        apply_theme(chosen)
+        self._change(theme=chosen)
 
     def _on_launch_at_login(self, on: bool) -> None:
         try:

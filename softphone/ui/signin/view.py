@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -62,11 +63,13 @@ def _confirm_nothing(text: str) -> bool:
 
 class SignInView(QWidget):
     """Emits on the GUI thread: ``submitted(SignInRequest)``, ``totpSubmitted(str)``,
-    ``scanRequested()``."""
+    ``scanRequested()``, ``provisioningRequested()`` (a supervisor making codes for agents
+    needs no agent sign-in)."""
 
     submitted = Signal(object)
     totpSubmitted = Signal(str)
     scanRequested = Signal()
+    provisioningRequested = Signal()
 
     def __init__(
         self,
@@ -152,6 +155,21 @@ class SignInView(QWidget):
         self._advanced_toggle.toggled.connect(self._show_advanced)
         self.advanced = self._build_advanced()
         self.advanced.setVisible(False)
+        self.provisioning_button = QPushButton(self.tr("Make QR codes for agents…"))
+        self.provisioning_button.setObjectName("provisioningButton")
+        # a link, not a second call to action beside "Sign in": most people never need it
+        self.provisioning_button.setFlat(True)
+        self.provisioning_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        link_font = self.provisioning_button.font()
+        link_font.setUnderline(True)
+        self.provisioning_button.setFont(link_font)
+        palette = self.provisioning_button.palette()
+        palette.setColor(QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.Link))
+        self.provisioning_button.setPalette(palette)
+        self.provisioning_button.setToolTip(
+            self.tr("For supervisors: sign-in codes for your agents, without signing in here")
+        )
+        self.provisioning_button.clicked.connect(self.provisioningRequested.emit)
 
         column = QVBoxLayout()
         column.addWidget(title)
@@ -163,6 +181,7 @@ class SignInView(QWidget):
         column.addSpacing(8)
         column.addWidget(self._advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         column.addWidget(self.advanced)
+        column.addWidget(self.provisioning_button, 0, Qt.AlignmentFlag.AlignLeft)
         column.addStretch(1)
         box = QWidget()
         box.setLayout(column)

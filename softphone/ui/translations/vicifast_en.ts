@@ -2,6 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Version {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Built on {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Your sign-in is kept in this computer&apos;s keychain, and your call history is stored encrypted on this computer. Diagnostics are only gathered when you export them, and only you send them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Diagnostics…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Go to Settings → Diagnostics to export a zip for support</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign in first: the diagnostics export is under Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>AdvancedSection</name>
     <message>
         <source>Advanced</source>
@@ -88,6 +123,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Demo mode: the bundled emulator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -96,10 +135,6 @@
     <name>App</name>
     <message>
         <source>Number or SIP address ({key})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VICIfast Phone</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -123,6 +158,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Provisioning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Dial pad</source>
         <translation type="unfinished"></translation>
     </message>
@@ -135,7 +174,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The SIP trace starts with the next start of VICIfast Phone.</source>
+        <source>Ring me and give up</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -152,6 +191,10 @@
     </message>
     <message>
         <source>VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The SIP trace starts with the next start of VICIfast Desktop.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -424,6 +467,21 @@
     </message>
     <message>
         <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CallMark</name>
+    <message>
+        <source>In call {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1102,6 +1160,21 @@ image file, the screen or the clipboard.</source>
     </message>
 </context>
 <context>
+    <name>IdentityLine</name>
+    <message>
+        <source>ext {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Registration status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signed in as</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>IncomingCallWindow</name>
     <message>
         <source>Unknown caller</source>
@@ -1205,10 +1278,6 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>VICIfast Phone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The {0} page could not be opened.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1230,6 +1299,26 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>&amp;Go</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;About VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{0} — {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>● {0} — {1}</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2044,6 +2133,14 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Make QR codes for agents…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>For supervisors: sign-in codes for your agents, without signing in here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Scan QR code…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2271,7 +2368,7 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Takes effect at the next start of VICIfast Phone.</source>
+        <source>Takes effect at the next start of VICIfast Desktop.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2294,7 +2391,31 @@ as you type.</source>
 <context>
     <name>StartupSection</name>
     <message>
-        <source>Start-up</source>
+        <source>Appearance and start-up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Colour scheme</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>As the system</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Light or dark windows, or as your desktop has them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Colo&amp;ur scheme:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2314,11 +2435,11 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Open sip:, tel: and callto: li&amp;nks with VICIfast Phone</source>
+        <source>Open sip:, tel: and callto: li&amp;nks with VICIfast Desktop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Open sip:, tel: and callto: links with VICIfast Phone</source>
+        <source>Open sip:, tel: and callto: links with VICIfast Desktop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2407,30 +2528,6 @@ as you type.</source>
 <context>
     <name>Tray</name>
     <message>
-        <source>VICIfast Phone is still running here, so you keep receiving calls. Use Quit in this menu to close it.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VICIfast Phone: registered</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VICIfast Phone: not registered</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VICIfast Phone: in a call</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VICIfast Phone: missed calls</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Show VICIfast Phone</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Sign out</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2439,7 +2536,31 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>VICIfast Phone</source>
+        <source>VICIfast Desktop is still running here, so you keep receiving calls. Use Quit in this menu to close it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop: registered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop: not registered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop: in a call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop: missed calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VICIfast Desktop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
