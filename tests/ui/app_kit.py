@@ -4,6 +4,7 @@ every confirmation answered yes, and the engine the test brings."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,41 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
+from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.signin.service import SignInConfig
 from tests.unit.history_kit import MemorySecrets
 
 QUIT_WAIT = 15_000  # ms: beyond the app's own quit bound
+
+
+class QuietEngine:
+    """Stands in for SipEngine: the app starts and stops it, what it asks at start is answered,
+    and every command is recorded in ``calls``."""
+
+    def __init__(self, emit: Callable[..., None], config: Any, audio: Any) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def _done(self, *call: Any, value: Any = None) -> Future[Any]:
+        self.calls.append(call)
+        future: Future[Any] = Future()
+        future.set_result(value)
+        return future
+
+    def set_sip_trace(self, on: bool) -> Future[bool]:
+        return self._done("set_sip_trace", on, value=True)
+
+    def make_call(self, account_id: str, target: str) -> Future[str]:
+        return self._done("make_call", account_id, target, value="call-1")
+
+    def snapshot(self) -> Future[EngineSnapshot]:
+        empty = EngineSnapshot({}, (), {}, None, Ringtone.WARBLE)
+        return self._done("snapshot", value=empty)
 
 
 def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOptions:

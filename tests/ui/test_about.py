@@ -5,8 +5,7 @@ reached)."""
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,37 +16,12 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App
 from softphone.core import events as ev
-from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.ui.about import AboutDialog
 from softphone.ui.settings.view import SettingsView
-from tests.ui.app_kit import app_maker
+from tests.ui.app_kit import QuietEngine, app_maker
 
 WAIT = 5000
-
-
-class QuietEngine:
-    """Stands in for SipEngine: starts, stops, answers what the app asks at start."""
-
-    def __init__(self, emit: Callable[..., None], config: Any, audio: Any) -> None:
-        pass
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def _done(self, value: Any = None) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(value)
-        return future
-
-    def set_sip_trace(self, on: bool) -> Future[bool]:
-        return self._done(True)
-
-    def snapshot(self) -> Future[EngineSnapshot]:
-        return self._done(EngineSnapshot({}, (), {}, None, Ringtone.WARBLE))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Settings says the bundle handles them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,7 +21,6 @@ from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
-from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionState
 from softphone.core.session_store import KEY_COMPANY, KEY_USERNAME
@@ -33,40 +31,11 @@ from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
 from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.settings.view import SettingsView
-from tests.ui.app_kit import app_maker
+from tests.ui.app_kit import QuietEngine, app_maker
 from tests.unit.history_kit import MemorySecrets
 
 WAIT = 5000
 PLANE = "https://control.acme.example"
-
-
-class QuietEngine:
-    """Stands in for SipEngine: the app starts and stops it; calls are recorded."""
-
-    def __init__(self, emit: Callable[..., None], config: Any, audio: Any) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def _done(self, *call: Any, value: Any = None) -> Future[Any]:
-        self.calls.append(call)
-        future: Future[Any] = Future()
-        future.set_result(value)
-        return future
-
-    def set_sip_trace(self, on: bool) -> Future[bool]:
-        return self._done("set_sip_trace", on, value=True)
-
-    def make_call(self, account_id: str, target: str) -> Future[str]:
-        return self._done("make_call", account_id, target, value="call-1")
-
-    def snapshot(self) -> Future[EngineSnapshot]:
-        empty = EngineSnapshot({}, (), {}, None, Ringtone.WARBLE)
-        return self._done("snapshot", value=empty)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ nothing is saved (issue 14). The app has no test option; only the headless agent
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,38 +12,14 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App
-from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.core.session_events import SessionState
 from softphone.core.session_store import KEY_COMPANY, KEY_PASSWORD, KEY_USERNAME
 from softphone.provisioning import errors as e
 from tests.support.http_listener import RecordingHttpListener
-from tests.ui.app_kit import app_maker
+from tests.ui.app_kit import QuietEngine, app_maker
 from tests.unit.history_kit import MemorySecrets
 
 WAIT = 5000
-
-
-class QuietEngine:
-    """Stands in for SipEngine: the app starts and stops it; nothing else is asked of it."""
-
-    def __init__(self, emit: Callable[..., None], config: Any, audio: Any) -> None:
-        pass
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def set_sip_trace(self, on: bool) -> Future[bool]:
-        future: Future[bool] = Future()
-        future.set_result(True)
-        return future
-
-    def snapshot(self) -> Future[EngineSnapshot]:
-        future: Future[EngineSnapshot] = Future()
-        future.set_result(EngineSnapshot({}, (), {}, None, Ringtone.WARBLE))
-        return future
 
 
 @pytest.fixture

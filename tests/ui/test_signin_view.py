@@ -19,8 +19,7 @@ from softphone.provisioning import errors as e
 from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.signin.controller import SignInController
 from softphone.ui.signin.view import SignInRequest, SignInView
-from tests.ui.app_kit import app_maker
-from tests.ui.test_about import QuietEngine
+from tests.ui.app_kit import QuietEngine, app_maker
 
 R, S = SessionReason, SessionState
 
