@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from softphone.app.links import OpenedLinks
@@ -73,7 +73,9 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
         app.start()
         quit_on_signal.on_signal(app.quit)
         if links:
-            app.handle_argv(list(links))
+            # from the event loop, not before it: its confirmation box waits for an answer,
+            # and a SIGTERM meanwhile must still end the app (quit() ends only a running loop)
+            QTimer.singleShot(0, app, lambda: app.handle_argv(list(links)))
         return qapp.exec()
     finally:
         if env is not None:  # after the app's quit: the engine has unregistered

@@ -426,6 +426,8 @@ class App(QObject):
     # ---- calls ---------------------------------------------------------------------------------
 
     def _on_incoming(self, event: ev.IncomingCall) -> None:
+        if self.window.isVisible():  # the call's controls, whatever tab the agent was on
+            self.window.show_page("Phone")
         if event.auto_answer_in_s is not None and event.auto_answer_in_s <= 0:
             return  # answered at once: the phone page shows it, nobody needs alerting
         tray = self.tray
@@ -440,7 +442,10 @@ class App(QObject):
         )
         self.incoming_windows[event.call_id] = window
         window.destroyed.connect(lambda *_: self.incoming_windows.pop(event.call_id, None))
-        window.present()
+        if self.settings.bring_to_front_on_ring:  # the agent asked for it: focus may move
+            self.window.show_page("Phone")
+            self.window.bring_up()
+        window.present()  # after: the call's own window stays on top of the main one
 
     def ring_me(self, *, auto_answer: bool = True) -> None:
         """Demo mode: the tone line calls the signed-in agent with an auto-answer request (or

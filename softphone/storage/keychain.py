@@ -9,8 +9,9 @@ before the value (and takes the name out again if the value could not be written
 ``clear`` remove values before names. A failure half-way can leave a name without a value (which
 ``clear`` handles), never a value without a name.
 
-Every method blocks, and may wait for a person to answer an unlock prompt: call them from a
-worker thread, never from the GUI thread. The store logs nothing.
+Every method blocks, and may wait for a person to answer an unlock prompt (a Secret Service's,
+at most ``answer_s``: a prompter that cannot show never answers): call them from a worker
+thread, never from the GUI thread. The store logs nothing.
 """
 
 from __future__ import annotations
@@ -38,19 +39,26 @@ from softphone.storage.errors import (
 )
 
 try:  # only on Linux: keyring's Secret Service backend talks D-Bus through it
+    import secretstorage
+    from keyring.backends.SecretService import Keyring as _SecretServiceKeyring
     from secretstorage import exceptions as _secretstorage
+    from secretstorage.collection import DEFAULT_COLLECTION as _SS_DEFAULT
 except ImportError:  # pragma: no cover - macOS, Windows
     _SS_LOCKED: tuple[type[Exception], ...] = ()
     _SS_UNAVAILABLE: tuple[type[Exception], ...] = ()
+    _SS_BACKENDS: tuple[type[KeyringBackend], ...] = ()
 else:
     _SS_LOCKED = (_secretstorage.LockedException, _secretstorage.PromptDismissedException)
     _SS_UNAVAILABLE = (_secretstorage.SecretServiceNotAvailableException,)
+    _SS_BACKENDS = (_SecretServiceKeyring,)
 
 __all__ = ["INDEX_ENTRY", "SERVICE_PREFIX", "KeychainStore", "secure_backend", "service_name"]
 
 SERVICE_PREFIX: Final = "vicifast-desktop/"
 INDEX_ENTRY: Final = "@index"  # cannot collide with a key: keys start with a letter or digit
 MIN_PRIORITY: Final = 1.0  # keyring's own rule: below 1 a backend is "not recommended"
+# How long a Secret Service's unlock prompt may stay unanswered (a prompter that cannot show)
+UNLOCK_ANSWER_S: Final = 30.0
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _INDEX_VERSION = 1
@@ -120,18 +128,28 @@ def _refusal(backend: KeyringBackend) -> str | None:
 class KeychainStore:
     """A ``SecretStore`` on the OS keychain; see the module docstring for the index."""
 
-    def __init__(self, install_id: str, backend: KeyringBackend) -> None:
-        """Use `backend` (checked with :func:`secure_backend`) for the install `install_id`."""
+    def __init__(
+        self, install_id: str, backend: KeyringBackend, *, answer_s: float = UNLOCK_ANSWER_S
+    ) -> None:
+        """Use `backend` (checked with :func:`secure_backend`) for the install `install_id`; a
+        Secret Service's unlock prompt gets `answer_s` seconds (then: KeychainLocked)."""
         self._service = service_name(install_id)
         self._backend = secure_backend(backend)
+        self._answer_s = answer_s
 
     @classmethod
-    def open(cls, install_id: str, backend: KeyringBackend | None = None) -> KeychainStore:
+    def open(
+        cls,
+        install_id: str,
+        backend: KeyringBackend | None = None,
+        *,
+        answer_s: float = UNLOCK_ANSWER_S,
+    ) -> KeychainStore:
         """The store of `install_id` on `backend`, by default the one configured for keyring,
         else this system's keychain; raises KeychainUnavailable if that is not a secure one."""
         if backend is None:
             backend = _default_backend()
-        return cls(install_id, backend)
+        return cls(install_id, backend, answer_s=answer_s)
 
     @property
     def service(self) -> str:
@@ -243,10 +261,39 @@ class KeychainStore:
         """Run one backend call; its errors become KeychainErrors (raised unchained: the
         original exception's arguments or frames may hold the secret)."""
         try:
+            _unlock_within(self._backend, self._answer_s)
             return operation()
         except Exception as exc:
             error = _translate(exc, action, () if secret is None else (secret,))
         raise error
+
+
+def _unlock_within(backend: KeyringBackend, answer_s: float) -> None:
+    """A locked Secret Service collection: ask to unlock it, waiting at most `answer_s`
+    (then KeychainLocked). keyring's backend asks with no time limit, and a prompter that cannot
+    show (no display, a hung ``gcr-prompter``) never answers: the call would never return.
+    Nothing to do for other keychains, or an unlocked (or missing) collection."""
+    if not isinstance(backend, _SS_BACKENDS):
+        return
+    connection = secretstorage.dbus_init()
+    with contextlib.closing(connection):
+        path = getattr(backend, "preferred_collection", None) or _SS_DEFAULT
+        try:
+            collection = secretstorage.Collection(connection, path)
+        except _secretstorage.ItemNotFoundException:
+            return  # keyring creates it (or says why not)
+        if not collection.is_locked():
+            return
+        answered = True
+        try:
+            dismissed = collection.unlock(timeout=answer_s)
+        except TimeoutError:
+            answered = dismissed = False
+        if not answered:  # raised here, unchained, like every KeychainError of the store
+            reason = f"it did not answer within {answer_s:g} s; its unlock prompt cannot show"
+            raise KeychainLocked.because(reason)
+        if dismissed:  # said here, or keyring would prompt the person a second time
+            raise KeychainLocked.because("its unlock prompt was dismissed")
 
 
 def _delete_or_refusal(backend: KeyringBackend, service: str, name: str) -> str | None:

@@ -95,6 +95,8 @@ class AppSettings:
     custom_control_plane: str = ""  # "" = the default control plane
     ca_file: str = ""  # PEM file that verifies the custom control plane; "" = system store
     theme: Theme = Theme.SYSTEM
+    # An incoming call also raises and focuses the main window, even from the tray.
+    bring_to_front_on_ring: bool = False
 
     def __post_init__(self) -> None:
         for name in ("input_device_id", "output_device_id", "ringer_device_id"):
@@ -120,6 +122,7 @@ class AppSettings:
             "launch_at_login",
             "sip_trace",
             "close_to_tray_notice_shown",
+            "bring_to_front_on_ring",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be true or false.")

@@ -17,14 +17,17 @@ from softphone.storage.settings import Theme
 _SCHEMES = {Theme.LIGHT: Qt.ColorScheme.Light, Theme.DARK: Qt.ColorScheme.Dark}
 _R = QPalette.ColorRole
 _DARK_COLOURS = (
-    (_R.Window, "#2b2b2b"), (_R.WindowText, "#e6e6e6"), (_R.Base, "#1e1e1e"),
-    (_R.AlternateBase, "#2f2f2f"), (_R.ToolTipBase, "#3a3a3a"), (_R.ToolTipText, "#e6e6e6"),
-    (_R.PlaceholderText, "#8c8c8c"), (_R.Text, "#e6e6e6"), (_R.Button, "#3a3a3a"),
-    (_R.ButtonText, "#e6e6e6"), (_R.BrightText, "#ff6b6b"), (_R.Light, "#505050"),
-    (_R.Midlight, "#454545"), (_R.Mid, "#505050"), (_R.Dark, "#202020"), (_R.Shadow, "#101010"),
+    (_R.Window, "#2b2b2b"), (_R.WindowText, "#e6e6e6"), (_R.Base, "#3b3b3b"),
+    (_R.AlternateBase, "#424242"), (_R.ToolTipBase, "#3a3a3a"), (_R.ToolTipText, "#e6e6e6"),
+    (_R.PlaceholderText, "#9a9a9a"), (_R.Text, "#e6e6e6"), (_R.Button, "#4a4a4a"),
+    (_R.ButtonText, "#f0f0f0"), (_R.BrightText, "#ff6b6b"), (_R.Light, "#6a6a6a"),
+    (_R.Midlight, "#5a5a5a"), (_R.Mid, "#6a6a6a"), (_R.Dark, "#1a1a1a"), (_R.Shadow, "#101010"),
     (_R.Highlight, "#3d7bd9"), (_R.HighlightedText, "#ffffff"), (_R.Link, "#6ea8ff"),
     (_R.LinkVisited, "#b48cff"),
-)  # fmt: skip  # as tests/ui/screenshot_render.py renders the dark screens
+)  # fmt: skip
+# Fusion draws frames and check boxes' borders a shade darker than the window, which a dark
+# window swallows: fields, check boxes and buttons are lighter than the window instead, so
+# their fill shows where they are.
 _DISABLED = (_R.WindowText, _R.Text, _R.ButtonText, _R.PlaceholderText)
 _PAINTED = "vicifastThemePainted"  # the app's palette is ours (so "system" takes it back)
 
@@ -34,7 +37,7 @@ def dark_palette() -> QPalette:
     for role, colour in _DARK_COLOURS:
         palette.setColor(role, QColor(colour))
     for role in _DISABLED:
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#8e8e8e"))
     return palette
 
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from softphone.app.options import QUIT_TIMEOUT_S
+from softphone.app.process import EXIT_GRACE_S, EXIT_STUCK
 from softphone.ui.single_instance import InstanceServer, instance_name
 from tests.support.process import ManagedProcess, wait_until
 from tests.support.secret_service import SecretService, available
+from tests.support.silent_prompter import silent_prompter
 from tests.support.xvfb import xvfb_env
 
 pytestmark = pytest.mark.integration
@@ -161,3 +165,28 @@ def test_the_window_is_mapped_on_a_real_x_server(
     app.wait_for(window_shown, START_S, "the main window on the X server")
     wait_until(lambda: instance_socket(env).exists(), START_S, "the one-instance socket")
     assert app.stop(timeout=START_S) == 0, app.describe()
+
+
+def test_a_link_start_on_a_keychain_that_never_answers_still_answers_and_quits(
+    start_app: StartApp, app_env: dict[str, str], secret_service: SecretService, tmp_path: Path
+) -> None:
+    """Issue 18: "login" locked and its unlock prompt unable to show (a prompter that never
+    answers). Started with a link, the app asks before dialling from its running event loop:
+    a later start still hands its link over, and SIGTERM ends the app within the quit's bound
+    (EXIT_STUCK when keychain calls are still waiting for the keychain's own bound, 30 s)."""
+    secret_service.lock_login()
+    with silent_prompter(secret_service.address, tmp_path):
+        first = start_app(LINK)
+        listening = instance_socket(app_env)
+        first.wait_for(listening.exists, START_S, "the app to listen for later starts")
+
+        second = start_app(LINK)
+        assert second.wait_exit(HAND_OVER_S) == 0, second.describe()
+        assert first.running
+
+        began = time.monotonic()
+        status = first.stop(timeout=QUIT_TIMEOUT_S + EXIT_GRACE_S + 5.0)
+        assert status in (0, EXIT_STUCK), first.describe()
+        assert time.monotonic() - began < QUIT_TIMEOUT_S + EXIT_GRACE_S + 5.0
+    assert "Traceback" not in first.log_text()
+    assert secret_service.login_locked()

@@ -832,6 +832,8 @@ def test_a_call_shows_in_the_title_the_phone_tab_and_the_tray_whatever_tab_is_op
     assert window.tabs.currentIndex() == recents
     assert bar.tabText(phone) == "Phone"
     app.bus.publish(_incoming("c1"))
+    assert window.tabs.currentIndex() == phone  # a ringing call brings its page forward
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(recents).center())
     app.bus.publish(_call_state("c1", ev.CallState.INCOMING))
     assert window.windowTitle() == "● Incoming call — VICIfast Desktop — agent2 (1002)"
     assert bar.tabText(phone) == "Phone ●" and tray.status is TrayStatus.IN_CALL
@@ -855,4 +857,84 @@ def test_a_call_shows_in_the_title_the_phone_tab_and_the_tray_whatever_tab_is_op
     app.bus.publish(replace(answered, state=ev.CallState.DISCONNECTED))  # hung up
     assert window.windowTitle() == "VICIfast Desktop — agent2 (1002)"
     assert bar.tabText(phone) == "Phone" and tray.status is TrayStatus.REGISTERED
-    assert window.tabs.currentIndex() == recents  # the sign did not take the person's tab
+    assert window.tabs.currentIndex() == recents  # the sign did not take the tab back
+
+
+# ---- bringing the window to the front when a call rings (issue 18) ------------------------
+
+
+def _tick(qtbot: QtBot, box: Any) -> None:
+    """A click on the check box's square, where a person clicks."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    square = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=square.center())
+
+
+def test_with_bring_to_front_on_a_ring_raises_the_window_from_the_tray_on_the_phone_page(
+    qtbot: QtBot, make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    (tmp_path / "settings.json").write_text('{"bring_to_front_on_ring": true}')
+    app = make_app()
+    popup = _hidden_with_a_call_ringing(qtbot, app, "c1")
+    assert app.window.isVisible() and not app.window.isMinimized()
+    assert app.window.tabs.currentWidget() is app.phone_view
+    assert popup.isVisible()  # the call's own window as well
+
+
+def test_without_bring_to_front_a_ring_leaves_the_window_in_the_tray(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    popup = _hidden_with_a_call_ringing(qtbot, app, "c1")
+    assert popup.isVisible() and not app.window.isVisible()
+    assert app.window.tabs.currentWidget() is app.recents_view  # nothing moved the page
+
+
+def test_ticking_bring_to_front_in_settings_applies_to_the_next_ring_and_unticking_stops_it(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    app.start()
+    _signed_in(app)
+    settings = app.settings_view
+    assert settings is not None and not settings.bring_to_front.isChecked()
+    app.window.show_page("Settings")
+    qtbot.waitExposed(app.window)
+    _tick(qtbot, settings.bring_to_front)
+    assert settings.bring_to_front.isChecked()
+    app.window.close()  # to the tray
+    assert not app.window.isVisible()
+    app.bus.publish(_incoming("c1"))
+    assert app.window.isVisible() and app.window.tabs.currentWidget() is app.phone_view
+    app.bus.publish(_call_state("c1", ev.CallState.DISCONNECTED, sip_code=487))  # gave up
+
+    app.window.show_page("Settings")
+    _tick(qtbot, settings.bring_to_front)
+    assert not settings.bring_to_front.isChecked()
+    app.window.close()
+    app.bus.publish(_incoming("c2"))
+    qtbot.waitExposed(app.incoming_windows["c2"])
+    assert not app.window.isVisible()
+
+
+def test_a_call_that_rings_or_is_answered_at_once_brings_the_phone_page_forward(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    app.start()
+    _signed_in(app)
+    app.window.show_page("Recents")
+    assert app.window.tabs.currentWidget() is app.recents_view
+    app.bus.publish(_incoming("c1", auto_in=0.0))  # VICIdial pulls the agent in: no popup
+    assert app.window.tabs.currentWidget() is app.phone_view
+    app.window.show_page("Settings")
+    app.bus.publish(_incoming("c2"))
+    assert app.window.tabs.currentWidget() is app.phone_view
+    app.window.hide()  # in the tray: the page waits (bring to front is a setting of its own)
+    app.window.show_page("Recents")
+    app.bus.publish(_incoming("c3"))
+    assert app.window.tabs.currentWidget() is app.recents_view

@@ -37,21 +37,41 @@ def test_each_tray_status_has_its_own_icon(qtbot: QtBot) -> None:
     assert len(set(images)) == len(TrayStatus)
 
 
-def test_the_tray_colours_keep_their_meaning(qtbot: QtBot) -> None:
-    def disc(status: TrayStatus) -> tuple[int, int, int]:
-        # Left of centre at mid-height: the disc's colour, clear of the handset and badges.
-        color = tray_icon(status).pixmap(64, 64).toImage().pixelColor(6, 32)
+def test_the_tray_icons_are_the_app_glyph_with_a_status_badge(qtbot: QtBot) -> None:
+    def rgb(status: TrayStatus, x: int, y: int) -> tuple[int, int, int]:
+        color = tray_icon(status).pixmap(64, 64).toImage().pixelColor(x, y)
         return color.red(), color.green(), color.blue()
 
-    red, green, blue = disc(TrayStatus.REGISTERED)
-    assert green > red and green > blue
-    assert disc(TrayStatus.MISSED) == disc(TrayStatus.REGISTERED)
-    red, green, blue = disc(TrayStatus.IN_CALL)
-    assert blue > red and blue > green
-    red, green, blue = disc(TrayStatus.NOT_REGISTERED)
-    assert max(red, green, blue) - min(red, green, blue) < 8  # grey
-    badge = tray_icon(TrayStatus.MISSED).pixmap(64, 64).toImage().pixelColor(48, 16)
-    assert badge.red() > 150 and badge.green() < 100 and badge.blue() < 100
+    def square(status: TrayStatus) -> tuple[int, int, int]:
+        return rgb(status, 6, 32)  # left edge at mid-height: clear of the handset and badge
+
+    def badge(status: TrayStatus) -> tuple[int, int, int]:
+        return rgb(status, 43, 20)  # the badge, clear of its white mark
+
+    def hue(color: tuple[int, int, int]) -> str:
+        red, green, blue = color
+        if max(color) - min(color) < 8:
+            return "grey"
+        return {red: "red", green: "green", blue: "blue"}[max(color)]
+
+    # The app icon's blue square while the phone works, grey while it cannot take calls.
+    for status in (TrayStatus.REGISTERED, TrayStatus.IN_CALL, TrayStatus.MISSED):
+        assert hue(square(status)) == "blue", status
+    assert hue(square(TrayStatus.NOT_REGISTERED)) == "grey"
+    # The handset is the app's white one at any size a panel asks for.
+    for status in TrayStatus:
+        for size in (16, 22):
+            image = tray_icon(status).pixmap(size, size).toImage()
+            assert image.pixelColor(size * 14 // 64, size * 30 // 64).lightness() > 200, status
+    assert hue(badge(TrayStatus.REGISTERED)) == "green"
+    assert hue(badge(TrayStatus.NOT_REGISTERED)) == "red"
+    assert hue(badge(TrayStatus.MISSED)) == "red"
+    red, green, blue = rgb(TrayStatus.IN_CALL, 55, 22)  # the amber sound wave
+    assert red > 200 and green > 150 and blue < 80
+    # The badge stands clear of the square: a transparent ring between them.
+    for status in (TrayStatus.REGISTERED, TrayStatus.NOT_REGISTERED, TrayStatus.MISSED):
+        image = tray_icon(status).pixmap(64, 64).toImage()
+        assert image.pixelColor(39, 25).alpha() == 0, status
 
 
 def test_qt_reads_the_ico_and_the_icns(qtbot: QtBot) -> None:

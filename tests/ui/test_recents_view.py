@@ -298,3 +298,14 @@ def test_a_call_lasts_as_long_in_recents_as_the_phone_page_said(
     qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=TIMEOUT)
     shown = table.model().index(0, COL_DURATION).data()
     assert shown == "01:07"
+
+
+def test_the_chosen_filter_reads_bold_in_light_and_dark(qtbot: QtBot, view: RecentsView) -> None:
+    def bold() -> list[bool]:
+        return [view.filters.button(key).font().bold() for key in range(4)]
+
+    assert bold() == [True, False, False, False]  # All, at first
+    qtbot.mouseClick(view.filters.button(1), Qt.MouseButton.LeftButton)  # Missed
+    assert bold() == [False, True, False, False]
+    qtbot.mouseClick(view.filters.button(3), Qt.MouseButton.LeftButton)  # Outgoing
+    assert bold() == [False, False, False, True]

@@ -1046,3 +1046,25 @@ def test_the_colour_scheme_switches_the_whole_app_at_once_and_is_kept(
         assert AppSettings.load(paths["settings"]).theme is Theme.SYSTEM
     finally:
         pick(view.theme, Theme.SYSTEM.value)  # the other tests see the usual palette
+
+
+def test_bring_to_front_on_a_ring_is_off_until_ticked_and_stays_ticked_next_time(
+    qtbot: QtBot, bridge: QtBridge, audio: AudioController, paths: dict[str, Path]
+) -> None:
+    from PySide6.QtWidgets import QStyleOptionButton
+
+    view = make_view(qtbot, bridge, audio, paths)
+    view.show()
+    qtbot.waitExposed(view)
+    box = view.bring_to_front
+    assert box.text() == "Bring the &window to the front when a call rings"
+    assert not box.isChecked()
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    square = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    with qtbot.waitSignal(view.settingsChanged, timeout=TIMEOUT) as changed:
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=square.center())
+    assert box.isChecked() and changed.args[0].bring_to_front_on_ring  # the app applies it
+    # the next start shows the choice kept
+    again = make_view(qtbot, bridge, audio, paths, AppSettings.load(paths["settings"]))
+    assert again.bring_to_front.isChecked()

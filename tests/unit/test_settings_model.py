@@ -207,3 +207,12 @@ def test_the_theme_follows_the_system_by_default_and_round_trips(tmp_path: Path)
     assert AppSettings.load(path) == AppSettings(mic_volume=150)  # the bad theme alone drops
     with pytest.raises(ConfigError):
         AppSettings(theme="dark")  # type: ignore[arg-type]
+
+
+def test_bring_to_front_on_a_ring_is_off_by_default_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    assert AppSettings().bring_to_front_on_ring is False
+    AppSettings(bring_to_front_on_ring=True).save(path)
+    assert AppSettings.load(path).bring_to_front_on_ring is True
+    path.write_text(json.dumps({"bring_to_front_on_ring": "yes", "mic_volume": 150}))
+    assert AppSettings.load(path) == AppSettings(mic_volume=150)  # the bad value alone drops

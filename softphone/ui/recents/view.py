@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -211,6 +212,9 @@ class RecentsView(QWidget):
             chip.setAccessibleName(name)
             chip.setToolTip(name)
             chip.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            # the chosen filter is bold: a cue that does not rest on the style's pressed shade
+            # (faint on a dark palette) nor on colour
+            chip.toggled.connect(partial(_embolden, chip))
             self.filters.addButton(chip, key)
             chips.addWidget(chip)
         self.filters.button(0).setChecked(True)
@@ -476,3 +480,9 @@ class RecentsView(QWidget):
         super().showEvent(event)
         if self._model.missed_count:
             self._model.mark_viewed()
+
+
+def _embolden(chip: QToolButton, on: bool) -> None:
+    font = chip.font()
+    font.setBold(on)
+    chip.setFont(font)

@@ -1,5 +1,6 @@
 """The Settings page's Calls group: auto-answer (as the server provisions it, or the agent's own
-choice with a delay), accepting direct calls, and how many direct calls were refused."""
+choice with a delay), accepting direct calls, bringing the window up when a call rings, and how
+many direct calls were refused."""
 
 from __future__ import annotations
 
@@ -81,6 +82,19 @@ class CallsSection(SettingsPage):
         )
         self.accept_direct.toggled.connect(lambda on: self._change(accept_direct_calls=on))
         form.addRow(self.accept_direct)
+        self.bring_to_front = self._check(
+            self.tr("Bring the &window to the front when a call rings"),
+            self.tr("Bring the window to the front when a call rings"),
+            self._settings.bring_to_front_on_ring,
+        )
+        self.bring_to_front.setToolTip(
+            self.tr(
+                "The phone window opens on top, on the Phone page, and takes the keyboard, even "
+                "when it was in the tray. Off: only the small call window appears."
+            )
+        )
+        self.bring_to_front.toggled.connect(lambda on: self._change(bring_to_front_on_ring=on))
+        form.addRow(self.bring_to_front)
         self._refused = 0
         self.refused_label = QLabel(group)
         self.refused_label.setObjectName("refusedCalls")

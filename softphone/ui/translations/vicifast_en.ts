@@ -826,6 +826,18 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Bring the &amp;window to the front when a call rings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bring the window to the front when a call rings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The phone window opens on top, on the Phone page, and takes the keyboard, even when it was in the tray. Off: only the small call window appears.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Refused since start: {0} call(s) or request(s) from addresses that are not your company&apos;s SIP server, the last from {1}.</source>
         <translation type="unfinished"></translation>
     </message>
