@@ -67,6 +67,14 @@ def _ask(parent: QWidget, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def _ask_before_deleting(parent: QWidget, text: str) -> bool:
+    """Like :func:`_ask`, for what deletes: No is the default, so Enter keeps everything."""
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    title = QCoreApplication.translate("App", "VICIfast Desktop")
+    answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
 class App(QObject):
     """The running app; lives on the GUI thread. ``finished`` is emitted once :meth:`quit` has
     stopped everything, or its bound ran out (``stopped_cleanly`` says which; ``run`` ends the
@@ -78,6 +86,7 @@ class App(QObject):
         super().__init__(parent)
         self.options = options
         self._confirm = options.confirm or _ask
+        self._confirm_deleting = options.confirm or _ask_before_deleting
         self._quitting = False
         self.quit_deadline = 0.0  # time.monotonic() by which quitting ends, once it began
         self.stopped_cleanly: bool | None = None  # set when ``finished`` is emitted
@@ -343,7 +352,7 @@ class App(QObject):
         self.service.on_engine_event(event)
 
     def sign_out(self) -> None:
-        if self._confirm(
+        if self._confirm_deleting(
             self.window, self.tr("Sign out? Your saved sign-in and call history are deleted.")
         ):
             self.service.session.sign_out()

@@ -938,3 +938,29 @@ def test_a_call_that_rings_or_is_answered_at_once_brings_the_phone_page_forward(
     app.window.show_page("Recents")
     app.bus.publish(_incoming("c3"))
     assert app.window.tabs.currentWidget() is app.recents_view
+
+
+def test_enter_at_the_sign_out_question_keeps_the_sign_in_and_history(
+    qtbot: QtBot, make_app: Callable[..., App]
+) -> None:
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = make_app(confirm=None)  # the real question box
+    app.start()
+    _signed_in(app)
+    signed_out: list[bool] = []
+    app.service.session.sign_out = lambda: signed_out.append(True)  # type: ignore[method-assign]
+    seen: list[QMessageBox.StandardButton] = []
+
+    def press_enter() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press_enter)  # not up yet
+            return
+        seen.append(box.standardButton(box.defaultButton()))
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, press_enter)
+    app.sign_out()
+    assert seen == [QMessageBox.StandardButton.No] and signed_out == []
