@@ -15,31 +15,19 @@ from pytestqt.qtbot import QtBot
 from softphone.app import App
 from softphone.core.models import EngineConfig, EngineSnapshot, Ringtone
 from softphone.storage.settings import AppSettings
-from tests.ui.app_kit import app_maker
+from tests.ui.app_kit import QuietEngine, app_maker
 
 WAIT = 5000
 
 
-class SettingsEngine:
+class SettingsEngine(QuietEngine):
     """Stands in for SipEngine: records the settings commands and the config it started with."""
 
     live_trace = True  # what set_sip_trace answers: False where pjlib's level is fixed
 
     def __init__(self, emit: Callable[..., None], config: EngineConfig, audio: Any) -> None:
+        super().__init__(emit, config, audio)
         self.config = config
-        self.calls: list[tuple[Any, ...]] = []
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def _done(self, *call: Any, value: Any = None) -> Future[Any]:
-        self.calls.append(call)
-        future: Future[Any] = Future()
-        future.set_result(value)
-        return future
 
     def set_sip_trace(self, on: bool) -> Future[bool]:
         return self._done("set_sip_trace", on, value=self.live_trace or not on)
