@@ -540,3 +540,21 @@ def test_an_outcome_for_a_page_that_is_gone_is_dropped(
     worker.start()
     worker.join()
     qtbot.waitUntil(lambda: "posted for a widget that is gone" in caplog.text)
+
+
+def test_the_idle_call_button_says_why_it_is_off_until_a_digit_is_typed(
+    qtbot: QtBot, view: PhoneView, phone: FakePhone
+) -> None:
+    assert view.number_field.text() == ""
+    assert view.call_button.isVisible() and view.call_button.text() == "Call"
+    assert not view.call_button.isEnabled()
+    assert view.call_button.toolTip() == "Type a number to call"
+    qtbot.keyClicks(view.number_field, "5")
+    assert view.call_button.isEnabled()
+    assert view.call_button.toolTip() == "Call the number (Enter)"
+    qtbot.keyClick(view.number_field, Qt.Key.Key_Backspace)
+    assert not view.call_button.isEnabled()
+    assert view.call_button.toolTip() == "Type a number to call"
+    qtbot.keyClicks(view.number_field, "7")
+    qtbot.mouseClick(view.call_button, Qt.MouseButton.LeftButton)
+    assert phone.named("make_call") == [("7",)]

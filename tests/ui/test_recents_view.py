@@ -20,7 +20,7 @@ from softphone.storage.history.recorder import HistoryRecorder
 from softphone.ui.bridge import QtBridge
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.recents.model import HistoryModel
-from softphone.ui.recents.view import COL_DURATION, COL_RESULT, RecentsView
+from softphone.ui.recents.view import COL_DURATION, COL_NUMBER, COL_RESULT, COL_WHEN, RecentsView
 from tests.ui.phone_fakes import FakePhone, state
 from tests.unit.history_kit import MemorySecrets, call
 
@@ -309,3 +309,26 @@ def test_the_chosen_filter_reads_bold_in_light_and_dark(qtbot: QtBot, view: Rece
     assert bold() == [False, True, False, False]
     qtbot.mouseClick(view.filters.button(3), Qt.MouseButton.LeftButton)  # Outgoing
     assert bold() == [False, False, False, True]
+
+
+def test_columns_leave_room_around_a_long_number_and_the_headers(
+    qtbot: QtBot, view: RecentsView, writer: HistoryWriter
+) -> None:
+    number = "+44 20 7946 0000"  # 16 characters, an international number
+    writer.record(call(1, number=number, name="Zoë Ångström")).result(5)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 1, timeout=TIMEOUT)
+    table, header = view.table, view.table.horizontalHeader()
+    assert table.model().index(0, COL_NUMBER).data() == number
+    qtbot.waitUntil(
+        lambda: (
+            header.sectionSize(COL_NUMBER) >= table.fontMetrics().horizontalAdvance(number) + 12
+        ),
+        timeout=TIMEOUT,
+    )
+    header_metrics = header.fontMetrics()
+    for column in (COL_NUMBER, COL_WHEN, COL_DURATION):
+        title = header.model().headerData(column, Qt.Orientation.Horizontal)
+        assert header.sectionSize(column) >= header_metrics.horizontalAdvance(title) + 16, title
+    # Duration, the last column, ends inside the table (no text against its edge)
+    end = header.sectionViewportPosition(COL_DURATION) + header.sectionSize(COL_DURATION)
+    assert end <= table.viewport().width()

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from softphone.core.bus import EventBus
@@ -305,3 +306,55 @@ def test_a_supervisor_makes_agent_codes_from_the_sign_in_page_without_signing_in
         assert app.service.session.state is S.SIGNED_OUT
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # closing forgets the pane
         qtbot.waitUntil(lambda: app.provisioning.dialog is None, timeout=5000)
+
+
+def test_show_password_toggle_reveals_it_and_hides_it_again_on_sign_in(
+    qtbot: QtBot, view: SignInView
+) -> None:
+    view.company.setText("DEMO")
+    view.username.setText("agent1")
+    qtbot.keyClicks(view.password, "demo-pass-1")
+    toggle = view.show_password
+    assert view.password.echoMode() == QLineEdit.EchoMode.Password
+    assert toggle.accessibleName() == "Show password"
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    assert view.password.echoMode() == QLineEdit.EchoMode.Normal
+    assert toggle.accessibleName() == "Hide password"
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    assert view.password.echoMode() == QLineEdit.EchoMode.Password
+    assert toggle.accessibleName() == "Show password"
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    assert view.password.echoMode() == QLineEdit.EchoMode.Normal
+    with qtbot.waitSignal(view.submitted):
+        qtbot.mouseClick(view.sign_in_button, Qt.MouseButton.LeftButton)
+    assert view.password.echoMode() == QLineEdit.EchoMode.Password
+    assert not toggle.isChecked() and toggle.accessibleName() == "Show password"
+
+
+def test_the_button_says_verify_while_the_authenticator_code_is_asked(
+    qtbot: QtBot, view: SignInView, bus: EventBus
+) -> None:
+    fill(view)
+    assert view.sign_in_button.text() == "Sign in"
+    with qtbot.waitSignal(view.submitted):
+        qtbot.mouseClick(view.sign_in_button, Qt.MouseButton.LeftButton)
+    bus.publish(SessionStateChanged(state=S.SIGNING_IN))
+    bus.publish(
+        SessionStateChanged(
+            state=S.AWAITING_TOTP, reason=R.TOTP_REQUIRED, message=str(e.TotpRequired())
+        )
+    )
+    assert view.sign_in_button.text() == "Verify"
+    qtbot.keyClicks(view.totp, "123456")
+    with qtbot.waitSignal(view.totpSubmitted):
+        qtbot.mouseClick(view.sign_in_button, Qt.MouseButton.LeftButton)
+    assert view.sign_in_button.text() == "Verify"  # still the code's step until answered
+    bus.publish(
+        SessionStateChanged(
+            state=S.AWAITING_TOTP, reason=R.TOTP_INVALID, message=str(e.TotpInvalid())
+        )
+    )
+    assert view.sign_in_button.text() == "Verify"
+    bus.publish(ended(R.INVALID_CREDENTIALS, str(e.InvalidCredentials())))
+    assert not view.totp_visible
+    assert view.sign_in_button.text() == "Sign in"

@@ -58,7 +58,11 @@ class DialPage(QWidget):
 
     def update_buttons(self, last_target: str) -> None:
         """Offer Call when there is something to call, Redial when a number was dialled."""
-        self.call_button.setEnabled(bool(self.number_field.text() or last_target))
+        can_call = bool(self.number_field.text() or last_target)
+        self.call_button.setEnabled(can_call)
+        self.call_button.setToolTip(
+            self.tr("Call the number (Enter)") if can_call else self.tr("Type a number to call")
+        )
         self.redial_button.setEnabled(bool(last_target))
         self.redial_button.setToolTip(
             self.tr("Call {0} again ({1})").format(last_target, native_key(SHORTCUTS["redial"]))

@@ -11,6 +11,8 @@ from typing import Final
 from PySide6.QtGui import QColor, QPalette
 
 _GREEN, _GREEN_HOVER, _GREEN_DOWN = "#1f9d55", "#25b163", "#187d44"
+# Call with nothing to call: the same green, faded into the window (light or dark), still labelled
+_GREEN_FADED = "rgba(31, 157, 85, 0.35)"
 _RED, _RED_HOVER, _RED_DOWN = "#d64541", "#e4574f", "#b13531"
 
 ACCENT_STYLE: Final = f"""
@@ -40,8 +42,8 @@ QPushButton#muteButton:checked, QPushButton#holdButton:checked {{
     border: 1px solid palette(highlight); border-radius: 4px; font-weight: 600;
 }}
 QPushButton#callButton:disabled {{
-    background-color: palette(button); border-color: palette(mid);
-    color: palette(placeholder-text);
+    background-color: {_GREEN_FADED}; border-color: {_GREEN_FADED};
+    color: palette(window-text);
 }}
 """
 

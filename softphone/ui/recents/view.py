@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     Qt,
     Signal,
     Slot,
@@ -40,6 +41,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -146,6 +149,47 @@ class _RecentsProxy(QIdentityProxyModel):
         return f"{direction}, {who}, {self.result_text(entry)}, {when}"
 
 
+# The widest number a column sized to its contents should still fit when it shows no such row:
+# a 16-character international number.
+_TYPICAL_NUMBER: Final = "+44 20 7946 0000"
+
+
+def _padding(widget: QWidget) -> int:
+    """The room left around a cell's or a header's text: an em, about half on each side."""
+    return widget.fontMetrics().height()
+
+
+class _PaddedDelegate(QStyledItemDelegate):
+    """Cells ask for room beyond their text, so columns sized to their contents do not butt
+    one text against the next (the direction arrow keeps its snug column)."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self._table = table
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        size = super().sizeHint(option, index)
+        if index.column() != COL_DIR:
+            size.setWidth(size.width() + _padding(self._table))
+        return size
+
+
+class _PaddedHeader(QHeaderView):
+    """Header sections with room around their titles, and a Number column that fits a
+    16-character international number whatever the rows shown."""
+
+    def sectionSizeFromContents(self, logicalIndex: int) -> QSize:
+        size = super().sectionSizeFromContents(logicalIndex)
+        if logicalIndex == COL_DIR:
+            return size
+        width = size.width() + _padding(self)
+        if logicalIndex == COL_NUMBER:
+            typical = self.fontMetrics().horizontalAdvance(_TYPICAL_NUMBER) + 2 * _padding(self)
+            width = max(width, typical)
+        size.setWidth(width)
+        return size
+
+
 def _warning_colour() -> QColor:
     dark = QPalette().color(QPalette.ColorRole.Base).lightness() < 128
     return QColor("#ff7b72") if dark else QColor("#c42b1c")
@@ -237,7 +281,10 @@ class RecentsView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.setCornerButtonEnabled(False)
-        header = self.table.horizontalHeader()
+        self.table.setItemDelegate(_PaddedDelegate(self.table))
+        header = _PaddedHeader(Qt.Orientation.Horizontal, self.table)
+        self.table.setHorizontalHeader(header)
+        header.setSectionsClickable(True)  # as the table's own header was
         header.setHighlightSections(False)
         for visual, logical in enumerate(_VISUAL_ORDER):
             header.moveSection(header.visualIndex(logical), visual)

@@ -111,6 +111,14 @@ class SignInView(QWidget):
         self.username = QLineEdit(placeholderText=self.tr("VICIdial username"))
         self.password = QLineEdit(placeholderText=self.tr("VICIdial password"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        # a worded button, not an eye icon: icon themes are missing on some desktops
+        self.show_password = QToolButton()
+        self.show_password.setObjectName("showPassword")
+        self.show_password.setCheckable(True)
+        self.show_password.setAutoRaise(True)
+        self.show_password.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.show_password.toggled.connect(self._show_password)
+        self._show_password(False)
         self.totp = QLineEdit(placeholderText=self.tr("6-digit code"))
         self.totp.setMaxLength(10)
         self.totp.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
@@ -128,7 +136,11 @@ class SignInView(QWidget):
         form = QFormLayout()
         form.addRow(company, self.company)
         form.addRow(username, self.username)
-        form.addRow(password, self.password)
+        password_row = QHBoxLayout()
+        password_row.setSpacing(2)
+        password_row.addWidget(self.password, 1)
+        password_row.addWidget(self.show_password)
+        form.addRow(password, password_row)
         form.addRow(self._totp_label, self.totp)
         self._form = form
         self._set_totp_visible(False)
@@ -238,6 +250,23 @@ class SignInView(QWidget):
         self._totp_label.setVisible(shown)
         self.totp.setVisible(shown)
 
+    def _set_totp_step(self, asked: bool) -> None:
+        self._awaiting_totp = asked
+        self._set_totp_visible(asked)
+        if self._countdown_kind != "wait":  # that one shows its seconds on the button
+            self.sign_in_button.setText(self._button_text())
+
+    def _button_text(self) -> str:
+        return self.tr("Verify") if self._awaiting_totp else self.tr("Sign in")
+
+    def _show_password(self, shown: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        self.password.setEchoMode(mode)
+        self.show_password.setText(self.tr("Hide") if shown else self.tr("Show"))
+        name = self.tr("Hide password") if shown else self.tr("Show password")
+        self.show_password.setAccessibleName(name)
+        self.show_password.setToolTip(name)
+
     # ---- what the app sets ---------------------------------------------------------------------
 
     def prefill(self, company: str, username: str) -> None:
@@ -340,6 +369,7 @@ class SignInView(QWidget):
         self._send(request)
 
     def _send(self, request: SignInRequest) -> None:
+        self.show_password.setChecked(False)  # not left on screen while signing in
         self._last = request
         self.submitted.emit(request)
 
@@ -358,9 +388,8 @@ class SignInView(QWidget):
             self._set_busy(True)
             self.show_message(text, MessageKind.BUSY)
         elif state is State.AWAITING_TOTP:
-            self._awaiting_totp = True
             self._set_busy(False)
-            self._set_totp_visible(True)
+            self._set_totp_step(True)
             self.totp.clear()
             self.totp.setFocus()
             kind = MessageKind.ERROR if event.reason is Reason.TOTP_INVALID else MessageKind.INFO
@@ -372,18 +401,16 @@ class SignInView(QWidget):
 
     def _signed_in(self) -> None:
         self._stop_countdown()
-        self._awaiting_totp = False
         self._last = None
         self._backoff.reset()
         self.password.clear()  # the keychain has it now; the widget need not
         self.totp.clear()
-        self._set_totp_visible(False)
+        self._set_totp_step(False)
         self._set_busy(False)
         self.show_message("", MessageKind.INFO)
 
     def _signed_out(self, event: SessionStateChanged) -> None:
-        self._awaiting_totp = False
-        self._set_totp_visible(False)
+        self._set_totp_step(False)
         if event.wiping:  # the session takes no sign-in until its wipe is done
             self._stop_countdown()
             self._set_busy(True)
@@ -413,7 +440,8 @@ class SignInView(QWidget):
                 self.company.selectAll()
 
     def _set_busy(self, busy: bool) -> None:
-        for widget in (self.company, self.username, self.password, self.totp, self.advanced):
+        widgets = (self.company, self.username, self.password, self.show_password)
+        for widget in (*widgets, self.totp, self.advanced):
             widget.setEnabled(not busy)
         self.sign_in_button.setEnabled(not busy)
 
@@ -432,7 +460,7 @@ class SignInView(QWidget):
         if self._countdown_kind == "wait":
             self.sign_in_button.setEnabled(True)
         self._countdown_kind = ""
-        self.sign_in_button.setText(self.tr("Sign in"))
+        self.sign_in_button.setText(self._button_text())
 
     def _tick(self) -> None:
         self._countdown_left -= 1

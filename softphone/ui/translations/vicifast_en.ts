@@ -1138,6 +1138,10 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Type a number to call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Call {0} again ({1})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2182,6 +2186,26 @@ as you type.</source>
     </message>
     <message>
         <source>Certificates (*.pem *.crt);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hide password</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show password</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
