@@ -20,7 +20,8 @@ from softphone.storage.history.recorder import HistoryRecorder
 from softphone.ui.bridge import QtBridge
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.recents.model import HistoryModel
-from softphone.ui.recents.view import COL_DURATION, COL_NUMBER, COL_RESULT, COL_WHEN, RecentsView
+from softphone.ui.recents.table import COL_DURATION, COL_NUMBER, COL_RESULT, COL_WHEN
+from softphone.ui.recents.view import RecentsView
 from tests.ui.phone_fakes import FakePhone, state
 from tests.unit.history_kit import MemorySecrets, call
 
@@ -233,12 +234,12 @@ def test_ctrl_f_focuses_the_search_and_every_control_is_named(
 def test_when_a_call_was_reads_like_a_phone_does(qtbot: QtBot) -> None:
     from PySide6.QtCore import QDate, QDateTime, QLocale, QTime
 
-    from softphone.ui.recents.view import _RecentsProxy
+    from softphone.ui.recents.table import RecentsProxy
 
     original = QLocale()
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
     try:
-        proxy = _RecentsProxy()
+        proxy = RecentsProxy()
         today = QDate(2026, 11, 28)  # a Saturday
 
         def at(y: int, m: int, d: int) -> float:

@@ -10,7 +10,6 @@ calls as seen when it is shown.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
@@ -18,18 +17,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from PySide6.QtCore import (
-    QDate,
-    QDateTime,
-    QIdentityProxyModel,
-    QLocale,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSize,
     Qt,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -41,8 +33,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -52,147 +42,17 @@ from PySide6.QtWidgets import (
 from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
 from softphone.ui.bridge import QtBridge
-from softphone.ui.phone.phone_numbers import format_duration
 from softphone.ui.recents.model import ENTRY_ROLE, HistoryModel
+from softphone.ui.recents.table import (
+    COL_NAME,
+    COL_RESULT,
+    VISUAL_ORDER,
+    PaddedDelegate,
+    PaddedHeader,
+    RecentsProxy,
+)
 
-# The model's columns: When, direction, Number, Name, Result, Duration.
-COL_WHEN, COL_DIR, COL_NUMBER, COL_NAME, COL_RESULT, COL_DURATION = range(6)
-_VISUAL_ORDER: Final = (COL_DIR, COL_NAME, COL_NUMBER, COL_RESULT, COL_WHEN, COL_DURATION)
 FILTERS: Final = ("all", "missed", "incoming", "outgoing")
-_Index = QModelIndex | QPersistentModelIndex
-
-
-class _RecentsProxy(QIdentityProxyModel):
-    """Translated headers and results, locale dates, tooltips, and missed calls in a warning
-    colour that suits the palette (dark or light)."""
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (
-                self.tr("When"),
-                "",
-                self.tr("Number"),
-                self.tr("Name"),
-                self.tr("Result"),
-                self.tr("Duration"),
-            )[section]
-        return super().headerData(section, orientation, role)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        entry = super().data(index, ENTRY_ROLE) if index.isValid() else None
-        if not isinstance(entry, CallEntry):
-            return super().data(index, role)
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == COL_WHEN:
-                return self.when_text(entry.started_at)
-            if column == COL_RESULT:
-                return self.result_text(entry)
-            if column == COL_NAME and not entry.remote_name:
-                return entry.remote_number
-            if column == COL_DURATION:  # as the phone page said it when the call ended
-                answered = entry.outcome is Outcome.ANSWERED
-                return format_duration(entry.duration_s) if answered else ""
-        if role == Qt.ItemDataRole.ToolTipRole:  # the whole row: cells elide when narrow
-            return self.describe(entry)
-        if role == Qt.ItemDataRole.AccessibleTextRole and column == COL_DIR:
-            return self.describe(entry)
-        if role == Qt.ItemDataRole.ForegroundRole and entry.outcome is Outcome.MISSED:
-            return _warning_colour()
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_DURATION:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_DIR:
-            return int(Qt.AlignmentFlag.AlignCenter)
-        return super().data(index, role)
-
-    def when_text(self, at: float, today: QDate | None = None) -> str:
-        """ "Today, 14:03", "Yesterday, 09:12", "Mon, 08:40" within a week, "28 May, 20:29"
-        this year, else "28 May 2025" (month and day names in the user's language)."""
-        when = QDateTime.fromSecsSinceEpoch(int(at))
-        locale = QLocale()
-        time = locale.toString(when.time(), QLocale.FormatType.ShortFormat)
-        today = today or QDate.currentDate()
-        days = when.date().daysTo(today)
-        if days == 0:
-            return self.tr("Today, %1").replace("%1", time)
-        if days == 1:
-            return self.tr("Yesterday, %1").replace("%1", time)
-        if 1 < days < 7:
-            return f"{locale.toString(when.date(), 'ddd')}, {time}"
-        if when.date().year() == today.year():
-            return f"{locale.toString(when.date(), 'd MMM')}, {time}"
-        return locale.toString(when.date(), "d MMM yyyy")
-
-    def result_text(self, entry: CallEntry) -> str:
-        text = {
-            Outcome.ANSWERED: self.tr("Answered"),
-            Outcome.MISSED: self.tr("Missed"),
-            Outcome.REJECTED: self.tr("Declined"),
-            Outcome.FAILED: self.tr("Failed"),
-        }[entry.outcome]
-        if entry.outcome is Outcome.FAILED and entry.sip_code:
-            text += f" ({entry.sip_code} {entry.sip_reason})".rstrip()
-        if entry.auto_answered:
-            text += " " + self.tr("(auto)")
-        return text
-
-    def describe(self, entry: CallEntry) -> str:
-        direction = (
-            self.tr("Incoming call")
-            if entry.direction is ev.Direction.INBOUND
-            else self.tr("Outgoing call")
-        )
-        when = datetime.datetime.fromtimestamp(entry.started_at).strftime("%Y-%m-%d %H:%M")
-        who = entry.remote_name or entry.remote_number
-        return f"{direction}, {who}, {self.result_text(entry)}, {when}"
-
-
-# The widest number a column sized to its contents should still fit when it shows no such row:
-# a 16-character international number.
-_TYPICAL_NUMBER: Final = "+44 20 7946 0000"
-
-
-def _padding(widget: QWidget) -> int:
-    """The room left around a cell's or a header's text: an em, about half on each side."""
-    return widget.fontMetrics().height()
-
-
-class _PaddedDelegate(QStyledItemDelegate):
-    """Cells ask for room beyond their text, so columns sized to their contents do not butt
-    one text against the next (the direction arrow keeps its snug column)."""
-
-    def __init__(self, table: QTableView) -> None:
-        super().__init__(table)
-        self._table = table
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        size = super().sizeHint(option, index)
-        if index.column() != COL_DIR:
-            size.setWidth(size.width() + _padding(self._table))
-        return size
-
-
-class _PaddedHeader(QHeaderView):
-    """Header sections with room around their titles, and a Number column that fits a
-    16-character international number whatever the rows shown."""
-
-    def sectionSizeFromContents(self, logicalIndex: int) -> QSize:
-        size = super().sectionSizeFromContents(logicalIndex)
-        if logicalIndex == COL_DIR:
-            return size
-        width = size.width() + _padding(self)
-        if logicalIndex == COL_NUMBER:
-            typical = self.fontMetrics().horizontalAdvance(_TYPICAL_NUMBER) + 2 * _padding(self)
-            width = max(width, typical)
-        size.setWidth(width)
-        return size
-
-
-def _warning_colour() -> QColor:
-    dark = QPalette().color(QPalette.ColorRole.Base).lightness() < 128
-    return QColor("#ff7b72") if dark else QColor("#c42b1c")
 
 
 class RecentsView(QWidget):
@@ -220,7 +80,7 @@ class RecentsView(QWidget):
         self._bridge = bridge
         self._on_call_back = on_call_back
         self._clear_all = clear_all or model.clear_all
-        self._proxy = _RecentsProxy(self)
+        self._proxy = RecentsProxy(self)
         self._proxy.setSourceModel(model)
         self.clear_dialog: QMessageBox | None = None
 
@@ -281,12 +141,12 @@ class RecentsView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.setCornerButtonEnabled(False)
-        self.table.setItemDelegate(_PaddedDelegate(self.table))
-        header = _PaddedHeader(Qt.Orientation.Horizontal, self.table)
+        self.table.setItemDelegate(PaddedDelegate(self.table))
+        header = PaddedHeader(Qt.Orientation.Horizontal, self.table)
         self.table.setHorizontalHeader(header)
         header.setSectionsClickable(True)  # as the table's own header was
         header.setHighlightSections(False)
-        for visual, logical in enumerate(_VISUAL_ORDER):
+        for visual, logical in enumerate(VISUAL_ORDER):
             header.moveSection(header.visualIndex(logical), visual)
         for column in range(6):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
