@@ -47,6 +47,7 @@ from tests.support.canary import Hit, canary, search_bytes, search_tree
 from tests.support.proc_watch import ProcessWatcher, parent_pid
 from tests.support.process import ManagedProcess, wait_until
 from tests.support.secret_service import SecretService, serving_this_process
+from tests.support.signin_form import wait_for_the_form
 from tests.support.sipp import Sipp
 
 pytestmark = [
@@ -269,8 +270,7 @@ def test_a_gui_shift_leaves_no_secret_anywhere(
         app.bus.subscribe(SessionStateChanged, states.append)
         try:
             app.start()
-            session = app.service.session
-            qtbot.waitUntil(lambda: session.state is SessionState.SIGNED_OUT, timeout=WAIT_MS)
+            wait_for_the_form(qtbot, app, WAIT_MS)
             view = app.signin_view
             view.company.setText("DEMO")
             view.username.setText("agent1")

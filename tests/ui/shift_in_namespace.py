@@ -47,6 +47,7 @@ from tests.audio.pulse import available as pulse_available
 from tests.audio.tones import pcm, recording, rms
 from tests.support.process import wait_until
 from tests.support.secret_service import SecretService, serving_this_process
+from tests.support.signin_form import wait_for_the_form
 from tests.support.stall_probe import StallProbe, stall_probe
 
 pytestmark = [
@@ -239,7 +240,7 @@ def shift(qtbot: QtBot, tmp_path: Path) -> Iterator[Shift]:
 
 def _sign_in(qtbot: QtBot, app: App, shift: Shift) -> None:
     view, status = app.signin_view, app.window.status
-    qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+    wait_for_the_form(qtbot, app, WAIT)
     _fill_in(app, shift)
     view.sign_in_button.click()
     qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)

@@ -7,6 +7,7 @@ Recents."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 from PySide6.QtWidgets import QLabel
+from pytestqt.exceptions import TimeoutError as WaitTimedOut
 from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
@@ -33,6 +35,7 @@ from softphone.storage.keychain import KeychainStore
 from softphone.storage.settings import AppSettings, default_path
 from softphone.ui.diagnostics import TRACE_FILE, default_log_dir
 from tests.support.secret_service import SecretService, serving_this_process
+from tests.support.signin_form import wait_for_the_form
 from tests.support.stranger import AUTO_ANSWER, Stranger
 
 pytestmark = [
@@ -42,6 +45,12 @@ pytestmark = [
 ]
 BIND = "127.0.0.2"
 WAIT = 20_000
+
+
+@pytest.fixture(autouse=True)
+def _log_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    """A failure here shows the app's INFO log (sign-in steps, registration), not warnings only."""
+    caplog.set_level(logging.INFO)
 
 
 @pytest.fixture
@@ -86,7 +95,7 @@ def test_sign_in_through_the_form_registers_and_shows_the_firewall(
     try:
         app.start()
         view, status = app.signin_view, app.window.status
-        qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+        wait_for_the_form(qtbot, app, WAIT)
         assert not app.window.signed_in_view
         view.company.setText("DEMO")
         view.username.setText("agent1")
@@ -157,13 +166,20 @@ def _demo_app(qtbot: QtBot, tmp_path: Path, env: DemoEnvironment, **options: Any
 
 def _sign_in_through_the_form(qtbot: QtBot, app: App, env: DemoEnvironment) -> None:
     view, status = app.signin_view, app.window.status
-    qtbot.waitUntil(lambda: app.service.session.state is SessionState.SIGNED_OUT, timeout=WAIT)
+    wait_for_the_form(qtbot, app, WAIT)
     creds = env.credentials
     view.company.setText(creds.company)
     view.username.setText(creds.username)
     view.password.setText(creds.password.reveal())
     view.sign_in_button.click()
-    qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+    try:
+        qtbot.waitUntil(lambda: status.registration.text() == "Registered", timeout=WAIT)
+    except WaitTimedOut as exc:  # say where it stopped: the session, the form, the strip
+        seen = (
+            f"session {app.service.session.state.name}, form says {view.message_text!r}, "
+            f"strip says {status.registration.text()!r}"
+        )
+        raise AssertionError(f"not Registered within {WAIT} ms: {seen}") from exc
 
 
 @contextlib.contextmanager
