@@ -2,20 +2,19 @@
 quick actions, and notifications that carry only the caller ID.
 
 An incoming-call notice is withdrawn as soon as the call is answered, declined or over
-(:meth:`Tray.withdraw`), where the platform lets a program take a notice down: on Windows (an
-empty balloon removes it) and for Qt's own balloon (X11 without a StatusNotifier host). Qt gives
-no handle on a notice it handed to a desktop notification service (a StatusNotifier host's
-org.freedesktop.Notifications, macOS's notification centre): there an empty message would only
-add a blank notice, so the service's own timing takes it down.
+(:meth:`Tray.withdraw`). On Linux we hand notices to the desktop's notification service ourselves
+(:class:`~softphone.ui.notifications.DesktopNotices`), which gives an id to close them by; where
+there is no such service, and elsewhere, Qt shows them (``QSystemTrayIcon.showMessage``). An empty
+balloon takes Qt's notice down on Windows and where Qt draws its own balloon (Linux without a
+notification service); macOS's notification centre gives no handle, so its own timing does.
 """
 
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
-from PySide6.QtDBus import QDBusConnection
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -25,6 +24,7 @@ from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.storage.history import Outcome, outcome_of
 from softphone.ui.icons import tray_icon
+from softphone.ui.notifications import DesktopNotices
 
 # Marked for the catalogue here, translated where shown (str(): the marker is typed ``object``).
 TRAY_NOTICE = str(
@@ -44,6 +44,9 @@ class TrayStatus(StrEnum):
 
 
 NOTICE_MS = 8000
+# A ringing call's notice stays until the call no longer rings (we close it); this bound is for a
+# service that honours it should the app die while the call rings.
+RING_NOTICE_MS = 60_000
 _ENDS_RINGING = frozenset(
     {ev.CallState.CONNECTING, ev.CallState.CONFIRMED, ev.CallState.DISCONNECTED}
 )
@@ -56,18 +59,32 @@ _TOOLTIPS = {
 }
 
 
+class _Route(Enum):
+    """Which way the notice shown went, so :meth:`Tray.withdraw` takes it down the same way."""
+
+    SERVICE = "service"  # the notification service: closed by its id
+    BALLOON = "balloon"  # Qt: an empty balloon takes it down where ``_can_withdraw``
+    KEPT = "kept"  # Qt, past a service that did not answer: a blank one could reach it
+
+
 class Tray(QObject):
     """Follows the bus (GUI thread) and emits ``showRequested``, ``signOutRequested`` and
     ``quitRequested`` on the GUI thread. ``notify_incoming=False`` when the incoming-call window
     sends the incoming-call notification (the app); Recents' count arrives by :meth:`set_missed`,
-    who is signed in by :meth:`set_identity`."""
+    who is signed in by :meth:`set_identity`. ``notices``: the notification service (default: the
+    session bus's, on Linux)."""
 
     showRequested = Signal()
     signOutRequested = Signal()
     quitRequested = Signal()
 
     def __init__(
-        self, bus: EventBus, parent: QObject | None = None, *, notify_incoming: bool = True
+        self,
+        bus: EventBus,
+        parent: QObject | None = None,
+        *,
+        notify_incoming: bool = True,
+        notices: DesktopNotices | None = None,
     ) -> None:
         super().__init__(parent)
         self._notify_incoming = notify_incoming
@@ -77,7 +94,10 @@ class Tray(QObject):
         self.missed = 0
         self.identity = ""  # "agent2 · ext 1002 · DEMO" while signed in, for the tooltip
         self.message: tuple[str, str] | None = None  # the notice shown (title, text), if any
-        self._can_withdraw = empty_message_withdraws()
+        self._can_withdraw = sys.platform != "darwin"  # module docstring
+        self._route = _Route.BALLOON
+        self.notices = notices if notices is not None else DesktopNotices(self)
+        self.notices.failed.connect(self._not_taken)
         self.menu = QMenu()
         self.show_action = self._action(self.tr("Show VICIfast Desktop"), self.showRequested.emit)
         self.menu.addSeparator()
@@ -87,6 +107,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self.showRequested.emit)
+        self.notices.activated.connect(self.showRequested.emit)
         self.status = TrayStatus.NOT_REGISTERED
         self._render()
         bus.subscribe(ev.RegistrationChanged, self._on_registration)
@@ -108,11 +129,24 @@ class Tray(QObject):
         self.icon.show()
 
     def hide(self) -> None:
+        """The tray's end (the app quits): the icon goes, and the notice with it."""
         self.icon.hide()
+        self.notices.stop()
 
     def notify(self, title: str, text: str) -> None:
         self.message = (title, text)
-        self.icon.showMessage(title, text, tray_icon(self.status), NOTICE_MS)
+        if not self.notices.usable:
+            self._balloon(title, text, _Route.BALLOON)
+            return
+        self._route = _Route.SERVICE
+        ringing = title == self.tr("Incoming call")
+        self.notices.show(
+            title,
+            text,
+            urgent=ringing,
+            timeout_ms=RING_NOTICE_MS if ringing else NOTICE_MS,
+            action=self.tr("Show VICIfast Desktop"),
+        )
 
     def withdraw(self, title: str, text: str) -> None:
         """Take down the notice ``title``/``text`` if it is the one shown (a call it announced
@@ -120,8 +154,19 @@ class Tray(QObject):
         if self.message != (title, text):
             return
         self.message = None
-        if self._can_withdraw:
+        if self._route is _Route.SERVICE:
+            self.notices.close()
+        elif self._route is _Route.BALLOON and self._can_withdraw:
             self.icon.showMessage("", "", QIcon(), 0)
+
+    def _balloon(self, title: str, text: str, route: _Route) -> None:
+        self._route = route
+        self.icon.showMessage(title, text, tray_icon(self.status), NOTICE_MS)
+
+    def _not_taken(self, title: str, text: str, absent: bool) -> None:
+        """The notification service did not take this notice: Qt shows it, if still current."""
+        if self.message == (title, text) and self._route is _Route.SERVICE:
+            self._balloon(title, text, _Route.BALLOON if absent else _Route.KEPT)
 
     def notify_still_running(self) -> None:
         """The one-time notice when closing the window leaves the phone in the tray."""
@@ -208,21 +253,6 @@ class Tray(QObject):
         if self.identity:
             tip = f"{tip}\n{self.identity}"
         self.icon.setToolTip(tip)
-
-
-def empty_message_withdraws() -> bool:
-    """Whether an empty ``showMessage`` takes the shown notice down here (module docstring):
-    Windows, or Linux/BSD with no StatusNotifier host (Qt then draws its own balloon)."""
-    if sys.platform == "win32":
-        return True
-    if sys.platform == "darwin":
-        return False
-    bus = QDBusConnection.sessionBus()
-    interface = bus.interface() if bus.isConnected() else None
-    if interface is None:
-        return True
-    reply = interface.isServiceRegistered("org.kde.StatusNotifierWatcher")
-    return not (reply.isValid() and reply.value())
 
 
 def _caller(number: str, uri: str) -> str:

@@ -1,6 +1,7 @@
-"""GUI tests run offscreen unless QT_QPA_PLATFORM says otherwise, and with XDG data and config
-homes of their own: no test reads or writes the real user's desktop files (launch at login, the
-link handler's defaults) or settings."""
+"""GUI tests run offscreen unless QT_QPA_PLATFORM says otherwise, with XDG data and config
+homes of their own and no session bus unless a test starts its own: no test reads or writes the
+real user's desktop files (launch at login, the link handler's defaults) or settings, or shows a
+notice on the real desktop."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _private_xdg_homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The tray icon: status follows registration, calls and missed calls; notifications carry only
-the caller ID; the menu's actions reach the app."""
+the caller ID; the menu's actions reach the app. Here notices go Qt's way (no session bus); the
+notification service's way is tests/ui/test_notifications.py's."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from softphone.core.bus import EventBus
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.ui.icons import tray_icon
 from softphone.ui.tray import Tray, TrayStatus
+
+
+@pytest.fixture(autouse=True)
+def _no_session_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The desktop's own notification service (if any) never sees these tests' notices."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
 
 
 @pytest.fixture
