@@ -19,8 +19,10 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from softphone.app import pages
+from softphone.app.call_bar import watch_calls
 from softphone.app.demo_ring import ring_me
 from softphone.app.engine import AccountChoice, AppEngine, show_transport, with_settings
+from softphone.app.hotkeys import for_app as global_hotkeys_for
 from softphone.app.links import Dialler
 from softphone.app.options import AppOptions
 from softphone.app.quitting import Teardown
@@ -206,6 +208,8 @@ class App(QObject):
             lambda text: self._confirm(self.window, text),
         )
         pages.wire_pages(self)
+        self.call_bar = watch_calls(self)  # on top during a call while the window is not
+        self.hotkeys = global_hotkeys_for(self)  # held from start() on, if the setting says so
         self.instance_server = InstanceServer(options.instance, self)
         self.instance_server.received.connect(self.handle_argv)
         self._net_timer: QTimer | None = None
@@ -218,6 +222,7 @@ class App(QObject):
         own and the devices open on the audio lane. Once the engine is up the session resumes
         (or demo mode signs in): :meth:`_engine_started`."""
         self.instance_server.listen()
+        self.hotkeys.apply(self.settings)
         self._engine_starting = True
         self.bridge.run_in_thread("engine-start", self._start_engine, self._engine_started)
         self.audio_ops(lambda: open_saved_devices(self.audio, self.settings), lambda _outcome: None)
@@ -265,7 +270,10 @@ class App(QObject):
             return
         self._quitting = True
         self.quit_deadline = time.monotonic() + self.options.quit_timeout_s
+        if self.call_bar is not None:
+            self.call_bar.stop()  # before the window hides, which would show it
         self.instance_server.close()
+        self.hotkeys.close()  # the keys go back to the other apps at once
         self.window.hide_on_close = False
         self.window.hide()
         if self.tray is not None:

@@ -97,6 +97,10 @@ class AppSettings:
     theme: Theme = Theme.SYSTEM
     # An incoming call also raises and focuses the main window, even from the tray.
     bring_to_front_on_ring: bool = False
+    # Ctrl+Shift+A / Ctrl+Shift+E answer and hang up from any app (X11 and Windows only).
+    global_hotkeys: bool = False
+    # During a call, a small bar on top of other windows while the main window is not in front.
+    call_bar: bool = True
 
     def __post_init__(self) -> None:
         for name in ("input_device_id", "output_device_id", "ringer_device_id"):
@@ -123,6 +127,8 @@ class AppSettings:
             "sip_trace",
             "close_to_tray_notice_shown",
             "bring_to_front_on_ring",
+            "global_hotkeys",
+            "call_bar",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be true or false.")

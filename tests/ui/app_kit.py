@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
+from softphone.core import events as ev
 from softphone.core.models import EngineSnapshot, Ringtone
 from softphone.signin.service import SignInConfig
 from tests.unit.history_kit import MemorySecrets
@@ -48,6 +49,39 @@ class QuietEngine:
     def snapshot(self) -> Future[EngineSnapshot]:
         empty = EngineSnapshot({}, (), {}, None, Ringtone.WARBLE)
         return self._done("snapshot", value=empty)
+
+
+class CallingEngine(QuietEngine):
+    """A ``QuietEngine`` that also mutes and hangs up: each recorded in ``calls`` and reported
+    back on the bus as the engine would (``CallMediaChanged``; ``CallStateChanged`` ending the
+    call)."""
+
+    def __init__(self, emit: Callable[..., None], config: Any, audio: Any) -> None:
+        super().__init__(emit, config, audio)
+        self.emit = emit
+
+    def set_mute(self, call_id: str, muted: bool) -> Future[None]:
+        media = ev.CallMediaChanged(
+            call_id=call_id, hold=ev.HoldState.NONE, muted=muted, active=True
+        )
+        self.emit(media)
+        return self._done("set_mute", call_id, muted)
+
+    def hangup(self, call_id: str) -> Future[None]:
+        self.emit(
+            ev.CallStateChanged(
+                call_id=call_id,
+                account_id="session",
+                state=ev.CallState.DISCONNECTED,
+                direction=ev.Direction.INBOUND,
+                remote_uri="sip:5551234@pbx",
+                remote_number="5551234",
+                remote_display="Ann Example",
+                sip_code=200,
+                connected=True,
+            )
+        )
+        return self._done("hangup", call_id)
 
 
 def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOptions:

@@ -216,3 +216,13 @@ def test_bring_to_front_on_a_ring_is_off_by_default_and_round_trips(tmp_path: Pa
     assert AppSettings.load(path).bring_to_front_on_ring is True
     path.write_text(json.dumps({"bring_to_front_on_ring": "yes", "mic_volume": 150}))
     assert AppSettings.load(path) == AppSettings(mic_volume=150)  # the bad value alone drops
+
+
+def test_global_hotkeys_are_off_by_default_and_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    assert AppSettings().global_hotkeys is False
+    AppSettings(global_hotkeys=True).save(path)
+    assert json.loads(path.read_text())["global_hotkeys"] is True
+    assert AppSettings.load(path).global_hotkeys is True
+    path.write_text(json.dumps({"global_hotkeys": 1, "mic_volume": 150}))
+    assert AppSettings.load(path) == AppSettings(mic_volume=150)  # the bad value alone drops

@@ -1,15 +1,17 @@
 """The Settings page's Calls group: auto-answer (as the server provisions it, or the agent's own
-choice with a delay), accepting direct calls, bringing the window up when a call rings, and how
-many direct calls were refused."""
+choice with a delay), accepting direct calls, bringing the window up when a call rings, the
+small call bar on top of other windows, and how many direct calls were refused."""
 
 from __future__ import annotations
 
 from typing import Final
 
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel
 
 from softphone.core.models import AutoAnswerMode
 from softphone.storage.settings import AS_PROVISIONED
+from softphone.ui.global_hotkeys import KEYS, unavailable
 from softphone.ui.settings.page import SettingsPage
 
 _MODES: Final = (
@@ -95,6 +97,20 @@ class CallsSection(SettingsPage):
         )
         self.bring_to_front.toggled.connect(lambda on: self._change(bring_to_front_on_ring=on))
         form.addRow(self.bring_to_front)
+        self._global_hotkeys_rows(form)
+        self.call_bar = self._check(
+            self.tr("Show a small call bar on top of other windows durin&g a call"),
+            self.tr("Show a small call bar on top of other windows during a call"),
+            self._settings.call_bar,
+        )
+        self.call_bar.setToolTip(
+            self.tr(
+                "While a call is up and the phone window is not in front, a small bar shows "
+                "who you are talking to and the time, with Mute and Hang up."
+            )
+        )
+        self.call_bar.toggled.connect(lambda on: self._change(call_bar=on))
+        form.addRow(self.call_bar)
         self._refused = 0
         self.refused_label = QLabel(group)
         self.refused_label.setObjectName("refusedCalls")
@@ -102,6 +118,40 @@ class CallsSection(SettingsPage):
         self.refused_label.hide()
         form.addRow(self.refused_label)
         return group
+
+    def _global_hotkeys_rows(self, form: QFormLayout) -> None:
+        keys = " / ".join(key.text() for key in KEYS)
+        self.global_hotkeys = self._check(
+            self.tr("Answer and hang up from an&y app ({0})").format(keys),
+            self.tr("Answer and hang up from any app"),
+            self._settings.global_hotkeys,
+        )
+        self.global_hotkeys.setToolTip(
+            self.tr(
+                "The keys answer the call that rings and hang up the call you are on, even "
+                "while another app (such as the agent screen in your browser) has the keyboard. "
+                "Other apps then no longer get these keys."
+            )
+        )
+        self.global_hotkeys.toggled.connect(lambda on: self._change(global_hotkeys=on))
+        form.addRow(self.global_hotkeys)
+        # Muted: why the keys cannot be had here, or a problem the app met taking them.
+        self.global_hotkeys_note = QLabel(self)
+        self.global_hotkeys_note.setObjectName("globalHotkeysNote")
+        self.global_hotkeys_note.setWordWrap(True)
+        palette = self.global_hotkeys_note.palette()
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        palette.setColor(QPalette.ColorRole.WindowText, muted)
+        self.global_hotkeys_note.setPalette(palette)
+        form.addRow(self.global_hotkeys_note)
+        reason = unavailable()
+        self.global_hotkeys.setEnabled(reason is None)
+        self.show_global_hotkeys_problem(reason or "")
+
+    def show_global_hotkeys_problem(self, text: str) -> None:
+        """Under the global-keys checkbox: why they cannot be had ("" hides the line)."""
+        self.global_hotkeys_note.setText(text)
+        self.global_hotkeys_note.setVisible(bool(text))
 
     def show_refused(self, count: int, sources: tuple[str, ...]) -> None:
         """Direct calls were refused (``UntrustedRequestsRefused``): say how many and from
