@@ -1,5 +1,5 @@
-"""RecentsView over a real (encrypted) history: search, filters, call back, delete, clear all,
-the missed-call badge, keyboard and accessible names."""
+"""RecentsView over a real (encrypted) history: search, filters that combine, call back,
+delete, clear all, the missed-call badge, keyboard and accessible names."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from softphone.storage.history import HistoryWriter, Outcome
 from softphone.storage.history.recorder import HistoryRecorder
 from softphone.ui.bridge import QtBridge
 from softphone.ui.phone.view import PhoneView
+from softphone.ui.recents.filters import ALL, ANSWERED, FAILED, INCOMING, MISSED, OUTGOING
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.table import COL_DURATION, COL_NUMBER, COL_RESULT, COL_WHEN
 from softphone.ui.recents.view import RecentsView
@@ -116,37 +117,68 @@ def test_typing_filters_as_you_type(qtbot: QtBot, view: RecentsView, writer: His
 def test_filters(qtbot: QtBot, view: RecentsView, writer: HistoryWriter) -> None:
     seed(writer)
     qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
-    view.filters.button(1).click()  # Missed
+
+    def click(key: int) -> None:
+        qtbot.mouseClick(view.filters.button(key), Qt.MouseButton.LeftButton)
+
+    click(MISSED)  # one click: missed calls
     qtbot.waitUntil(lambda: names(view) == ["Eve", "Bob Stone"], timeout=TIMEOUT)
-    view.filters.button(2).click()  # Incoming
+    click(MISSED)  # again: every call
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    assert view.filters.button(ALL).isChecked()
+    click(INCOMING)
     qtbot.waitUntil(lambda: names(view) == ["Eve", "Bob Stone", "Alice Martin"], timeout=TIMEOUT)
-    view.filters.button(3).click()  # Outgoing
-    qtbot.waitUntil(lambda: names(view) == ["Dana", "Zoë Ångström"], timeout=TIMEOUT)
+    click(ANSWERED)  # incoming AND answered
+    qtbot.waitUntil(lambda: names(view) == ["Alice Martin"], timeout=TIMEOUT)
+    click(MISSED)  # incoming AND missed (a result replaces the other result)
+    qtbot.waitUntil(lambda: names(view) == ["Eve", "Bob Stone"], timeout=TIMEOUT)
+    assert not view.filters.button(ANSWERED).isChecked()
+    click(OUTGOING)  # outgoing AND missed: none (a direction replaces the other direction)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 0, timeout=TIMEOUT)
+    assert view.empty.text() == "No calls match."
+    click(FAILED)  # outgoing AND failed
+    qtbot.waitUntil(lambda: names(view) == ["Dana"], timeout=TIMEOUT)
     failed = view.table.model().index(0, COL_RESULT).data()
     assert failed == "Failed (486 Some reason)"  # the SIP cause of a failed call
+    click(FAILED)  # let go of the result: outgoing calls
+    qtbot.waitUntil(lambda: names(view) == ["Dana", "Zoë Ångström"], timeout=TIMEOUT)
     qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # &All by keyboard
     qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
-    assert view.filters.checkedId() == 0
+    checked = [b for b in view.filters.buttons() if b.isChecked()]
+    assert checked == [view.filters.button(ALL)]
 
 
-def test_call_back_by_double_click_enter_and_button(
+def test_the_missed_badge_opens_on_missed_calls(
+    qtbot: QtBot, view: RecentsView, writer: HistoryWriter
+) -> None:
+    seed(writer)
+    qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
+    qtbot.mouseClick(view.filters.button(OUTGOING), Qt.MouseButton.LeftButton)
+    view.show_missed_calls()
+    qtbot.waitUntil(lambda: names(view) == ["Eve", "Bob Stone"], timeout=TIMEOUT)
+    assert not view.filters.button(OUTGOING).isChecked()
+
+
+def test_call_back_by_ctrl_enter_and_button_never_by_a_double_click(
     qtbot: QtBot, view: RecentsView, writer: HistoryWriter, dialled: Dialled
 ) -> None:
     seed(writer)
     qtbot.waitUntil(lambda: view._model.rowCount() == 5, timeout=TIMEOUT)
     table = view.table
-    table.selectRow(2)
     rect = table.visualRect(table.model().index(2, 3))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert dialled.numbers == ["+44 20 7946 0000"]
+    assert dialled.numbers == []  # a double-click shows the details; it dials nobody
+    assert view.details.number.text() == "+44 20 7946 0000"
     table.setFocus()
     table.selectRow(0)
     qtbot.keyClick(table, Qt.Key.Key_Return)
-    assert dialled.numbers[-1] == "+1 555 0500"
+    assert dialled.numbers == []
+    qtbot.keyClick(table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialled.numbers == ["+1 555 0500"]
     table.selectRow(4)
     view.call_back_button.click()
-    assert dialled.numbers == ["+44 20 7946 0000", "+1 555 0500", "+1 555 0100"]
+    assert dialled.numbers == ["+1 555 0500", "+1 555 0100"]
 
 
 def test_del_deletes_the_selected_row(
@@ -303,13 +335,13 @@ def test_a_call_lasts_as_long_in_recents_as_the_phone_page_said(
 
 def test_the_chosen_filter_reads_bold_in_light_and_dark(qtbot: QtBot, view: RecentsView) -> None:
     def bold() -> list[bool]:
-        return [view.filters.button(key).font().bold() for key in range(4)]
+        return [view.filters.button(key).font().bold() for key in (ALL, MISSED, OUTGOING)]
 
-    assert bold() == [True, False, False, False]  # All, at first
-    qtbot.mouseClick(view.filters.button(1), Qt.MouseButton.LeftButton)  # Missed
-    assert bold() == [False, True, False, False]
-    qtbot.mouseClick(view.filters.button(3), Qt.MouseButton.LeftButton)  # Outgoing
-    assert bold() == [False, False, False, True]
+    assert bold() == [True, False, False]  # All, at first
+    qtbot.mouseClick(view.filters.button(MISSED), Qt.MouseButton.LeftButton)
+    assert bold() == [False, True, False]
+    qtbot.mouseClick(view.filters.button(OUTGOING), Qt.MouseButton.LeftButton)
+    assert bold() == [False, True, True]  # both filters hold
 
 
 def test_columns_leave_room_around_a_long_number_and_the_headers(

@@ -3,11 +3,17 @@
 Every query runs on the history's writer thread (``HistoryWriter``); results and the history's
 changes come back to the GUI thread through the bridge (``QtBridge.post_call``, dropped if the
 model is gone by then), and a page is dropped if the search or filter changed meanwhile.
+
+Sorting: newest first comes a page at a time; any other order (a header clicked) reads every
+call the search and filters match, on the writer thread, and sorts them there. The totals of
+what the search and filters match (``totals``) are counted there too.
 """
 
 from __future__ import annotations
 
 import datetime
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Final
@@ -30,23 +36,29 @@ from softphone.storage.history import (
     HistoryWriter,
     Outcome,
 )
+from softphone.storage.history.search import fold_text, number_key
 from softphone.ui.bridge import QtBridge
 
 COLUMNS: Final = ("When", "", "Number", "Name", "Result", "Duration")
 ENTRY_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 1  # the row's CallEntry
 _ARROWS: Final = {ev.Direction.INBOUND: "↙", ev.Direction.OUTBOUND: "↗"}
 _Index = QModelIndex | QPersistentModelIndex
+_NEWEST_FIRST: Final = (0, Qt.SortOrder.DescendingOrder)
+_EVERY: Final = sys.maxsize  # "asked" for a sorted load: it reads every match
+_RESULT_ORDER: Final = (Outcome.ANSWERED, Outcome.MISSED, Outcome.REJECTED, Outcome.FAILED)
 
 
 class HistoryModel(QAbstractTableModel):
     """Newest first, a page at a time as the view scrolls (``canFetchMore``/``fetchMore``).
 
     Lives on the GUI thread and emits its signals there. ``searchFinished`` follows each
-    search or filter change once its first page is in; ``failed`` carries a message for people.
+    search or filter change once its first page is in; ``totalsChanged`` once its totals are
+    counted; ``failed`` carries a message for people.
     """
 
     missedCountChanged = Signal(int)
     searchFinished = Signal()
+    totalsChanged = Signal()
     failed = Signal(str)
 
     def __init__(
@@ -68,6 +80,9 @@ class HistoryModel(QAbstractTableModel):
         self._exhausted = False
         self._fetching = False
         self._missed = 0
+        self._sort: tuple[int, Qt.SortOrder] = _NEWEST_FIRST
+        self._totals: tuple[int, int] | None = None  # calls, talk seconds; None while counting
+        self._totals_generation = 0
         writer.add_listener(self._hear)
         self.reload()
 
@@ -107,6 +122,12 @@ class HistoryModel(QAbstractTableModel):
         if self.canFetchMore(parent) and self._rows:
             self._request(before=self._rows[-1].id, replace=False)
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Newest first is paged; any other order reads every match (see the module doc)."""
+        if (column, order) != self._sort and 0 <= column < len(COLUMNS):
+            self._sort = (column, order)
+            self.reload()
+
     # -- what the Recents view does -------------------------------------------------------
 
     @property
@@ -116,6 +137,12 @@ class HistoryModel(QAbstractTableModel):
     @property
     def search_text(self) -> str:
         return self._search
+
+    @property
+    def totals(self) -> tuple[int, int] | None:
+        """The calls the search and filters match, and their talk time in whole seconds (as
+        the Duration column counts it); None until counted."""
+        return self._totals
 
     def entry(self, row: int) -> CallEntry:
         return self._rows[row]
@@ -139,6 +166,7 @@ class HistoryModel(QAbstractTableModel):
         self._exhausted = False
         self._request(before=None, replace=True, limit=max(self._page_size, len(self._rows)))
         self._refresh_missed()
+        self._refresh_totals()
 
     def delete_row(self, row: int) -> Future[bool]:
         return self._writer.delete(self._rows[row].id)
@@ -166,13 +194,20 @@ class HistoryModel(QAbstractTableModel):
     def _request(self, *, before: int | None, replace: bool, limit: int | None = None) -> None:
         generation = self._generation
         search, outcome, direction = self._search, self._outcome, self._direction
-        count = limit or self._page_size
+        sort = None if self._sort == _NEWEST_FIRST else self._sort
+        count = (limit or self._page_size) if sort is None else _EVERY
         self._fetching = True
+
+        def stale() -> bool:
+            return generation != self._generation
 
         def query(store: HistoryStore) -> list[CallEntry] | None:
             # Runs on the writer thread: a search the user has typed past is skipped.
-            if generation != self._generation:
+            if stale():
                 return None
+            if sort is not None:
+                rows = list(_matching(store, search, outcome, direction, stale))
+                return None if stale() else _sorted(rows, *sort)
             return store.page(
                 search=search, outcome=outcome, direction=direction, before=before, limit=count
             )
@@ -191,6 +226,27 @@ class HistoryModel(QAbstractTableModel):
             self._bridge.post_call(lambda: self._on_missed(result), owner=self)
 
         self._writer.submit(lambda store: store.missed_count()).add_done_callback(done)
+
+    def _refresh_totals(self) -> None:
+        self._totals_generation += 1
+        generation = self._totals_generation
+        search, outcome, direction = self._search, self._outcome, self._direction
+
+        def stale() -> bool:
+            return generation != self._totals_generation
+
+        def count(store: HistoryStore) -> tuple[int, int] | None:
+            calls = talk = 0
+            for entry in _matching(store, search, outcome, direction, stale):
+                calls += 1
+                talk += _talk_seconds(entry)
+            return None if stale() else (calls, talk)
+
+        def done(future: Future[tuple[int, int] | None]) -> None:
+            result = future.exception() or future.result()
+            self._bridge.post_call(lambda: self._on_totals(generation, result), owner=self)
+
+        self._writer.submit(count).add_done_callback(done)
 
     def _hear(self, change: HistoryChanged) -> None:
         """The writer's listener (writer thread): the change is handled on the GUI thread."""
@@ -220,6 +276,11 @@ class HistoryModel(QAbstractTableModel):
             self._rows.extend(result)
             self.endInsertRows()
 
+    def _on_totals(self, generation: int, result: object) -> None:
+        if generation == self._totals_generation and isinstance(result, tuple):
+            self._totals = result
+            self.totalsChanged.emit()
+
     def _on_missed(self, result: object) -> None:
         if isinstance(result, int) and result != self._missed:
             self._missed = result
@@ -233,6 +294,7 @@ class HistoryModel(QAbstractTableModel):
                 del self._rows[row]
                 self.endRemoveRows()
             self._refresh_missed()
+            self._refresh_totals()
             return
         if isinstance(change, HistoryChanged) and change.kind == "set_aside":
             self.failed.emit(
@@ -248,6 +310,9 @@ class HistoryModel(QAbstractTableModel):
             self._rows = []
             self.endResetModel()
             self._on_missed(0)
+            self._totals_generation += 1
+            self._totals = (0, 0)
+            self.totalsChanged.emit()
             return
         self.reload()
 
@@ -271,3 +336,46 @@ def _display(entry: CallEntry, column: int) -> str:
         return result
     minutes, seconds = divmod(int(entry.duration_s), 60)  # whole seconds, as the phone page
     return f"{minutes}:{seconds:02d}" if entry.outcome is Outcome.ANSWERED else ""
+
+
+def _talk_seconds(entry: CallEntry) -> int:
+    """Whole seconds, as the Duration column shows each call (answered calls only)."""
+    return int(entry.duration_s) if entry.outcome is Outcome.ANSWERED else 0
+
+
+def _matching(
+    store: HistoryStore,
+    search: str,
+    outcome: Outcome | None,
+    direction: ev.Direction | None,
+    stale: Callable[[], bool],
+) -> Iterator[CallEntry]:
+    """Every call the search and filters match, newest first, a thousand at a time; it stops
+    early once ``stale`` (the person typed on)."""
+    before: int | None = None
+    while not stale() and (
+        rows := store.page(
+            search=search, outcome=outcome, direction=direction, before=before, limit=1000
+        )
+    ):
+        yield from rows
+        before = rows[-1].id
+
+
+def _sorted(rows: list[CallEntry], column: int, order: Qt.SortOrder) -> list[CallEntry]:
+    """By ``column``; calls that tie stay newest first, and calls without a name come last."""
+    descending = order is Qt.SortOrder.DescendingOrder
+    if column == 0:
+        return sorted(rows, key=lambda e: e.id, reverse=descending)
+    if column == 3:
+        named = [e for e in rows if e.remote_name]
+        nameless = [e for e in rows if not e.remote_name]
+        named.sort(key=lambda e: fold_text(e.remote_name), reverse=descending)
+        return named + nameless
+    key: Callable[[CallEntry], str | int] = {
+        1: lambda e: e.direction.value,
+        2: lambda e: number_key(e.remote_number),
+        4: lambda e: _RESULT_ORDER.index(e.outcome),
+        5: _talk_seconds,
+    }[column]
+    return sorted(rows, key=key, reverse=descending)  # stable: ties keep newest first

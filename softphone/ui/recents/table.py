@@ -1,6 +1,6 @@
 """How Recents' table shows the history's rows: translated headers and results, dates as a
-phone reads them, tooltips, missed calls in a warning colour that suits the palette, and columns
-with room around their texts."""
+phone reads them, tooltips, missed calls in a warning colour that suits the palette, a muted
+dash for a caller without a name, and columns with room around their texts."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
+from softphone.ui.look import Tone, tone_color
 from softphone.ui.phone.phone_numbers import format_duration
 from softphone.ui.recents.model import ENTRY_ROLE
 
@@ -35,11 +36,18 @@ from softphone.ui.recents.model import ENTRY_ROLE
 COL_WHEN, COL_DIR, COL_NUMBER, COL_NAME, COL_RESULT, COL_DURATION = range(6)
 VISUAL_ORDER: Final = (COL_DIR, COL_NAME, COL_NUMBER, COL_RESULT, COL_WHEN, COL_DURATION)
 _Index = QModelIndex | QPersistentModelIndex
+NO_NAME: Final = "—"
+# What a first click on a header sorts by: the newest and the longest calls first, else A→Z.
+_FIRST_ORDER: Final = {
+    COL_WHEN: Qt.SortOrder.DescendingOrder,
+    COL_DURATION: Qt.SortOrder.DescendingOrder,
+}
 
 
 class RecentsProxy(QIdentityProxyModel):
-    """Translated headers and results, locale dates, tooltips, and missed calls in a warning
-    colour that suits the palette (dark or light)."""
+    """Translated headers and results, locale dates, tooltips, missed calls in a warning
+    colour that suits the palette (dark or light), and a muted dash for no name (never the
+    number again)."""
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -53,6 +61,11 @@ class RecentsProxy(QIdentityProxyModel):
                 self.tr("Result"),
                 self.tr("Duration"),
             )[section]
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.InitialSortOrderRole
+        ):
+            return int(_FIRST_ORDER.get(section, Qt.SortOrder.AscendingOrder).value)
         return super().headerData(section, orientation, role)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -66,7 +79,7 @@ class RecentsProxy(QIdentityProxyModel):
             if column == COL_RESULT:
                 return self.result_text(entry)
             if column == COL_NAME and not entry.remote_name:
-                return entry.remote_number
+                return NO_NAME
             if column == COL_DURATION:  # as the phone page said it when the call ended
                 answered = entry.outcome is Outcome.ANSWERED
                 return format_duration(entry.duration_s) if answered else ""
@@ -74,6 +87,11 @@ class RecentsProxy(QIdentityProxyModel):
             return self.describe(entry)
         if role == Qt.ItemDataRole.AccessibleTextRole and column == COL_DIR:
             return self.describe(entry)
+        if column == COL_NAME and not entry.remote_name:
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                return self.tr("No name")
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QPalette().color(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.ForegroundRole and entry.outcome is Outcome.MISSED:
             return _warning_colour()
         if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_DURATION:
@@ -166,5 +184,4 @@ class PaddedHeader(QHeaderView):
 
 
 def _warning_colour() -> QColor:
-    dark = QPalette().color(QPalette.ColorRole.Base).lightness() < 128
-    return QColor("#ff7b72") if dark else QColor("#c42b1c")
+    return tone_color(Tone.BAD, QPalette())

@@ -1,20 +1,23 @@
-"""Recents: the encrypted call history with search as you type, filters, call back and delete.
+"""Recents: the encrypted call history with search as you type, filters that combine (a
+direction and a result), the totals of what they show, a sortable table, the selected call's
+details, call back and delete.
 
-Export… saves the calls shown (search and filter applied) as a CSV file only its owner can read.
+Export… saves the calls shown (search and filters applied) as a CSV file only its owner can read.
 
-Keyboard: Ctrl+F focuses the search (Esc there clears it), Alt+A/M/I/O pick a filter, Enter on a
-row calls back, Del deletes the selected row, Ctrl+Shift+Del asks to clear everything. The view
-emits ``missedCountChanged`` (GUI thread) for the tab's and the tray's badge, and marks missed
-calls as seen when it is shown.
+Keyboard: Ctrl+F focuses the search (Esc there clears it), Alt+A/I/O/N/M/E/F toggle a filter,
+Enter or a double-click on a row shows its details (opening the pane if it was closed),
+Ctrl+Enter or Alt+C calls back, Del deletes the selected row, Ctrl+Shift+Del asks to clear
+everything. The view emits ``missedCountChanged`` (GUI thread) for the tab's and the tray's
+badge, and marks missed calls as seen when it is shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from functools import partial
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from PySide6.QtCore import (
     Qt,
@@ -24,7 +27,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QToolButton,
@@ -39,20 +42,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
 from softphone.ui.bridge import QtBridge
+from softphone.ui.phone.phone_numbers import format_duration
+from softphone.ui.recents.details import CallDetails
+from softphone.ui.recents.filters import FILTERS, CallFilters
 from softphone.ui.recents.model import ENTRY_ROLE, HistoryModel
 from softphone.ui.recents.table import (
     COL_NAME,
     COL_RESULT,
+    COL_WHEN,
     VISUAL_ORDER,
     PaddedDelegate,
     PaddedHeader,
     RecentsProxy,
 )
 
-FILTERS: Final = ("all", "missed", "incoming", "outgoing")
+__all__ = ["FILTERS", "RecentsView"]
 
 
 class RecentsView(QWidget):
@@ -96,36 +102,17 @@ class RecentsView(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self.search.clear).setContext(
             Qt.ShortcutContext.WidgetShortcut
         )
-        self.filters = QButtonGroup(self)
-        self.filters.setExclusive(True)
+        self.filter_bar = CallFilters(self)
+        self.filters = self.filter_bar.group  # by id: filters.ALL, MISSED, INCOMING, …
+        self.filter_bar.changed.connect(self._on_filter)
+        self.totals = QLabel(self)
+        self.totals.setObjectName("recentsTotals")
+        self.totals.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         chips = QHBoxLayout()
-        chips.setSpacing(4)
-        labels = (self.tr("&All"), self.tr("&Missed"), self.tr("&Incoming"), self.tr("&Outgoing"))
-        names = (
-            self.tr("Show all calls"),
-            self.tr("Show missed calls"),
-            self.tr("Show incoming calls"),
-            self.tr("Show outgoing calls"),
-        )
-        for key, (label, name) in enumerate(zip(labels, names, strict=True)):
-            chip = QToolButton(self)
-            chip.setText(label)
-            chip.setCheckable(True)
-            chip.setAutoRaise(False)
-            chip.setObjectName(f"filter_{FILTERS[key]}")
-            chip.setAccessibleName(name)
-            chip.setToolTip(name)
-            chip.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            # the chosen filter is bold: a cue that does not rest on the style's pressed shade
-            # (faint on a dark palette) nor on colour
-            chip.toggled.connect(partial(_embolden, chip))
-            self.filters.addButton(chip, key)
-            chips.addWidget(chip)
-        self.filters.button(0).setChecked(True)
-        self.filters.idToggled.connect(self._on_filter)
-        top = QHBoxLayout()
-        top.addWidget(self.search, 1)
-        top.addLayout(chips)
+        chips.addWidget(self.filter_bar)
+        chips.addStretch(1)
+        chips.addWidget(self.totals)
 
         # -- the table and its empty state
         self.table = QTableView(self)
@@ -153,9 +140,15 @@ class RecentsView(QWidget):
         # name and result share what is left: a narrow window elides both, not only the name
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_RESULT, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(lambda _index: self.call_back())
+        # a header click sorts (the arrow shows by what); newest first to begin with
+        header.setSortIndicator(COL_WHEN, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.doubleClicked.connect(lambda _index: self.show_details())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            QShortcut(QKeySequence(key), self.table, self.call_back).setContext(
+            QShortcut(QKeySequence(key), self.table, self.show_details).setContext(
+                Qt.ShortcutContext.WidgetShortcut
+            )
+            QShortcut(QKeySequence(Qt.Modifier.CTRL | key), self.table, self.call_back).setContext(
                 Qt.ShortcutContext.WidgetShortcut
             )
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected).setContext(
@@ -169,11 +162,19 @@ class RecentsView(QWidget):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
+        self.details = CallDetails(self)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("recentsSplitter")
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.details)
+        self.splitter.setCollapsible(0, False)  # the pane folds away (drag it down), the list not
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
 
         # -- actions
         self.call_back_button = QPushButton(self.tr("&Call back"), self)
         self.call_back_button.setAccessibleName(self.tr("Call back the selected number"))
-        self.call_back_button.setToolTip(self.tr("Call back the selected number (Enter)"))
+        self.call_back_button.setToolTip(self.tr("Call back the selected number (Ctrl+Enter)"))
         self.call_back_button.clicked.connect(self.call_back)
         self.delete_button = QPushButton(self.tr("&Delete"), self)
         self.delete_button.setAccessibleName(self.tr("Delete the selected call"))
@@ -209,14 +210,17 @@ class RecentsView(QWidget):
         actions.addWidget(self.clear_button)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.search)
+        layout.addLayout(chips)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(actions)
-        self.setTabOrder(self.search, self.filters.button(0))
-        for a, b in zip(self.filters.buttons(), self.filters.buttons()[1:], strict=False):
+        chip_order = self.filter_bar.chips()
+        self.setTabOrder(self.search, chip_order[0])
+        for a, b in pairwise(chip_order):
             self.setTabOrder(a, b)
-        self.setTabOrder(self.filters.button(3), self.table)
-        self.setTabOrder(self.table, self.call_back_button)
+        self.setTabOrder(chip_order[-1], self.table)
+        self.setTabOrder(self.table, self.details.number)
+        self.setTabOrder(self.details.number, self.call_back_button)
         self.setTabOrder(self.call_back_button, self.delete_button)
         self.setTabOrder(self.delete_button, self.export_button)
         self.setTabOrder(self.export_button, self.clear_button)
@@ -225,8 +229,10 @@ class RecentsView(QWidget):
             signal.connect(self._update_state)
         self.table.selectionModel().selectionChanged.connect(self._update_state)
         model.missedCountChanged.connect(self._on_missed)
+        model.totalsChanged.connect(self._show_totals)
         model.failed.connect(self._show_error)
         self._update_state()
+        self._show_totals()
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -247,6 +253,19 @@ class RecentsView(QWidget):
             rows = [current]
         entry = rows[0].data(ENTRY_ROLE)
         return entry if isinstance(entry, CallEntry) else None
+
+    @Slot()
+    def show_details(self) -> None:
+        """The selected call's details, in the pane (opened again if it was folded away)."""
+        self.details.show_entry(self.selected_entry())
+        sizes = self.splitter.sizes()
+        if len(sizes) == 2 and sizes[1] == 0:
+            wanted = self.details.sizeHint().height()
+            self.splitter.setSizes([max(sizes[0] - wanted, 0), wanted])
+
+    def show_missed_calls(self) -> None:
+        """Missed calls only, whatever the direction (for the missed-call badge)."""
+        self.filter_bar.show_only(outcome=Outcome.MISSED)
 
     @Slot()
     def call_back(self) -> None:
@@ -354,13 +373,21 @@ class RecentsView(QWidget):
     def _on_search(self, text: str) -> None:
         self._model.set_search(text.strip())
 
-    @Slot(int, bool)
-    def _on_filter(self, key: int, checked: bool) -> None:
-        if not checked:
+    @Slot()
+    def _on_filter(self) -> None:
+        self._model.set_filter(outcome=self.filter_bar.outcome, direction=self.filter_bar.direction)
+
+    @Slot()
+    def _show_totals(self) -> None:
+        totals = self._model.totals
+        if totals is None:
+            self.totals.clear()
             return
-        outcome = Outcome.MISSED if key == 1 else None
-        direction = {2: ev.Direction.INBOUND, 3: ev.Direction.OUTBOUND}.get(key)
-        self._model.set_filter(outcome=outcome, direction=direction)
+        calls, talk = totals
+        count = self.tr("1 call") if calls == 1 else self.tr("%n calls", "", calls)
+        time = self.tr("talk time %1").replace("%1", format_duration(talk))
+        self.totals.setText(self.tr("%1 · %2").replace("%1", count).replace("%2", time))
+        self.totals.setAccessibleName(self.tr("Calls shown and their talk time"))
 
     @Slot(int)
     def _on_missed(self, count: int) -> None:
@@ -371,13 +398,15 @@ class RecentsView(QWidget):
     @Slot()
     def _update_state(self) -> None:
         rows = self._model.rowCount()
-        filtered = bool(self.search.text().strip()) or self.filters.checkedId() not in (0, -1)
+        filtered = bool(self.search.text().strip()) or self.filter_bar.active
         self.empty.setText(self.tr("No calls match.") if filtered else self.tr("No calls yet."))
         self.stack.setCurrentWidget(self.table if rows else self.empty)
         if rows and not self.table.currentIndex().isValid():
             # a row is always current, so Enter and Del work straight after Tab or a deletion
             self.table.setCurrentIndex(self._proxy.index(0, COL_NAME))
         entry = self.selected_entry() if rows else None
+        self.details.setVisible(rows > 0)
+        self.details.show_entry(entry)
         self.call_back_button.setEnabled(entry is not None and bool(entry.remote_number))
         self.delete_button.setEnabled(entry is not None)
         self.clear_button.setEnabled(rows > 0 or filtered)
@@ -387,9 +416,3 @@ class RecentsView(QWidget):
         super().showEvent(event)
         if self._model.missed_count:
             self._model.mark_viewed()
-
-
-def _embolden(chip: QToolButton, on: bool) -> None:
-    font = chip.font()
-    font.setBold(on)
-    chip.setFont(font)
