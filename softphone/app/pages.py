@@ -45,6 +45,12 @@ def dialpad_hint() -> str:
     return text.format(key=FOCUS_DIALPAD_KEY)
 
 
+def has_speaker(audio: AudioController) -> bool:
+    """The sound stream is open with a speaker (none while closed or recovering)."""
+    stream = audio.stream
+    return stream is not None and stream.output_device is not None
+
+
 def page_factories(
     *,
     phone: EnginePhone,
@@ -64,7 +70,12 @@ def page_factories(
             optional_page(
                 "phone.view",
                 lambda m: m.PhoneView(
-                    phone, bus, bridge, microphone=partial(has_microphone, audio)
+                    phone,
+                    bus,
+                    bridge,
+                    microphone=partial(has_microphone, audio),
+                    speaker=partial(has_speaker, audio),
+                    recents=history,
                 ),
             ),
         ),

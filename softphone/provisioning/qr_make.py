@@ -88,8 +88,12 @@ class BatchEntry:
 
 @dataclass(frozen=True, slots=True)
 class BatchProblem:
+    """A skipped row: its line, why, and the name and extension it had (to find the agent)."""
+
     line: int
     message: str
+    name: str = ""
+    extension: str = ""
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -175,18 +179,26 @@ def parse_batch(
         if len(entries) >= MAX_ROWS:
             raise QrBatchError(f"A batch has at most {MAX_ROWS} agents; split the file.")
         if len(row) != len(header):
+            who = [row[i].strip() if i < len(row) else "" for i in _labels(header)]
             problems.append(
-                BatchProblem(line, f"{len(row)} columns where the header has {len(header)}")
+                BatchProblem(line, f"{len(row)} columns where the header has {len(header)}", *who)
             )
             continue
         values = {h: cell.strip() for h, cell in zip(header, row, strict=True)}
         try:
             entries.append(_entry(line, values, defaults, exp))
         except (QrError, ValueError) as err:
-            problems.append(BatchProblem(line, str(err)))
+            problems.append(
+                BatchProblem(line, str(err), values.get("name", ""), values.get("extension", ""))
+            )
         if on_row is not None:
             on_row(line)
     return BatchResult(entries, problems)
+
+
+def _labels(header: list[str]) -> tuple[int, int]:
+    """Where the name and the extension are in a row (the header has both)."""
+    return header.index("name"), header.index("extension")
 
 
 def _entry(line: int, v: dict[str, str], d: BatchDefaults, exp: int | None) -> BatchEntry:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import PySide6
 from PySide6.QtCore import Qt, Signal, qVersion
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from softphone import __version__
+from softphone.ui.look import Text, set_text
 
 
 class AboutDialog(QDialog):
@@ -40,10 +40,7 @@ class AboutDialog(QDialog):
         self.setObjectName("aboutDialog")
         self.setWindowTitle(self.tr("About VICIfast Desktop"))
         name = QLabel(self.tr("VICIfast Desktop"))
-        font = QFont(name.font())
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        name.setFont(font)
+        set_text(name, Text.TITLE, bold=True)
         self.version = QLabel(self.tr("Version {0}").format(__version__))
         self.version.setObjectName("version")
         self.version.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -1,5 +1,6 @@
 """The main window: the sign-in page, then the Phone / Recents / Settings / Provisioning tabs,
-with a status strip that always shows the registration and the firewall lease. Once signed in, a
+with a status strip for the firewall lease and what is wrong with the registration (the Phone
+page's header says "Registered"; the strip is quiet then). Once signed in, a
 line over the tabs and the window title say who is signed in; during a call the title and the
 Phone tab say so whatever tab is open."""
 
@@ -113,8 +114,8 @@ def firewall_text(event: FirewallLeaseChanged) -> str:
 
 
 class StatusStrip(QWidget):
-    """Registration state, firewall lease and the session's trouble, kept current from the bus;
-    counts a retry down each second."""
+    """Registration state (hidden while registered), firewall lease and the session's trouble,
+    kept current from the bus; counts a retry down each second."""
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,7 +197,12 @@ class StatusStrip(QWidget):
             self._tick.stop()
 
     def _paint(self, state: RegState) -> None:
-        self._dot.setStyleSheet(f"color: {registration_color(state)};")
+        self._dot.setStyleSheet(f"color: {registration_color(state, self.palette())};")
+        # Registered is said once, by the Phone page's header (the line over the tabs keeps its
+        # dot); the strip speaks up only when something is wrong or on its way.
+        registered = state is RegState.REGISTERED
+        self._dot.setHidden(registered)
+        self.registration.setHidden(registered)
 
 
 class MainWindow(QMainWindow):

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from softphone.storage.settings import Theme
+from softphone.ui.look import is_dark
 
 _SCHEMES = {Theme.LIGHT: Qt.ColorScheme.Light, Theme.DARK: Qt.ColorScheme.Dark}
 _R = QPalette.ColorRole
@@ -39,10 +40,6 @@ def dark_palette() -> QPalette:
     for role in _DISABLED:
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#8e8e8e"))
     return palette
-
-
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def apply_theme(theme: Theme) -> None:

@@ -7,22 +7,30 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.session import ACCOUNT_ID
+from softphone.ui.look import Tone, tone_color
 
 RegState = ev.RegistrationState
 
 
-def registration_color(state: RegState) -> str:
-    """The registration dot's colour: green registered, amber on the way, grey signed out."""
+def registration_tone(state: RegState) -> Tone:
+    """The registration dot's state: registered, on the way, signed out, or failed."""
     return {
-        RegState.REGISTERED: "#2e7d32",
-        RegState.REGISTERING: "#f9a825",
-        RegState.RETRYING: "#f9a825",
-    }.get(state, "#9e9e9e" if state is RegState.UNREGISTERED else "#c62828")
+        RegState.REGISTERED: Tone.OK,
+        RegState.REGISTERING: Tone.BUSY,
+        RegState.RETRYING: Tone.BUSY,
+        RegState.UNREGISTERED: Tone.IDLE,
+    }.get(state, Tone.BAD)
+
+
+def registration_color(state: RegState, palette: QPalette) -> str:
+    """The registration dot's colour on ``palette``'s window."""
+    return tone_color(registration_tone(state), palette).name()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +88,7 @@ class IdentityLine(QWidget):
             self._paint(event.state)
 
     def _paint(self, state: RegState) -> None:
-        self.dot.setStyleSheet(f"color: {registration_color(state)};")
+        self.dot.setStyleSheet(f"color: {registration_color(state, self.palette())};")
 
 
 def call_time(seconds: float) -> str:

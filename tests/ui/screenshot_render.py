@@ -37,6 +37,7 @@ from softphone.storage.history import HistoryWriter, Outcome
 from softphone.storage.settings import AppSettings, Theme
 from softphone.ui.about import AboutDialog
 from softphone.ui.bridge import QtBridge
+from softphone.ui.call_bar import CallBar
 from softphone.ui.main_window import MainWindow
 from softphone.ui.phone.incoming_call import IncomingCallWindow
 from softphone.ui.phone.view import PhoneView
@@ -48,7 +49,7 @@ from softphone.ui.settings.view import SettingsView
 from softphone.ui.signin.view import SignInView
 from softphone.ui.theme import apply_theme
 from softphone.ui.window_status import SignedInAs
-from tests.ui.phone_fakes import FakePhone, incoming, state
+from tests.ui.phone_fakes import FakePhone, incoming, media, state
 from tests.unit.history_kit import MemorySecrets, call
 
 SIZE = (720, 560)  # the main window's size: the pages are drawn at it
@@ -57,7 +58,7 @@ THEMES = ("light", "dark")
 SCREENS = (
     "signin", "signin-error", "signin-totp", "main-signed-in", "main-in-call", "phone-idle",
     "phone-dialling", "phone-in-call", "phone-in-call-no-mic", "phone-call-waiting", "incoming",
-    "recents", "settings", "about", "provisioning-one", "provisioning-one-sip",
+    "call-bar", "recents", "settings", "about", "provisioning-one", "provisioning-one-sip",
     "provisioning-batch", "scan", "scan-pin-error", "scan-confirm", "scan-confirm-sip",
 )  # fmt: skip
 WINDOW = frozenset(
@@ -216,6 +217,18 @@ def screens(
         window.adjustSize()
         return window
 
+    def call_bar() -> QWidget:
+        """Over the agent's browser during a call, muted."""
+        bus = EventBus()
+        view = phone_view(bus)
+        answered(bus)
+        bus.publish(media("c1", muted=True))
+        bar = CallBar(view.calls)
+        bar.destroyed.connect(view.deleteLater)
+        bar.refresh()
+        bar.adjustSize()
+        return bar
+
     def recents() -> QWidget:
         model = HistoryModel(writer, bridge)
         view = RecentsView(model, bridge, lambda number: None)
@@ -304,6 +317,7 @@ def screens(
         "phone-in-call-no-mic": lambda: phone("in-call", microphone=False),
         "phone-call-waiting": lambda: phone("waiting"),
         "incoming": incoming_window,
+        "call-bar": call_bar,
         "recents": recents,
         "settings": settings,
         "about": about,

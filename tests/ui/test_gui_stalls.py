@@ -159,9 +159,13 @@ def test_a_hanging_portaudio_rescan_does_not_stall_settings(
             qtbot.waitUntil(lambda: len(inits) == 2 and not view.looking_for_devices, timeout=WAIT)
         assert probe.worst_s < STALL_S, probe
         assert inits == ["audio-ops_0", "audio-ops_0"], inits
-        assert all(c.isEnabled() for c in combos) and view.refresh_button.isEnabled()
-        assert view.mic_combo.currentText() == "ALSA:gone (not connected)"
-        assert view.speaker_combo.currentText() == "System default"
+        assert view.refresh_button.isEnabled()
+        if view.mic_combo.currentText() == "No microphone found":  # a machine without any
+            assert view.mic_combo.currentData() == "ALSA:gone"  # the choice is kept
+        else:
+            assert all(c.isEnabled() for c in combos)
+            assert view.mic_combo.currentText() == "ALSA:gone (not connected)"
+            assert view.speaker_combo.currentText() == "System default"
     finally:
         released.set()
 

@@ -259,3 +259,46 @@ def test_the_one_agent_tab_at_first_open_asks_for_the_company(
     assert not one.save_png.isEnabled() and not one.save_svg.isEnabled()
     assert not one.copy_image.isEnabled() and not one.pin_box.isVisible()
     qtbot.waitUntil(lambda: "company code" in one.problem.text(), timeout=5000)
+
+
+SKIPPING_CSV = (  # line 2 is good; 3 has no company; 4 no extension; 5 a column too many; 6 none
+    "name,extension,company\n"
+    "Jo Doe,1001,acme\n"
+    "Bob Stone,1003,\n"
+    "Cy,,acme\n"
+    "Dee Lane,1005,acme,extra\n"
+    ",,acme\n"
+)
+
+
+def test_skipped_rows_name_the_agent_by_line_name_and_extension(
+    qtbot: QtBot, view: ProvisioningView, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv_path = tmp_path / "agents.csv"
+    csv_path.write_text(SKIPPING_CSV, encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(csv_path), ""))
+    batch = view.batch
+    view.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(batch.isVisible)
+    qtbot.mouseClick(batch.choose_csv, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "code(s) ready" in batch.batch_summary.text(), timeout=20000)
+
+    shown = {
+        batch.report.item(row, 0).text(): [
+            batch.report.item(row, col).text() for col in range(1, 4)
+        ]
+        for row in range(batch.report.rowCount())
+    }
+    assert shown["2"][:2] == ["Jo Doe", "1001"]
+    assert shown["3"][:2] == ["Bob Stone", "1003"] and "company" in shown["3"][2]
+    assert shown["4"][:2] == ["Cy", ""]
+    assert shown["5"][:2] == ["Dee Lane", "1005"] and "columns" in shown["5"][2]
+    assert shown["6"][:2] == ["", ""]
+
+    summary = batch.batch_summary.text().splitlines()
+    assert summary[0] == "1 code(s) ready."
+    assert summary[1] == "4 row(s) skipped (in red below):"
+    assert summary[2].startswith("Line 3, Bob Stone (extension 1003): no company code")
+    assert summary[3] == "Line 4, Cy (no extension): name and extension are required"
+    assert summary[4] == "Line 5, Dee Lane (extension 1005): 4 columns where the header has 3"
+    assert summary[5] == "Line 6, no name or extension: name and extension are required"

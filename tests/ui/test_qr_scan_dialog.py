@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QFormLayout
 from pytestqt.qtbot import QtBot
 
 from softphone.core.models import SipAccountConfig, SrtpMode, Transport
@@ -440,3 +440,48 @@ def test_a_wrong_pin_by_click_or_by_enter_says_the_same(qtbot: QtBot, make_dialo
 
     by_click, by_enter = wrong_pin_message("click"), wrong_pin_message("enter")
     assert by_click == by_enter and "does not open this code" in by_click
+
+
+def _gap_above(widget: Any, above: Any, dialog: QrScanDialog) -> int:
+    """Pixels of empty space between the bottom of ``above`` and the top of ``widget``."""
+    top = widget.mapTo(dialog, QPoint(0, 0)).y()
+    bottom = above.mapTo(dialog, QPoint(0, above.height())).y()
+    return int(top - bottom)
+
+
+def test_the_pin_and_confirm_pages_fit_the_dialog_and_scanning_gets_its_size_back(
+    qtbot: QtBot, make_dialog: Any
+) -> None:
+    dialog = make_dialog()
+    dialog.resize(640, 600)  # the person made it bigger for the camera
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    centre = dialog.geometry().center()
+    QGuiApplication.clipboard().setText(sip_uri())
+    qtbot.keyClick(dialog, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)  # paste the code
+    wait_page(qtbot, dialog, "pin")
+    page = dialog.pin_page
+    qtbot.waitUntil(lambda: dialog.height() < 300, timeout=5000)
+    assert dialog.width() < 560  # not the camera page's size: the PIN field floats in nothing
+    assert _gap_above(page.back_button, page.pin_error, dialog) < 40
+    assert page.pin_field.isVisible() and page.unlock_button.isVisible()
+    assert (dialog.geometry().center() - centre).manhattanLength() <= 2  # shrunk in place
+
+    qtbot.keyClicks(page.pin_field, PIN)
+    qtbot.keyClick(page.pin_field, Qt.Key.Key_Return)  # Enter unlocks
+    wait_page(qtbot, dialog, "confirm")
+    confirm = dialog.confirm_page
+    form = confirm.confirm_form
+    last_row = form.itemAt(form.rowCount() - 1, QFormLayout.ItemRole.FieldRole).widget()
+    assert last_row.isVisible() and dialog.height() < 400
+    assert _gap_above(confirm.back_button, last_row, dialog) < 40
+
+    qtbot.mouseClick(confirm.back_button, Qt.MouseButton.LeftButton)
+    wait_page(qtbot, dialog, "sources")
+    assert (dialog.width(), dialog.height()) == (640, 600)  # the camera page's size again
+
+    dialog.scan_text(SIGNIN)
+    wait_page(qtbot, dialog, "confirm")
+    assert dialog.height() < 300
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(dialog.confirm_page.apply_button, Qt.Key.Key_Escape)  # Escape closes

@@ -853,30 +853,48 @@ def test_without_a_microphone_the_test_says_so_and_does_not_start(
         view = make_view(qtbot, bridge, nothing, paths)
         view.show()
         qtbot.waitExposed(view)
+        assert not view.test_mic.isEnabled()
+        assert view.test_mic.toolTip() == "No microphone found"
         qtbot.mouseClick(view.test_mic, Qt.MouseButton.LeftButton)
         assert not view.test_mic.isChecked()  # not pressed in, as if something were testing
-        assert view.notice_box.isVisible()
-        assert view.notice.text().startswith("No microphone found")
+        assert view.mic_warning.isVisible()
+        assert view.mic_warning.text().startswith("No microphone is connected")
         assert nothing.stream is None  # nothing was opened for it
     finally:
         nothing.close()
 
 
+class SpeakerOnlyStreams(FakeBackend):
+    """Lists a microphone, but its streams open on the speaker alone."""
+
+    def open_duplex(
+        self,
+        capture: PcmRing,
+        playback: PcmRing,
+        *,
+        input_id: str | None = None,
+        output_id: str | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> FakeStream:
+        stream = FakeStream(None, self._find(output_id, SPEAKER), (capture, playback))
+        self.streams.append(stream)
+        return stream
+
+
 def test_a_stream_without_a_microphone_refuses_the_test_too(
     qtbot: QtBot, bridge: QtBridge, rings: AudioRings, paths: dict[str, Path]
 ) -> None:
-    from softphone.audio.backend import NullBackend
-
-    nothing = AudioController(NullBackend(), rings, lambda _event: None)
+    odd = AudioController(SpeakerOnlyStreams(), rings, lambda _event: None)
     try:
-        view = make_view(qtbot, bridge, nothing, paths)
-        view._devices = None  # not scanned yet: the open itself finds no microphone
+        view = make_view(qtbot, bridge, odd, paths)
+        view.show()
+        qtbot.waitExposed(view)
         qtbot.mouseClick(view.test_mic, Qt.MouseButton.LeftButton)
         assert not view.test_mic.isChecked()
         assert view.notice.text().startswith("No microphone found")
-        assert nothing.stream is None  # what the test opened is closed again
+        assert odd.stream is None  # what the test opened is closed again
     finally:
-        nothing.close()
+        odd.close()
 
 
 def test_without_a_speaker_the_ringtone_says_so_and_stays_play(
@@ -891,10 +909,120 @@ def test_without_a_speaker_the_ringtone_says_so_and_stays_play(
     view = make_view(qtbot, bridge, audio, paths, sound=sound)
     view.show()
     qtbot.waitExposed(view)
+    assert not view.play_ringtone.isEnabled()
+    assert view.play_ringtone.toolTip() == "No speaker found"
     qtbot.mouseClick(view.play_ringtone, Qt.MouseButton.LeftButton)
     assert view.play_ringtone.text() == "&Play" and not view.play_ringtone.isChecked()
-    assert view.notice.text().startswith("No speaker found")
+    assert view.speaker_warning.isVisible()
+    assert view.speaker_warning.text().startswith("No speaker is connected")
+    assert view.speaker_combo.currentText() == "No speaker found"
+    assert view.ringer_combo.currentText() == "No speaker found"
     assert sound.named("preview_ringtone") == []
+    assert view.test_mic.isEnabled() and not view.mic_warning.isVisible()  # the mic is there
+
+
+def _texts(combo: QComboBox) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def _label_colour(label: QLabel) -> str:
+    return label.palette().color(QPalette.ColorRole.WindowText).name()
+
+
+def test_no_device_at_all_is_said_in_the_lists_until_one_is_plugged_in(
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
+) -> None:
+    plugged = dict(backend.present)
+    backend.present.clear()
+    chosen = AppSettings(input_device_id=HEADSET, output_device_id=HEADSET)
+    view = make_view(qtbot, bridge, audio, paths, chosen, sound=FakePhone())
+    view.show()
+    qtbot.waitExposed(view)
+    assert _texts(view.mic_combo) == ["No microphone found"]  # not "System default"
+    assert _texts(view.speaker_combo) == ["No speaker found"]
+    assert not view.mic_combo.isEnabled() and not view.speaker_combo.isEnabled()
+    assert view.mic_warning.isVisible() and view.speaker_warning.isVisible()
+    assert view.mic_warning.text() == (
+        "No microphone is connected. Plug in a headset or microphone, then click Refresh devices."
+    )
+    ordinary = view.palette().color(QPalette.ColorRole.WindowText).name()
+    assert _label_colour(view.mic_warning) not in (ordinary, "#000000")  # the warning colour
+    assert not view.test_mic.isEnabled() and not view.play_ringtone.isEnabled()
+    assert view.settings.input_device_id == HEADSET  # the saved choice is kept
+    assert view.settings.output_device_id == HEADSET
+
+    backend.present.update(plugged)  # the headset is plugged in; the person clicks Refresh
+    qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
+    assert view.mic_combo.isEnabled() and view.mic_combo.currentText() == "USB Headset"
+    assert view.speaker_combo.currentText() == "USB Headset"
+    assert "System default" in _texts(view.mic_combo)
+    assert not view.mic_warning.isVisible() and not view.speaker_warning.isVisible()
+    assert view.test_mic.isEnabled() and view.play_ringtone.isEnabled()
+    assert view.test_mic.toolTip() == "Open the microphone and watch its level"
+
+
+def test_a_saved_device_unplugged_is_shown_by_name_until_it_comes_back(
+    qtbot: QtBot,
+    bridge: QtBridge,
+    audio: AudioController,
+    paths: dict[str, Path],
+    backend: FakeBackend,
+) -> None:
+    chosen = AppSettings(input_device_id=HEADSET, ringer_device_id=HEADSET)
+    view = make_view(qtbot, bridge, audio, paths, chosen)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.mic_combo.currentText() == "USB Headset" and not view.mic_warning.isVisible()
+    headset = backend.present.pop(HEADSET)  # unplugged
+    qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
+    assert view.mic_combo.currentText() == "USB Headset (not connected)"  # not System default
+    assert view.mic_combo.currentData() == HEADSET
+    assert view.mic_warning.isVisible()
+    assert view.mic_warning.text().startswith("USB Headset is not connected. Plug it in")
+    assert view.ringer_combo.currentText() == "USB Headset (not connected)"
+    assert view.ringer_warning.text() == (
+        "USB Headset is not connected: calls ring on the speaker until it is back."
+    )
+    assert view.test_mic.isEnabled()  # another microphone is there: the default is tested
+    assert not view.speaker_warning.isVisible()
+
+    backend.present[HEADSET] = headset  # plugged back; the controller's stream finds it
+    view.on_audio_event(
+        AudioDeviceRestored(
+            HEADSET, "USB Headset", SPEAKER, "Built-in Speakers", fallback=False, attempts=1
+        )
+    )
+    assert view.mic_combo.currentText() == "USB Headset"
+    assert "USB Headset (not connected)" not in _texts(view.mic_combo)
+    assert not view.mic_warning.isVisible() and not view.ringer_warning.isVisible()
+
+
+def test_the_warning_line_follows_the_colour_scheme(
+    qtbot: QtBot, bridge: QtBridge, rings: AudioRings, paths: dict[str, Path]
+) -> None:
+    from softphone.audio.backend import NullBackend
+    from softphone.ui.look import Tone, tone_color
+    from softphone.ui.theme import apply_theme, dark_palette
+
+    nothing = AudioController(NullBackend(), rings, lambda _event: None)
+    try:
+        view = make_view(qtbot, bridge, nothing, paths)
+        view.show()
+        qtbot.waitExposed(view)
+        apply_theme(Theme.LIGHT)
+        light = tone_color(Tone.BUSY, view.palette()).name()
+        qtbot.waitUntil(lambda: _label_colour(view.mic_warning) == light, timeout=TIMEOUT)
+        apply_theme(Theme.DARK)
+        dark = tone_color(Tone.BUSY, dark_palette()).name()
+        assert dark != light
+        qtbot.waitUntil(lambda: _label_colour(view.mic_warning) == dark, timeout=TIMEOUT)
+    finally:
+        apply_theme(Theme.SYSTEM)
+        nothing.close()
 
 
 def _handle_centre(slider: QSlider) -> QPoint:

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from softphone.core import events as ev
+from softphone.ui.look import Space, Text, message_color, muted_color, set_text, space, text_font
 from softphone.ui.phone.call_actions import native_key
 from softphone.ui.phone.call_book import CallBook, TrackedCall
 from softphone.ui.phone.dialpad import DTMF_KEYS, Dialpad, NumberField, TwoLineButton
 from softphone.ui.phone.phone_numbers import caller_id, format_duration
-from softphone.ui.phone.style import message_color, muted_text
 
 
 class CallPage(QWidget):
@@ -54,17 +54,16 @@ class CallPage(QWidget):
         self._ringing_id = ""
         self._other_id = ""
         self._other: TrackedCall | None = None
-        em = self.fontMetrics().height()
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
-        root.setSpacing(em // 2)
+        root.setSpacing(space(self, Space.SMALL))
         root.addWidget(self._build_waiting_bar())
 
         self.name_label = QLabel()
         self.name_label.setAccessibleName(self.tr("Caller name"))
         self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name_label.setWordWrap(True)
-        self.name_label.setFont(self._scaled(1.5, bold=True))
+        set_text(self.name_label, Text.TITLE, bold=True)
         self.number_label = QLabel()
         self.number_label.setAccessibleName(self.tr("Caller number"))
         self.number_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -75,11 +74,11 @@ class CallPage(QWidget):
         self.timer_label = QLabel()
         self.timer_label.setAccessibleName(self.tr("Call duration"))
         self.timer_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        timer_font = self._scaled(1.9)
+        timer_font = text_font(self.font(), Text.DISPLAY)
         timer_font.setStyleHint(QFont.StyleHint.Monospace)
         timer_font.setFeature(QFont.Tag("tnum"), 1)
         self.timer_label.setFont(timer_font)
-        root.addSpacing(em // 2)
+        root.addSpacing(space(self, Space.SMALL))
         for label in (self.name_label, self.number_label, self.state_label, self.timer_label):
             root.addWidget(label)
         self.mic_warning = QLabel(
@@ -91,12 +90,12 @@ class CallPage(QWidget):
         self.mic_warning.setWordWrap(True)
         self.mic_warning.hide()
         root.addWidget(self.mic_warning)
-        root.addSpacing(em // 2)
+        root.addSpacing(space(self, Space.SMALL))
 
         self.controls = QWidget()
         grid = QGridLayout(self.controls)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(em // 2)
+        grid.setSpacing(space(self, Space.SMALL))
         self.mute_button = self._toggle(self.tr("Mute"), "mute", self.muteRequested.emit)
         self.hold_button = self._toggle(self.tr("Hold"), "hold", self.holdRequested.emit)
         self.keypad_button = self._toggle(self.tr("Keypad"), "keypad", self.toggle_keypad)
@@ -133,12 +132,6 @@ class CallPage(QWidget):
         root.addLayout(self._build_end_row())
 
     # -- building -------------------------------------------------------------------------
-
-    def _scaled(self, factor: float, *, bold: bool = False) -> QFont:
-        font = QFont(self.font())
-        font.setPointSizeF(self.font().pointSizeF() * factor)
-        font.setBold(bold)
-        return font
 
     def _button(self, text: str, name: str, key: str | None = None) -> QPushButton:
         button: QPushButton
@@ -265,10 +258,13 @@ class CallPage(QWidget):
         self.decline_button.clicked.connect(lambda: self.declineRequested.emit(self._ringing_id))
         self.answer_button = self._button(self.tr("Answer"), "answerButton", "answer")
         self.answer_button.clicked.connect(lambda: self.answerRequested.emit(self._ringing_id))
-        hangup_keys = self.tr("Esc or {0}").format(native_key(self._keys["hangup"]))
-        self.hangup_button = TwoLineButton(self.tr("Hang up"), hangup_keys)
+        key = native_key(self._keys["hangup"])
+        self.hangup_button = TwoLineButton(self.tr("Hang up"), self.tr("Esc or {0}").format(key))
         self.hangup_button.setObjectName("hangupButton")
-        self.hangup_button.setToolTip(self.tr("Hang up ({0})").format(hangup_keys))
+        # Esc only while this screen has the keyboard (it closes menus and dialogs first).
+        self.hangup_button.setToolTip(
+            self.tr("Hang up: {0} from anywhere in the window, Esc on this screen").format(key)
+        )
         self.hangup_button.clicked.connect(self.hangupRequested.emit)
         for button in (self.decline_button, self.answer_button, self.hangup_button):
             button.setMinimumHeight(height)
@@ -325,7 +321,7 @@ class CallPage(QWidget):
 
     def restyle(self) -> None:
         palette = self.number_label.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, muted_text(self.palette()))
+        palette.setColor(QPalette.ColorRole.WindowText, muted_color(self.palette()))
         for label in (self.number_label, self.state_label, self.sent_label, self.other_label):
             label.setPalette(palette)
         warning = self.mic_warning.palette()

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from softphone.ui.look import Text, set_text, text_font
 from softphone.ui.phone.phone_numbers import clean_dial_text
+from softphone.ui.phone.style import ACCENT_BUTTONS
 
 KEYS: Final = (
     ("1", ""),
@@ -49,14 +51,14 @@ class TwoLineButton(QPushButton):
         title: str,
         detail: str = "",
         *,
-        title_scale: float = 1.0,
+        title_size: Text = Text.BODY,
         keep_detail_line: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._title = title
         self._detail = detail
-        self._scale = title_scale
+        self._title_size = title_size
         self._keep_line = keep_detail_line  # dialpad keys: digits on one line, letters or not
         self.setAccessibleName(title)
 
@@ -72,12 +74,9 @@ class TwoLineButton(QPushButton):
         return self._title
 
     def _fonts(self) -> tuple[QFont, QFont]:
-        big = QFont(self.font())
-        big.setPointSizeF(self.font().pointSizeF() * self._scale)
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.0, self.font().pointSizeF() * 0.75))
+        small = text_font(self.font(), Text.CAPTION)
         small.setBold(False)
-        return big, small
+        return text_font(self.font(), self._title_size), small
 
     def sizeHint(self) -> QSize:
         big, small = self._fonts()
@@ -120,7 +119,8 @@ class TwoLineButton(QPushButton):
         painter.drawText(QRect(rect.left(), top, rect.width(), title_height), center, self._title)
         if self._detail:
             faded = QColor(color)
-            faded.setAlphaF(color.alphaF() * 0.7)
+            if self.objectName() not in ACCENT_BUTTONS:  # on green/red, faded text is unreadable
+                faded.setAlphaF(color.alphaF() * 0.7)
             painter.setPen(faded)
             painter.setFont(small)
             line = QRect(rect.left(), top + title_height, rect.width(), detail_height)
@@ -138,7 +138,9 @@ class DialpadButton(TwoLineButton):
     longPressed = Signal()
 
     def __init__(self, digit: str, letters: str, parent: QWidget | None = None) -> None:
-        super().__init__(digit, letters, title_scale=1.6, keep_detail_line=True, parent=parent)
+        super().__init__(
+            digit, letters, title_size=Text.TITLE, keep_detail_line=True, parent=parent
+        )
         self.digit = digit
         self.letters = letters
         self.long_pressed = False
@@ -222,9 +224,7 @@ class NumberField(QLineEdit):
         for button in self.findChildren(QToolButton):  # the clear button Qt adds
             button.setAccessibleName(self.tr("Clear"))
         self.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
-        font = QFont(self.font())
-        font.setPointSizeF(self.font().pointSizeF() * 1.45)
-        self.setFont(font)
+        set_text(self, Text.TITLE)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.textEdited.connect(self._clean)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -31,10 +31,11 @@ from softphone.core.bus import EventBus
 from softphone.core.phone import PhoneCommands
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import CommandRunner
+from softphone.ui.look import Space, Text, message_color, muted_color, set_text, space
 from softphone.ui.phone.call_actions import SHORTCUTS, native_key
 from softphone.ui.phone.dialpad import TwoLineButton
 from softphone.ui.phone.phone_numbers import caller_id
-from softphone.ui.phone.style import ACCENT_STYLE, message_color, muted_text
+from softphone.ui.phone.style import ACCENT_STYLE
 
 Notify = Callable[[str, str], None]
 _CLOSING_STATES = frozenset(
@@ -95,8 +96,13 @@ class IncomingCallWindow(QFrame):
     def _build(self) -> None:
         em = self.fontMetrics().height()
         root = QVBoxLayout(self)
-        root.setContentsMargins(em, em, em, em)
-        root.setSpacing(em // 2)
+        root.setContentsMargins(
+            space(self, Space.LARGE),
+            space(self, Space.LARGE),
+            space(self, Space.LARGE),
+            space(self, Space.LARGE),
+        )
+        root.setSpacing(space(self, Space.SMALL))
         if self.call.direct_from:
             # Not through the company's server: the agent should know before answering.
             kind = self.tr("Direct call from {0}").format(self.call.direct_from)
@@ -108,10 +114,7 @@ class IncomingCallWindow(QFrame):
         name = self.call.remote_display or self.call.remote_number or self.tr("Unknown caller")
         self.name_label = QLabel(name)
         self.name_label.setAccessibleName(self.tr("Caller name"))
-        font = QFont(self.font())
-        font.setPointSizeF(self.font().pointSizeF() * 1.45)
-        font.setBold(True)
-        self.name_label.setFont(font)
+        set_text(self.name_label, Text.TITLE, bold=True)
         self.name_label.setWordWrap(True)
         root.addWidget(self.name_label)
         number = self.call.remote_number if self.call.remote_display else ""
@@ -131,11 +134,11 @@ class IncomingCallWindow(QFrame):
         root.addWidget(self.message_label)
         for label in (heading, self.number_label, self.countdown_label):
             palette = label.palette()
-            palette.setColor(QPalette.ColorRole.WindowText, muted_text(self.palette()))
+            palette.setColor(QPalette.ColorRole.WindowText, muted_color(self.palette()))
             label.setPalette(palette)
 
         row = QHBoxLayout()
-        row.setSpacing(em // 2)
+        row.setSpacing(space(self, Space.SMALL))
         answer_text = self.tr("Answer & hold") if self.call.waiting else self.tr("Answer")
         self.answer_button = TwoLineButton(answer_text, native_key(SHORTCUTS["answer"]))
         self.answer_button.setObjectName("answerButton")

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from softphone.core import events as ev
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
-from softphone.ui.phone.style import status_color
+from softphone.ui.look import Tone, tone_color
 
 
 class StatusHeader(QWidget):
@@ -57,24 +57,24 @@ class StatusHeader(QWidget):
         event = self._registration
         now = time.time()
         if event is None:
-            text, tone = self.tr("Not registered"), "idle"
+            text, tone = self.tr("Not registered"), Tone.IDLE
         elif event.state is ev.RegistrationState.REGISTERED:
-            text, tone = self.tr("Registered"), "ok"
+            text, tone = self.tr("Registered"), Tone.OK
         elif event.state is ev.RegistrationState.REGISTERING:
-            text, tone = self.tr("Registering…"), "busy"
+            text, tone = self.tr("Registering…"), Tone.BUSY
         elif event.state is ev.RegistrationState.RETRYING:
             left = max(0, math.ceil(event.at + event.retry_in_s - now))
             text = self.tr("Retrying in {0} s").format(left) if left else self.tr("Retrying…")
-            tone = "busy"
+            tone = Tone.BUSY
         elif event.state is ev.RegistrationState.FAILED:
-            text, tone = self.tr("Not registered: {0}").format(event.reason or event.code), "bad"
+            text, tone = self.tr("Not registered: {0}").format(event.reason or event.code), Tone.BAD
         else:
-            text, tone = self.tr("Not registered"), "idle"
+            text, tone = self.tr("Not registered"), Tone.IDLE
         self.registration_label.setText(text)
         self.registration_dot.setToolTip(text)
         self.registration_dot.setAccessibleDescription(text)
         palette = self.registration_dot.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, status_color(tone, self.palette()))
+        palette.setColor(QPalette.ColorRole.WindowText, tone_color(tone, self.palette()))
         self.registration_dot.setPalette(palette)
         self.auto_answer_label.setText(self._auto_answer_text())
         self.auto_answer_label.setVisible(self._auto_answer is not None)

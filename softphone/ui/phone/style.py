@@ -1,23 +1,36 @@
-"""Colours of the phone screens that the system palette has no role for (call / hang-up, status).
+"""The call and hang-up buttons' style sheet (Call, Answer; Hang up, Decline), drawn with the
+visual system's fills (``ui/look.py``): white text at 4.5:1 or more on each, the small shortcut
+line included, light and dark alike; hover and pressed go darker, never lighter.
 
-Everything else follows the system palette, so dark and light modes come for free; these few
-are chosen to read on both, and the widgets ask again when the palette changes.
+Everything else follows the system palette and ``look``'s state colours.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtGui import QColor, QPalette
+from softphone.ui.look import (
+    CALL_GREEN,
+    CALL_GREEN_DOWN,
+    CALL_GREEN_HOVER,
+    HANGUP_RED,
+    HANGUP_RED_DOWN,
+    HANGUP_RED_HOVER,
+    ON_FILL,
+)
 
-_GREEN, _GREEN_HOVER, _GREEN_DOWN = "#1f9d55", "#25b163", "#187d44"
+# The buttons drawn on those fills: their second line (the shortcut) is drawn unfaded.
+ACCENT_BUTTONS: Final = frozenset(
+    {"callButton", "answerButton", "answerWaitingButton", "hangupButton", "declineButton"}
+)
+_GREEN, _GREEN_HOVER, _GREEN_DOWN = CALL_GREEN, CALL_GREEN_HOVER, CALL_GREEN_DOWN
 # Call with nothing to call: the same green, faded into the window (light or dark), still labelled
-_GREEN_FADED = "rgba(31, 157, 85, 0.35)"
-_RED, _RED_HOVER, _RED_DOWN = "#d64541", "#e4574f", "#b13531"
+_GREEN_FADED = "rgba(27, 128, 73, 0.35)"
+_RED, _RED_HOVER, _RED_DOWN = HANGUP_RED, HANGUP_RED_HOVER, HANGUP_RED_DOWN
 
 ACCENT_STYLE: Final = f"""
 QPushButton#callButton, QPushButton#answerButton, QPushButton#answerWaitingButton {{
-    background-color: {_GREEN}; color: white; border: 2px solid {_GREEN};
+    background-color: {_GREEN}; color: {ON_FILL}; border: 2px solid {_GREEN};
     border-radius: 8px; padding: 4px 12px; font-weight: 600;
 }}
 QPushButton#callButton:hover, QPushButton#answerButton:hover,
@@ -25,7 +38,7 @@ QPushButton#answerWaitingButton:hover {{ background-color: {_GREEN_HOVER}; }}
 QPushButton#callButton:pressed, QPushButton#answerButton:pressed,
 QPushButton#answerWaitingButton:pressed {{ background-color: {_GREEN_DOWN}; }}
 QPushButton#hangupButton, QPushButton#declineButton {{
-    background-color: {_RED}; color: white; border: 2px solid {_RED};
+    background-color: {_RED}; color: {ON_FILL}; border: 2px solid {_RED};
     border-radius: 8px; padding: 4px 12px; font-weight: 600;
 }}
 QPushButton#hangupButton:hover, QPushButton#declineButton:hover {{
@@ -46,31 +59,3 @@ QPushButton#callButton:disabled {{
     color: palette(window-text);
 }}
 """
-
-
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
-
-
-def status_color(tone: str, palette: QPalette) -> QColor:
-    """The registration dot: ``ok``, ``busy`` (registering, retrying), ``bad`` or ``idle``."""
-    dark = is_dark(palette)
-    colors = {
-        "ok": "#3ccf7a" if dark else "#1f9d55",
-        "busy": "#f0b43c" if dark else "#b7791f",
-        "bad": "#ff6b63" if dark else "#c53030",
-    }
-    if tone in colors:
-        return QColor(colors[tone])
-    return palette.color(QPalette.ColorRole.PlaceholderText)
-
-
-def message_color(error: bool, palette: QPalette) -> QColor:
-    if error:
-        return QColor("#ff8a80" if is_dark(palette) else "#b42318")
-    return palette.color(QPalette.ColorRole.WindowText)
-
-
-def muted_text(palette: QPalette) -> QColor:
-    """Secondary text (a number under a name, letters on keys)."""
-    return palette.color(QPalette.ColorRole.PlaceholderText)

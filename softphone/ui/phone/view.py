@@ -16,8 +16,15 @@ from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeyEvent, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
@@ -26,20 +33,24 @@ from softphone.core.phone import PhoneCommands
 from softphone.core.session_events import SessionState, SessionStateChanged
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import CommandRunner
+from softphone.ui.look import Space, message_color, space
 from softphone.ui.phone.call_actions import SHORTCUTS, CallActions
 from softphone.ui.phone.call_book import TrackedCall
 from softphone.ui.phone.call_page import CallPage
 from softphone.ui.phone.call_tracker import CallTracker
 from softphone.ui.phone.dial_page import DialPage
 from softphone.ui.phone.phone_numbers import dialable
+from softphone.ui.phone.recent_numbers import RecentNumbers
 from softphone.ui.phone.status_header import StatusHeader
-from softphone.ui.phone.style import ACCENT_STYLE, message_color
+from softphone.ui.phone.style import ACCENT_STYLE
+from softphone.ui.recents.model import HistoryModel
 
 
 class PhoneView(QWidget):
     """The Phone tab. ``bridge`` brings a command's outcome back from the engine's thread;
-    ``microphone`` says whether the call's sound stream has a microphone (asked whenever a call
-    is drawn and on :meth:`on_audio_event`; None: not known, no warning)."""
+    ``microphone`` and ``speaker`` say whether the sound stream has a microphone and a speaker
+    (asked whenever the page is drawn and on :meth:`on_audio_event`; None: not known, no
+    warning); ``recents``, the call history the number field suggests numbers from."""
 
     def __init__(
         self,
@@ -49,12 +60,15 @@ class PhoneView(QWidget):
         parent: QWidget | None = None,
         *,
         microphone: Callable[[], bool] | None = None,
+        speaker: Callable[[], bool] | None = None,
+        recents: HistoryModel | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("phoneView")
         self.setAccessibleName(self.tr("Phone"))
         self._phone = phone
         self._microphone = microphone
+        self._speaker = speaker
         self._calls = CallTracker(bus, self)
         # The tracker's: the commands below update them as they ask for changes.
         self._book = self._calls.book
@@ -71,6 +85,9 @@ class PhoneView(QWidget):
         self._tick.timeout.connect(self._on_tick)
         self._build()
         self._build_call_actions()
+        if recents is not None:
+            self._recents = RecentNumbers(recents, self)
+            self.dial_page.set_suggestions(self._recents.matching)
         self._calls.changed.connect(self._render)
         self._calls.message.connect(self._show_message)
         self._calls.allEnded.connect(self._on_all_ended)
@@ -88,19 +105,32 @@ class PhoneView(QWidget):
     def _build(self) -> None:
         em = self.fontMetrics().height()
         outer = QHBoxLayout(self)
-        outer.setContentsMargins(em, em * 2 // 3, em, em * 2 // 3)
+        outer.setContentsMargins(
+            space(self, Space.LARGE),
+            space(self, Space.MEDIUM),
+            space(self, Space.LARGE),
+            space(self, Space.MEDIUM),
+        )
         # One column, phone-sized, centred when the window is wide.
         column = QWidget()
         column.setMaximumWidth(em * 24)
         outer.addWidget(column)
         root = QVBoxLayout(column)
         root.setContentsMargins(0, 0, 0, 0)
-        root.setSpacing(em * 2 // 3)
+        root.setSpacing(space(self, Space.MEDIUM))
 
         self.header = StatusHeader()
         root.addWidget(self.header)
         self.registration_label = self.header.registration_label
         self.auto_answer_label = self.header.auto_answer_label
+
+        self.audio_warning = QLabel()
+        self.audio_warning.setObjectName("audioWarning")
+        self.audio_warning.setAccessibleName(self.tr("Sound device warning"))
+        self.audio_warning.setWordWrap(True)
+        self.audio_warning.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.audio_warning.hide()
+        root.addWidget(self.audio_warning)
 
         self.stack = QStackedWidget()
         self.dial_page = DialPage()
@@ -155,10 +185,6 @@ class PhoneView(QWidget):
                 "redial": self.redial,
             },
         )
-        # Esc hangs up only while the keyboard is on the phone page: elsewhere it closes things.
-        self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        self._escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self._escape.activated.connect(self._on_escape)
 
     def call_actions(self) -> list[QAction]:
         """The window's Call menu: see :meth:`CallActions.menu_items`."""
@@ -173,9 +199,28 @@ class PhoneView(QWidget):
     @Slot(object)
     def on_audio_event(self, _event: object) -> None:
         """The sound devices changed (an ``AudioDeviceEvent``, GUI thread): warn on the call
-        page if the call has no microphone now."""
-        if self._microphone is not None:
-            self.call_page.set_microphone_missing(not self._microphone())
+        page if the call has no microphone now, and on the idle page if there is no microphone
+        or no speaker."""
+        no_mic = self._microphone is not None and not self._microphone()
+        no_speaker = self._speaker is not None and not self._speaker()
+        self.call_page.set_microphone_missing(no_mic)
+        if no_mic and no_speaker:
+            text = self.tr("No microphone or speaker found. Check Settings → Sound.")
+        elif no_mic:
+            text = self.tr(
+                "No microphone found: callers would not hear you. Check Settings → Sound."
+            )
+        elif no_speaker:
+            text = self.tr("No speaker found: you would not hear callers. Check Settings → Sound.")
+        else:
+            text = ""
+        self.audio_warning.setText(text)
+        self.audio_warning.setVisible(bool(text) and self._book.current is None)
+
+    @property
+    def calls(self) -> CallTracker:
+        """The calls as this page follows them (the call bar draws the same ones)."""
+        return self._calls
 
     @property
     def in_call(self) -> bool:
@@ -379,6 +424,26 @@ class PhoneView(QWidget):
             on_error=lambda: self._pending_hold.pop(call_id, None),
         )
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Esc reaches the page only when no widget inside took it (a field's suggestions, a
+        # menu, a dialog close themselves first); then it hangs up, but only on the call
+        # screen of the window that has the keyboard with nothing open over it.
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers() and self._escape_hangs_up():
+            event.accept()
+            self._on_escape()
+            return
+        super().keyPressEvent(event)
+
+    def _escape_hangs_up(self) -> bool:
+        return (
+            self._book.current is not None
+            and self.stack.currentWidget() is self.call_page
+            and self.isVisible()
+            and self.window().isActiveWindow()
+            and QApplication.activePopupWidget() is None
+            and QApplication.activeModalWidget() is None
+        )
+
     def _on_escape(self) -> None:
         if self.call_page.close_panels():
             return
@@ -417,6 +482,7 @@ class PhoneView(QWidget):
         """Signed out: the next agent at this desk finds no trace of the last one's calls."""
         self._last_target = ""
         self.number_field.clear()
+        self.dial_page.hide_suggestions()
         self._clear_message()
         self._render()
 
@@ -432,13 +498,13 @@ class PhoneView(QWidget):
     def _render(self) -> None:
         call = self._book.current
         self.stack.setCurrentWidget(self.call_page if call is not None else self.dial_page)
+        self.on_audio_event(None)
         if call is None:
             self.dial_page.update_buttons(self._last_target)
             if self.call_page.isAncestorOf(self.focusWidget()) or self.call_page.hasFocus():
                 self.number_field.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.call_page.show_calls(self._book, self._pending_mute, self._pending_hold)
-            self.on_audio_event(None)
             focus = self.focusWidget()
             if focus is None or focus is self or self.dial_page.isAncestorOf(focus):
                 self.call_page.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -447,7 +513,6 @@ class PhoneView(QWidget):
         self._on_tick()
 
     def _render_actions(self, call: TrackedCall | None) -> None:
-        self._escape.setEnabled(call is not None)
         self._actions.render(
             call,
             ringing=self._ringing_call_id() is not None,
@@ -488,6 +553,9 @@ class PhoneView(QWidget):
         self.header.refresh()
         if self.message_label.text():
             self._paint_message()
+        warning = self.audio_warning.palette()
+        warning.setColor(QPalette.ColorRole.WindowText, message_color(True, self.palette()))
+        self.audio_warning.setPalette(warning)
         self.call_page.restyle()
 
     def changeEvent(self, event: QEvent) -> None:

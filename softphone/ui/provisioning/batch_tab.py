@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,8 +36,11 @@ from softphone.core.errors import VicifastError
 from softphone.provisioning import qr_make
 from softphone.ui import qr_sheet
 from softphone.ui.bridge import QtBridge
+from softphone.ui.look import Tone, tone_color
 from softphone.ui.provisioning.code_image import code_pixmap
 from softphone.ui.provisioning.worker import Worker
+
+SKIPPED_LISTED = 5  # skipped rows named in the summary; the table shows every one
 
 
 class _Cancelled(Exception):
@@ -109,6 +111,8 @@ class BatchTab(QWidget):
         self.progress.hide()
         self.batch_summary = QLabel(self)
         self.batch_summary.setWordWrap(True)
+        self.batch_summary.setTextFormat(Qt.TextFormat.PlainText)  # names from the CSV, as typed
+        self.batch_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.batch_summary.setAccessibleName(self.tr("Batch report"))
         self.report = QTableWidget(0, 4, self)
         self.report.setAccessibleName(self.tr("Rows of the CSV file"))
@@ -250,11 +254,12 @@ class BatchTab(QWidget):
         rows: list[tuple[int, str, str, str, bool]] = [
             (e.line, e.name, e.extension, self.tr("ready"), True) for e in result.entries
         ]
-        rows += [(p.line, "", "", _for_the_form(p.message), False) for p in result.problems]
+        rows += [
+            (p.line, p.name, p.extension, _for_the_form(p.message), False) for p in result.problems
+        ]
         rows.sort()
         self.report.setRowCount(len(rows))
-        dark = self.palette().window().color().lightness() < 128
-        bad = QColor("#ff8a80" if dark else "#b3261e")
+        bad = tone_color(Tone.BAD, self.palette())
         for index, (line, name, ext, status, ok) in enumerate(rows):
             cells = (str(line), name, ext, status)
             for col, text in enumerate(cells):
@@ -266,11 +271,34 @@ class BatchTab(QWidget):
                 self.report.setItem(index, col, item)
         good, skipped = len(result.entries), len(result.problems)
         text = self.tr("%n code(s) ready", "", good)
-        if skipped:
-            text += self.tr("; %n row(s) skipped (see the lines in red)", "", skipped)
         if sip and good:
             text += self.tr(". Save the sheet and the PIN list to separate files")
-        self.batch_summary.setText(text + ".")
+        text += "."
+        if skipped:
+            text += "\n" + self.tr("%n row(s) skipped (in red below):", "", skipped)
+            for problem in sorted(result.problems, key=lambda p: p.line)[:SKIPPED_LISTED]:
+                text += "\n" + self._skipped_row(problem)
+            if skipped > SKIPPED_LISTED:
+                text += "\n" + self.tr("…and %n more.", "", skipped - SKIPPED_LISTED)
+        self.batch_summary.setText(text)
+
+    def _skipped_row(self, problem: qr_make.BatchProblem) -> str:
+        """A skipped row as the supervisor finds it: "Line 4, Bob (extension 1003): why"."""
+        name, extension = problem.name, problem.extension
+        if name and extension:
+            who = self.tr("%1 (extension %2)").replace("%1", name).replace("%2", extension)
+        elif name:
+            who = self.tr("%1 (no extension)").replace("%1", name)
+        elif extension:
+            who = self.tr("extension %1 (no name)").replace("%1", extension)
+        else:
+            who = self.tr("no name or extension")
+        return (
+            self.tr("Line %1, %2: %3")
+            .replace("%1", str(problem.line))
+            .replace("%2", who)
+            .replace("%3", _for_the_form(problem.message))
+        )
 
     def batch_report(self) -> list[tuple[str, str]]:
         """(line, status) for every row the table shows."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QImage
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -32,6 +32,7 @@ from softphone.core.errors import VicifastError
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
 from softphone.provisioning import qr_format, qr_make
+from softphone.ui.look import Text, text_font
 from softphone.ui.provisioning.code_image import code_pixmap
 from softphone.ui.provisioning.worker import Worker
 
@@ -140,10 +141,8 @@ class OneAgentTab(QWidget):
         self.pin_box.setAccessibleName(self.tr("PIN for this SIP account code"))
         self.pin_label = QLabel(self.pin_box)
         self.pin_label.setAccessibleName(self.tr("PIN"))
-        pin_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        pin_font.setPointSizeF(pin_font.pointSizeF() * 1.6)
-        pin_font.setWeight(QFont.Weight.Bold)
-        self.pin_label.setFont(pin_font)
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.pin_label.setFont(text_font(fixed, Text.TITLE, bold=True))
         self.pin_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_pin = QPushButton(self.tr("Copy P&IN"), self.pin_box)
         self.copy_pin.setAccessibleName(self.tr("Copy the PIN"))

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from softphone.provisioning.qr_format import SignInCode, SipAccountCode
+from softphone.ui.look import Space, space
 
 
 class ConfirmPage(QWidget):
@@ -39,6 +40,7 @@ class ConfirmPage(QWidget):
         layout.addWidget(self.confirm_text)
         layout.addLayout(self.confirm_form)
         layout.addStretch(1)
+        layout.addSpacing(space(self, Space.MEDIUM))  # the buttons apart from the text
         layout.addLayout(buttons)
 
     def show_code(self, code: SignInCode | SipAccountCode) -> None:

@@ -8,15 +8,27 @@ dialog closes. Screenshots and clipboard images are decoded in memory only.
 Decoding, camera listing and PIN derivation (scrypt) run one at a time, in order, on the
 dialog's bridge lane ("qr-scan"); their results come back on the GUI thread. The two public
 signals are emitted on the GUI thread.
+
+Size: the scanning page (a camera preview) wants a big window; the PIN and confirm pages hold a
+few lines, so the dialog shrinks to fit them (keeping its centre) and grows back to the size it
+had when the person returns to scanning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QFileDialog, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from softphone.core.errors import VicifastError
 from softphone.core.executor import Outcome
@@ -25,6 +37,7 @@ from softphone.provisioning import camera, qr_decode, qr_format
 from softphone.provisioning.qr_errors import QrError
 from softphone.provisioning.qr_format import SealedSipCode, SignInCode, SipAccountCode
 from softphone.ui.bridge import QtBridge
+from softphone.ui.look import Tone, tone_color
 from softphone.ui.qr_scan.camera_tab import CameraLister, CameraTab
 from softphone.ui.qr_scan.confirm_page import ConfirmPage
 from softphone.ui.qr_scan.images import qimage_to_gray
@@ -33,6 +46,8 @@ from softphone.ui.qr_scan.screen_region import RegionSelector, ScreenGrabber, gr
 from softphone.ui.qr_scan.sources_page import ScanSourcesPage
 
 PinPrompt = Callable[[QWidget], str | None]
+SCAN_MINIMUM: Final = QSize(560, 560)  # the scanning page: room for the camera's preview
+COMPACT_WIDTH: Final = 460  # the PIN and confirm pages: a server's host name fits on a line
 
 
 class QrScanDialog(QDialog):
@@ -72,7 +87,8 @@ class QrScanDialog(QDialog):
 
         self.setWindowTitle(self.tr("Scan a QR code"))
         self.setAccessibleName(self.tr("Scan a QR code"))
-        self.setMinimumSize(560, 560)
+        self.setMinimumSize(SCAN_MINIMUM)
+        self._scan_size: QSize | None = None  # the size while scanning, to go back to
         self.camera = CameraTab(bridge, self._run, camera_factory, camera_lister)
         self.camera.started.connect(lambda: self._set_status(self.tr("Looking for a QR code…")))
         self.camera.finished.connect(self._camera_done)
@@ -92,8 +108,9 @@ class QrScanDialog(QDialog):
         self._pages.addWidget(self.sources)
         self._pages.addWidget(self.pin_page)
         self._pages.addWidget(self.confirm_page)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._pages)
+        self._size_pages_by(0)
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self._pages)
         paste = QShortcut(QKeySequence.StandardKey.Paste, self)
         paste.activated.connect(self.scan_clipboard)
         self.sources.tabs.currentChanged.connect(self._tab_changed)
@@ -162,7 +179,7 @@ class QrScanDialog(QDialog):
 
     def back_to_scanning(self) -> None:
         self._forget_code()
-        self._pages.setCurrentIndex(0)
+        self._show_page(0)
         self._set_status("")
 
     # ---- camera --------------------------------------------------------------------------------
@@ -269,7 +286,7 @@ class QrScanDialog(QDialog):
 
     def _ask_pin(self, sealed: SealedSipCode) -> None:
         self._sealed = sealed
-        self._pages.setCurrentIndex(1)
+        self._show_page(1)
         self.pin_page.start(self._error_style())
         if self._pin_prompt is not None:
             pin = self._pin_prompt(self)
@@ -300,7 +317,7 @@ class QrScanDialog(QDialog):
     def _confirm(self, code: SignInCode | SipAccountCode) -> None:
         self._pending = code
         self.confirm_page.show_code(code)
-        self._pages.setCurrentIndex(2)
+        self._show_page(2)
         self.confirm_page.apply_button.setFocus()
 
     def _apply(self) -> None:
@@ -319,6 +336,53 @@ class QrScanDialog(QDialog):
         self._pending = None
         self.pin_page.pin_field.clear()
 
+    # ---- pages and size ------------------------------------------------------------------------
+
+    def _show_page(self, index: int) -> None:
+        """Show page ``index`` at its size: the scanning page as big as it was, the PIN and
+        confirm pages fitted to what they hold."""
+        current = self._pages.currentIndex()
+        if current == index:
+            return
+        if current == 0:
+            self._scan_size = self.size()
+        self._size_pages_by(index)
+        self._pages.setCurrentIndex(index)
+        if index == 0:
+            self.setMinimumSize(SCAN_MINIMUM)
+            size = (self._scan_size or SCAN_MINIMUM).expandedTo(SCAN_MINIMUM)
+        else:
+            self.setMinimumSize(0, 0)
+            size = self._fitted(self.pin_page if index == 1 else self.confirm_page)
+        self._resize_keeping_centre(size)
+
+    def _fitted(self, page: QWidget) -> QSize:
+        """The dialog's size around ``page`` at the compact width. Worked out from the page:
+        a stack answers the height for a width of its tallest page, shown or not."""
+        margins = self._layout.contentsMargins()
+        across = margins.left() + margins.right()
+        width = max(COMPACT_WIDTH, page.minimumSizeHint().width() + across)
+        inner = width - across
+        height = page.heightForWidth(inner) if page.hasHeightForWidth() else -1
+        height = max(height, page.minimumSizeHint().height())
+        return QSize(width, height + margins.top() + margins.bottom())
+
+    def _size_pages_by(self, index: int) -> None:
+        """Only the page shown counts for the dialog's size (a stack sizes by its biggest)."""
+        for i in range(self._pages.count()):
+            shown = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            page = self._pages.widget(i)
+            if page is not None:
+                page.setSizePolicy(shown, shown)
+
+    def _resize_keeping_centre(self, size: QSize) -> None:
+        centre = self.geometry().center()
+        self.resize(size)
+        if self.isVisible():
+            frame = self.frameGeometry()
+            frame.moveCenter(centre)
+            self.move(frame.topLeft())
+
     # ---- status and closing --------------------------------------------------------------------
 
     def _set_status(self, text: str) -> None:
@@ -326,13 +390,12 @@ class QrScanDialog(QDialog):
         self.sources.status.setText(text)
 
     def _set_error(self, text: str) -> None:
-        self._pages.setCurrentIndex(0)
+        self._show_page(0)
         self.sources.status.setStyleSheet(self._error_style())
         self.sources.status.setText(text)
 
     def _error_style(self) -> str:
-        dark = self.palette().window().color().lightness() < 128
-        return f"color: {'#ff8a80' if dark else '#b3261e'}; font-weight: 600;"
+        return f"color: {tone_color(Tone.BAD, self.palette()).name()}; font-weight: 600;"
 
     def done(self, result: int) -> None:
         self._shutdown()

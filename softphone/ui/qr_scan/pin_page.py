@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from softphone.provisioning import qr_format
+from softphone.ui.look import Space, space
 
 
 class PinPage(QWidget):
@@ -80,6 +81,7 @@ class PinPage(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.pin_error)
         layout.addStretch(1)
+        layout.addSpacing(space(self, Space.MEDIUM))  # the buttons apart from the text
         layout.addLayout(buttons)
 
     def start(self, error_style: str = "") -> None:

@@ -5,15 +5,23 @@ Every call into the controller that can block (a device re-scan re-initialises P
 open waits for the sound server, all of it under the controller's lock) runs on ``audio_ops``,
 an executor that keeps their order (the app's audio lane); the page shows the outcome when it
 comes back. While a re-scan takes longer than a moment the device lists say so, disabled.
+
+What the last scan found is said under each list, in the warning colour (``WarningLine``): no
+microphone or no speaker at all (the list says so, disabled, and the saved choice is kept; Test
+microphone or Play is disabled with the reason), or a saved device that is not connected (listed
+by its name as "not connected", still chosen). The app is told of no hot-plug while nothing
+fails (PortAudio gives no notice): a device plugged in shows after Refresh devices, or when the
+controller opens or restores a stream (``on_audio_event`` re-scans then).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QPushButton
+from PySide6.QtCore import QEvent, QTimer, Slot
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QPushButton, QWidget
 
 from softphone.audio.backend import AudioDevice
 from softphone.audio.controller import AudioController
@@ -26,11 +34,46 @@ from softphone.audio.device_events import (
 )
 from softphone.audio.errors import AudioError
 from softphone.core.executor import Executor, Outcome
+from softphone.ui.look import Tone, tone_color
 from softphone.ui.settings.page import SettingsPage
 
 _log = logging.getLogger(__name__)
 
 LOOKING_AFTER_MS: Final = 150  # a re-scan that takes longer shows "Looking for devices…"
+
+
+class WarningLine(QLabel):
+    """A word-wrapped line in the warning colour of the light or dark theme, hidden while
+    empty; it follows a theme switch."""
+
+    def __init__(self, name: str, accessible: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setAccessibleName(accessible)
+        self.setWordWrap(True)
+        self._paint()
+        self.hide()
+
+    def say(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint()
+
+    def _paint(self) -> None:
+        colour = warning_colour(self.palette())
+        if self.palette().color(QPalette.ColorRole.WindowText) != colour:
+            palette = self.palette()  # set once more only when it differs: no change loop
+            palette.setColor(QPalette.ColorRole.WindowText, colour)
+            self.setPalette(palette)
+
+
+def warning_colour(palette: QPalette) -> QColor:
+    """The app's warning colour (``look``), readable on the light and the dark window."""
+    return tone_color(Tone.BUSY, palette)
 
 
 class DeviceLists(SettingsPage):
@@ -46,11 +89,16 @@ class DeviceLists(SettingsPage):
     ringer_combo: QComboBox
     ringer_notice: QLabel
     refresh_button: QPushButton
+    mic_warning: WarningLine
+    speaker_warning: WarningLine
+    ringer_warning: WarningLine
+    test_mic: QPushButton
 
     def _start_device_lists(self) -> None:
         """Nothing scanned yet; called before the lists are built."""
         self._devices: tuple[list[AudioDevice], list[AudioDevice]] | None = None  # the last scan
-        self._refreshing = self._refresh_again = False
+        self._device_names: dict[str, str] = {}  # every device seen: named when unplugged
+        self._refreshing = self._refresh_again = self._looking = False
         self._looking_timer = QTimer(self)
         self._looking_timer.setSingleShot(True)
         self._looking_timer.setInterval(LOOKING_AFTER_MS)
@@ -103,9 +151,10 @@ class DeviceLists(SettingsPage):
     @property
     def looking_for_devices(self) -> bool:
         """The device lists say "Looking for devices…" (a re-scan is taking a while)."""
-        return not self.mic_combo.isEnabled()
+        return self._looking
 
     def _show_looking(self) -> None:
+        self._looking = True
         looking = self.tr("Looking for devices…")
         for combo in (self.mic_combo, self.speaker_combo, self.ringer_combo):
             combo.blockSignals(True)
@@ -116,7 +165,7 @@ class DeviceLists(SettingsPage):
         self.refresh_button.setEnabled(False)
 
     def _on_devices(self, outcome: Outcome[tuple[list[AudioDevice], list[AudioDevice]]]) -> None:
-        self._refreshing = False
+        self._refreshing = self._looking = False
         self._looking_timer.stop()
         if outcome.value is not None:
             self._devices = outcome.value
@@ -129,34 +178,113 @@ class DeviceLists(SettingsPage):
                     )
                 )
         mics, speakers = self._devices or ([], [])
-        self._fill(self.mic_combo, mics, self._settings.input_device_id, self.tr("System default"))
+        s = self._settings
+        for device in mics + speakers:
+            self._device_names[device.id] = device.name
+        no_mic, no_speaker = self.tr("No microphone found"), self.tr("No speaker found")
+        if self._devices is None:  # never listed: nothing is known to be missing
+            no_mic = no_speaker = ""
+        self._fill(self.mic_combo, mics, s.input_device_id, self.tr("System default"), no_mic)
         self._fill(
-            self.speaker_combo, speakers, self._settings.output_device_id, self.tr("System default")
+            self.speaker_combo, speakers, s.output_device_id, self.tr("System default"), no_speaker
         )
         self._fill(
-            self.ringer_combo, speakers, self._settings.ringer_device_id, self.tr("Same as speaker")
+            self.ringer_combo, speakers, s.ringer_device_id, self.tr("Same as speaker"), no_speaker
         )
-        for combo in (self.mic_combo, self.speaker_combo, self.ringer_combo):
-            combo.setEnabled(True)
         self.refresh_button.setEnabled(True)
+        if self._devices is not None:
+            self._show_what_was_found(mics, speakers)
         if self._refresh_again:
             self._refresh_again = False
             self.refresh_devices()
 
     def _fill(
-        self, combo: QComboBox, devices: list[AudioDevice], chosen: str | None, default: str
+        self,
+        combo: QComboBox,
+        devices: list[AudioDevice],
+        chosen: str | None,
+        default: str,
+        none_found: str,
     ) -> None:
+        """The list of ``devices`` with ``chosen`` selected. None at all: only ``none_found``
+        (unless ""), disabled, holding ``chosen`` (the saved choice stays as it is)."""
         combo.blockSignals(True)
         combo.clear()
+        if not devices and none_found:
+            combo.addItem(none_found, chosen)
+            combo.setEnabled(False)
+            combo.blockSignals(False)
+            return
         combo.addItem(default, None)
         for device in devices:
             combo.addItem(device.name, device.id)
         index = combo.findData(chosen) if chosen is not None else 0
         if index < 0:  # chosen but unplugged: keep it visible, it comes back when plugged in
-            combo.addItem(self.tr("%1 (not connected)").replace("%1", chosen or ""), chosen)
+            name = self._device_name(chosen or "")
+            combo.addItem(self.tr("%1 (not connected)").replace("%1", name), chosen)
             index = combo.count() - 1
         combo.setCurrentIndex(index)
+        combo.setEnabled(True)
         combo.blockSignals(False)
+
+    def _device_name(self, device_id: str) -> str:
+        """A device's name when it was seen, else its id (PortAudio's ids are "API:name")."""
+        return self._device_names.get(device_id, device_id)
+
+    def _show_what_was_found(self, mics: list[AudioDevice], speakers: list[AudioDevice]) -> None:
+        """The warning lines under the lists, and Test microphone and Play, after a scan."""
+        s = self._settings
+        if not mics:
+            mic_text = self.tr(
+                "No microphone is connected. Plug in a headset or microphone, then click "
+                "Refresh devices."
+            )
+        elif self._missing(s.input_device_id, mics):
+            mic_text = self.tr(
+                "%1 is not connected. Plug it in, then click Refresh devices. Or choose another "
+                "microphone."
+            ).replace("%1", self._device_name(s.input_device_id or ""))
+        else:
+            mic_text = ""
+        if not speakers:
+            speaker_text = self.tr(
+                "No speaker is connected. Plug in a headset or speakers, then click Refresh "
+                "devices."
+            )
+        elif self._missing(s.output_device_id, speakers):
+            speaker_text = self.tr(
+                "%1 is not connected. Plug it in, then click Refresh devices. Or choose another "
+                "speaker."
+            ).replace("%1", self._device_name(s.output_device_id or ""))
+        else:
+            speaker_text = ""
+        ringer_text = ""
+        if speakers and self._missing(s.ringer_device_id, speakers):
+            ringer_text = self.tr(
+                "%1 is not connected: calls ring on the speaker until it is back."
+            ).replace("%1", self._device_name(s.ringer_device_id or ""))
+        self.mic_warning.say(mic_text)
+        self.speaker_warning.say(speaker_text)
+        self.ringer_warning.say(ringer_text)
+        self._block_test_mic(self.tr("No microphone found") if not mics else "")
+        self._block_preview(self.tr("No speaker found") if not speakers else "")
+
+    @staticmethod
+    def _missing(chosen: str | None, devices: list[AudioDevice]) -> bool:
+        return chosen is not None and all(d.id != chosen for d in devices)
+
+    def _block_test_mic(self, reason: str) -> None:
+        """Test microphone disabled with ``reason`` as its tip ("": enabled again)."""
+        if reason:
+            self.test_mic.setChecked(False)
+        self.test_mic.setEnabled(not reason)
+        tip = reason or self.tr("Open the microphone and watch its level")
+        self.test_mic.setToolTip(tip)
+        self.test_mic.setAccessibleDescription(reason)
+
+    if TYPE_CHECKING:  # RingtonePreview's (ringtone.py), next in the Sound group's bases
+
+        def _block_preview(self, reason: str) -> None: ...
 
     def _apply_devices(self) -> None:
         mic, speaker = self.mic_combo.currentData(), self.speaker_combo.currentData()

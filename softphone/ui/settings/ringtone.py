@@ -37,9 +37,7 @@ class RingtonePreview(SettingsPage):
         self.play_ringtone = QPushButton(self.tr("&Play"), group)
         self.play_ringtone.setCheckable(True)
         self.play_ringtone.setAccessibleName(self.tr("Play the ringtone"))
-        self.play_ringtone.setToolTip(
-            self.tr("Hear the ringtone for a few seconds where calls ring; click again to stop")
-        )
+        self._play_blocked = ""  # why Play cannot work now (no speaker), or ""
         self.play_ringtone.toggled.connect(self._on_preview)
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -64,7 +62,20 @@ class RingtonePreview(SettingsPage):
 
     def _sync_preview(self) -> None:
         silent = Ringtone(self.ringtone.currentData()) is Ringtone.NONE
-        self.play_ringtone.setEnabled(self._sound is not None and not silent)
+        blocked = self._play_blocked
+        self.play_ringtone.setEnabled(self._sound is not None and not silent and not blocked)
+        self.play_ringtone.setToolTip(
+            blocked
+            or self.tr("Hear the ringtone for a few seconds where calls ring; click again to stop")
+        )
+        self.play_ringtone.setAccessibleDescription(blocked)
+
+    def _block_preview(self, reason: str) -> None:
+        """Play disabled with ``reason`` as its tip (no speaker); "": as the ringtone allows."""
+        self._play_blocked = reason
+        if reason:
+            self.play_ringtone.setChecked(False)
+        self._sync_preview()
 
     def _on_preview(self, on: bool) -> None:
         self.play_ringtone.setText(self.tr("&Stop") if on else self.tr("&Play"))

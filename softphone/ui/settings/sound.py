@@ -15,6 +15,7 @@ from typing import Final
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QStyle,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -30,7 +32,7 @@ from softphone.audio.controller import AudioController
 from softphone.core.executor import Outcome
 from softphone.storage.settings import MAX_MIC_VOLUME, MAX_SPEAKER_VOLUME, SoundSystem
 from softphone.ui.command_runner import log_failure
-from softphone.ui.settings.devices import DeviceLists
+from softphone.ui.settings.devices import DeviceLists, WarningLine
 from softphone.ui.settings.level_meter import LevelMeter
 from softphone.ui.settings.ringtone import RingtonePreview
 
@@ -147,13 +149,14 @@ class SoundSection(DeviceLists, RingtonePreview):
         self.test_mic.setCheckable(True)
         self.test_mic.setAccessibleName(self.tr("Test microphone"))
         self.test_mic.setToolTip(self.tr("Open the microphone and watch its level"))
+        self.mic_warning = WarningLine("micWarning", self.tr("Microphone warning"), group)
         self.test_mic.toggled.connect(self._on_test_mic)
         meter_row = QHBoxLayout()
         meter_row.addWidget(self.mic_meter, 1)
         meter_row.addWidget(self.test_mic)
         mic_label = QLabel(self.tr("&Microphone:"), group)
         mic_label.setBuddy(self.mic_combo)
-        form.addRow(mic_label, self.mic_combo)
+        form.addRow(mic_label, _under(self.mic_combo, self.mic_warning))
         self.mic_volume, mic_volume_row = self._volume(
             "micVolume", self.tr("Microphone volume"), MAX_MIC_VOLUME, self._settings.mic_volume
         )
@@ -168,7 +171,8 @@ class SoundSection(DeviceLists, RingtonePreview):
         self.speaker_meter = LevelMeter(self.tr("Speaker level"), group)
         speaker_label = QLabel(self.tr("&Speaker:"), group)
         speaker_label.setBuddy(self.speaker_combo)
-        form.addRow(speaker_label, self.speaker_combo)
+        self.speaker_warning = WarningLine("speakerWarning", self.tr("Speaker warning"), group)
+        form.addRow(speaker_label, _under(self.speaker_combo, self.speaker_warning))
         self.speaker_volume, speaker_volume_row = self._volume(
             "speakerVolume",
             self.tr("Speaker volume"),
@@ -187,7 +191,8 @@ class SoundSection(DeviceLists, RingtonePreview):
         self.ringer_combo.activated.connect(lambda _i: self._apply_ringer())
         ringer_label = QLabel(self.tr("&Ring on:"), group)
         ringer_label.setBuddy(self.ringer_combo)
-        form.addRow(ringer_label, self.ringer_combo)
+        self.ringer_warning = WarningLine("ringerWarning", self.tr("Ringer warning"), group)
+        form.addRow(ringer_label, _under(self.ringer_combo, self.ringer_warning))
         self.ringer_notice = QLabel(group)
         self.ringer_notice.setObjectName("ringerNotice")
         self.ringer_notice.setWordWrap(True)
@@ -349,6 +354,15 @@ class SoundSection(DeviceLists, RingtonePreview):
                 self.ringer_notice.show()
 
         self._audio_ops(lambda: _close_for_test(audio), closed)
+
+
+def _under(combo: QComboBox, warning: WarningLine) -> QVBoxLayout:
+    """A device list with its warning line under it, in the form's field column."""
+    column = QVBoxLayout()
+    column.setSpacing(2)
+    column.addWidget(combo)
+    column.addWidget(warning)
+    return column
 
 
 def has_microphone(audio: AudioController) -> bool:

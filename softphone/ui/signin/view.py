@@ -31,6 +31,7 @@ from softphone.core.bus import EventBus
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
+from softphone.ui.look import Text, Tone, set_text, tone_color
 
 Reason = SessionReason
 State = SessionState
@@ -98,10 +99,7 @@ class SignInView(QWidget):
         self.setObjectName("signInView")
         title = QLabel(self.tr("Sign in to VICIfast"))
         title.setObjectName("title")
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        title.setFont(font)
+        set_text(title, Text.TITLE, bold=True)
         hint = QLabel(
             self.tr("Use the company code from your administrator and your VICIdial login.")
         )
@@ -312,8 +310,7 @@ class SignInView(QWidget):
     def show_message(self, text: str, kind: str = MessageKind.ERROR) -> None:
         self.message.setText(text)
         self.message.setProperty("kind", kind)
-        dark = self.palette().window().color().lightness() < 128
-        red = "#ff8a80" if dark else "#c62828"  # readable on either palette
+        red = tone_color(Tone.BAD, self.palette()).name()
         self.message.setStyleSheet(f"color: {red};" if kind == MessageKind.ERROR else "")
 
     @property

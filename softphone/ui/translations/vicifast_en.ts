@@ -371,15 +371,42 @@
             <numerusform></numerusform>
         </translation>
     </message>
+    <message>
+        <source>. Save the sheet and the PIN list to separate files</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
-        <source>; %n row(s) skipped (see the lines in red)</source>
+        <source>%n row(s) skipped (in red below):</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>…and %n more.</source>
         <translation type="unfinished">
             <numerusform></numerusform>
             <numerusform></numerusform>
         </translation>
     </message>
     <message>
-        <source>. Save the sheet and the PIN list to separate files</source>
+        <source>%1 (extension %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (no extension)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>extension %1 (no name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no name or extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Line %1, %2: %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -467,6 +494,235 @@
     </message>
     <message>
         <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CallBar</name>
+    <message>
+        <source>Call bar</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call state</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unmute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hang up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the call in the phone window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On hold</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Muted</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CallDetails</name>
+    <message>
+        <source>Call details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a call to see its details.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Direction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Talk time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incoming</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Outgoing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not answered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>automatically</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>by hand</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Your signed-in account</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Missed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Declined by you</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Declined</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Number not found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not allowed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CallFilters</name>
+    <message>
+        <source>&amp;All</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show all calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Incoming</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show incoming calls only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Outgoing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show outgoing calls only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A&amp;nswered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show answered calls only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Missed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show missed calls only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>D&amp;eclined</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show calls you declined only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show calls that failed only</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -620,7 +876,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Hang up ({0})</source>
+        <source>Hang up: {0} from anywhere in the window, Esc on this screen</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -838,6 +1094,30 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Show a small call bar on top of other windows durin&amp;g a call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show a small call bar on top of other windows during a call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>While a call is up and the phone window is not in front, a small bar shows who you are talking to and the time, with Mute and Hang up.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answer and hang up from an&amp;y app ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answer and hang up from any app</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The keys answer the call that rings and hang up the call you are on, even while another app (such as the agent screen in your browser) has the keyboard. Other apps then no longer get these keys.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Refused since start: {0} call(s) or request(s) from addresses that are not your company&apos;s SIP server, the last from {1}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1032,6 +1312,14 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>No microphone found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No speaker found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>System default</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1041,6 +1329,30 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>%1 (not connected)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No microphone is connected. Plug in a headset or microphone, then click Refresh devices.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is not connected. Plug it in, then click Refresh devices. Or choose another microphone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No speaker is connected. Plug in a headset or speakers, then click Refresh devices.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is not connected. Plug it in, then click Refresh devices. Or choose another speaker.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is not connected: calls ring on the speaker until it is back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the microphone and watch its level</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1138,7 +1450,15 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Recent numbers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Type a number to call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redial {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1165,6 +1485,37 @@ image file, the screen or the clipboard.</source>
     <name>DialpadButton</name>
     <message>
         <source>Key {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>GlobalHotkeys</name>
+    <message>
+        <source>macOS does not let apps take keys from other apps.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wayland does not let apps take keys from other apps; use your desktop&apos;s own keyboard shortcuts, or sign in to an X11 session.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This needs an X11 desktop, and none was found.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This needs the libxcb library, which is not installed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This system does not let apps take keys from other apps.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{0}: already used by another app, so it works only in this window. Free it in that app (or your desktop&apos;s shortcuts), then tick this again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The keys could not be set up: the window system did not answer.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1599,7 +1950,23 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Sound device warning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Phone message</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No microphone or speaker found. Check Settings → Sound.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No microphone found: callers would not hear you. Check Settings → Sound.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No speaker found: you would not hear callers. Check Settings → Sound.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1807,6 +2174,10 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>No name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Today, %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1862,38 +2233,6 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&amp;All</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Missed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Incoming</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Outgoing</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Show all calls</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Show missed calls</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Show incoming calls</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Show outgoing calls</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Call list</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1906,7 +2245,7 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Call back the selected number (Enter)</source>
+        <source>Call back the selected number (Ctrl+Enter)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1991,6 +2330,29 @@ as you type.</source>
     </message>
     <message>
         <source>The calls could not be exported: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>1 call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n calls</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>talk time %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calls shown and their talk time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2383,6 +2745,10 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Microphone warning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>&amp;Microphone:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2415,6 +2781,10 @@ as you type.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Speaker warning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Speaker volume</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2436,6 +2806,10 @@ as you type.</source>
     </message>
     <message>
         <source>&amp;Ring on:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ringer warning</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
