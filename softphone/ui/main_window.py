@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import shiboken6
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from softphone.core.session_events import (
     SessionStateChanged,
 )
 from softphone.ui.about import AboutDialog
+from softphone.ui.event_log import EventLog, EventLogDialog
 from softphone.ui.window_status import CallMark, IdentityLine, SignedInAs, registration_color
 
 _log = logging.getLogger(__name__)
@@ -226,6 +228,8 @@ class MainWindow(QMainWindow):
         self.hide_on_close = False
         self.identity: SignedInAs | None = None
         self.call_mark = CallMark(bus, self)
+        self.event_log = EventLog(bus, self)
+        self._event_log_dialog: EventLogDialog | None = None
         self.call_mark.changed.connect(self._show_title)
         self.sip_library = ""  # "pjsua2 2.15.1 (PJSIP 2.15.1)" once the engine says, for About
         self.signin_page = signin_page
@@ -290,6 +294,11 @@ class MainWindow(QMainWindow):
         self.about_action = QAction(self.tr("&About VICIfast Desktop"), self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
+        self.event_log_action = QAction(self.tr("Connection &log…"), self)
+        self.event_log_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.event_log_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.event_log_action.triggered.connect(self.show_event_log)
+        help_menu.addAction(self.event_log_action)
         help_menu.addAction(self.about_action)
 
     def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
@@ -346,6 +355,17 @@ class MainWindow(QMainWindow):
         page = self.page(title)
         if page is not None:
             self.tabs.setCurrentWidget(page)
+
+    def show_event_log(self) -> EventLogDialog:
+        """Help → Connection log (one at a time, not modal: it grows while the agent works)."""
+        dialog = self._event_log_dialog
+        if dialog is None or not shiboken6.isValid(dialog):
+            dialog = EventLogDialog(self.event_log, self)
+            self._event_log_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def show_about(self) -> AboutDialog:
         """Help → About, window-modal; its Diagnostics… leads to :meth:`show_diagnostics`."""

@@ -38,6 +38,7 @@ from softphone.storage.settings import AppSettings, Theme
 from softphone.ui.about import AboutDialog
 from softphone.ui.bridge import QtBridge
 from softphone.ui.call_bar import CallBar
+from softphone.ui.event_log import EventLog, EventLogDialog
 from softphone.ui.main_window import MainWindow
 from softphone.ui.phone.incoming_call import IncomingCallWindow
 from softphone.ui.phone.view import PhoneView
@@ -58,8 +59,9 @@ THEMES = ("light", "dark")
 SCREENS = (
     "signin", "signin-error", "signin-totp", "main-signed-in", "main-in-call", "phone-idle",
     "phone-dialling", "phone-in-call", "phone-in-call-no-mic", "phone-call-waiting", "incoming",
-    "call-bar", "recents", "settings", "about", "provisioning-one", "provisioning-one-sip",
-    "provisioning-batch", "scan", "scan-pin-error", "scan-confirm", "scan-confirm-sip",
+    "call-bar", "recents", "settings", "about", "event-log", "provisioning-one",
+    "provisioning-one-sip", "provisioning-batch", "scan", "scan-pin-error", "scan-confirm",
+    "scan-confirm-sip",
 )  # fmt: skip
 WINDOW = frozenset(
     {"signin", "signin-error", "signin-totp", "main-signed-in", "main-in-call", "phone-idle",
@@ -253,6 +255,25 @@ def screens(
         dialog.adjustSize()
         return dialog
 
+    def event_log() -> QWidget:
+        """Help → Connection log after a rough start: a 503, a retry, registered, two calls."""
+        bus = EventBus()
+        log = EventLog(bus)
+        bus.publish(SessionStateChanged(state=SessionState.SIGNING_IN))
+        for reg, code, reason in (
+            (ev.RegistrationState.REGISTERING, 0, ""),
+            (ev.RegistrationState.RETRYING, 503, "Service Unavailable"),
+            (ev.RegistrationState.REGISTERED, 200, "OK"),
+        ):
+            bus.publish(ev.RegistrationChanged(account_id=ACCOUNT_ID, state=reg, code=code,
+                                               reason=reason, retry_in_s=30.0,
+                                               transport="udp"))  # fmt: skip
+        bus.publish(media("c1", muted=False))
+        bus.publish(ev.UntrustedRequestsRefused(count=1, sources=("192.0.2.66:5060",)))
+        dialog = EventLogDialog(log)
+        log.setParent(dialog)
+        return dialog
+
     def provisioning(kind: str) -> QWidget:
         view = ProvisioningView(bridge)
         one = view.one
@@ -321,6 +342,7 @@ def screens(
         "recents": recents,
         "settings": settings,
         "about": about,
+        "event-log": event_log,
         "provisioning-one": lambda: provisioning("signin"),
         "provisioning-one-sip": lambda: provisioning("sip"),
         "provisioning-batch": lambda: provisioning("batch"),

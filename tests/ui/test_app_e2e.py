@@ -293,6 +293,9 @@ def test_a_strangers_call_shows_nothing_and_an_accepted_direct_call_is_marked_an
         # Settings says why a call the agent may have expected never rang.
         assert app.settings_view.refused_label.isVisibleTo(app.settings_view)
         assert "127.0.0.66" in app.settings_view.refused_label.text()
+        # and Help → Connection log has the whole story: registered, then the stranger refused
+        log = app.window.event_log.text()
+        assert "Registered over UDP" in log and "127.0.0.66" in log, log
 
         app.settings_view.accept_direct.click()  # as the agent would, in Settings → Calls
         assert app.settings.accept_direct_calls

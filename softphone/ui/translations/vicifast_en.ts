@@ -1489,6 +1489,144 @@ image file, the screen or the clipboard.</source>
     </message>
 </context>
 <context>
+    <name>EventLog</name>
+    <message>
+        <source>Registered over {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Registering…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Registration failed ({0}); retrying in {1} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not registered: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unregistered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signing in…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The server asks for an authenticator code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Getting the phone settings from the company&apos;s server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewing the sign-in ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewing the sign-in failed; trying again in {0} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signed out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signed out: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>this computer&apos;s address changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the registration failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the computer woke up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>on schedule</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Firewall lease ended</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Firewall: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>, encrypted (SRTP)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call audio: {0}{1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incoming call ended after {0} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Outgoing call ended after {0} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incoming call not answered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Outgoing call not connected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refused {0} request(s) not from your company&apos;s server: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unknown address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Turned away {0} call(s) that came in at once</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Phone engine problem: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EventLogDialog</name>
+    <message>
+        <source>Connection log</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What the phone did since it started: sign-in, registration, calls&apos; results (never their numbers). Kept only while the app runs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing has happened yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>GlobalHotkeys</name>
     <message>
         <source>macOS does not let apps take keys from other apps.</source>
@@ -1674,6 +1812,10 @@ image file, the screen or the clipboard.</source>
     </message>
     <message>
         <source>&amp;About VICIfast Desktop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connection &amp;log…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
