@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Final
@@ -118,6 +119,10 @@ class SipAccountConfig:
     # Calls from anywhere but the account's own server (see core.trust): None accepts them only
     # for an account that does not register. Accepted ones ring; none is ever auto-answered.
     accept_direct_calls: bool | None = None
+    # The local IP address this account's SIP and RTP sockets bind to ("" : the engine's
+    # bind_address). Never from a server: a load run gives each emulated agent its own loopback
+    # address so the server's firewall sees distinct agents.
+    local_address: str = ""
 
     def __post_init__(self) -> None:
         if not self.extension or any(c in self.extension for c in "@:;<> \t\r\n"):
@@ -135,6 +140,11 @@ class SipAccountConfig:
             raise ConfigError("The registration expiry must be between 60 and 86400 seconds.")
         if not 0 <= self.keepalive_s <= 3600:
             raise ConfigError("The keep-alive interval must be between 0 and 3600 seconds.")
+        if self.local_address:
+            try:
+                ipaddress.ip_address(self.local_address)
+            except ValueError:
+                raise ConfigError("The local address must be an IP address.") from None
         if self.srtp is SrtpMode.MANDATORY and self.transport is not Transport.TLS:
             raise ConfigError("Mandatory SRTP needs the TLS transport (SDES keys travel in SIP).")
 

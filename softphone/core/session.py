@@ -108,13 +108,16 @@ class Session:
         clear_history: Callable[[], None] = lambda: None,
         clear_trace: Callable[[], None] = lambda: None,
         backoff: Backoff | None = None,
+        account_id: str = ACCOUNT_ID,
     ) -> None:
         """``clear_history`` and ``clear_trace`` delete the app's call history and SIP trace in a
         wipe (on the executor's worker); each raises ``NotDeleted`` (or ``OSError``) for what
-        it leaves behind."""
+        it leaves behind. ``account_id``: the engine account this session owns (sessions that
+        share an engine, the emulated agents of a load worker, each own one)."""
         self._cp = control_plane
         self._prov = provisioning
-        self._line = EngineAccount(engine, ACCOUNT_ID)
+        self._account_id = account_id
+        self._line = EngineAccount(engine, account_id)
         self._saved = SessionStore(store, clear_history=clear_history, clear_trace=clear_trace)
         self._emit = emit
         self._run = run
@@ -216,7 +219,7 @@ class Session:
         """Feed the engine's events here (subscribe it to RegistrationChanged, CommandFailed)."""
         if self._line.config is None:
             return
-        if isinstance(event, ev.RegistrationChanged) and event.account_id == ACCOUNT_ID:
+        if isinstance(event, ev.RegistrationChanged) and event.account_id == self._account_id:
             registered = event.state is ev.RegistrationState.REGISTERED
             was, self._line.registered = self._line.registered, registered
             if registered and self._state is State.REGISTERING:
@@ -228,7 +231,7 @@ class Session:
         elif (
             isinstance(event, ev.CommandFailed)
             and event.command == "add_account"
-            and event.account_id in ("", ACCOUNT_ID)  # the engine does not name the account
+            and event.account_id in ("", self._account_id)  # "": a failure naming no account
             and not self._line.registered
         ):
             if self._state is State.REGISTERING:

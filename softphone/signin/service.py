@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import httpx
 
@@ -34,8 +34,9 @@ from softphone.core.executor import Scheduler, pooled
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret, SecretStore
-from softphone.core.session import Session
+from softphone.core.session import ACCOUNT_ID, Session
 from softphone.core.session_events import SessionReason
+from softphone.core.session_ports import Engine
 from softphone.provisioning.client import (
     DEFAULT_BASE_URL,
     ControlPlaneClient,
@@ -248,6 +249,14 @@ class RebindingEngine:
 # ---- the composition -----------------------------------------------------------------------
 
 
+class MovableEngine(Engine, Protocol):
+    """The engine a sign-in service drives: the session's :class:`Engine`, which can also be
+    moved to another local address (:class:`RebindingEngine`; a load worker's line of a
+    shared engine)."""
+
+    def move_to(self, address: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SignInConfig:
     control_plane: str = DEFAULT_BASE_URL
@@ -289,7 +298,7 @@ class SignInService:
         self,
         config: SignInConfig,
         *,
-        engine: RebindingEngine,
+        engine: MovableEngine,
         store: SecretStore,
         device_id: str,
         emit: Callable[[ev.Event], None],
@@ -299,10 +308,12 @@ class SignInService:
         backoff: Backoff | None = None,
         clear_history: Callable[[], None] = lambda: None,
         clear_trace: Callable[[], None] = lambda: None,
+        account_id: str = ACCOUNT_ID,
     ) -> None:
         """``clear_history`` and ``clear_trace`` run on a worker thread when a session ends
         with a wipe (sign-out, revocation, add-on lapse): the app's call history and SIP trace;
-        they raise ``NotDeleted`` for what they leave behind."""
+        they raise ``NotDeleted`` for what they leave behind. ``account_id``: the engine account
+        the session owns (one per emulated agent where several share an engine)."""
         self.config = config
         self.engine = engine
         self.store = store
@@ -333,6 +344,7 @@ class SignInService:
             backoff=backoff,
             clear_history=clear_history,
             clear_trace=clear_trace,
+            account_id=account_id,
         )
 
     @property

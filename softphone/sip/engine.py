@@ -66,7 +66,7 @@ class SipEngine:
         self._audio = audio
         self._outbox: list[ev.Event] = []
         self._config = config or EngineConfig()
-        self._queue: queue.SimpleQueue[tuple[str, Callable[[SipStack], Any], Future[Any]]] = (
+        self._queue: queue.SimpleQueue[tuple[str, str, Callable[[SipStack], Any], Future[Any]]] = (
             queue.SimpleQueue()
         )
         self._thread: threading.Thread | None = None
@@ -169,7 +169,7 @@ class SipEngine:
     def _drain(self, stack: SipStack) -> None:
         while True:
             try:
-                name, action, future = self._queue.get_nowait()
+                name, account_id, action, future = self._queue.get_nowait()
             except queue.Empty:
                 return
             if not future.set_running_or_notify_cancel():
@@ -179,7 +179,9 @@ class SipEngine:
             except Exception as err:
                 clean = _clean_error(name, err)
                 del err
-                self._outbox.append(ev.CommandFailed(command=name, message=str(clean)))
+                self._outbox.append(
+                    ev.CommandFailed(command=name, message=str(clean), account_id=account_id)
+                )
                 self._flush()
                 future.set_exception(clean)
             else:
@@ -190,7 +192,7 @@ class SipEngine:
     def _fail_pending(self) -> None:
         while True:
             try:
-                _, _, future = self._queue.get_nowait()
+                _, _, _, future = self._queue.get_nowait()
             except queue.Empty:
                 return
             if future.set_running_or_notify_cancel():
@@ -206,19 +208,25 @@ class SipEngine:
         """Run ``action`` on the SIP thread soon (any thread; dropped once the engine stops)."""
         self._submit("post", lambda s: action())
 
-    def _submit(self, name: str, action: Callable[[SipStack], T]) -> Future[T]:
+    def _submit(
+        self, name: str, action: Callable[[SipStack], T], account_id: str = ""
+    ) -> Future[T]:
+        """Queue ``action`` for the SIP thread; ``account_id`` names the account it is for in
+        the CommandFailed event of a failure (sessions sharing the engine tell theirs apart)."""
         future: Future[T] = Future()
         if not self._running or self._stopping:
             future.set_exception(EngineNotRunning("The SIP engine is not running."))
             return future
-        self._queue.put((name, action, future))
+        self._queue.put((name, account_id, action, future))
         self._wake()
         return future
 
     # ---- commands --------------------------------------------------------------------------
 
     def add_account(self, config: SipAccountConfig, account_id: str | None = None) -> Future[str]:
-        return self._submit("add_account", lambda s: s.add_account(config, account_id))
+        return self._submit(
+            "add_account", lambda s: s.add_account(config, account_id), account_id or ""
+        )
 
     def remove_account(self, account_id: str) -> Future[None]:
         return self._submit("remove_account", lambda s: s.remove_account(account_id))

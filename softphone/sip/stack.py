@@ -314,7 +314,9 @@ class SipStack:
             raise ConfigError(f"An account named '{account_id}' is already configured.")
         self._update_guard(adding=True)
         assert self._transports is not None
-        tid = self._transports.get(config.transport, config.ca_file, config.verify_server)
+        tid = self._transports.get(
+            config.transport, config.ca_file, config.verify_server, config.local_address
+        )
         acc = SipAccount(self.registrations, self.calls, account_id, config)
         self._accounts[account_id] = acc
         self._refresh_secrets()
@@ -330,7 +332,8 @@ class SipStack:
                 )
             )
         try:
-            acc.create(build_account_config(config, tid, self._config.bind_address))
+            bind = config.local_address or self._config.bind_address
+            acc.create(build_account_config(config, tid, bind))
         except pj.Error as err:
             del self._accounts[account_id]
             self._update_guard()

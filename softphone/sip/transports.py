@@ -55,6 +55,7 @@ def system_ca_file() -> str:
 class TransportKey:
     kind: Transport
     ca_file: str = ""
+    bind: str = ""  # "" : the pool's address
 
 
 class TransportPool:
@@ -65,24 +66,27 @@ class TransportPool:
         self._bind = bind_address
         self._ids: dict[TransportKey, int] = {}
 
-    def get(self, kind: Transport, ca_file: str = "", verify: bool = True) -> int:
-        key = TransportKey(kind, ca_file if kind is Transport.TLS else "")
+    def get(self, kind: Transport, ca_file: str = "", verify: bool = True, bind: str = "") -> int:
+        """The transport for ``kind`` (and CA file), on ``bind`` ("": the pool's address)."""
+        key = TransportKey(kind, ca_file if kind is Transport.TLS else "", bind)
         if key not in self._ids:
-            self._ids[key] = self._create(kind, ca_file, verify)
+            self._ids[key] = self._create(kind, ca_file, verify, bind or self._bind)
         return self._ids[key]
 
     def local_names(self) -> dict[str, str]:
-        """``transport → host:port`` as the transports publish them (for diagnostics and demos)."""
+        """``transport → host:port`` as the transports publish them (for diagnostics and demos);
+        one bound to an account's own address is ``transport@address``."""
         names = {}
         for key, tid in self._ids.items():
-            names[key.kind.value] = str(self._ep.transportGetInfo(tid).localName)
+            name = f"{key.kind.value}@{key.bind}" if key.bind else key.kind.value
+            names[name] = str(self._ep.transportGetInfo(tid).localName)
         return names
 
-    def _create(self, kind: Transport, ca_file: str, verify: bool) -> int:
+    def _create(self, kind: Transport, ca_file: str, verify: bool, bind: str) -> int:
         cfg = pj.TransportConfig()
         cfg.port = 0
-        if self._bind not in ("", "0.0.0.0", "::"):
-            cfg.boundAddress = self._bind
+        if bind not in ("", "0.0.0.0", "::"):
+            cfg.boundAddress = bind
         if kind is not Transport.UDP:
             cfg.sockOptParams = _nodelay()
         if kind is Transport.TLS:
@@ -102,7 +106,7 @@ class TransportPool:
         try:
             return int(self._ep.transportCreate(_PJ_TYPES[kind], cfg))
         except pj.Error as err:
-            where = self._bind if self._bind not in ("", "0.0.0.0", "::") else "any address"
+            where = bind if bind not in ("", "0.0.0.0", "::") else "any address"
             raise EngineError(
                 f"No SIP {kind.value.upper()} socket could be opened on {where} "
                 f"({pj_message(err)}). Check the local address the phone binds to."

@@ -204,11 +204,16 @@ def test_call_limit_is_refused_before_the_library_limit(
         peers.engine.hangup(call).result(TIMEOUT)
 
 
-def test_account_limit_is_refused_before_the_ninth_account_aborts(engine: SipEngine) -> None:
+def test_account_limit_is_refused_before_the_ninth_account_aborts(
+    engine: SipEngine, recorder: EventRecorder
+) -> None:
     for i in range(8):
         engine.add_account(peer_config(f"u{i}"), f"u{i}").result(TIMEOUT)
     with pytest.raises(LimitExceeded, match="At most 8"):
         engine.add_account(peer_config("u8"), "u8").result(TIMEOUT)
+    # the refusal names the account, so sessions sharing the engine know whose it is
+    failed = recorder.wait(ev.CommandFailed, command="add_account")
+    assert failed.account_id == "u8"
     engine.remove_account("u0").result(TIMEOUT)
     assert engine.add_account(peer_config("u8"), "u8").result(TIMEOUT) == "u8"
 

@@ -94,6 +94,43 @@ def test_two_accounts_in_one_process_call_each_other_through_kamailio(
     assert ended.connected
 
 
+def test_each_account_can_speak_from_its_own_address_and_is_called_there(
+    engine: SipEngine, recorder: EventRecorder, kam: Kamailio
+) -> None:
+    """Emulated agents share one engine (a load worker) yet each is its own computer to the
+    server: its REGISTER, its contact and its calls on its own loopback address."""
+    engine.add_account(kamailio_account(kam, "1001", local_address="127.0.1.1"), "a").result(
+        TIMEOUT
+    )
+    engine.add_account(kamailio_account(kam, "1002", local_address="127.0.1.2"), "b").result(
+        TIMEOUT
+    )
+    recorder.wait(ev.RegistrationChanged, account_id="a", state=REGISTERED)
+    recorder.wait(ev.RegistrationChanged, account_id="b", state=REGISTERED)
+    for user, ip in (("1001", "127.0.1.1"), ("1002", "127.0.1.2")):
+        (contact,) = kam.wait_registered(user)
+        assert f"@{ip}:" in contact.address, contact  # not the engine's 127.0.0.1
+    names = engine.snapshot().result(TIMEOUT).transports
+    assert names["udp@127.0.1.1"].startswith("127.0.1.1:")
+    assert names["udp@127.0.1.2"].startswith("127.0.1.2:")
+    # a call between them goes out to the callee's own address, and is answered there
+    out = engine.make_call("a", "1002").result(TIMEOUT)
+    incoming = recorder.wait(ev.IncomingCall, account_id="b")
+    engine.answer(incoming.call_id).result(TIMEOUT)
+    recorder.wait(ev.CallStateChanged, call_id=out, state=ev.CallState.CONFIRMED)
+    engine.hangup(out).result(TIMEOUT)
+    recorder.wait(ev.CallStateChanged, call_id=incoming.call_id, state=ev.CallState.DISCONNECTED)
+
+
+def test_a_local_address_must_be_an_ip_address() -> None:
+    from softphone.core.errors import ConfigError
+    from softphone.core.models import SipAccountConfig
+    from softphone.core.secret import Secret
+
+    with pytest.raises(ConfigError, match="local address"):
+        SipAccountConfig("1001", Secret("x"), "example.com", local_address="agent-7.example")
+
+
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_registrar_restart_mid_session_re_registers_by_itself(
     engine: SipEngine, recorder: EventRecorder, kamailio_factory: KamailioFactory, transport: str
