@@ -238,11 +238,12 @@ def _demo_agent(state: EmulatorState) -> DemoCredentials:
 
 
 def start_demo_environment(
-    workdir: Path, *, use_kamailio: bool = True, host: str = HOST
+    workdir: Path, *, use_kamailio: bool = True, host: str = HOST, load_agents: int = 0
 ) -> DemoEnvironment:
     """Start the emulator (+ kamailio if on PATH and wanted) and the demo lines; ``workdir``
-    receives the emulator's CA certificate. Call :meth:`DemoEnvironment.close` when done."""
-    state = EmulatorState.from_seed()
+    receives the emulator's CA certificate. Call :meth:`DemoEnvironment.close` when done.
+    ``load_agents`` adds that many generated agents (company LOAD) for load runs."""
+    state = EmulatorState.from_seed(load_agents=load_agents)
     credentials = _demo_agent(state)
     registrar = (
         Registrar(state.sip_users(), host=host) if use_kamailio and kamailio_path() else None

@@ -23,7 +23,9 @@ Serves HTTPS with a freshly generated local CA (--ca-out says where its certific
 or plain HTTP on a loopback address with --insecure-http (which only the headless agent can
 use, with `agent --signin --insecure-test-server`). Prints the URL and an admin token;
 --info-out writes both (and the CA and SIP addresses) as JSON for scripts and `admin`.
-Use another loopback address (127.0.0.2, 127.0.0.3, ...) per emulated agent IP."""
+Use another loopback address (127.0.0.2, 127.0.0.3, ...) per emulated agent IP.
+--load-agents N adds N agents for load runs to the seed: company LOAD, load0001 with the
+password load-pass-0001 (SIP extension 2001), load0002/load-pass-0002 (2002), and so on."""
 
 _ADMIN_EPILOG = """\
 examples:
@@ -58,6 +60,15 @@ def add_parser(sub: Any) -> None:
     emu.add_argument("--info-out", type=Path, help="write url, admin token, CA and SIP as JSON")
     emu.add_argument("--no-sip", action="store_true", help="do not start the kamailio registrar")
     emu.add_argument("--sip-port", type=int, default=0, help="registrar UDP port; 0 = a free port")
+    emu.add_argument(
+        "--load-agents",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N generated agents (1-2000) for load runs: company LOAD, usernames "
+        "load0001, load0002, … with passwords load-pass-0001, …, extensions from 2001, "
+        "no TOTP (default 0: none)",
+    )
     emu.add_argument(
         "--print-demo", action="store_true", help="print the demo sign-in (from --seed) and exit"
     )
@@ -141,10 +152,11 @@ def _print_demo(seed: Path | None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from softphone.emulator.registrar import Registrar, kamailio_path
+    from softphone.emulator.seed import LOAD_COMPANY_CODE, LOAD_FIRST_EXTENSION, load_agent
     from softphone.emulator.server import EmulatorServer
     from softphone.emulator.state import EmulatorState
 
-    state = EmulatorState.from_seed(args.seed)
+    state = EmulatorState.from_seed(args.seed, load_agents=args.load_agents)
     registrar = None
     if not args.no_sip:
         if kamailio_path() is None:
@@ -164,10 +176,18 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     server.start()
     try:
-        info = server.info()
+        extra: dict[str, object] = {"load_agents": args.load_agents}
+        info = server.info() | extra
         if args.info_out:
-            server.write_info(args.info_out)
+            server.write_info(args.info_out, extra)
         print(f"VICIfast emulator on {info['url']}")
+        if args.load_agents:
+            last = load_agent(args.load_agents)
+            print(
+                f"load agents: {args.load_agents} in company {LOAD_COMPANY_CODE} "
+                f"(load0001/load-pass-0001 … {last.username}/{last.password}, "
+                f"extensions {LOAD_FIRST_EXTENSION}-{last.extension})"
+            )
         if info["ca_file"]:
             print(f"CA certificate: {info['ca_file']} (trust it in the client)")
         else:

@@ -33,6 +33,11 @@ log = logging.getLogger("softphone.emulator.registrar")
 _READY_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
 _START_ATTEMPTS = 3
+# kamailio parses the SIP accounts of its config (one htable assignment each, ~3 KB) into the
+# private memory of every process: 4 MB is plenty for a small world, and a world of load agents
+# gets 1 MB more per 256 accounts (2,000 load agents do not parse in 6 MB)
+_PKG_MB = 4
+_USERS_PER_PKG_MB = 256
 
 
 def kamailio_path() -> str | None:
@@ -149,7 +154,8 @@ class Registrar:
         self.rpc_socket.unlink(missing_ok=True)
         argv = [
             self._binary, "-f", str(self.workdir / "kamailio.cfg"), "-DD", "-E",
-            "--atexit=no", "-Y", str(self.workdir), "-w", str(self.workdir), "-m", "32", "-M", "4",
+            "--atexit=no", "-Y", str(self.workdir), "-w", str(self.workdir), "-m", "32",
+            "-M", str(_PKG_MB + math.ceil(len(self._users) / _USERS_PER_PKG_MB)),
         ]  # fmt: skip
         with self.log_path.open("ab") as out:
             # SIGTERM when this process dies: kamailio then stops its own workers

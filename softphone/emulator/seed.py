@@ -20,16 +20,20 @@ sip_password = "..."
 display_name = "Agent One"      # optional
 active = true                   # optional; false = revoked
 totp_secret = "BASE32..."       # optional; set = TOTP required
+
+Load runs add generated agents to a loaded seed (`with_load_agents`): company LOAD, agents
+load0001… whose credentials follow from their index alone (`load_agent`), so a load tool
+computes them without reading the seed.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import fields
+from dataclasses import fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from softphone.emulator import totp
 from softphone.emulator.errors import SeedError
@@ -52,6 +56,83 @@ _SIP_CHOICES = {
     "dtmf": {"rfc2833", "info"},
 }
 _AUTO_ANSWER = re.compile(r"^(off|always|header|after=\d{1,3})$")
+
+LOAD_COMPANY_CODE = "LOAD"
+LOAD_COMPANY_SLUG = "load"
+LOAD_AGENTS_MAX = 2000
+LOAD_FIRST_EXTENSION = 2001
+_LOAD_SIP_FROM = "DEMO"  # the company whose host and SIP profile the load company copies
+
+
+class LoadAgent(NamedTuple):
+    """A generated load agent's sign-in: ``username, password, extension = load_agent(i)``."""
+
+    username: str
+    password: str
+    extension: str
+
+    @property
+    def sip_password(self) -> str:
+        return f"sip-{self.extension}-load"
+
+    @property
+    def display_name(self) -> str:
+        return f"Load Agent {self.username.removeprefix('load')}"
+
+
+def load_agent(index: int) -> LoadAgent:
+    """The load agent number `index` (1 to LOAD_AGENTS_MAX), from the index alone."""
+    if not 1 <= index <= LOAD_AGENTS_MAX:
+        raise SeedError(f"A load agent's number must be between 1 and {LOAD_AGENTS_MAX}.")
+    return LoadAgent(
+        f"load{index:04d}", f"load-pass-{index:04d}", str(LOAD_FIRST_EXTENSION - 1 + index)
+    )
+
+
+def with_load_agents(companies: list[Company], count: int) -> list[Company]:
+    """`companies` plus company LOAD with `count` generated agents (1 to LOAD_AGENTS_MAX):
+    no TOTP, all active, auto-answer on the header; host and SIP profile as company DEMO's
+    (the first company's when the seed has no DEMO)."""
+    if not 1 <= count <= LOAD_AGENTS_MAX:
+        raise SeedError(f"The number of load agents must be between 1 and {LOAD_AGENTS_MAX}.")
+    for company in companies:
+        if LOAD_COMPANY_CODE in (company.code.upper(), company.slug.upper()):
+            raise SeedError(
+                f"The seed already has a company {LOAD_COMPANY_CODE}: rename it to add load agents."
+            )
+    agents = {}
+    for index in range(1, count + 1):
+        login = load_agent(index)
+        agents[login.username] = Agent(
+            username=login.username,
+            password=login.password,
+            extension=login.extension,
+            sip_password=login.sip_password,
+            display_name=login.display_name,
+        )
+    taken = sorted(
+        {a.extension for c in companies for a in c.agents.values()}
+        & {a.extension for a in agents.values()}
+    )
+    if taken:
+        raise SeedError(
+            f"The seed's extension {taken[0]} is also a load agent's (they take "
+            f"{LOAD_FIRST_EXTENSION} to {LOAD_FIRST_EXTENSION - 1 + count}): move the seed's "
+            "agents or ask for fewer load agents."
+        )
+    model = next((c for c in companies if c.code.upper() == _LOAD_SIP_FROM), None)
+    model = model or next(iter(companies), None)
+    host, sip = (model.host, model.sip) if model else ("127.0.0.1", SipProfile())
+    load = Company(
+        code=LOAD_COMPANY_CODE,
+        slug=LOAD_COMPANY_SLUG,
+        name="Load test agents",
+        host=host,
+        addon_active=True,
+        sip=replace(sip, auto_answer="header"),
+        agents=agents,
+    )
+    return [*companies, load]
 
 
 def demo_seed_text() -> str:

@@ -152,8 +152,9 @@ class EmulatorServer:
 
         self.state.add_firewall_listener(sync, self._clock())
 
-    def write_info(self, path: Path) -> None:
-        """Write info() as JSON, readable by the owner only (it holds the admin token).
+    def write_info(self, path: Path, extra: dict[str, object] | None = None) -> None:
+        """Write info() (and ``extra`` keys) as JSON, readable by the owner only (it holds the
+        admin token).
 
         Written whole under a temporary name and renamed: a script that waits for the file to
         appear (as the tests and ``admin --info`` users do) never reads it half written."""
@@ -161,7 +162,7 @@ class EmulatorServer:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self.info(), out, indent=2)
+                json.dump(self.info() | (extra or {}), out, indent=2)
             partial.replace(path)
         except BaseException:
             partial.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ from softphone.emulator.model import (
     Settings,
     bounded_text,
 )
-from softphone.emulator.seed import check_durations, load_seed
+from softphone.emulator.seed import check_durations, load_seed, with_load_agents
 
 FirewallListener = Callable[[dict[str, float], dict[str, str]], None]
 """Called with the live allow-rules (source IP -> expiry, unix seconds) and the SIP accounts
@@ -76,8 +76,13 @@ class EmulatorState:
         self._lock = threading.RLock()
 
     @classmethod
-    def from_seed(cls, path: Path | None = None) -> EmulatorState:
-        return cls(*load_seed(path))
+    def from_seed(cls, path: Path | None = None, *, load_agents: int = 0) -> EmulatorState:
+        """The world of a seed file (the bundled demo without a path), plus `load_agents`
+        generated load agents (company LOAD; see `seed.with_load_agents`) when above 0."""
+        settings, companies = load_seed(path)
+        if load_agents:
+            companies = with_load_agents(companies, load_agents)
+        return cls(settings, companies)
 
     @property
     def companies(self) -> list[Company]:
