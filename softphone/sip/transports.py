@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pjsua2 as pj
 
-from softphone.core.errors import ConfigError, EngineError
+from softphone.core.errors import ConfigError, EngineError, LimitExceeded
 from softphone.core.models import Transport
 from softphone.sip.pjerror import pj_message
 
@@ -51,6 +51,10 @@ def system_ca_file() -> str:
     return ""
 
 
+# PJSUA_MAX_TRANSPORTS: pjsua holds 8 transports, the engine's wake transport among them
+MAX_TRANSPORTS = 8
+
+
 @dataclass(frozen=True, slots=True)
 class TransportKey:
     kind: Transport
@@ -69,6 +73,11 @@ class TransportPool:
     def get(self, kind: Transport, ca_file: str = "", verify: bool = True, bind: str = "") -> int:
         """The transport for ``kind`` (and CA file), on ``bind`` ("": the pool's address)."""
         key = TransportKey(kind, ca_file if kind is Transport.TLS else "", bind)
+        if key not in self._ids and len(self._ids) >= MAX_TRANSPORTS - 1:
+            raise LimitExceeded(
+                f"At most {MAX_TRANSPORTS - 1} SIP transports (a protocol on a local address) "
+                "can be open at once."
+            )
         if key not in self._ids:
             self._ids[key] = self._create(kind, ca_file, verify, bind or self._bind)
         return self._ids[key]

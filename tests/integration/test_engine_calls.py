@@ -218,6 +218,21 @@ def test_account_limit_is_refused_before_the_ninth_account_aborts(
     assert engine.add_account(peer_config("u8"), "u8").result(TIMEOUT) == "u8"
 
 
+def test_a_transport_beyond_the_libraries_limit_is_refused_with_a_reason(
+    engine: SipEngine,
+) -> None:
+    """pjsua holds 8 transports, one the engine's own: an 8th local address is refused clearly
+    (not pjsip's "Too many objects of the specified type")."""
+    for i in range(1, 8):
+        config = peer_config(f"u{i}", local_address=f"127.0.1.{i}")
+        engine.add_account(config, f"u{i}").result(TIMEOUT)
+    with pytest.raises(LimitExceeded, match="At most 7 SIP transports"):
+        engine.add_account(peer_config("u8", local_address="127.0.1.8"), "u8").result(TIMEOUT)
+    # an account on an address already open needs no new transport
+    engine.remove_account("u1").result(TIMEOUT)
+    assert engine.add_account(peer_config("u9", local_address="127.0.1.2"), "u9").result(TIMEOUT)
+
+
 def test_stop_with_live_calls_is_clean(recorder: EventRecorder) -> None:
     from softphone.core.models import EngineConfig
 

@@ -52,7 +52,13 @@ def test_every_top_level_part_is_placed_by_the_contracts() -> None:
     }
     (layers,) = [c for c in _contracts() if c["type"] == "layers"]
     assert {name.strip() for layer in layers["layers"] for name in layer.split("|")} == parts
-    roots = {"softphone.app", "softphone.cli", "softphone.headless", "softphone.demo"}
+    roots = {
+        "softphone.app",
+        "softphone.cli",
+        "softphone.headless",
+        "softphone.demo",
+        "softphone.load",
+    }
     never_pjsua2 = set(_contract("forbidden", "pjsua2")["source_modules"])
     assert never_pjsua2 | roots | {"softphone.sip"} == parts
     qt_free = set(_contract("forbidden", "PySide6")["source_modules"])
