@@ -9,13 +9,14 @@ mode="${1:-app}"
 
 # System packages. The app itself needs the Qt runtime libraries, PortAudio and zbar (pjsua2's
 # wheel carries its own dependencies), listed once for this script and the .deb; the tests also
-# start a real registrar, real SIP peers, a virtual audio device, a Secret Service and an X server.
+# start a real registrar, real SIP peers, a virtual audio device, a Secret Service and an X server
+# (whose keys the system-wide hotkey tests press through XTest).
 runtime_list=packaging/linux/runtime-packages
 [ -r "$runtime_list" ] || { echo "error: $runtime_list is missing." >&2; exit 1; }
 mapfile -t app_pkgs < <(grep -v -e '^#' -e '^$' "$runtime_list")
 test_pkgs=(kamailio kamailio-tls-modules sip-tester baresip-core xvfb pulseaudio
   pulseaudio-utils gnome-keyring dbus strace xdg-utils libglib2.0-bin
-  iproute2)
+  iproute2 libx11-6 libxtst6)
 
 wanted=("${app_pkgs[@]}")
 [ "$mode" = test ] && wanted+=("${test_pkgs[@]}")
