@@ -16,6 +16,7 @@ Threads: the host's core loop (a :class:`~softphone.headless.loop.HeadlessLoop`)
 of its own ("load-core"); every session runs and emits there. The public methods are
 thread-safe and return :class:`~concurrent.futures.Future` objects, so a load tool's users (on
 gevent, in Locust) wait for them without ever touching the engine's or the loop's threads.
+A host's ``on_event`` hears every event of each agent (session and engine), on the core thread.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ class EmulatedAgent:
                 self.signed_out.clear()
         elif isinstance(event, FirewallLeaseChanged):
             self.lease = event if event.ip else None
+        self._host.tell(self, event)
 
     def on_engine_event(self, event: ev.Event) -> None:
         self.service.on_engine_event(event)
@@ -189,13 +191,15 @@ class EmulatedAgent:
                 self.active_calls.add(event.call_id)
                 if event.state is ev.CallState.CONFIRMED:
                     self.record.calls_confirmed.append(event)
+        self._host.tell(self, event)
 
 
 class AgentHost:
     """Up to :data:`MAX_AGENTS` (7) emulated agents on one SIP engine and one core thread.
 
     ``control_plane`` and ``ca_file`` name the control plane the agents sign in to (the
-    emulator's, over real TLS). Use as a context manager, or :meth:`start` and :meth:`close`."""
+    emulator's, over real TLS); ``on_event(agent, event)`` hears each agent's events on the core
+    thread. Use as a context manager, or :meth:`start` and :meth:`close`."""
 
     def __init__(
         self,
@@ -203,8 +207,10 @@ class AgentHost:
         *,
         ca_file: str | None = None,
         engine_config: EngineConfig | None = None,
+        on_event: Callable[[EmulatedAgent, ev.Event], None] | None = None,
     ) -> None:
         self.control_plane = control_plane
+        self.on_event = on_event
         self.ca_file = ca_file
         self.loop = HeadlessLoop()
         self.engine = SipEngine(self.loop.emit, engine_config or EngineConfig("127.0.0.1"))
@@ -253,6 +259,15 @@ class AgentHost:
             agent = self._agents.get(account_id)
             if agent is not None:
                 agent.on_engine_event(event)
+
+    def tell(self, agent: EmulatedAgent, event: ev.Event) -> None:
+        """Hand an agent's event to ``on_event`` (core thread); its failure is only logged."""
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(agent, event)
+        except Exception:
+            _log.exception("the load host's on_event failed")
 
     # ---- what a load tool does ---------------------------------------------------------------
 
