@@ -17,6 +17,7 @@ from typing import NoReturn
 from softphone import __version__
 from softphone.cli.agent import add_agent_parser, run_agent
 from softphone.cli.agent_inputs import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
+from softphone.cli.load import add_load_parser, run_load_command
 from softphone.cli.prompts import forget_taken, take_from_environment
 from softphone.cli.qr import add_qr_parser, run_qr
 from softphone.core.errors import VicifastError
@@ -89,10 +90,11 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
 
     add_emulator_parser(sub)
     add_qr_parser(sub)
+    add_load_parser(sub)
     return parser
 
 
-_COMMANDS = ("agent", "qr", "emulator", "demo")
+_COMMANDS = ("agent", "qr", "emulator", "demo", "load")
 
 
 def _app_links(given: list[str]) -> list[str]:
@@ -128,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_agent(args)
         if args.command == "qr":
             return run_qr(args)
+        if args.command == "load":
+            return run_load_command(args)
         if args.command == "emulator":
             from softphone.emulator.cli import run as run_emulator
 
