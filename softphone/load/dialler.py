@@ -112,26 +112,28 @@ class Dialler:
     def finish(self, timeout_s: float) -> DiallerResult:
         """Stop placing calls and let those up end as planned (sipp's SIGUSR1), then say what
         sipp counted; what is still up after ``timeout_s`` is cut."""
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGUSR1)
-            try:
-                process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                return self.stop()
+        if not self._signal(signal.SIGUSR1, timeout_s):
+            return self.stop()
         return self.result()
 
     def stop(self) -> DiallerResult:
         """Stop ringing (calls up are cut) and say what sipp counted."""
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(_STOP_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(_STOP_S)
+        if not self._signal(signal.SIGTERM, _STOP_S) and self._process is not None:
+            self._process.kill()
+            self._process.wait(_STOP_S)
         return self.result()
+
+    def _signal(self, sig: signal.Signals, timeout_s: float) -> bool:
+        """Send ``sig`` to a running sipp; whether it has ended within ``timeout_s``."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return True
+        process.send_signal(sig)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def result(self) -> DiallerResult:
         try:
