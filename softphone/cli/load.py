@@ -14,9 +14,10 @@ own code: signs in from its own loopback address (127.0.1.x), holds the firewall
 registers, takes the calls the dialler pushes with answer-after=0, and signs out at the end.
 Once every agent is registered, the dialler (sipp) rings them as VICIdial does, --calls at once.
 Needs kamailio and sipp (Debian: kamailio, sip-tester) and Locust (`uv sync --group load`).
-Exit status 0 only when no request failed, every agent registered and every pushed call was
-answered. The report (Locust's HTML and CSV) goes to --report-dir. Locust stays usable
-directly: `locust -f softphone/load/locustfile.py --help` lists its --vf-* options."""
+Exit status 0 only when no request failed (a sign-in not registered within 30 s is one) and
+every pushed call was answered. The report (Locust's HTML and CSV) goes to --report-dir.
+Locust stays usable directly: `locust -f softphone/load/locustfile.py --help` lists its --vf-*
+options."""
 
 
 def add_load_parser(sub: Any) -> None:

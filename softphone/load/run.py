@@ -11,7 +11,8 @@ A thin front to Locust (which stays usable directly: ``locust -f`` the shipped
 3. the dialler (:mod:`softphone.load.dialler`): once every agent is registered, it rings them with
    ``answer-after=0`` as VICIdial does, ``--calls`` at once, each held ``--call-hold`` seconds;
 4. the result: Locust's CSV and HTML in ``--report-dir``, the dialler's count, and the exit code:
-   0 only when no request failed, every agent registered, and the dialler's calls all succeeded.
+   0 only when no request failed (a sign-in not registered within 30 s is one) and the dialler's
+   calls all succeeded.
 """
 
 from __future__ import annotations
