@@ -18,7 +18,6 @@ import os
 import queue
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ from softphone.core.errors import VicifastError
 from softphone.core.models import SipAccountConfig
 from softphone.core.secret import Secret
 from softphone.desktop.children import spawn
-from softphone.emulator.registrar import Registrar, kamailio_path
+from softphone.emulator.registrar import Registrar, free_udp_port, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
 
@@ -161,13 +160,6 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def _free_udp_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class DemoEnvironment:
     """What a demo client needs: where to sign in, as whom, and what to call."""
@@ -287,7 +279,7 @@ def _start_peer(state: EmulatorState, server: EmulatorServer, host: str) -> Demo
         state.add_sip_line(extension, password.reveal(), time.time())
     for attempt in range(_PEER_ATTEMPTS):
         # kamailio must trust the lines' address before they register, so it is chosen here
-        port = _free_udp_port(host)
+        port = free_udp_port(host)
         registrar.trust(host, port)
         peer = DemoPeer(host, port, f"{registrar.host}:{registrar.port}", password)
         try:

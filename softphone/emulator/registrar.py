@@ -50,7 +50,8 @@ def _cfg_string(value: str) -> str:
     return f'"{value}"'
 
 
-def _free_udp_port(host: str) -> int:
+def free_udp_port(host: str) -> int:
+    """A UDP port free on ``host`` now (the kernel's pick; bound again by its user at once)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
@@ -108,7 +109,7 @@ class Registrar:
         fixed_port = self.port != 0
         for attempt in range(_START_ATTEMPTS):
             if not fixed_port:
-                self.port = _free_udp_port(self.host)
+                self.port = free_udp_port(self.host)
             self._render()
             self._spawn()
             try:

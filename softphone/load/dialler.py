@@ -15,7 +15,6 @@ import csv
 import io
 import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from softphone.core.errors import ConfigError
+from softphone.emulator.registrar import free_udp_port
 
 _STOP_S = 10.0
 
@@ -34,13 +34,6 @@ class DiallerResult:
     successful: int
     failed: int
     rtd_ms: float  # the mean time from INVITE to the agent's 200 OK, as sipp measured it
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _rtd_ms(value: str) -> float:
@@ -78,7 +71,7 @@ class Dialler:
         self._rate = rate_per_s
         self._hold_ms = round(hold_s * 1000)
         self._host = host
-        self.port = _free_port(host)
+        self.port = free_udp_port(host)
         self._targets = workdir / "dialler-targets.csv"
         self._stats = workdir / "dialler-stats.csv"
         self._log = workdir / "dialler.log"
@@ -92,7 +85,7 @@ class Dialler:
 
     def start(self) -> None:
         scenario = resources.files("softphone.load") / "sipp" / "dialler.xml"
-        media_port = _free_port(self._host)
+        media_port = free_udp_port(self._host)
         argv = [
             self._sipp, self._registrar, "-sf", str(scenario), "-inf", str(self._targets),
             "-i", self._host, "-p", str(self.port), "-mi", self._host, "-mp", str(media_port),

@@ -65,7 +65,8 @@ class _Workers:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._children: list[tuple[WorkerProcess, list[int]]] = []
+        self._children: list[WorkerProcess] = []
+        self._seated = 0  # users given a seat; child n holds seats n×7 … n×7+6
         self._numbers = itertools.count(1)
 
     def next_number(self) -> int:
@@ -73,18 +74,16 @@ class _Workers:
 
     def take(self, options: Any) -> WorkerProcess:
         with self._lock:
-            for child, seats in self._children:
-                if len(seats) < MAX_AGENTS:
-                    seats.append(1)
-                    return child
-            child = WorkerProcess(options.vf_control_plane, options.vf_ca_file or None)
-            self._children.append((child, [1]))
-            return child
+            child_index, self._seated = self._seated // MAX_AGENTS, self._seated + 1
+            if child_index == len(self._children):
+                ca_file = options.vf_ca_file or None
+                self._children.append(WorkerProcess(options.vf_control_plane, ca_file))
+            return self._children[child_index]
 
     def close(self) -> None:
         with self._lock:
-            children, self._children = self._children, []
-        for child, _seats in children:
+            children, self._children, self._seated = self._children, [], 0
+        for child in children:
             child.close(_STEP_S)
 
 

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from softphone.emulator.registrar import Registrar
 from softphone.emulator.seed import load_agent
 from softphone.load.dialler import Dialler, DiallerResult
 from softphone.load.host import MAX_AGENTS
@@ -51,13 +52,12 @@ class LoadOptions:
     web_port: int = 8089
 
 
-def _registered_users(registrar: object) -> int:
-    """How many extensions kamailio holds a contact for."""
-    rpc = getattr(registrar, "rpc", None)
-    if rpc is None:
+def _registered_users(registrar: Registrar | None) -> int:
+    """How many extensions kamailio holds a contact for (0 when it cannot say)."""
+    if registrar is None:
         return 0
     try:
-        answer = rpc("stats.get_statistics", "registered_users")
+        answer = registrar.rpc("stats.get_statistics", "registered_users")
     except Exception:
         return 0
     for line in answer if isinstance(answer, list) else []:
@@ -154,7 +154,7 @@ def max_calls(agents: int) -> int:
 
 def _dial_once_registered(
     dialler: Dialler,
-    registrar: object,
+    registrar: Registrar,
     users: int,
     locust: subprocess.Popen[bytes],
     stop_at: float,

@@ -16,10 +16,10 @@ from softphone.core import events as ev
 from softphone.core.errors import LimitExceeded
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionState
-from softphone.demo.environment import DemoEnvironment, start_demo_environment
-from softphone.emulator.registrar import kamailio_path
+from softphone.demo.environment import DemoEnvironment
 from softphone.emulator.seed import LOAD_COMPANY_CODE, load_agent
 from softphone.load.host import MAX_AGENTS, AgentHost, AgentSpec, EmulatedAgent
+from tests.support.load_world import load_world
 from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
@@ -28,13 +28,8 @@ WAIT = 30.0
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[DemoEnvironment]:
-    if kamailio_path() is None:
-        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
-    made = start_demo_environment(tmp_path / "demo", load_agents=MAX_AGENTS + 1)
-    try:
+    with load_world(tmp_path) as made:
         yield made
-    finally:
-        made.close()
 
 
 @pytest.fixture

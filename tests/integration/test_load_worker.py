@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from softphone.demo.environment import DemoEnvironment, start_demo_environment
-from softphone.emulator.registrar import kamailio_path
+from softphone.demo.environment import DemoEnvironment
 from softphone.emulator.seed import LOAD_COMPANY_CODE, load_agent
 from softphone.load.client import WorkerProcess
 from softphone.load.host import MAX_AGENTS
+from tests.support.load_world import load_world
 from tests.support.proc_watch import alive_in
 from tests.support.process import wait_until
 
@@ -31,13 +31,8 @@ Message = dict[str, Any]
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[DemoEnvironment]:
-    if kamailio_path() is None:
-        pytest.fail("kamailio is not installed: run scripts/bootstrap.sh")
-    made = start_demo_environment(tmp_path / "demo", load_agents=MAX_AGENTS + 1)
-    try:
+    with load_world(tmp_path) as made:
         yield made
-    finally:
-        made.close()
 
 
 class Parent:
