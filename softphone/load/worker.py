@@ -169,9 +169,9 @@ class Worker:
             text = str(err) or f"The {op} command failed."
         elif isinstance(err, TimeoutError):
             text = f"The {op} command took too long."
-        else:  # not written for people: the details go to stderr, not to the parent
-            _log.warning("the %s command failed", op, exc_info=err)
-            text = f"The {op} command failed ({type(err).__name__}); see the worker's log."
+        else:  # not written for people, and its text or frames may hold a password: type only
+            _log.warning("the %s command failed: %s", op, type(err).__name__)
+            text = f"The {op} command failed ({type(err).__name__})."
         for password in self._passwords:
             text = text.replace(password, "•••")
         return text

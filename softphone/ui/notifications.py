@@ -87,6 +87,7 @@ class DesktopNotices(QObject):
         self._replies: dict[int, Callable[[Any], None]] = {}
         self._sent: dict[int, _Sent] = {}
         self.shown = 0  # the service's id of the notice on screen, 0 for none
+        self._service = ""  # the unique bus name that answered Notify: signals count from it only
         self._auth: Any = None  # jeepney's Authenticator until the bus has let us in
         self._parser: Any = None
         if address is None:
@@ -176,6 +177,7 @@ class DesktopNotices(QObject):
                 self.failed.emit(sent.title, sent.text, name in _ABSENT)
             return
         notice_id = int(message.body[0])
+        self._service = str(message.header.fields.get(HeaderFields.sender, ""))
         if sent.wanted:
             self.shown = notice_id
         else:
@@ -190,7 +192,10 @@ class DesktopNotices(QObject):
     def _received(self, message: Any) -> None:
         fields = message.header.fields
         if message.header.message_type is MessageType.signal:
-            if fields.get(HeaderFields.interface) != _SERVICE:
+            # any client of the bus may emit these: only the service that took our notice counts
+            if fields.get(HeaderFields.interface) != _SERVICE or (
+                not self._service or fields.get(HeaderFields.sender) != self._service
+            ):
                 return
             member = fields.get(HeaderFields.member)
             if member == "NotificationClosed" and message.body[0] == self.shown:

@@ -256,8 +256,9 @@ def test_a_second_call_replaces_the_notice_and_answering_it_closes_it(
         kit.close()
 
 
-def test_clicking_the_notice_brings_the_window(
+def test_clicking_the_notice_brings_the_window_and_only_the_service_is_heard(
     qtbot: QtBot,
+    session_bus: str,
     server: NoticeServer,
     kit: TrayKit,
     bridge: QtBridge,
@@ -265,8 +266,22 @@ def test_clicking_the_notice_brings_the_window(
 ) -> None:
     ring(kit, bridge, windows, "c1")
     qtbot.waitUntil(lambda: kit.tray.notices.shown == 1, timeout=WAIT)
+    shown: list[bool] = []
+    kit.tray.showRequested.connect(lambda: shown.append(True))
+    # another client of the bus "clicks" and "closes" our notice: nothing happens
+    from jeepney import DBusAddress, message_bus, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+
+    with open_dbus_connection(bus=session_bus) as stranger:
+        emitter = DBusAddress(PATH, interface=SERVICE)
+        stranger.send(new_signal(emitter, "ActionInvoked", "us", (1, "default")))
+        stranger.send(new_signal(emitter, "NotificationClosed", "uu", (1, 2)))
+        # the bus has routed both once it answers a later call of the same client
+        stranger.send_and_get_reply(message_bus.GetId(), timeout=5)
     with qtbot.waitSignal(kit.tray.showRequested, timeout=WAIT):
-        server.click(1)
+        server.click(1)  # the service's own click, after the stranger's in our socket
+    assert shown == [True]
+    assert kit.tray.notices.shown == 1  # still ours to close
 
 
 def test_without_a_notification_service_the_tray_shows_its_own_balloon(
