@@ -211,9 +211,15 @@ class Session:
 
     def on_register_failed(self, code: int) -> None:
         """REGISTER failed with ``code``; 401/403/407/408 (timeouts) trigger a re-auth."""
-        if not self._has_session or not self._reauth.register_failed(code):
+        if not self._has_session:
             return
-        self._refresh(Reason.REGISTER_FAILED)
+        delay = self._reauth.register_failed(code)
+        if delay is None:
+            return
+        if delay > 0 and not self._busy:  # too soon after the last one: when the minute is up
+            self._arm(delay, Reason.REGISTER_FAILED)
+        elif delay == 0:
+            self._refresh(Reason.REGISTER_FAILED)
 
     def on_engine_event(self, event: ev.Event) -> None:
         """Feed the engine's events here (subscribe it to RegistrationChanged, CommandFailed)."""
@@ -227,7 +233,10 @@ class Session:
             elif was and not registered and self._state is State.REGISTERED:
                 self._set_state(State.REGISTERING)
             if event.state in (ev.RegistrationState.FAILED, ev.RegistrationState.RETRYING):
+                self._line.refused = event.state is ev.RegistrationState.FAILED
                 self.on_register_failed(event.code)
+            elif registered:
+                self._line.refused = False
         elif (
             isinstance(event, ev.CommandFailed)
             and event.command == "add_account"
@@ -356,7 +365,8 @@ class Session:
         if account != self._line.config:  # first time, or the server's phone config changed
             self._install(account)
         else:
-            if trigger is Reason.REGISTER_FAILED:
+            if trigger is Reason.REGISTER_FAILED or self._line.refused:
+                # the firewall is open again: a REGISTER refused meanwhile is worth another try
                 self._line.reregister()
             self._set_state(State.REGISTERED if self._line.registered else State.REGISTERING)
         self._schedule_next()

@@ -89,12 +89,13 @@ class EngineAccount:
         self._id = account_id
         self.config: SipAccountConfig | None = None  # what the engine has, if anything
         self.registered = False
+        self.refused = False  # its last REGISTER was refused (and the engine will not retry)
 
     def install(self, config: SipAccountConfig) -> None:
         """Put ``config`` in the engine, in place of the account it has."""
         if self.config is not None:
             self._watch("remove_account", self._engine.remove_account(self._id))
-        self.config, self.registered = config, False
+        self.config, self.registered, self.refused = config, False, False
         self._watch("add_account", self._engine.add_account(config, self._id))
 
     def drop(self) -> Future[None] | None:
@@ -103,10 +104,11 @@ class EngineAccount:
         if self.config is not None:
             removed = self._engine.remove_account(self._id)
             self._watch("remove_account", removed)
-        self.config, self.registered = None, False
+        self.config, self.registered, self.refused = None, False, False
         return removed
 
     def reregister(self) -> None:
+        self.refused = False
         self._watch("reregister", self._engine.reregister(self._id))
 
     def handle_ip_change(self) -> None:

@@ -2,9 +2,10 @@
 
 A login opens the firewall for a lease; the session re-authenticates before it lapses
 (:func:`reauth_at`), after a transient failure (backing off), and when REGISTER fails in a way a
-re-auth can mend (at most every ``REGISTER_REAUTH_MIN_INTERVAL_S``). The schedule keeps the lease
-of the last login, the one timer armed for the next re-auth, and says when a lease changed with
-``FirewallLeaseChanged``: on the core thread, like everything the session does.
+re-auth can mend (at most every ``REGISTER_REAUTH_MIN_INTERVAL_S``: one that comes sooner is
+deferred, never dropped). The schedule keeps the lease of the last login, the one timer armed
+for the next re-auth, and says when a lease changed with ``FirewallLeaseChanged``: on the core
+thread, like everything the session does.
 """
 
 from __future__ import annotations
@@ -97,13 +98,20 @@ class ReauthSchedule:
             self._timer = None
         self.next_reauth_at = None
 
-    def register_failed(self, code: int) -> bool:
-        """Whether a REGISTER that failed with ``code`` calls for a re-auth now."""
+    def register_failed(self, code: int) -> float | None:
+        """Whether a REGISTER that failed with ``code`` calls for a re-auth: None if not, else
+        in how many seconds (0: now; later when the last one was under a minute ago, so a
+        registrar that keeps refusing is not answered with a login storm, and yet the agent is
+        not left unregistered)."""
         if code not in REAUTH_REGISTER_CODES:
-            return False
+            return None
         now = self._clock()
         last = self._last_register_reauth
-        if last is not None and (now - last).total_seconds() < REGISTER_REAUTH_MIN_INTERVAL_S:
-            return False
-        self._last_register_reauth = now
-        return True
+        wait = 0.0
+        if last is not None:
+            wait = max(0.0, REGISTER_REAUTH_MIN_INTERVAL_S - (now - last).total_seconds())
+        due = self.next_reauth_at
+        if wait > 0 and due is not None and due <= now + timedelta(seconds=wait):
+            return None  # a re-auth is due sooner anyway; it re-registers
+        self._last_register_reauth = now + timedelta(seconds=wait)
+        return wait

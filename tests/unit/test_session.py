@@ -695,6 +695,36 @@ class TestTriggers:
         session.on_register_failed(408)
         assert world.count("http.login") == 3
 
+    def test_a_register_failure_inside_the_minute_is_deferred_not_dropped(
+        self, world: World
+    ) -> None:
+        # Found by the lease-expiry load scenario: the engine does not retry a 403 (the session
+        # re-authenticates instead), so a failure the minute's limit dropped left the agent
+        # unregistered, and unreachable, until the next scheduled re-auth (an hour later).
+        session = sign_in(world)
+        session.on_engine_event(registered(ev.RegistrationState.FAILED, 403))
+        session.on_engine_event(registered(ev.RegistrationState.REGISTERED))
+        world.scheduler.advance(10)
+        world.log.clear()
+        session.on_engine_event(registered(ev.RegistrationState.FAILED, 403))
+        assert world.log == []  # not now: the last re-auth was ten seconds ago
+        world.scheduler.advance(50)
+        assert world.log == ["http.login", "http.provision", f"engine.reregister {ACCOUNT_ID}"]
+
+    def test_a_register_refused_during_a_reauth_is_tried_again_after_it(self, world: World) -> None:
+        session = sign_in(world)
+        session.on_engine_event(registered(ev.RegistrationState.FAILED, 403))
+        session.on_engine_event(registered(ev.RegistrationState.REGISTERED))
+        world.executor.inline = False
+        world.scheduler.advance(30)
+        session.on_ip_changed()  # any re-auth in flight: its login is not answered yet
+        world.log.clear()
+        session.on_engine_event(registered(ev.RegistrationState.FAILED, 403))
+        world.executor.run_all()
+        assert f"engine.reregister {ACCOUNT_ID}" in world.log
+        session.on_engine_event(registered(ev.RegistrationState.REGISTERED))
+        assert world.last().state is S.REGISTERED
+
     @pytest.mark.parametrize("code", [404, 480, 500, 503])
     def test_other_register_failures_are_left_to_the_engine(self, world: World, code: int) -> None:
         session = sign_in(world)
