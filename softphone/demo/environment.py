@@ -230,15 +230,24 @@ def _demo_agent(state: EmulatorState) -> DemoCredentials:
 
 
 def start_demo_environment(
-    workdir: Path, *, use_kamailio: bool = True, host: str = HOST, load_agents: int = 0
+    workdir: Path,
+    *,
+    use_kamailio: bool = True,
+    host: str = HOST,
+    load_agents: int = 0,
+    registration_max_s: int = 3600,
 ) -> DemoEnvironment:
     """Start the emulator (+ kamailio if on PATH and wanted) and the demo lines; ``workdir``
     receives the emulator's CA certificate. Call :meth:`DemoEnvironment.close` when done.
-    ``load_agents`` adds that many generated agents (company LOAD) for load runs."""
+    ``load_agents`` adds that many generated agents (company LOAD) for load runs;
+    ``registration_max_s`` is the longest registration kamailio grants (load scenarios
+    shorten it, so that agents refresh, and notice a lost registration, within seconds)."""
     state = EmulatorState.from_seed(load_agents=load_agents)
     credentials = _demo_agent(state)
     registrar = (
-        Registrar(state.sip_users(), host=host) if use_kamailio and kamailio_path() else None
+        Registrar(state.sip_users(), host=host, max_expires_s=registration_max_s)
+        if use_kamailio and kamailio_path()
+        else None
     )
     server = EmulatorServer(
         state, host=host, port=0, ca_out=workdir / "ca.pem", registrar=registrar

@@ -10,6 +10,7 @@ kamailio's jsonrpcs datagram socket (htables "fw" and "users"): no database serv
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import math
@@ -84,7 +85,13 @@ class Registrar:
     """kamailio on `host`:`port` (UDP; 0 = a free port) with the given SIP accounts."""
 
     def __init__(
-        self, users: dict[str, str], *, host: str = "127.0.0.1", port: int = 0, debug: int = 2
+        self,
+        users: dict[str, str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        debug: int = 2,
+        max_expires_s: int = 3600,
     ) -> None:
         binary = kamailio_path()
         if binary is None:
@@ -93,9 +100,13 @@ class Registrar:
         self.host = host
         self.port = port
         self.debug = debug
+        if not 2 <= max_expires_s <= 3600:
+            raise RegistrarError("A registration may last between 2 and 3600 seconds.")
+        self.max_expires_s = max_expires_s  # the longest registration granted (load scenarios)
         self._users = dict(users)
         self._rules: dict[str, int] = {}
         self._trusted: set[str] = set()
+        self._routes: dict[str, str] = {}  # number -> "ip:port" its INVITEs are relayed to
         # short path: unix socket names are limited to ~100 bytes
         self.workdir = Path(tempfile.mkdtemp(prefix="vfkam-"))
         self.rpc_socket = self.workdir / "rpc.sock"
@@ -135,6 +146,10 @@ class Registrar:
         trusted = "\n".join(
             f"\t$sht(trusted=>{_cfg_string(source)[1:-1]}) = 1;" for source in sorted(self._trusted)
         )
+        routes = "\n".join(
+            f"\t$sht(routes=>{_cfg_string(number)[1:-1]}) = {_cfg_string(target)};"
+            for number, target in sorted(self._routes.items())
+        )
         template = resources.files("softphone.emulator").joinpath("kamailio.cfg")
         text = template.read_text(encoding="utf-8")
         values = {
@@ -146,6 +161,10 @@ class Registrar:
             "USERS": users,
             "RULES": rules,
             "TRUSTED": trusted,
+            "ROUTES": routes,
+            "MIN_EXPIRES": str(min(30, self.max_expires_s)),
+            "MAX_EXPIRES": str(self.max_expires_s),
+            "DEFAULT_EXPIRES": str(min(300, self.max_expires_s)),
         }
         for key, value in values.items():
             text = text.replace("{{" + key + "}}", value)
@@ -193,6 +212,24 @@ class Registrar:
                 return sock.recv(65535).startswith(b"SIP/2.0 200")
             except OSError:  # ICMP port unreachable: not bound yet
                 return False
+
+    def restart(self) -> None:
+        """Stop kamailio and start it again on the same port, as a server restart does: it
+        forgets every registration (its location table is in memory) and keeps its accounts,
+        allow-rules and trusted sources."""
+        self._kill()
+        self.start()
+
+    def lose(self, ip: str, seconds: int) -> None:
+        """For ``seconds`` from now, drop every request and reply from ``ip`` unread, as if
+        that computer's network were gone."""
+        try:
+            address = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise RegistrarError(f"{ip!r} is not an IP address.") from None
+        if not 0 < seconds <= 3600:
+            raise RegistrarError("A network loss lasts between 1 and 3600 seconds.")
+        self._rpc_quiet("htable.seti", "lost", address, int(time.time()) + seconds)
 
     def stop(self) -> None:
         """Stop kamailio (its whole process group) and remove its files."""
@@ -261,6 +298,17 @@ class Registrar:
         _cfg_string(source)
         self._trusted.add(source)
         self._rpc_quiet("htable.seti", "trusted", source, 1)
+
+    def route(self, number: str, host: str, port: int) -> None:
+        """Relay INVITEs for ``number`` to ``host``:``port`` (a server of the employer's, such
+        as a load run's answering side), now and after a restart. The firewall still applies
+        to who may call it."""
+        if not number.isdigit():
+            raise RegistrarError(f"A routed number is digits only, not {number!r}.")
+        target = f"{host}:{port}"
+        _cfg_string(target)
+        self._routes[number] = target
+        self._rpc_quiet("htable.sets", "routes", number, target)
 
     def _rpc_quiet(self, method: str, *params: str | int) -> None:
         if self.running:

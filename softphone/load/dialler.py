@@ -3,19 +3,15 @@
 VICIdial pulls an agent's phone into a session by calling its extension with
 ``Call-Info: answer-after=0``; the agent's phone answers by itself. :class:`Dialler` does that to
 the run's agents through the registrar, at a rate, with at most ``concurrent`` calls up at once,
-each held ``hold_s`` while the agent's audio is echoed back. It is sipp (Debian: sip-tester)
-playing ``sipp/dialler.xml``, a child process stopped by its PID. The registrar must trust its
-source address (the employer's own servers are not firewalled): :attr:`source` says which, before
-the first call goes out.
+each held ``hold_s`` while speech plays to the agent (:mod:`softphone.load.counterpart`'s
+``write_speech``). It is sipp (Debian: sip-tester) playing ``sipp/dialler.xml``, a child
+process stopped by its PID. The registrar must trust its source address (the employer's own
+servers are not firewalled): :attr:`source` says which, before the first call goes out.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import shutil
 import signal
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -23,6 +19,8 @@ from pathlib import Path
 
 from softphone.core.errors import ConfigError
 from softphone.emulator.registrar import free_udp_port
+from softphone.load.counterpart import SPEECH_FILE, write_speech
+from softphone.load.sipp_process import SippProcess, sipp_binary
 
 _STOP_S = 10.0
 
@@ -59,9 +57,7 @@ class Dialler:
         hold_s: float,
         host: str = "127.0.0.1",
     ) -> None:
-        sipp = shutil.which("sipp")
-        if sipp is None:
-            raise ConfigError("The dialler needs sipp: install it (Debian: sip-tester).")
+        sipp = sipp_binary("The dialler")
         if not extensions or concurrent < 1 or rate_per_s <= 0 or hold_s <= 0:
             raise ConfigError("The dialler needs extensions, a rate, a call limit and a hold time.")
         self._sipp = sipp
@@ -73,10 +69,11 @@ class Dialler:
         self._host = host
         self.port = free_udp_port(host)
         self._targets = workdir / "dialler-targets.csv"
-        self._stats = workdir / "dialler-stats.csv"
-        self._log = workdir / "dialler.log"
         self._targets.write_text("SEQUENTIAL\n" + "".join(f"{e};\n" for e in extensions))
-        self._process: subprocess.Popen[bytes] | None = None
+        write_speech(workdir / SPEECH_FILE)  # dialler.xml plays it, from sipp's working dir
+        self._sipp_run = SippProcess(
+            workdir, workdir / "dialler-stats.csv", workdir / "dialler.log"
+        )
 
     @property
     def source(self) -> str:
@@ -90,59 +87,34 @@ class Dialler:
             self._sipp, self._registrar, "-sf", str(scenario), "-inf", str(self._targets),
             "-i", self._host, "-p", str(self.port), "-mi", self._host, "-mp", str(media_port),
             "-r", f"{self._rate:g}", "-rp", "1000", "-l", str(self._concurrent),
-            "-d", str(self._hold_ms), "-rtp_echo", "-nostdin", "-recv_timeout", "30000",
-            "-trace_stat", "-stf", str(self._stats), "-fd", "1",
+            "-d", str(self._hold_ms), "-recv_timeout", "30000",
         ]  # fmt: skip
-        with self._log.open("wb") as log:
-            self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
+        self._sipp_run.start(argv)
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._sipp_run.running
 
     def finish(self, timeout_s: float) -> DiallerResult:
         """Stop placing calls and let those up end as planned (sipp's SIGUSR1), then say what
         sipp counted; what is still up after ``timeout_s`` is cut."""
-        if not self._signal(signal.SIGUSR1, timeout_s):
+        if not self._sipp_run.signal(signal.SIGUSR1, timeout_s):
             return self.stop()
         return self.result()
 
     def stop(self) -> DiallerResult:
         """Stop ringing (calls up are cut) and say what sipp counted."""
-        if not self._signal(signal.SIGTERM, _STOP_S) and self._process is not None:
-            self._process.kill()
-            self._process.wait(_STOP_S)
+        self._sipp_run.stop()
         return self.result()
 
-    def _signal(self, sig: signal.Signals, timeout_s: float) -> bool:
-        """Send ``sig`` to a running sipp; whether it has ended within ``timeout_s``."""
-        process = self._process
-        if process is None or process.poll() is not None:
-            return True
-        process.send_signal(sig)
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+    def calls_up(self) -> int:
+        """The calls up at once in sipp's latest statistics row (written every second)."""
+        return self._sipp_run.calls_up()
 
     def result(self) -> DiallerResult:
-        try:
-            rows = list(csv.DictReader(io.StringIO(self._stats.read_text()), delimiter=";"))
-        except OSError:
-            rows = []
-        last = rows[-1] if rows else {}
-
-        def count(column: str) -> int:
-            try:
-                return int(last.get(column) or 0)
-            except ValueError:
-                return 0
-
+        row = self._sipp_run.last_row()
         return DiallerResult(
-            successful=count("SuccessfulCall(C)"),
-            failed=count("FailedCall(C)"),
-            rtd_ms=_rtd_ms(last.get("ResponseTime1(C)", "")),
+            successful=self._sipp_run.count("SuccessfulCall(C)"),
+            failed=self._sipp_run.count("FailedCall(C)"),
+            rtd_ms=_rtd_ms(row.get("ResponseTime1(C)", "")),
         )

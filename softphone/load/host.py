@@ -52,6 +52,13 @@ MAX_AGENTS = MAX_TRANSPORTS - 1
 _STEP_S = 15.0
 
 
+def address_of(number: int) -> str:
+    """The loopback address of a run's agent ``number`` (1…): 127.0.1.1 … 127.0.1.250,
+    127.0.2.1 …"""
+    third, fourth = divmod(number - 1, 250)
+    return f"127.0.{1 + third}.{1 + fourth}"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentSpec:
     """Who an emulated agent signs in as, and the loopback address it speaks from."""

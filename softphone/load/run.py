@@ -12,7 +12,8 @@ A thin front to Locust (which stays usable directly: ``locust -f`` the shipped
    ``answer-after=0`` as VICIdial does, ``--calls`` at once, each held ``--call-hold`` seconds;
 4. the result: Locust's CSV and HTML in ``--report-dir``, the dialler's count, and the exit code:
    0 only when no request failed (a sign-in not registered within 30 s is one) and the dialler's
-   calls all succeeded.
+   calls all succeeded. Beside Locust's report, ours (:mod:`softphone.load.report`): the
+   timeline sampled while Locust runs and ``summary.html`` read from it all.
 """
 
 from __future__ import annotations
@@ -30,8 +31,22 @@ from pathlib import Path
 
 from softphone.emulator.registrar import Registrar
 from softphone.emulator.seed import load_agent
+from softphone.load.counterpart import Counterpart, CounterpartResult
 from softphone.load.dialler import Dialler, DiallerResult
+from softphone.load.distributed import (
+    LOCUST_PORT,
+    local_arguments,
+    master_arguments,
+    wait_for_first_agent,
+)
 from softphone.load.host import MAX_AGENTS
+from softphone.load.report import (
+    TIMELINE,
+    CallCount,
+    CallCounter,
+    TimelineSampler,
+    write_summary,
+)
 from softphone.sip.calls import MAX_CALLS
 
 _LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -50,6 +65,9 @@ class LoadOptions:
     outgoing_every_s: float = 0.0  # 0: agents place no calls of their own
     report_dir: Path | None = None
     web_port: int = 8089
+    master_workers: int = 0  # --master: Locust worker processes to wait for (any machine); 0: none
+    bind: str = "127.0.0.1"  # where the world listens (--master: an address the workers reach)
+    master_port: int = LOCUST_PORT
 
 
 def _registered_users(registrar: Registrar | None) -> int:
@@ -77,35 +95,61 @@ def _locust_processes(options: LoadOptions) -> int:
 def run_load(options: LoadOptions) -> int:
     from softphone.demo.environment import start_demo_environment
 
-    processes = _locust_processes(options)
+    processes = options.master_workers or _locust_processes(options)
     stride = math.ceil(options.agents / processes)
     report_dir = options.report_dir or Path(tempfile.mkdtemp(prefix="vicifast-load-"))
     report_dir.mkdir(parents=True, exist_ok=True)
-    env = start_demo_environment(report_dir / "world", load_agents=processes * stride)
+    env = start_demo_environment(
+        report_dir / "world", load_agents=processes * stride, host=options.bind
+    )
     registrar = env.server.registrar
     dialler: Dialler | None = None
+    counterpart: Counterpart | None = None
+    call_counters: list[CallCounter] = []  # each sipp's calls up, for the timeline
     try:
         print(f"emulator: {env.control_plane} (registrar {env.registrar})", flush=True)
+        target = "600"  # the echo line, when there is no registrar to route to a counterpart
+        if options.outgoing_every_s > 0 and registrar is not None:
+            # answers the agents' own calls, any number at once
+            counterpart = Counterpart(report_dir, host=options.bind)
+            host, port = counterpart.source.rsplit(":", 1)
+            registrar.trust(host, int(port))
+            registrar.route(counterpart.number, host, int(port))
+            counterpart.start()
+            call_counters.append(counterpart.calls_up)
+            target = counterpart.number
         argv = [
             sys.executable, "-m", "locust", "-f", str(_LOCUSTFILE),
             "-u", str(options.agents), "-r", f"{options.spawn_rate:g}",
             "--run-time", f"{max(1, round(options.minutes * 60))}s", "--stop-timeout", "60",
             "--csv", str(report_dir / "locust"), "--html", str(report_dir / "report.html"),
             "--vf-control-plane", env.control_plane, "--vf-ca-file", str(env.ca_file),
-            "--vf-stride", str(stride), "--vf-call-target", "600",
+            "--vf-stride", str(stride), "--vf-call-target", target,
             "--vf-call-every", f"{options.outgoing_every_s:g}",
         ]  # fmt: skip
         if options.headless:
             argv += ["--headless", "--only-summary"]
         else:
             argv += ["--autostart", "--web-port", str(options.web_port)]
-        if processes > 1:
-            argv += ["--processes", str(processes)]
+        if options.master_workers:
+            argv += master_arguments(processes, options.master_port)
+            print(
+                f"waiting for {processes} Locust worker processes: vicifast-phone load --worker "
+                f"--master-host {options.bind} --master-port {options.master_port}",
+                flush=True,
+            )
+        else:
+            argv += local_arguments(processes)
         lines = _registered_users(registrar)  # the PBX's own lines, registered already
         run_s = max(1, round(options.minutes * 60))
         # the dialler stops ringing in time for its last calls to end before the agents sign out
         stop_ringing_at = time.monotonic() + run_s - options.call_hold_s - 5.0
+        started = time.monotonic()
         locust = subprocess.Popen(argv)
+        if options.master_workers:  # the run starts once the workers come, maybe much later
+            stop_ringing_at = wait_for_first_agent(
+                lambda: _registered_users(registrar) > lines, locust
+            ) + (run_s - options.call_hold_s - 5.0)
         if options.calls and registrar is not None:
             # every Locust worker has at least floor(agents / processes) users, numbered from
             # its index × stride + 1: those extensions are surely someone's
@@ -118,20 +162,33 @@ def run_load(options: LoadOptions) -> int:
                 concurrent=options.calls,
                 rate_per_s=max(0.1, options.calls / options.call_hold_s),
                 hold_s=options.call_hold_s,
+                host=options.bind,
             )
             host, port = dialler.source.rsplit(":", 1)
             registrar.trust(host, int(port))
+            call_counters.append(dialler.calls_up)
             threading.Thread(
                 target=_dial_once_registered,
                 args=(dialler, registrar, lines + options.agents, locust, stop_ringing_at),
                 name="load-dialler",
                 daemon=True,
             ).start()
+        sampler = TimelineSampler(
+            report_dir / TIMELINE,
+            lambda: _registered_users(registrar) - lines,  # the agents, not the PBX's lines
+            call_counters,
+            started_at=started,
+        )
+        sampler.start()
         code = locust.wait()
+        sampler.stop()
         result = dialler.stop() if dialler is not None else None
+        answered = counterpart.stop() if counterpart is not None else None
     finally:
+        if counterpart is not None:
+            counterpart.stop()
         env.close()
-    return _summary(code, result, options, report_dir)
+    return _summary(code, result, options, report_dir, answered)
 
 
 def _dialling_order(processes: int, stride: int, each: int) -> list[int]:
@@ -174,7 +231,11 @@ def _dial_once_registered(
 
 
 def _summary(
-    locust_code: int, dialler: DiallerResult | None, options: LoadOptions, report_dir: Path
+    locust_code: int,
+    dialler: DiallerResult | None,
+    options: LoadOptions,
+    report_dir: Path,
+    counterpart: CounterpartResult | None = None,
 ) -> int:
     print(f"report: {report_dir / 'report.html'} (CSV: {report_dir}/locust_*.csv)")
     code = 0 if locust_code == 0 else 1
@@ -188,5 +249,20 @@ def _summary(
     elif options.calls:
         print("dialler: no registrar to ring the agents through")
         code = 1
+    if counterpart is not None:  # the agents' failed calls are Locust's failures already
+        print(
+            f"counterpart: {counterpart.answered} of the agents' own calls answered, "
+            f"{counterpart.failed} failed"
+        )
+    calls: dict[str, CallCount] = {}
+    if dialler is not None:
+        calls["dialler"] = CallCount(dialler.successful, dialler.failed, round(dialler.rtd_ms, 1))
+    if counterpart is not None:
+        calls["counterpart"] = CallCount(counterpart.answered, counterpart.failed, None)
+    try:
+        write_summary(report_dir, passed=code == 0, agents=options.agents, calls=calls)
+        print(f"summary: {report_dir / 'summary.html'} (with timeline.png, summary.json)")
+    except OSError as error:
+        print(f"summary: could not be written to {report_dir} ({error.strerror}).")
     print("load run: passed" if code == 0 else "load run: FAILED")
     return code

@@ -11,8 +11,10 @@ object a line: the reply echoes ``id`` with ``"ok": true`` and its results, or `
 and ``error``, a sentence (never a traceback or a password); a line that is not a command is
 answered with ``"id": null``. Events come unprompted with ``event``, ``agent``, ``at`` (wall
 clock) and ``mono`` (``time.monotonic``, system-wide on Linux): ``registered``/``unregistered``
-(``code``), ``signed_out`` (``reason``, ``message``), ``call`` (``setup_ms`` once confirmed:
-from the call's first state, by the engine's timestamps), ``lease`` (``ip``, ``expires_at``).
+(``code``), ``provisioned`` (the session holds its SIP account and hands it to the engine: the
+end of its sign-in, the start of its REGISTER; once a sign-in, not for re-authentications),
+``signed_out`` (``reason``, ``message``), ``call`` (``setup_ms`` once confirmed: from the call's
+first state, by the engine's timestamps), ``lease`` (``ip``, ``expires_at``).
 
 Threads: the main thread reads stdin and never waits for the engine (futures reply through
 ``add_done_callback``); events are written from the host's core thread; every line is written
@@ -63,6 +65,7 @@ class Worker:
         self._agents: dict[str, EmulatedAgent] = {}
         self._passwords: set[str] = set()
         self._call_began: dict[str, float] = {}  # call id → the engine's time of its first state
+        self._session: dict[str, SessionState] = {}  # agent → its session's last state
         self._commands: dict[str, Callable[[dict[str, Any]], Reply | Future[Reply]]] = {
             "add": self._add,
             "sign_in": self._sign_in,
@@ -193,7 +196,10 @@ class Worker:
     # ---- events (the host's core thread) ------------------------------------------------------
 
     def _on_event(self, agent: EmulatedAgent, event: ev.Event) -> None:
-        fields = self._describe(event)
+        if isinstance(event, SessionStateChanged):
+            fields = self._describe_session(agent, event)
+        else:
+            fields = self._describe(event)
         if fields is not None:
             at = {"at": event.at, "mono": time.monotonic()}
             self.write({**fields, "agent": agent.account_id, **at})
@@ -205,15 +211,21 @@ class Worker:
             up = event.state is ev.RegistrationState.REGISTERED
             name = "registered" if up else "unregistered"
             return {"event": name, "state": event.state.value, "code": event.code}
-        if isinstance(event, SessionStateChanged):
-            if event.state is not SessionState.SIGNED_OUT or event.wiping:
-                return None
-            return {"event": "signed_out", "reason": event.reason.value, "message": event.message}
         if isinstance(event, FirewallLeaseChanged):
             expires = event.expires_at.isoformat() if event.expires_at else None
             return {"event": "lease", "ip": event.ip, "expires_at": expires}
         if isinstance(event, ev.CallStateChanged):
             return self._describe_call(event)
+        return None
+
+    def _describe_session(self, agent: EmulatedAgent, event: SessionStateChanged) -> Reply | None:
+        before = self._session.get(agent.account_id)
+        self._session[agent.account_id] = event.state
+        if event.state is SessionState.SIGNED_OUT and not event.wiping:
+            return {"event": "signed_out", "reason": event.reason.value, "message": event.message}
+        has_account = event.state in (SessionState.REGISTERING, SessionState.REGISTERED)
+        if has_account and before is SessionState.PROVISIONING:
+            return {"event": "provisioned"}
         return None
 
     def _describe_call(self, event: ev.CallStateChanged) -> Reply:

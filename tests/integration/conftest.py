@@ -17,11 +17,14 @@ import trustme
 
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
+from softphone.demo.environment import DemoEnvironment
+from softphone.load.host import AgentHost
 from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.engine import SipEngine
 from tests.enginekit.recorder import EventRecorder
 from tests.support.baresip import AnswerMode, Baresip, BaresipFactory
 from tests.support.kamailio import Kamailio, KamailioFactory
+from tests.support.load_world import load_world
 from tests.support.sipp import Sipp
 
 if TYPE_CHECKING:
@@ -208,3 +211,18 @@ def assert_no_pj_objects_left() -> None:
     against a destroyed (or a newer) library instance."""
     left = [o for o in gc.get_objects() if isinstance(o, SipCall | SipAccount)]
     assert not left, f"pjsua2 objects outlived the engine: {left!r}"
+
+
+@pytest.fixture
+def load_env(tmp_path: Path) -> Iterator[DemoEnvironment]:
+    """The world of a load test: the emulator over TLS with kamailio and one more generated
+    agent (company LOAD) than a load worker holds."""
+    with load_world(tmp_path) as made:
+        yield made
+
+
+@pytest.fixture
+def load_host(load_env: DemoEnvironment) -> Iterator[AgentHost]:
+    """A load worker's AgentHost on ``load_env``, closed after the test."""
+    with AgentHost(load_env.control_plane, ca_file=str(load_env.ca_file)) as made:
+        yield made

@@ -7,8 +7,6 @@ move to another address."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,23 +17,10 @@ from softphone.core.session_events import SessionState
 from softphone.demo.environment import DemoEnvironment
 from softphone.emulator.seed import LOAD_COMPANY_CODE, load_agent
 from softphone.load.host import MAX_AGENTS, AgentHost, AgentSpec, EmulatedAgent
-from tests.support.load_world import load_world
 from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
 WAIT = 30.0
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[DemoEnvironment]:
-    with load_world(tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def host(env: DemoEnvironment) -> Iterator[AgentHost]:
-    with AgentHost(env.control_plane, ca_file=str(env.ca_file)) as made:
-        yield made
 
 
 def spec(index: int, address: str = "") -> AgentSpec:
@@ -45,41 +30,43 @@ def spec(index: int, address: str = "") -> AgentSpec:
     )
 
 
-def signed_in(host: AgentHost, index: int) -> EmulatedAgent:
-    agent = host.add_agent(spec(index))
-    assert host.sign_in(agent).result(WAIT)
+def signed_in(load_host: AgentHost, index: int) -> EmulatedAgent:
+    agent = load_host.add_agent(spec(index))
+    assert load_host.sign_in(agent).result(WAIT)
     assert agent.registered.wait(WAIT), agent.record.timeline
     return agent
 
 
-def leased(env: DemoEnvironment, ip: str) -> bool:
-    return env.server.state.allowed(ip, time.time())
+def leased(load_env: DemoEnvironment, ip: str) -> bool:
+    return load_env.server.state.allowed(ip, time.time())
 
 
 def test_seven_agents_of_one_worker_each_register_from_their_own_address(
-    env: DemoEnvironment, host: AgentHost
+    load_env: DemoEnvironment, load_host: AgentHost
 ) -> None:
-    agents = [host.add_agent(spec(i)) for i in range(1, MAX_AGENTS + 1)]
+    agents = [load_host.add_agent(spec(i)) for i in range(1, MAX_AGENTS + 1)]
     for agent in agents:
-        assert host.sign_in(agent).result(WAIT)
+        assert load_host.sign_in(agent).result(WAIT)
     for agent in agents:
         # kamailio lets a REGISTER through only from an address with a live lease: each
         # agent's came from its own, which its own login opened
         assert agent.registered.wait(WAIT), (agent.spec.username, agent.record.timeline)
         assert agent.state is SessionState.REGISTERED
         assert agent.lease is not None and agent.lease.ip == agent.spec.address
-        assert leased(env, agent.spec.address)
-    assert not leased(env, "127.0.0.1")  # nothing signed in from the engine's own address
+        assert leased(load_env, agent.spec.address)
+    assert not leased(load_env, "127.0.0.1")  # nothing signed in from the engine's own address
     with pytest.raises(LimitExceeded, match=f"at most {MAX_AGENTS} agents"):
-        host.add_agent(spec(MAX_AGENTS + 1))
+        load_host.add_agent(spec(MAX_AGENTS + 1))
 
 
 def test_an_agent_takes_the_call_the_dialler_pushes_and_places_its_own(
-    env: DemoEnvironment, host: AgentHost
+    load_env: DemoEnvironment, load_host: AgentHost
 ) -> None:
-    agent = signed_in(host, 1)
+    agent = signed_in(load_host, 1)
     extension = load_agent(1).extension
-    env.ring_agent(env.agent_uri("", extension))  # answer-after=0, as VICIdial rings agents
+    load_env.ring_agent(
+        load_env.agent_uri("", extension)
+    )  # answer-after=0, as VICIdial rings agents
     wait_until(lambda: bool(agent.active_calls), WAIT, "the pushed call, up")
     (pushed,) = agent.active_calls
     wait_until(
@@ -88,28 +75,28 @@ def test_an_agent_takes_the_call_the_dialler_pushes_and_places_its_own(
         "auto-answered",
     )
     assert agent.record.calls_confirmed[-1].answered_by is ev.AnswerReason.HEADER
-    host.hangup(pushed).result(WAIT)
+    load_host.hangup(pushed).result(WAIT)
     wait_until(lambda: not agent.active_calls, WAIT, "the pushed call, ended")
-    placed = host.call(agent, env.lines["echo"]).result(WAIT)
+    placed = load_host.call(agent, load_env.lines["echo"]).result(WAIT)
     wait_until(lambda: any(c.call_id == placed for c in agent.record.calls_confirmed), WAIT, "echo")
-    host.hangup(placed).result(WAIT)
+    load_host.hangup(placed).result(WAIT)
     wait_until(lambda: len(agent.record.calls_ended) == 2, WAIT, "both calls in the record")
     assert all(c.connected for c in agent.record.calls_ended)
 
 
 def test_an_agent_signs_out_and_in_again_and_moves_to_another_address(
-    env: DemoEnvironment, host: AgentHost
+    load_env: DemoEnvironment, load_host: AgentHost
 ) -> None:
-    agent = signed_in(host, 2)
-    host.sign_out(agent).result(WAIT)
+    agent = signed_in(load_host, 2)
+    load_host.sign_out(agent).result(WAIT)
     assert agent.signed_out.wait(WAIT)
     wait_until(lambda: not agent.registered.is_set(), WAIT, "unregistered")
     assert agent.lease is None
-    assert host.sign_in(agent).result(WAIT)
+    assert load_host.sign_in(agent).result(WAIT)
     assert agent.registered.wait(WAIT)
     # the agent's computer moves to another network: it signs in from there, registers there
     before = registrations(agent)
-    host.move(agent, "127.0.1.102").result(WAIT)
+    load_host.move(agent, "127.0.1.102").result(WAIT)
     wait_until(
         lambda: agent.lease is not None and agent.lease.ip == "127.0.1.102", WAIT, "a new lease"
     )

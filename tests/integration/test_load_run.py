@@ -6,6 +6,7 @@ every pushed call was answered, and its report says so."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def test_a_short_run_of_eight_agents_with_pushed_calls_passes_and_reports(
         pytest.fail("kamailio and sipp are needed: run scripts/bootstrap.sh test")
     report = tmp_path / "report"
     argv = [sys.executable, "-m", "softphone.cli", "load", "--agents", "8", "--calls", "2",
-            "--minutes", "0.5", "--call-hold", "4", "--headless", "--processes", "2",
+            "--minutes", "0.35", "--call-hold", "3", "--headless", "--processes", "2",
             "--report-dir", str(report)]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=150, check=False)
     out = done.stdout + done.stderr
@@ -46,6 +47,22 @@ def test_a_short_run_of_eight_agents_with_pushed_calls_passes_and_reports(
     assert (report / "report.html").stat().st_size > 0
     dialled = [line for line in out.splitlines() if line.startswith("dialler:")]
     assert dialled and " 0 failed" in dialled[0], dialled
+    # our own report beside Locust's: what happened, second by second and in sum
+    assert f"summary: {report / 'summary.html'}" in out
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["passed"] and summary["notes"] == [] and summary["failures"] == []
+    assert summary["peak_registered_agents"] == 8  # the agents, not the PBX's lines
+    assert summary["peak_active_calls"] > 0
+    counts = {r["name"]: r["count"] for r in summary["requests"]}
+    assert counts["sign-in to registered"] == 8 and counts["sign-out"] == 8
+    assert summary["calls"]["dialler"]["answered"] >= 2
+    assert summary["calls"]["dialler"]["failed"] == 0
+    with (report / "timeline.csv").open() as rows:
+        timeline = list(csv.DictReader(rows))
+    assert max(int(row["active_calls"]) for row in timeline) > 0
+    assert (report / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (report / "summary.html").read_text()
+    assert "Load run: <span" in page and "<td>sign-in to registered</td>" in page
 
 
 def test_more_calls_than_the_workers_hold_is_refused_with_the_limit() -> None:

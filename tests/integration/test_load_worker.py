@@ -1,8 +1,8 @@
 """A load worker child (softphone.load.worker) driven over JSON lines by its parent's
 WorkerProcess (softphone.load.client), against the real emulator over TLS and its kamailio:
-agents sign in and register, a pushed call is answered by its header, bad commands get a
-sentence and the worker goes on, an 8th agent is refused, and the child ends on quit, on the end
-of its stdin and with its parent."""
+agents sign in, hold their SIP account and register, a pushed call is answered by its header, bad
+commands get a sentence and the worker goes on, an 8th agent is refused, and the child ends on
+quit, on the end of its stdin and with its parent."""
 
 from __future__ import annotations
 
@@ -108,6 +108,10 @@ def test_three_agents_sign_in_and_register_and_quit_ends_the_worker(parent: Pare
     for index, agent in enumerate(agents, start=1):
         event = parent.registered(agent)
         assert event["code"] == 200 and event["at"] > 0 and event["mono"] > 0
+        # the end of its sign-in (it holds its SIP account), the start of its REGISTER
+        provisioned = parent.event("provisioned", agent)
+        assert parent.lines.index(provisioned) < parent.lines.index(event)
+        assert 0 < provisioned["mono"] <= event["mono"]
         lease = parent.event("lease", agent)
         assert lease["ip"] == f"127.0.1.{index}" and lease["expires_at"]
     heard = {m["agent"] for m in also if m.get("event") == "registered"}
