@@ -168,7 +168,14 @@ def main() -> int:
     print()
     print("| request (Locust, type agent) | count | failures | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|---|")
-    for name in ("sign-in to registered", "pushed call answered", "sign-out", "Aggregated"):
+    for name in (
+        "sign-in",
+        "REGISTER",
+        "sign-in to registered",
+        "pushed call answered",
+        "sign-out",
+        "Aggregated",
+    ):
         print(row(name))
     print()
     print("| process | how many | CPU % of a core, each (mean / max) | RSS MiB, each (max) |")
