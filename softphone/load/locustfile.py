@@ -233,6 +233,14 @@ events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_close_workers)  # type: ignore[no-untyped-call]
 
 
+class _Refused(RuntimeError):
+    """The worker refused a command; ``full``: a call refused because it holds 4 already."""
+
+    def __init__(self, sentence: str, *, full: bool = False) -> None:
+        super().__init__(sentence)
+        self.full = full
+
+
 class VicifastAgent(User):
     """One agent through a shift: sign in, registered, calls, sign out."""
 
@@ -251,6 +259,7 @@ class VicifastAgent(User):
         self.worker: WorkerProcess | None = None
         self.agent = ""
         self.registered = threading.Event()
+        self.on_calls: set[str] = set()  # the pushed calls it has up (ringing or answered)
         self.provisioned_at = 0.0  # time.monotonic (system-wide), from the worker child's events
         self.registered_at = 0.0
         self.calling = options.vf_call_every > 0  # else it only takes the calls pushed to it
@@ -284,7 +293,12 @@ class VicifastAgent(User):
             self.registered.set()
         elif kind == "unregistered":
             self.registered.clear()
-        elif (
+        if kind == "call" and event.get("direction") == "inbound":
+            if event.get("state") == "disconnected":
+                self.on_calls.discard(str(event.get("call_id")))
+            else:
+                self.on_calls.add(str(event.get("call_id")))
+        if (
             kind == "call"
             and event.get("state") == "confirmed"
             and (event.get("direction") == "inbound")
@@ -298,21 +312,30 @@ class VicifastAgent(User):
                 context={"agent": self.agent},
             )
 
+    def _ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        """The worker's reply to ``op``; :class:`_Refused` (its sentence) when it refused."""
+        assert self.worker is not None
+        reply = self.worker.request(op, **fields).result(_STEP_S)
+        if not reply.get("ok"):
+            error = str(reply.get("error") or f"The worker refused {op}.")
+            raise _Refused(error, full=bool(reply.get("full")))
+        return reply
+
     def on_start(self) -> None:
         login = load_agent(self.number)
         started = time.monotonic()
         self.worker = WORKERS.take(self.options)
         self.worker.subscribe(self._on_event)
         try:
-            added = self.worker.request(
+            added = self._ask(
                 "add",
                 company=self.options.vf_company,
                 username=login.username,
                 password=login.password,
                 address=LOCAL.address(self.number, self.in_process),
-            ).result(_STEP_S)
+            )
             self.agent = str(added["agent"])
-            self.worker.request("sign_in", agent=self.agent).result(_STEP_S)
+            self._ask("sign_in", agent=self.agent)
         except Exception as err:
             self._report("sign-in", started, str(err))
             self._report("sign-in to registered", started, str(err))
@@ -335,12 +358,20 @@ class VicifastAgent(User):
     def place_a_call(self) -> None:
         if self.worker is None or not self.calling or not self.registered.is_set():
             return
+        if self.on_calls:  # on a pushed call: an agent does not dial out meanwhile
+            return
         started = time.monotonic()
         try:
-            placed = self.worker.request(
-                "call", agent=self.agent, target=self.options.vf_call_target
-            ).result(_STEP_S)
-            call_id = str(placed["call_id"])
+            placed = self._ask("call", agent=self.agent, target=self.options.vf_call_target)
+        except _Refused as err:
+            if not err.full:  # a full worker (4 calls, the SIP library's most): try later
+                self._report("call setup", started, str(err))
+            return
+        except Exception as err:
+            self._report("call setup", started, str(err))
+            return
+        call_id = str(placed["call_id"])
+        try:
             answered = self.worker.wait_for(
                 lambda e: (
                     e.get("event") == "call"
@@ -364,7 +395,7 @@ class VicifastAgent(User):
             return
         started = time.monotonic()
         try:
-            self.worker.request("sign_out", agent=self.agent).result(_STEP_S)
+            self._ask("sign_out", agent=self.agent)
             self.worker.wait_for(
                 lambda e: e.get("event") == "signed_out" and e.get("agent") == self.agent,
                 _STEP_S,

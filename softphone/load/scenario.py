@@ -24,10 +24,11 @@ from typing import Any
 
 from softphone.core.errors import VicifastError
 from softphone.core.session_events import SessionReason, SessionState
+from softphone.load.host import MAX_AGENTS
 
 MAX_FILE_BYTES = 64 * 1024
 MAX_STEPS = 50
-MAX_AGENTS = 4  # the emulator's tone line, which pushes the calls, holds 4 calls at once
+MAX_CALLERS = 4  # agents a scenario: the emulator's tone line, pushing the calls, holds 4
 MAX_WAIT_S = 600.0
 DEFAULT_WITHIN_S = 15.0
 
@@ -162,7 +163,7 @@ def parse_scenario(data: bytes, where: str) -> Scenario:
     _only(document, {"name", "summary", "agents", "settings", "steps"}, where)
     name = _text(document, "name", where)
     summary = _text(document, "summary", where)
-    agents = _integer(document, "agents", where, 1, MAX_AGENTS, default=1)
+    agents = _integer(document, "agents", where, 1, MAX_CALLERS, default=1)
     settings = _settings(document.get("settings", {}), f"{where}, [settings]")
     raw_steps = document.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -170,6 +171,12 @@ def parse_scenario(data: bytes, where: str) -> Scenario:
     if len(raw_steps) > MAX_STEPS:
         raise ScenarioError(f"{where}: a scenario may have {MAX_STEPS} steps.")
     steps = tuple(_step(raw, f"{where}, step {n}") for n, raw in enumerate(raw_steps, 1))
+    moves = sum(step.action == "move" for step in steps)
+    if agents * (1 + moves) > MAX_AGENTS:
+        raise ScenarioError(
+            f"{where}: {agents} agents moving {moves} times need {agents * (1 + moves)} local "
+            f"addresses; the SIP library holds {MAX_AGENTS} in one process: fewer agents or moves."
+        )
     return Scenario(name, summary, agents, steps, settings)
 
 

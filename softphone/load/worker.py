@@ -6,7 +6,8 @@ gevent, so each host lives here and the parent (:mod:`softphone.load.client`) ta
 
 In: one command a line, ``{"id": 1, "op": "add", ...}``; ``op`` is one of ``add`` (company,
 username, password, address → ``agent``), ``sign_in``/``sign_out`` (agent), ``call`` (agent,
-target → ``call_id``), ``hangup`` (call_id), ``move`` (agent, address), ``quit``. Out: one JSON
+target → ``call_id``; refused with ``"full": true`` while the worker holds 4 calls, the SIP
+library's most), ``hangup`` (call_id), ``move`` (agent, address), ``quit``. Out: one JSON
 object a line: the reply echoes ``id`` with ``"ok": true`` and its results, or ``"ok": false``
 and ``error``, a sentence (never a traceback or a password); a line that is not a command is
 answered with ``"id": null``. Events come unprompted with ``event``, ``agent``, ``at`` (wall
@@ -45,6 +46,7 @@ from softphone.core.session_events import (
 )
 from softphone.desktop.hardening import harden_process
 from softphone.load.host import AgentHost, AgentSpec, EmulatedAgent
+from softphone.sip.calls import MAX_CALLS
 
 _log = logging.getLogger(__name__)
 OPS = ("add", "sign_in", "sign_out", "call", "hangup", "move", "quit")
@@ -53,6 +55,11 @@ Reply = dict[str, Any]
 
 class BadCommand(Exception):
     """A command the worker cannot act on; ``str()`` says why, for the person driving it."""
+
+
+class WorkerFull(BadCommand):
+    """A call the worker cannot place: it holds as many calls as the SIP library can. Its reply
+    says ``"full": true``, so a load tool can wait for a free line instead of failing."""
 
 
 class Worker:
@@ -109,6 +116,9 @@ class Worker:
             return True
         try:
             result = command(request)
+        except WorkerFull as err:
+            self.write({"id": request_id, "ok": False, "error": str(err), "full": True})
+            return True
         except Exception as err:
             self.fail(request_id, self._sentence(op, err))
             return True
@@ -141,7 +151,13 @@ class Worker:
         return _then(self.host.sign_out(self._agent(request)), lambda _: {})
 
     def _call(self, request: dict[str, Any]) -> Future[Reply]:
-        placed = self.host.call(self._agent(request), _text(request, "target"))
+        agent, target = self._agent(request), _text(request, "target")
+        if sum(len(a.active_calls) for a in self._agents.values()) >= MAX_CALLS:
+            raise WorkerFull(
+                f"This worker holds {MAX_CALLS} calls already, the most the SIP library can: "
+                "the call was not placed."
+            )
+        placed = self.host.call(agent, target)
         return _then(placed, lambda call_id: {"call_id": call_id})
 
     def _hangup(self, request: dict[str, Any]) -> Future[Reply]:

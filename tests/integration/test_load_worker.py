@@ -140,6 +140,31 @@ def test_a_pushed_call_is_answered_by_its_header_and_hung_up(
     assert ended["connected"]
 
 
+def test_a_fifth_call_is_refused_as_full_while_the_worker_holds_four(parent: Parent) -> None:
+    agents = [parent.add(i) for i in (1, 2, 3, 4)]
+    for agent in agents:
+        assert parent.ask("sign_in", agent=agent)["ok"]
+        parent.registered(agent)
+    # two agents ring two others (a plain call: it rings, unanswered): four calls in the worker
+    for caller, callee in ((1, 2), (3, 4)):
+        placed = parent.ask("call", agent=agents[caller - 1], target=load_agent(callee).extension)
+        assert placed["ok"], placed
+        parent.wait_for(
+            f"the call ringing agent {callee}",
+            lambda m, a=agents[callee - 1]: (
+                m.get("event") == "call" and m["agent"] == a and m["direction"] == "inbound"
+            ),
+        )
+    refused = parent.ask("call", agent=agents[0], target="600")
+    assert refused == {
+        "id": refused["id"],
+        "ok": False,
+        "full": True,
+        "error": "This worker holds 4 calls already, the most the SIP library can: the call was "
+        "not placed.",
+    }
+
+
 def test_bad_commands_get_a_sentence_and_an_eighth_agent_is_refused(parent: Parent) -> None:
     stdin = parent.worker.process.stdin
     assert stdin is not None

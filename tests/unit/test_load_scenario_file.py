@@ -82,6 +82,7 @@ def test_a_file_gives_its_steps_and_expectations(tmp_path: Path) -> None:
         (GOOD.replace(b'name = "short"', b'name = "a\\u0007b"'), "control character"),
         (GOOD.replace(b'name = "short"', b"name = 7"), "`name` is a text"),
         (b'name = "x"\nsummary = "y"\n', "needs its steps"),
+        (GOOD + b'[[steps]]\ndo = "move"\n' * 3, "need 8 local addresses"),
         (GOOD + b'\nsurprise = 1\n[[steps]]\ndo = "wait"\nseconds = 1\n', "unknown key"),
     ],
 )
@@ -90,6 +91,11 @@ def test_a_malformed_file_is_refused_with_where_and_why(text: bytes, says: str) 
         parse_scenario(text, "mine.toml")
     message = str(raised.value)
     assert message.startswith("mine.toml") and says in message, message
+
+
+def test_agents_may_move_as_often_as_the_sip_library_has_addresses_for() -> None:
+    twice = parse_scenario(GOOD + b'[[steps]]\ndo = "move"\n' * 2, "twice.toml")
+    assert [step.action for step in twice.steps][-2:] == ["move", "move"]  # 2 × 3 addresses
 
 
 def test_a_huge_file_is_not_read_whole(tmp_path: Path) -> None:
