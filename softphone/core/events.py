@@ -183,6 +183,29 @@ class UntrustedRequestsRefused(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CallQuality(Event):
+    """How a call sounds, from its RTP and RTCP counters: every ``quality_interval_s`` while it
+    is up, and once more as its audio stream ends (``final`` when the call has ended).
+
+    ``rx_*`` is what we receive (lost: gaps in the far end's sequence numbers; jitter: RFC 3550
+    interarrival, mean), ``tx_loss_pct`` what the far end reports losing of ours (RTCP; 0 until
+    its first report), ``rtt_ms`` RTCP's round trip (0 until known), ``one_way_ms`` the mouth-to-
+    ear estimate (half the round trip, the jitter buffer's delay and one 20 ms packet), and
+    ``mos`` the E-model's estimate from them (:mod:`softphone.core.quality`)."""
+
+    call_id: str
+    codec: str
+    rx_packets: int
+    rx_loss_pct: float
+    rx_jitter_ms: float
+    tx_loss_pct: float
+    rtt_ms: float
+    one_way_ms: float
+    mos: float
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AudioStats(Event):
     """The audio bridge's counters (cumulative), reported periodically while a call is up.
 

@@ -211,6 +211,7 @@ class EngineConfig:
     sip_trace: bool = False
     poll_interval_ms: int = 500
     audio_stats_interval_s: float = 5.0
+    quality_interval_s: float = 5.0  # how often each call's CallQuality is reported
     local_tones: bool = True  # ringtone, ringback, busy, DTMF feedback... (with sound devices)
     speaker_level: float = 1.0  # gain on what the sound device plays (1.0 unchanged, 0 silent)
     mic_level: float = 1.0  # gain on the microphone before it reaches calls
@@ -224,6 +225,8 @@ class EngineConfig:
             raise ConfigError("poll_interval_ms must be between 5 and 5000.")
         if not 0.2 <= self.audio_stats_interval_s <= 3600:
             raise ConfigError("audio_stats_interval_s must be between 0.2 and 3600.")
+        if not 0.2 <= self.quality_interval_s <= 3600:
+            raise ConfigError("quality_interval_s must be between 0.2 and 3600.")
 
 
 @dataclass(frozen=True, slots=True)

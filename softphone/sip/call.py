@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
-from softphone.core.events import AnswerReason, Direction
+from softphone.core.events import AnswerReason, CallQuality, Direction
 from softphone.core.retry import Backoff
 from softphone.core.sipuri import RemoteParty
 from softphone.core.trust import Origin, ServerTrust
@@ -106,6 +106,7 @@ class SipCall(pj.Call):  # type: ignore[misc]
         self.media_pending = False
         self.held_dtmf = ""
         self.silent = False  # refused before it rang: no event, no tone, no audio
+        self.last_quality: CallQuality | None = None  # its audio stream's, as it ended
 
     def duration_s(self) -> float:
         return 0.0 if self.connected_at is None else time.monotonic() - self.connected_at
@@ -115,6 +116,12 @@ class SipCall(pj.Call):  # type: ignore[misc]
 
     def onCallMediaState(self, prm: Any) -> None:
         _guard("onCallMediaState", lambda: self.calls.on_call_media_state(self))
+
+    def onStreamDestroyed(self, prm: Any) -> None:
+        # the last moment the stream's counters can be read (the call ends, or a re-INVITE
+        # replaces the stream)
+        stream = int(prm.streamIdx)
+        _guard("onStreamDestroyed", lambda: self.calls.on_stream_destroyed(self, stream))
 
     def onDtmfEvent(self, prm: Any) -> None:
         # RFC 2833 events arrive at their start and again at their end: report the end only.

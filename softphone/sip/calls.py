@@ -22,6 +22,7 @@ from softphone.core.sipuri import dial_uri, parse_remote
 from softphone.core.trust import Origin
 from softphone.sip.admission import Admission
 from softphone.sip.call import SipAccount, SipCall
+from softphone.sip.call_quality import read_quality
 from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
 from softphone.sip.tones import NoTones
@@ -347,6 +348,8 @@ class Calls:
             # Drop our reference now: a Call that outlives its call hangs up whichever later call
             # reuses its slot when it is finally collected.
             self._calls.pop(call.call_id, None)
+            if call.last_quality is not None:
+                self._emit(call.last_quality)
         self._emit(event)
         self.tones.call_state(
             call.call_id, call.direction, state, sip_code=code, connected=event.connected
@@ -359,6 +362,23 @@ class Calls:
         # pjsua sends the 200 OK, which need not wait for the audio wiring or the event.
         call_id = call.call_id
         self.timers.call_later(0.0, lambda: self._media_updated(call_id))
+
+    def on_stream_destroyed(self, call: SipCall, stream: int) -> None:
+        """Keep the stream's last figures: the call's final CallQuality when it ends (the stream
+        goes before the call does, and a re-INVITE may replace it meanwhile)."""
+        if not call.silent and call.connected_at is not None:
+            call.last_quality = read_quality(call, stream, final=True) or call.last_quality
+
+    def report_quality(self) -> None:
+        """Each answered call's :class:`~softphone.core.events.CallQuality`, now."""
+        for call in list(self._calls.values()):
+            if call.silent or call.last_state != ev.CallState.CONFIRMED.value:
+                continue
+            index, status = self._audio_media_index(call)
+            if index >= 0 and status != pj.PJSUA_CALL_MEDIA_NONE:
+                quality = read_quality(call, index)
+                if quality is not None:
+                    self._emit(quality)
 
     def _media_updated(self, call_id: str) -> None:
         call = self._calls.get(call_id)

@@ -128,6 +128,7 @@ class SipStack:
             self.calls.tones = self._tones
         if self._audio_rings is not None:
             self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
+        self.timers.call_later(self._config.quality_interval_s, self._report_quality)
         _, self.wake_port = create_wake_transport(ep)
         unhandled_501 = self.unhandled.install()
         if not unhandled_501:
@@ -208,6 +209,10 @@ class SipStack:
         if len(self.calls):
             self._emit(stats)
         self.timers.call_later(self._config.audio_stats_interval_s, self._report_audio)
+
+    def _report_quality(self) -> None:
+        self.calls.report_quality()
+        self.timers.call_later(self._config.quality_interval_s, self._report_quality)
 
     def _unregister_all(self) -> list[SipAccount]:
         registered = [a for a in self._accounts.values() if a.registered]
