@@ -20,19 +20,12 @@ from softphone.demo.environment import DemoEnvironment
 from softphone.emulator.seed import LOAD_COMPANY_CODE, load_agent
 from softphone.load.client import WorkerProcess
 from softphone.load.host import MAX_AGENTS
-from tests.support.load_world import load_world
 from tests.support.proc_watch import alive_in
 from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
 WAIT = 30.0
 Message = dict[str, Any]
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[DemoEnvironment]:
-    with load_world(tmp_path) as made:
-        yield made
 
 
 class Parent:
@@ -91,8 +84,8 @@ class Parent:
 
 
 @pytest.fixture
-def parent(env: DemoEnvironment, tmp_path: Path) -> Iterator[Parent]:
-    made = Parent(env, tmp_path / "worker.log")
+def parent(load_env: DemoEnvironment, tmp_path: Path) -> Iterator[Parent]:
+    made = Parent(load_env, tmp_path / "worker.log")
     try:
         yield made
     finally:
@@ -122,12 +115,13 @@ def test_three_agents_sign_in_and_register_and_quit_ends_the_worker(parent: Pare
 
 
 def test_a_pushed_call_is_answered_by_its_header_and_hung_up(
-    env: DemoEnvironment, parent: Parent
+    load_env: DemoEnvironment, parent: Parent
 ) -> None:
     agent = parent.add(1)
     assert parent.ask("sign_in", agent=agent)["ok"]
     parent.registered(agent)
-    env.ring_agent(env.agent_uri("", load_agent(1).extension))  # answer-after=0, as VICIdial
+    # answer-after=0, as VICIdial
+    load_env.ring_agent(load_env.agent_uri("", load_agent(1).extension))
     # the client's own wait (what several Locust users sharing one worker use)
     up = parent.worker.wait_for(lambda m: m.get("state") == "confirmed", WAIT)
     assert up["event"] == "call" and up["agent"] == agent
@@ -212,9 +206,9 @@ sys.stdin.read()
 """
 
 
-def test_the_worker_dies_with_its_parent(env: DemoEnvironment) -> None:
+def test_the_worker_dies_with_its_parent(load_env: DemoEnvironment) -> None:
     with subprocess.Popen(
-        [sys.executable, "-c", _PARENT, env.control_plane, str(env.ca_file)],
+        [sys.executable, "-c", _PARENT, load_env.control_plane, str(load_env.ca_file)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
     ) as parent:  # fmt: skip
         try:
