@@ -27,6 +27,7 @@ class TrackedCall:
     auto_answer_at: float | None = None  # wall-clock time the engine will answer it
     auto_answered: bool = False  # the engine answered it by itself (shown on the call page)
     direct_from: str = ""  # "host:port" of a direct call (not through the company's server)
+    quality: ev.CallQuality | None = None  # the engine's latest report while it is up
 
     @property
     def ringing_in(self) -> bool:
@@ -142,6 +143,11 @@ class CallBook:
         if event.state is ev.CallState.DISCONNECTED:
             return self._drop(call, event)
         return None
+
+    def quality(self, event: ev.CallQuality) -> None:
+        call = self.calls.get(event.call_id)
+        if call is not None and not event.final:
+            call.quality = event
 
     def media(self, event: ev.CallMediaChanged) -> None:
         call = self.calls.get(event.call_id)

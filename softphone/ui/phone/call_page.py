@@ -24,7 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from softphone.core import events as ev
-from softphone.ui.look import Space, Text, message_color, muted_color, set_text, space, text_font
+from softphone.core.quality import verdict
+from softphone.ui.look import (
+    Space,
+    Text,
+    Tone,
+    message_color,
+    muted_color,
+    set_text,
+    space,
+    text_font,
+    tone_color,
+)
 from softphone.ui.phone.call_actions import native_key
 from softphone.ui.phone.call_book import CallBook, TrackedCall
 from softphone.ui.phone.dialpad import DTMF_KEYS, Dialpad, NumberField, TwoLineButton
@@ -78,8 +89,14 @@ class CallPage(QWidget):
         timer_font.setStyleHint(QFont.StyleHint.Monospace)
         timer_font.setFeature(QFont.Tag("tnum"), 1)
         self.timer_label.setFont(timer_font)
+        self.quality_label = QLabel()
+        self.quality_label.setAccessibleName(self.tr("Call quality"))
+        self.quality_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_text(self.quality_label, Text.CAPTION)
+        self.quality_label.hide()
         root.addSpacing(space(self, Space.SMALL))
-        for label in (self.name_label, self.number_label, self.state_label, self.timer_label):
+        labels = (self.name_label, self.number_label, self.state_label, self.timer_label)
+        for label in (*labels, self.quality_label):
             root.addWidget(label)
         self.mic_warning = QLabel(
             self.tr("No microphone: the other party cannot hear you. Check Settings → Sound.")
@@ -393,7 +410,30 @@ class CallPage(QWidget):
         self._other_id = other.call_id if other else ""
         self.other_row.setVisible(other is not None)
         self._other = other
+        self._show_quality(call.quality if call.state is ev.CallState.CONFIRMED else None)
         self.render_time(call, None)
+
+    def _show_quality(self, quality: ev.CallQuality | None) -> None:
+        """How the call sounds, in a word coloured by it, with the figures on hover."""
+        self.quality_label.setVisible(quality is not None)
+        if quality is None:
+            return
+        word = verdict(quality.mos)
+        words = {"good": self.tr("good"), "fair": self.tr("fair"), "poor": self.tr("poor")}
+        self.quality_label.setText(self.tr("Call quality: {0}").format(words[word]))
+        tone = {"good": Tone.OK, "fair": Tone.BUSY, "poor": Tone.BAD}[word]
+        palette = self.quality_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, tone_color(tone, self.palette()))
+        self.quality_label.setPalette(palette)
+        self.quality_label.setToolTip(
+            self.tr(
+                "MOS {0:.1f} (E-model estimate) · {1} · lost {2:.1f} % · jitter {3:.0f} ms · "
+                "round trip {4:.0f} ms"
+            ).format(
+                quality.mos, quality.codec, quality.rx_loss_pct, quality.rx_jitter_ms,
+                quality.rtt_ms,
+            )
+        )  # fmt: skip
 
     def render_time(self, call: TrackedCall, now: float | None) -> None:
         now = time.time() if now is None else now

@@ -41,6 +41,7 @@ class CallTracker(QObject):
             bus.subscribe(ev.IncomingCall, self._on_incoming),
             bus.subscribe(ev.CallStateChanged, self._on_call_state),
             bus.subscribe(ev.CallMediaChanged, self._on_media),
+            bus.subscribe(ev.CallQuality, self._on_quality),
             bus.subscribe(ev.TransferProgress, self._on_transfer),
         ]
         # No reference to self: the bus must drop the handlers when the page goes away.
@@ -65,6 +66,10 @@ class CallTracker(QObject):
         self.pending_mute.pop(event.call_id, None)
         if event.hold is not ev.HoldState.NONE or self.pending_hold.get(event.call_id) is False:
             self.pending_hold.pop(event.call_id, None)
+        self.changed.emit()
+
+    def _on_quality(self, event: ev.CallQuality) -> None:
+        self.book.quality(event)
         self.changed.emit()
 
     def _on_transfer(self, event: ev.TransferProgress) -> None:

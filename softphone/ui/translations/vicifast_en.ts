@@ -764,6 +764,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Call quality</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>No microphone: the other party cannot hear you. Check Settings → Sound.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -909,6 +913,26 @@
     </message>
     <message>
         <source>the caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>good</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fair</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>poor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Call quality: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MOS {0:.1f} (E-model estimate) · {1} · lost {2:.1f} % · jitter {3:.0f} ms · round trip {4:.0f} ms</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
