@@ -64,11 +64,11 @@ def seed(writer: HistoryWriter) -> None:
     """Five calls, newest last: two answered (30 s and 95 s), one busy, two missed."""
     replace = dataclasses.replace
     alice = call(1, name="Alice Martin", number="+1 555 0100", account=ACCOUNT, auto=True)
-    record(writer, replace(alice, duration_s=30.4))
+    record(writer, replace(alice, duration_s=30.4, mos=4.39))
     nameless = call(2, number="+1 555 0200", outcome=Outcome.MISSED, sip_code=487)
     record(writer, replace(nameless, remote_name=""))
     zoe = call(3, name="Zoë Ångström", direction=OUT, number="+44 20 7946 0000")
-    record(writer, replace(zoe, duration_s=95.9))
+    record(writer, replace(zoe, duration_s=95.9, mos=3.38))
     dana = call(4, name="Dana", number="+1 555 0400", direction=OUT, outcome=Outcome.FAILED,
                 sip_code=486)  # fmt: skip
     record(writer, replace(dana, sip_reason="Busy Here"))
@@ -129,10 +129,15 @@ def test_the_details_pane_shows_the_selected_call_in_words(
     assert details.ended.text() == started.addSecs(33).time().toString("HH:mm:ss")
     assert details.talk_time.text() == "00:30"  # as the Duration column says it
     assert details.account.text() == "sip:1001@pbx.example.com"
+    assert details.quality.text() == "Good (MOS 4.4)"  # how it sounded as it ended
+
+    click_row(qtbot, view, 2)  # Zoë, outgoing, answered over a lossy path
+    assert details.quality.text() == "Poor (MOS 3.4)"
 
     click_row(qtbot, view, 3)  # nameless, missed
     assert details.name.text() == "—" and details.number.text() == "+1 555 0200"
     assert details.result.text() == "Missed"
+    assert details.quality.text() == "—"  # never connected: no reading
 
 
 def test_a_declined_call_says_who_declined_and_why(qtbot: QtBot) -> None:

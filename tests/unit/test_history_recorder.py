@@ -190,6 +190,27 @@ def test_overlapping_calls_are_kept_apart(
     ]
 
 
+def quality(mos: float, *, call_id: str = "c1", final: bool = False) -> ev.CallQuality:
+    return ev.CallQuality(
+        call_id=call_id, codec="PCMU", rx_packets=100, rx_loss_pct=0.0, rx_jitter_ms=1.0,
+        tx_loss_pct=0.0, rtt_ms=10.0, one_way_ms=30.0, mos=mos, final=final,
+    )  # fmt: skip
+
+
+def test_a_call_keeps_how_it_sounded_as_it_ended(rows: list[CallRecord]) -> None:
+    bus = EventBus()
+    HistoryRecorder(rows.append).attach(bus.subscribe)
+    bus.publish(incoming())
+    bus.publish(state(S.CONFIRMED, T0 + 1, connected=True))
+    bus.publish(quality(4.39))
+    bus.publish(quality(3.38, call_id="c9"))  # another call's
+    bus.publish(quality(3.71, final=True))  # the stream's last figures, just before the end
+    bus.publish(state(S.DISCONNECTED, T0 + 9, code=200, duration=8.0, connected=True))
+    bus.publish(incoming("c2"))
+    bus.publish(state(S.DISCONNECTED, T0 + 12, call_id="c2", code=487))  # missed: no reading
+    assert [r.mos for r in rows] == [3.71, None]
+
+
 def test_the_recorder_subscribes_on_the_event_bus(rows: list[CallRecord]) -> None:
     bus = EventBus()
     detach = HistoryRecorder(rows.append).attach(bus.subscribe)

@@ -4,6 +4,7 @@ key handling, deletion, export, and what the files on disk may (not) contain."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import sqlite3
 from pathlib import Path
@@ -211,7 +212,7 @@ def test_a_version_2_database_gets_the_short_index(tmp_path: Path, secrets_: Mem
     store = HistoryStore.open(tmp_path, secrets_)
     db = store._db
     version = db.execute("SELECT version FROM schema_version").fetchone()[0]
-    assert version == schema.SCHEMA_VERSION == 3
+    assert version == schema.SCHEMA_VERSION
     indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type='index'")}
     assert "calls_search" not in indexes
     assert [e.id for e in store.page(search="ü")] == [1]
@@ -222,6 +223,36 @@ def test_a_version_2_database_gets_the_short_index(tmp_path: Path, secrets_: Mem
     assert store.delete(1)
     assert store.page(search="ü") == []
     store.close()
+
+
+def test_a_version_3_database_gains_the_quality_column_its_calls_without_one(
+    tmp_path: Path, secrets_: MemorySecrets
+) -> None:
+    key = "56" * 32
+    secrets_.set(h.KEY_NAME, Secret(key))
+    conn = connect(tmp_path / h.DB_NAME, key)
+    schema.migrate(conn, upto=3)
+    conn.execute(  # a call from before: no quality reading
+        "INSERT INTO calls(id, direction, remote_number, remote_name, account_id, started_at, "
+        "ended_at, duration_s, outcome) VALUES (1, 'inbound', '200', 'Zoë', 'acc1', 1.0, 2.0, "
+        "1.0, 'answered')"
+    )
+    conn.close()
+    store = HistoryStore.open(tmp_path, secrets_)
+    assert store._db.execute("SELECT version FROM schema_version").fetchone() == (4,)
+    store.add(dataclasses.replace(call(2), mos=3.38))
+    assert [e.mos for e in store.page()] == [3.38, None]  # newest first
+    store.close()
+
+
+def test_a_calls_quality_is_kept_and_exported(store: HistoryStore, tmp_path: Path) -> None:
+    store.add(dataclasses.replace(call(1), mos=4.39))
+    store.add(call(2, outcome=Outcome.MISSED))  # never connected: no reading
+    assert [e.mos for e in store.page()] == [None, 4.39]
+    out = tmp_path / "export.csv"
+    store.export_csv(out)
+    with out.open(newline="", encoding="utf-8") as f:
+        assert [r["mos"] for r in csv.DictReader(f)] == ["", "4.39"]
 
 
 # ---- queries ---------------------------------------------------------------------------------

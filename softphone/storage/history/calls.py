@@ -1,7 +1,7 @@
 """What the call history holds: how a call ended (``Outcome``), a finished call as written
 (``CallRecord``), a stored one (``CallEntry``) and whom "call back" dials (``CallBackTarget``).
 
-A row holds who, when, how long and how it ended; never any call audio.
+A row holds who, when, how long, how it ended and how it sounded; never any call audio.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class CallRecord:
     sip_code: int = 0
     sip_reason: str = ""
     auto_answered: bool = False
+    mos: float | None = None  # how it sounded as it ended (E-model MOS); None: no reading
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -42,6 +42,7 @@ class _Pending:
     account_id: str
     started_at: float
     answered_at: float | None = None
+    mos: float | None = None  # the last CallQuality's (the stream's final one comes last)
 
 
 class HistoryRecorder:
@@ -61,6 +62,7 @@ class HistoryRecorder:
         undo = [
             subscribe(ev.IncomingCall, self.on_incoming),
             subscribe(ev.CallStateChanged, self.on_state),
+            subscribe(ev.CallQuality, self.on_quality),
         ]
 
         def detach() -> None:
@@ -77,6 +79,11 @@ class HistoryRecorder:
             event.account_id,
             event.at,
         )
+
+    def on_quality(self, event: ev.CallQuality) -> None:
+        pending = self._pending.get(event.call_id)
+        if pending is not None:
+            pending.mos = event.mos
 
     def on_state(self, event: ev.CallStateChanged) -> None:
         pending = self._pending.get(event.call_id)
@@ -108,5 +115,6 @@ class HistoryRecorder:
             sip_code=event.sip_code,
             sip_reason=event.reason,
             auto_answered=event.connected and event.answered_by in _AUTO_ANSWERS,
+            mos=pending.mos if event.connected else None,
         )
         self._sink(record)

@@ -2,7 +2,8 @@
 ``migrate``, which brings a database to ``SCHEMA_VERSION`` one transaction per step.
 
 v1 the ``calls`` and ``meta`` tables; v2 a folded ``search_key`` per call, its FTS5 trigram
-index and the filters' indexes; v3 ``calls_grams``, the index of short pieces (``search``).
+index and the filters' indexes; v3 ``calls_grams``, the index of short pieces (``search``); v4
+``mos``, how the call sounded (NULL: no reading, as for every call before it).
 """
 
 from __future__ import annotations
@@ -84,7 +85,12 @@ def _v3(conn: Any) -> None:
     conn.execute("DROP INDEX calls_search")
 
 
-MIGRATIONS: Final[tuple[Callable[[Any], None], ...]] = (_v1, _v2, _v3)
+def _v4(conn: Any) -> None:
+    """The call's quality as it ended: the E-model MOS of its last CallQuality (NULL: none)."""
+    conn.execute("ALTER TABLE calls ADD COLUMN mos REAL")
+
+
+MIGRATIONS: Final[tuple[Callable[[Any], None], ...]] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

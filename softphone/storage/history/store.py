@@ -49,7 +49,7 @@ from softphone.storage.private_files import open_private, private_dir
 PAGE_SIZE: Final = 50  # rows per page of the Recents view
 _COLUMNS: Final = (
     "id, direction, remote_number, remote_name, account_id, started_at, answered_at, ended_at, "
-    "duration_s, outcome, sip_code, sip_reason, auto_answered"
+    "duration_s, outcome, sip_code, sip_reason, auto_answered, mos"
 )
 _C_COLUMNS: Final = ", ".join(f"c.{name.strip()}" for name in _COLUMNS.split(","))
 
@@ -69,6 +69,7 @@ def _entry(row: tuple[Any, ...]) -> CallEntry:
         sip_code=row[10],
         sip_reason=row[11],
         auto_answered=bool(row[12]),
+        mos=row[13],
     )
 
 
@@ -162,7 +163,7 @@ class HistoryStore:
         while db.execute("SELECT 1 FROM calls WHERE id = ?", (id_,)).fetchone():
             id_ += 1  # two calls that started in the same microsecond
         db.execute(
-            f"INSERT INTO calls({_COLUMNS}, search_key) VALUES ({', '.join('?' * 14)})",  # noqa: S608
+            f"INSERT INTO calls({_COLUMNS}, search_key) VALUES ({', '.join('?' * 15)})",  # noqa: S608
             (
                 id_,
                 call.direction.value,
@@ -177,6 +178,7 @@ class HistoryStore:
                 call.sip_code,
                 call.sip_reason,
                 int(call.auto_answered),
+                call.mos,
                 key,
             ),
         )
@@ -311,7 +313,7 @@ class HistoryStore:
         show. Returns the number of rows."""
         header = [
             "id", "direction", "number", "name", "account", "started", "answered", "ended",
-            "duration_s", "outcome", "sip_code", "sip_reason", "auto_answered",
+            "duration_s", "outcome", "sip_code", "sip_reason", "auto_answered", "mos",
         ]  # fmt: skip
         rows = self._matching(search, outcome, direction)
         written = 0
@@ -335,6 +337,7 @@ class HistoryStore:
                         entry.sip_code or "",
                         entry.sip_reason,
                         int(entry.auto_answered),
+                        "" if entry.mos is None else f"{entry.mos:.2f}",
                     ]
                 )
                 written += 1

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from softphone.core import events as ev
+from softphone.core.quality import verdict
 from softphone.core.session import ACCOUNT_ID
 from softphone.storage.history import CallEntry, Outcome
 from softphone.ui.phone.phone_numbers import format_duration
@@ -23,8 +24,8 @@ _NO_VALUE = "—"
 
 class CallDetails(QFrame):
     """The selected call's name, number, direction, result (with the SIP cause when it failed
-    or was declined), who answered, its times, talk time and account; or a line saying that no
-    call is selected. GUI thread only."""
+    or was declined), who answered, its times, talk time, account and how it sounded (the
+    E-model MOS as it ended); or a line saying that no call is selected. GUI thread only."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +57,7 @@ class CallDetails(QFrame):
         self.ended = self._field(grid, 3, 0, self.tr("Ended"))
         self.talk_time = self._field(grid, 3, 2, self.tr("Talk time"))
         self.account = self._field(grid, 4, 0, self.tr("Account"))
+        self.quality = self._field(grid, 4, 2, self.tr("Call quality"))
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -102,7 +104,15 @@ class CallDetails(QFrame):
         self.ended.setText(self.when(entry.ended_at, since=entry.started_at))
         self.talk_time.setText(format_duration(entry.duration_s) if answered else _NO_VALUE)
         self.account.setText(self.account_name(entry.account_id))
+        self.quality.setText(self.quality_words(entry.mos))
         self.pages.setCurrentIndex(1)
+
+    def quality_words(self, mos: float | None) -> str:
+        """ "Good (MOS 4.4)", "Fair (MOS 3.8)", "Poor (MOS 3.4)"; a dash with no reading."""
+        if mos is None:
+            return _NO_VALUE
+        words = {"good": self.tr("Good"), "fair": self.tr("Fair"), "poor": self.tr("Poor")}
+        return self.tr("%1 (MOS %2)").replace("%1", words[verdict(mos)]).replace("%2", f"{mos:.1f}")
 
     def account_name(self, account_id: str) -> str:
         """The signed-in session's engine account has an internal id: it reads as what it is."""

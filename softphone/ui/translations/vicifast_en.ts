@@ -599,6 +599,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Call quality</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Incoming</source>
         <translation type="unfinished"></translation>
     </message>
@@ -620,6 +624,22 @@
     </message>
     <message>
         <source>%1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Good</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fair</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Poor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (MOS %2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
