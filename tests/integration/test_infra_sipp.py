@@ -31,6 +31,7 @@ def test_every_scenario_is_covered() -> None:
     tested = {name for uas, uac, _ in PAIRS for name in (uas, uac)}
     tested |= {"uac_register_auth", "uas_early_media", "registrar_503_once", "uac_invite_flood"}
     tested |= {"uac_stranger_invite", "uac_stranger_ring"}  # test_trust_boundary.py
+    tested |= {"uac_far_media"}  # test_call_quality.py
     assert {p.stem for p in SCENARIO_DIR.glob("*.xml")} == tested
 
 
