@@ -13,6 +13,7 @@ a voice-like signal in 8 kHz µ-law, so the agents' phones receive sound, not si
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -41,9 +42,16 @@ def _ulaw(sample: int) -> int:
 
 
 def write_speech(path: Path) -> Path:
-    """Write :data:`SPEECH_FILE`'s audio to ``path``: a voiced sound with a gliding pitch
-    (harmonics of 110-220 Hz), in syllables of about a quarter second with short pauses, and
-    a little breath noise. Raw µ-law, 8 kHz, as sipp's ``rtp_stream`` plays it."""
+    """Write :data:`SPEECH_FILE`'s audio (:func:`_speech`) to ``path``."""
+    path.write_bytes(_speech())
+    return path
+
+
+@functools.cache
+def _speech() -> bytes:
+    """A voiced sound with a gliding pitch (harmonics of 110-220 Hz), in syllables of about a
+    quarter second with short pauses, and a little breath noise. Raw µ-law, 8 kHz, as sipp's
+    ``rtp_stream`` plays it. Made once a process: the dialler and the counterpart both play it."""
     noise = random.Random(19)
     out = bytearray()
     phase = 0.0
@@ -55,8 +63,7 @@ def write_speech(path: Path) -> Path:
         syllable = max(0.0, math.sin(2 * math.pi * 2.2 * t)) ** 0.6
         value = 6000 * syllable * voice + noise.uniform(-300, 300)
         out.append(_ulaw(round(value)))
-    path.write_bytes(bytes(out))
-    return path
+    return bytes(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +133,8 @@ class Counterpart:
         return self.result()
 
     def result(self) -> CounterpartResult:
+        row = self._sipp_run.last_row()
         return CounterpartResult(
-            answered=self._sipp_run.count("SuccessfulCall(C)"),
-            failed=self._sipp_run.count("FailedCall(C)"),
+            answered=self._sipp_run.count("SuccessfulCall(C)", row),
+            failed=self._sipp_run.count("FailedCall(C)", row),
         )

@@ -114,7 +114,7 @@ class Dialler:
     def result(self) -> DiallerResult:
         row = self._sipp_run.last_row()
         return DiallerResult(
-            successful=self._sipp_run.count("SuccessfulCall(C)"),
-            failed=self._sipp_run.count("FailedCall(C)"),
+            successful=self._sipp_run.count("SuccessfulCall(C)", row),
+            failed=self._sipp_run.count("FailedCall(C)", row),
             rtd_ms=_rtd_ms(row.get("ResponseTime1(C)", "")),
         )

@@ -325,25 +325,21 @@ class _Play:
         lease_before: FirewallLeaseChanged | None,
     ) -> AgentOutcome:
         checks = list(_checks(w, acted, expect, lease_before))
-        missing: list[str] = []
 
         def unmet() -> list[str]:
             seen = w.events[mark:]
             return [text for text, met in checks if not met(seen)]
 
+        # a watch alone (the registration kept, the call still up) holds until the deadline
+        # unless it breaks; anything else is awaited until it is all seen, or the deadline
+        watch_only = (expect.kept_registration or expect.call == "up") and not _waits(expect)
         with self._changed:
-            while True:
-                missing = unmet()
-                left = deadline - time.monotonic()
-                if not missing or left <= 0:
-                    break
-                self._changed.wait(left)
-        # a watch (the registration kept, the call still up) holds until the deadline
-        if not missing and (expect.kept_registration or expect.call == "up") and not _waits(expect):
-            with self._changed:
-                while (left := deadline - time.monotonic()) > 0 and not unmet():
-                    self._changed.wait(left)
-                missing = unmet()
+            left = max(0.0, deadline - time.monotonic())
+            if watch_only:
+                self._changed.wait_for(lambda: bool(unmet()), left)
+            else:
+                self._changed.wait_for(lambda: not unmet(), left)
+            missing = unmet()
         took = round(time.monotonic() - acted, 2)
         if missing:
             return AgentOutcome(w.name, False, "not seen: " + "; ".join(missing), took)

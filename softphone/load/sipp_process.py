@@ -12,7 +12,7 @@ import io
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from softphone.core.errors import ConfigError
@@ -93,10 +93,11 @@ class SippProcess:
                 return next(csv.DictReader(io.StringIO(f"{header}\n{line}\n"), delimiter=";"))
         return {}
 
-    def count(self, column: str) -> int:
-        """A counter of the latest row (0 when there is none yet)."""
+    def count(self, column: str, row: Mapping[str, str] | None = None) -> int:
+        """A counter of ``row`` (the file read once for several counters), else of the latest
+        row; 0 when there is none yet."""
         try:
-            return int(self.last_row().get(column) or 0)
+            return int((self.last_row() if row is None else row).get(column) or 0)
         except ValueError:
             return 0
 

@@ -5,17 +5,17 @@ The load tool runs on Locust, whose processes are gevent-patched; pjsua2 must ne
 gevent, so each host lives here and the parent (:mod:`softphone.load.client`) talks to it.
 
 In: one command a line, ``{"id": 1, "op": "add", ...}``; ``op`` is one of ``add`` (company,
-username, password, address → ``agent``), ``sign_in``/``sign_out`` (agent), ``call`` (agent,
-target → ``call_id``; refused with ``"full": true`` while the worker holds 4 calls, the SIP
-library's most), ``hangup`` (call_id), ``move`` (agent, address), ``quit``. Out: one JSON
-object a line: the reply echoes ``id`` with ``"ok": true`` and its results, or ``"ok": false``
-and ``error``, a sentence (never a traceback or a password); a line that is not a command is
-answered with ``"id": null``. Events come unprompted with ``event``, ``agent``, ``at`` (wall
-clock) and ``mono`` (``time.monotonic``, system-wide on Linux): ``registered``/``unregistered``
-(``code``), ``provisioned`` (the session holds its SIP account and hands it to the engine: the
-end of its sign-in, the start of its REGISTER; once a sign-in, not for re-authentications),
-``signed_out`` (``reason``, ``message``), ``call`` (``setup_ms`` once confirmed: from the call's
-first state, by the engine's timestamps), ``lease`` (``ip``, ``expires_at``).
+username, password, address → ``agent``), ``sign_in``/``sign_out`` (agent), ``call`` (agent, target
+→ ``call_id``; refused with ``"full": true`` when the engine is at its call limit, 4 calls, the SIP
+library's most), ``hangup`` (call_id), ``move`` (agent, address), ``quit``. Out: one JSON object a
+line: the reply echoes ``id`` with ``"ok": true`` and its results, or ``"ok": false`` and
+``error``, a sentence (never a traceback or a password); a line that is not a command is answered
+with ``"id": null``. Events come unprompted with ``event``, ``agent``, ``at`` (wall clock) and
+``mono`` (``time.monotonic``, system-wide on Linux): ``registered``/``unregistered`` (``code``),
+``provisioned`` (the session holds its SIP account and hands it to the engine: the end of its
+sign-in, the start of its REGISTER; once a sign-in, not for re-authentications), ``signed_out``
+(``reason``, ``message``), ``call`` (``setup_ms`` once confirmed: from the call's first state, by
+the engine's timestamps), ``lease`` (``ip``, ``expires_at``).
 
 Threads: the main thread reads stdin and never waits for the engine (futures reply through
 ``add_done_callback``); events are written from the host's core thread; every line is written
@@ -37,7 +37,7 @@ from concurrent.futures import Future
 from typing import Any, BinaryIO
 
 from softphone.core import events as ev
-from softphone.core.errors import VicifastError
+from softphone.core.errors import LimitExceeded, VicifastError
 from softphone.core.secret import Secret
 from softphone.core.session_events import (
     FirewallLeaseChanged,
@@ -46,7 +46,6 @@ from softphone.core.session_events import (
 )
 from softphone.desktop.hardening import harden_process
 from softphone.load.host import AgentHost, AgentSpec, EmulatedAgent
-from softphone.sip.calls import MAX_CALLS
 
 _log = logging.getLogger(__name__)
 OPS = ("add", "sign_in", "sign_out", "call", "hangup", "move", "quit")
@@ -55,11 +54,6 @@ Reply = dict[str, Any]
 
 class BadCommand(Exception):
     """A command the worker cannot act on; ``str()`` says why, for the person driving it."""
-
-
-class WorkerFull(BadCommand):
-    """A call the worker cannot place: it holds as many calls as the SIP library can. Its reply
-    says ``"full": true``, so a load tool can wait for a free line instead of failing."""
 
 
 class Worker:
@@ -116,11 +110,8 @@ class Worker:
             return True
         try:
             result = command(request)
-        except WorkerFull as err:
-            self.write({"id": request_id, "ok": False, "error": str(err), "full": True})
-            return True
         except Exception as err:
-            self.fail(request_id, self._sentence(op, err))
+            self._refuse(request_id, op, err)
             return True
         if isinstance(result, Future):
             result.add_done_callback(lambda done: self._settle(request_id, op, done))
@@ -151,13 +142,7 @@ class Worker:
         return _then(self.host.sign_out(self._agent(request)), lambda _: {})
 
     def _call(self, request: dict[str, Any]) -> Future[Reply]:
-        agent, target = self._agent(request), _text(request, "target")
-        if sum(len(a.active_calls) for a in self._agents.values()) >= MAX_CALLS:
-            raise WorkerFull(
-                f"This worker holds {MAX_CALLS} calls already, the most the SIP library can: "
-                "the call was not placed."
-            )
-        placed = self.host.call(agent, target)
+        placed = self.host.call(self._agent(request), _text(request, "target"))
         return _then(placed, lambda call_id: {"call_id": call_id})
 
     def _hangup(self, request: dict[str, Any]) -> Future[Reply]:
@@ -179,9 +164,18 @@ class Worker:
         try:
             result = done.result()
         except Exception as err:
-            self.fail(request_id, self._sentence(op, err))
+            self._refuse(request_id, op, err)
         else:
             self.write({"id": request_id, "ok": True, **result})
+
+    def _refuse(self, request_id: int, op: str, err: Exception) -> None:
+        """A refusal's reply; the engine's own call limit (race-free: it counts the calls it
+        holds) is ``"full"``."""
+        if op == "call" and isinstance(err, LimitExceeded):
+            reply = {"id": request_id, "ok": False, "error": self._sentence(op, err), "full": True}
+            self.write(reply)
+        else:
+            self.fail(request_id, self._sentence(op, err))
 
     def _sentence(self, op: str, err: Exception) -> str:
         if isinstance(err, BadCommand | VicifastError | ValueError):

@@ -154,8 +154,7 @@ def test_a_fifth_call_is_refused_as_full_while_the_worker_holds_four(parent: Par
         "id": refused["id"],
         "ok": False,
         "full": True,
-        "error": "This worker holds 4 calls already, the most the SIP library can: the call was "
-        "not placed.",
+        "error": "You already have the most calls this phone can hold; end one first.",
     }
 
 
