@@ -17,17 +17,16 @@ import trustme
 
 from softphone.core import events as ev
 from softphone.core.models import EngineConfig
-from softphone.demo.environment import DemoEnvironment
-from softphone.load.host import AgentHost
 from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.engine import SipEngine
 from tests.enginekit.recorder import EventRecorder
 from tests.support.baresip import AnswerMode, Baresip, BaresipFactory
 from tests.support.kamailio import Kamailio, KamailioFactory
-from tests.support.load_world import load_world
 from tests.support.sipp import Sipp
 
 if TYPE_CHECKING:
+    from softphone.demo.environment import DemoEnvironment
+    from softphone.load.host import AgentHost
     from tests.enginekit.agent_process import AgentProcess
 
 DEFAULT_USERS = {"1001": "secret1001", "1002": "secret1002", "1003": "secret1003"}
@@ -217,6 +216,8 @@ def assert_no_pj_objects_left() -> None:
 def load_env(tmp_path: Path) -> Iterator[DemoEnvironment]:
     """The world of a load test: the emulator over TLS with kamailio and one more generated
     agent (company LOAD) than a load worker holds."""
+    from tests.support.load_world import load_world  # only the load tests pay for its imports
+
     with load_world(tmp_path) as made:
         yield made
 
@@ -224,5 +225,7 @@ def load_env(tmp_path: Path) -> Iterator[DemoEnvironment]:
 @pytest.fixture
 def load_host(load_env: DemoEnvironment) -> Iterator[AgentHost]:
     """A load worker's AgentHost on ``load_env``, closed after the test."""
+    from softphone.load.host import AgentHost
+
     with AgentHost(load_env.control_plane, ca_file=str(load_env.ca_file)) as made:
         yield made
