@@ -1,15 +1,29 @@
-"""What the diagnostics zip must not contain: the saved sign-in's password and the SIP account's
-secrets, read from the keychain when the Settings page exports it."""
+"""The diagnostics zip as the app makes it: what it must not contain (the saved sign-in's
+password and the SIP account's secrets, read from the keychain when the Settings page exports
+it) and how the run's recent calls sounded (``core.quality_log``, fed by the event bus)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from functools import partial
+from pathlib import Path
 
+from softphone.core.bus import EventBus
+from softphone.core.quality_log import CallQualityLog
 from softphone.core.secret import SecretStore
 from softphone.core.session_store import KEY_PASSWORD, KEY_SIP
+from softphone.ui.diagnostics import Diagnostics
 
 _log = logging.getLogger(__name__)
+
+
+def app_diagnostics(log_dir: Path | None, store: SecretStore, bus: EventBus) -> Diagnostics:
+    """The Settings page's diagnostics export, with the quality of the calls from now on (GUI
+    thread: the bus's)."""
+    calls = CallQualityLog()
+    calls.attach(bus.subscribe)
+    return Diagnostics(log_dir, secrets=partial(diagnostic_secrets, store), calls=calls.entries)
 
 
 def diagnostic_secrets(store: SecretStore) -> list[str]:

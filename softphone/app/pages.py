@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
-from softphone.app.diagnostics import diagnostic_secrets
+from softphone.app.diagnostics import app_diagnostics
 from softphone.app.options import AppOptions
 from softphone.audio.controller import AudioController
 from softphone.core import events as ev
@@ -20,7 +20,6 @@ from softphone.core.bus import EventBus
 from softphone.core.engine import EnginePhone
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import Lane, QtBridge
-from softphone.ui.diagnostics import Diagnostics
 from softphone.ui.main_window import MainWindow, PageFactory, optional_page
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.provisioning.view import ProvisioningView
@@ -94,9 +93,7 @@ def page_factories(
                     sound=phone,
                     audio_ops=audio_ops,
                     settings_path=options.settings_path,
-                    diagnostics=Diagnostics(
-                        options.log_dir, secrets=partial(diagnostic_secrets, options.store)
-                    ),
+                    diagnostics=app_diagnostics(options.log_dir, options.store, bus),
                 ),
             ),
         ),

@@ -3,12 +3,14 @@
 The trace is pjsua2's log (already redacted by ``sip.logwriter``) written to ``sip-trace.log``
 in the platformdirs log directory while the user has SIP trace on. The export holds version
 information, what this platform's SIP library can do (the engine's ``Capabilities``), the
-settings (which never hold a secret) and the logs found in that directory,
-every line scrubbed again on the way into the zip: digest credentials and URI passwords
-(``redact_sip``), ``password=…``/``token: …``-style values, bearer tokens, and any value the app
-knows to be secret. Callers' numbers and names are masked too (``mask_people``: the user part of
-SIP URIs, display names, bare numbers) unless the person ticks "Include phone numbers". Nothing
-else is collected and nothing is sent anywhere. The zip is created 0600 where the person chose.
+settings (which never hold a secret), how this run's recent calls sounded (``calls``:
+``core.quality_log``'s figures, which hold no number, name or address) and the logs found in
+that directory, every line scrubbed again on the way into the zip: digest credentials and URI
+passwords (``redact_sip``), ``password=…``/``token: …``-style values, bearer tokens, and any
+value the app knows to be secret. Callers' numbers and names are masked too (``mask_people``:
+the user part of SIP URIs, display names, bare numbers) unless the person ticks "Include phone
+numbers". Nothing else is collected and nothing is sent anywhere. The zip is created 0600 where
+the person chose.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Final
 
 from softphone import __version__
 from softphone.core.errors import NotDeleted
+from softphone.core.quality_log import CallQualityEntry
 from softphone.core.redact import REDACTED, mask_people, redact_sip
 from softphone.storage.private_files import open_private, private_dir, private_file
 from softphone.storage.settings import APP_DIR_NAME, AppSettings
@@ -174,15 +177,18 @@ def _delete(*paths: Path) -> list[tuple[Path, str]]:
 
 class Diagnostics:
     """Builds the diagnostics zip; ``secrets`` gives values to scrub that the app knows (e.g.
-    the signed-in account's passwords), read at export time and never stored here."""
+    the signed-in account's passwords), read at export time and never stored here; ``calls``
+    gives the recent calls' quality (``call-quality.json``; left out without it)."""
 
     def __init__(
         self,
         log_dir: Path | None = None,
         secrets: Callable[[], Sequence[str]] | None = None,
+        calls: Callable[[], Sequence[CallQualityEntry]] | None = None,
     ) -> None:
         self.log_dir = log_dir or default_log_dir()
         self._secrets = secrets or tuple
+        self._calls = calls
 
     def log_files(self) -> list[Path]:
         if not self.log_dir.is_dir():
@@ -214,6 +220,8 @@ class Diagnostics:
                 zf.writestr("capabilities.json", scrub(found, secrets))
             settings_json = json.dumps(settings.to_json(), indent=2, sort_keys=True)
             zf.writestr("settings.json", scrub(settings_json, secrets))
+            if self._calls is not None:
+                zf.writestr("call-quality.json", scrub(call_quality_json(self._calls()), secrets))
             for path in self.log_files():
                 try:
                     raw = path.read_bytes()[-_MAX_LOG_BYTES * 2 :]
@@ -222,6 +230,11 @@ class Diagnostics:
                 text = raw.decode("utf-8", errors="replace")
                 zf.writestr(f"logs/{path.name}", scrub(text, secrets, numbers=include_numbers))
         return dest
+
+
+def call_quality_json(calls: Sequence[CallQualityEntry]) -> str:
+    """The recent calls' quality, newest first: figures, direction and time, never who."""
+    return json.dumps({"calls": [c.to_dict() for c in reversed(calls)]}, indent=2)
 
 
 def version_text(info: Mapping[str, str]) -> str:

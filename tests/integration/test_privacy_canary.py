@@ -13,6 +13,10 @@ Searched: every file under the agent's home and XDG directories (the keychain's 
 file included) and its temp directory; its stdout and stderr; the command line and environment
 of every execve under strace; the environment of the agent itself (``/proc/PID/environ``) while it
 runs. Zero hits, or the test names each place.
+
+The GUI shift also exports the diagnostics after its call (from a caller with a number and a
+name): the zip holds that call's quality and neither who called nor a secret; after the sign-out
+the next export holds no call at all.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import os
 import shutil
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +61,7 @@ pytestmark = [
 ]
 
 WAIT = 20.0
+VERDICTS = ("good", "fair", "poor")
 WAIT_MS = 20_000
 BIND = "127.0.0.2"
 
@@ -216,6 +222,39 @@ def _environs_of_tree(root: int) -> dict[int, bytes]:
     return found
 
 
+CALLER_NUMBER = "5550123987"
+CALLER_NAME = "Carla Canary"
+
+
+class NumberedCaller(Caller):
+    """The dialer, calling from a number and a name a person would have."""
+
+    def _scenario(self) -> Path:
+        path = super()._scenario()
+        text = path.read_text().replace(
+            '"sipp" <sip:sipp@', f'"{CALLER_NAME}" <sip:{CALLER_NUMBER}@'
+        )
+        path.write_text(text)
+        return path
+
+
+def _export_diagnostics(qtbot: QtBot, app: App, dest: Path) -> list[dict[str, object]]:
+    """Settings → Export diagnostics (phone numbers not included); the calls in the zip."""
+    view = app.settings_view
+    assert view is not None
+    with qtbot.waitSignal(view.diagnosticsExported, timeout=WAIT_MS):
+        view.export_diagnostics(dest)
+    with zipfile.ZipFile(dest) as zf:
+        calls: list[dict[str, object]] = json.loads(zf.read("call-quality.json"))["calls"]
+    return calls
+
+
+def _zip_hits(path: Path, canaries: dict[str, str]) -> list[Hit]:
+    with zipfile.ZipFile(path) as zf:
+        return [h for m in zf.namelist() for h in search_bytes(f"{path.name}:{m}", zf.read(m),
+                                                               canaries)]  # fmt: skip
+
+
 def test_a_gui_shift_leaves_no_secret_anywhere(
     qtbot: QtBot,
     tmp_path: Path,
@@ -240,11 +279,13 @@ def test_a_gui_shift_leaves_no_secret_anywhere(
     config = home / ".config" / "vicifast-desktop"
     config.mkdir(parents=True)
     (config / "settings.json").write_text(json.dumps({"sip_trace": True}))
+    exports = tmp_path / "exports"  # where the person saves the diagnostics zips
+    exports.mkdir()
     emulator = EmulatorServer(
         state, port=0, ca_out=server_dir / "ca.pem", registrar=Registrar(state.sip_users())
     )
     with emulator, ProcessWatcher(os.getpid()) as watcher:
-        caller = Caller(emulator, sipp)
+        caller = NumberedCaller(emulator, sipp)
         store = KeychainStore.open(str(uuid.uuid4()), SecretServiceKeyring())
         app = App(
             AppOptions(
@@ -285,6 +326,11 @@ def test_a_gui_shift_leaves_no_secret_anywhere(
             qtbot.waitUntil(
                 lambda: any(c.state is ev.CallState.DISCONNECTED for c in calls), timeout=WAIT_MS
             )
+            assert calls[-1].remote_number == CALLER_NUMBER  # the app knew who called
+            (call,) = _export_diagnostics(qtbot, app, exports / "after-the-call.zip")
+            assert call["direction"] == "inbound" and call["codec"] == "PCMU", call
+            assert 1.0 <= float(str(call["mos"])) <= 4.5 and call["verdict"] in VERDICTS, call
+            assert {"jitter_ms", "loss_pct", "rtt_ms"} <= call.keys(), call
             ended = len(states)
             app.sign_out()
             qtbot.waitUntil(  # the wipe has run
@@ -293,6 +339,7 @@ def test_a_gui_shift_leaves_no_secret_anywhere(
                 ),
                 timeout=WAIT_MS,
             )
+            assert _export_diagnostics(qtbot, app, exports / "after-sign-out.zip") == []
         finally:
             if app.stopped_cleanly is None:
                 with qtbot.waitSignal(app.finished, timeout=WAIT_MS):
@@ -305,6 +352,9 @@ def test_a_gui_shift_leaves_no_secret_anywhere(
     assert files > 0
     hits += search_bytes("stdout", out.encode(), canaries)
     hits += search_bytes("stderr", err.encode(), canaries)
+    who = {"caller's number": CALLER_NUMBER, "caller's name": CALLER_NAME}
+    for exported in sorted(exports.iterdir()):
+        hits += _zip_hits(exported, canaries | who)
     for pid, seen in watcher.seen.items():
         for number, (cmdline, environ) in enumerate(zip(seen.cmdlines, seen.environs, strict=True)):
             hits += search_bytes(f"child {pid} exec #{number} {cmdline[:80]!r}", cmdline, canaries)
