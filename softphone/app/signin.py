@@ -4,11 +4,12 @@ a SIP account code replaces the signed-in session's account)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtCore import QAbstractNativeEventFilter, QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from softphone.app.engine import AccountChoice, AppEngine
@@ -16,6 +17,7 @@ from softphone.core.models import SipAccountConfig
 from softphone.core.session import ACCOUNT_ID
 from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import WILDCARD, SignInService
+from softphone.signin.wake import SleepWakeWatch
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import log_failure
@@ -48,6 +50,59 @@ def watch_network(
     timer.timeout.connect(lambda: watch.check_in(bridge.run_in_pool))
     timer.start()
     return watch, timer
+
+
+def watch_sleep(
+    current: Callable[[], SignInService],
+    hangup: Callable[[str], Any],
+    mark_ending: Callable[[str, str], None],
+    bridge: QtBridge,
+    parent: QObject,
+) -> tuple[SleepWakeWatch, QTimer]:
+    """Sleep hangs up the calls (their history says why), wake registers the ``current``
+    service again at once: the watch and the timer that ticks its clock, running. logind is
+    reached on a thread (a system bus that does not answer blocks); on Windows the window's
+    power messages say it too."""
+    bus = bridge.bus
+    watch = SleepWakeWatch(
+        post=bridge.post_call,
+        subscribe=bus.subscribe,
+        emit=bus.publish,
+        hangup=hangup,
+        on_wake=lambda: current().on_wake(),
+        mark_ending=mark_ending,
+    )
+    bridge.run_in_thread("sleep-watch-start", watch.start, lambda _outcome: None)
+    timer = QTimer(parent)
+    timer.setInterval(int(watch.interval_s * 1000))
+    timer.timeout.connect(watch.tick)
+    timer.start()
+    if sys.platform == "win32":
+        power = _WindowsPower(watch)
+        QCoreApplication.instance().installNativeEventFilter(power)
+        _POWER_FILTERS.append(power)  # Qt does not keep it alive
+    return watch, timer
+
+
+_POWER_FILTERS: list[QAbstractNativeEventFilter] = []
+
+
+class _WindowsPower(QAbstractNativeEventFilter):
+    """WM_POWERBROADCAST: suspend (PBT_APMSUSPEND) and resume (PBT_APMRESUMEAUTOMATIC). Not
+    tested here (no Windows); the clock's wake detector covers a resume it misses."""
+
+    def __init__(self, watch: SleepWakeWatch) -> None:
+        super().__init__()
+        self._watch = watch
+
+    def nativeEventFilter(self, event_type: Any, message: Any) -> Any:
+        if bytes(event_type) == b"windows_generic_MSG":
+            import ctypes.wintypes
+
+            msg = ctypes.wintypes.MSG.from_address(int(message))
+            if msg.message == 0x0218 and msg.wParam in (0x4, 0x12):
+                self._watch.sleep_wake.changed(msg.wParam == 0x4, "windows")
+        return False, 0
 
 
 class QrCodes:

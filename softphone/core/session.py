@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from softphone.core import events as ev
 from softphone.core.errors import NotDeleted, VicifastError
@@ -86,6 +86,7 @@ _WIPES_ALL = frozenset({Reason.ACCOUNT_REVOKED, Reason.ADDON_INACTIVE})
 _REAUTHING = frozenset({State.REFRESHING, State.BACKING_OFF, State.AWAITING_TOTP})
 _SIGNED_OUT_MESSAGE = "You signed out. Your saved sign-in and your call history were deleted."
 _WIPING_MESSAGE = "Deleting your saved sign-in and your call history…"
+_WAKE_LEASE_MARGIN_S = 30.0  # a lease that ends sooner than this after a wake is renewed first
 
 
 # ---- the state machine ---------------------------------------------------------------------
@@ -133,6 +134,7 @@ class Session:
         self._wipes = 0  # wipes still running: no sign-in until they are done
         self._pending: SessionReason | None = None
         self._ip_changed = False
+        self._reregister_after = False  # woke with the lease lapsed: REGISTER after the re-auth
         self.remembered_company = ""
         self.remembered_username = ""
 
@@ -208,6 +210,25 @@ class Session:
             return
         self._ip_changed = True
         self._refresh(Reason.IP_CHANGED)
+
+    def on_wake(self) -> None:
+        """The computer woke from sleep: REGISTER at once if the firewall lease is still open,
+        and re-authenticate now if it lapsed or its re-auth fell due while asleep (timers do not
+        count time asleep), registering once the lease is open again; else re-arm the re-auth
+        by the wall clock."""
+        if not self._has_session:
+            return
+        now = self._clock()
+        ends = self._reauth.lease.expires_at if self._reauth.lease is not None else None
+        open_ = ends is not None and ends > now + timedelta(seconds=_WAKE_LEASE_MARGIN_S)
+        if open_ and self._line.config is not None:
+            self._line.reregister()
+        due = self._reauth.next_reauth_at
+        if not open_ or self._state is State.BACKING_OFF or (due is not None and due <= now):
+            self._reregister_after = self._reregister_after or not open_
+            self._refresh(Reason.WOKE)
+        elif not self._busy and self._state is not State.AWAITING_TOTP:
+            self._schedule_next()
 
     def on_register_failed(self, code: int) -> None:
         """REGISTER failed with ``code``; 401/403/407/408 (timeouts) trigger a re-auth."""
@@ -362,10 +383,11 @@ class Session:
         self._busy = False
         self._backoff.reset()
         self._save(creds, grant.token, account)
+        reregister, self._reregister_after = self._reregister_after, False
         if account != self._line.config:  # first time, or the server's phone config changed
             self._install(account)
         else:
-            if trigger is Reason.REGISTER_FAILED or self._line.refused:
+            if trigger is Reason.REGISTER_FAILED or self._line.refused or reregister:
                 # the firewall is open again: a REGISTER refused meanwhile is worth another try
                 self._line.reregister()
             self._set_state(State.REGISTERED if self._line.registered else State.REGISTERING)
@@ -423,6 +445,7 @@ class Session:
         self._saved.end()
         self._reauth.cancel()
         self._busy, self._pending, self._ip_changed = False, None, False
+        self._reregister_after = False
         removed = self._line.drop()
         ended_session = self._has_session
         self._has_session = False

@@ -51,6 +51,7 @@ class SessionReason(enum.StrEnum):
     IP_CHANGED = "ip_changed"
     REGISTER_FAILED = "register_failed"
     RESUMED = "resumed"
+    WOKE = "woke"  # the computer woke from sleep
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

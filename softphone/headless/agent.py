@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from softphone.audio.ring import AudioRings
     from softphone.signin.service import SignInPlan, SignInService
+    from softphone.signin.wake import SleepWakeWatch
 
 _NO_SAVED_SESSION = (
     "There is no saved sign-in on this computer. Sign in with --company and --username."
@@ -72,6 +73,7 @@ class _Engine(Protocol):
     def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
     def hold(self, call_id: str) -> Future[None]: ...
     def hangup(self, call_id: str) -> Future[None]: ...
+    def reregister(self, account_id: str) -> Future[None]: ...
 
 
 class HeadlessAgent:
@@ -89,7 +91,10 @@ class HeadlessAgent:
         as_json: bool = False,
         clock: Callable[[], float] = time.monotonic,
         signin: SignInPlan | None = None,
+        sleep_bus: str | None = "SYSTEM",
     ) -> None:
+        """``sleep_bus``: the bus logind tells sleep on (None: sleep and wake are not
+        watched)."""
         if (account is None) == (signin is None):
             raise ValueError("give either an account or a sign-in plan")
         self._account_config = account
@@ -117,6 +122,8 @@ class HeadlessAgent:
         self._registered = False
         self._started_at = 0.0
         self._register_timer: Timer | None = None
+        self._sleep_bus = sleep_bus
+        self.sleep_watch: SleepWakeWatch | None = None
         self.bus.subscribe(ev.Event, self._print)
         self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
         self.bus.subscribe(ev.CallStateChanged, self._on_call_state)
@@ -234,6 +241,32 @@ class HeadlessAgent:
 
         self._loop.call_later(watch.interval_s, tick)
 
+    def _watch_sleep(self) -> None:
+        """Sleep hangs up the calls; wake registers again at once (see signin.wake)."""
+        from softphone.signin.wake import SleepWakeWatch
+
+        if self._sleep_bus is None:
+            return
+
+        def woke() -> None:
+            if self.service is not None:
+                self.service.on_wake()
+            elif self._account_id:
+                self._engine.reregister(self._account_id)
+
+        watch = SleepWakeWatch(
+            post=self._loop.post, subscribe=self.bus.subscribe, emit=self.bus.publish,
+            hangup=self._engine.hangup, on_wake=woke, bus_address=self._sleep_bus,
+        )  # fmt: skip
+        self.sleep_watch = watch
+        watch.start()
+
+        def tick() -> None:
+            watch.tick()
+            self._loop.call_later(watch.interval_s, tick)
+
+        self._loop.call_later(watch.interval_s, tick)
+
     def _on_session(self, event: SessionStateChanged) -> None:
         plan = self._signin_plan
         assert plan is not None
@@ -298,6 +331,7 @@ class HeadlessAgent:
                     self._arm_register_deadline()
             if self._plan.duration_s is not None:
                 self._after(self._plan.duration_s, "duration", self._finish)
+            self._watch_sleep()
             self._loop.run_until(self._finished)
         except VicifastError as err:
             self._fail(str(err), 3)
@@ -308,6 +342,8 @@ class HeadlessAgent:
         return self._outcome
 
     def _shutdown(self) -> None:
+        if self.sleep_watch is not None:
+            self.sleep_watch.stop()
         if self.service is not None:
             self._unsubscribe()  # the engine's goodbye events are printed, not acted on
         self._engine.stop()

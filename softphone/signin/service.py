@@ -359,6 +359,10 @@ class SignInService:
         """The network changed under a wildcard bind: re-auth, then pjsua2 re-binds."""
         self.session.on_ip_changed()
 
+    def on_wake(self) -> None:
+        """The computer woke from sleep: REGISTER at once, re-auth if the lease needs it."""
+        self.session.on_wake()
+
     def move_to(self, address: str) -> None:
         """Leave from ``address`` from now on (HTTP at once, SIP after the re-auth)."""
         self._address = address

@@ -38,6 +38,7 @@ from softphone.core.session_events import (
     SessionState,
     SessionStateChanged,
 )
+from softphone.desktop.sleep import ComputerSleepChanged
 
 KEEP: Final = 500
 RegState = ev.RegistrationState
@@ -67,6 +68,7 @@ class EventLog(QObject):
             bus.subscribe(ev.UntrustedRequestsRefused, self._on_refused),
             bus.subscribe(ev.IncomingCallsShed, self._on_shed),
             bus.subscribe(ev.EngineFailure, self._on_engine_failure),
+            bus.subscribe(ComputerSleepChanged, self._on_sleep),
         ]
         # the bus outlives the window (a test's, or the next sign-in's): let go with it
         self.destroyed.connect(lambda *_: [stop() for stop in unsubscribe])
@@ -132,6 +134,7 @@ class EventLog(QObject):
             SessionReason.IP_CHANGED: self.tr("this computer's address changed"),
             SessionReason.REGISTER_FAILED: self.tr("the registration failed"),
             SessionReason.RESUMED: self.tr("the computer woke up"),
+            SessionReason.WOKE: self.tr("the computer woke up"),
         }.get(reason, self.tr("on schedule"))
 
     def _on_lease(self, event: FirewallLeaseChanged) -> None:
@@ -179,6 +182,12 @@ class EventLog(QObject):
         self.add(
             self.tr("Turned away {0} call(s) that came in at once").format(event.count), event.at
         )
+
+    def _on_sleep(self, event: ComputerSleepChanged) -> None:
+        if event.sleeping:
+            self.add(self.tr("The computer went to sleep"), event.at)
+        else:
+            self.add(self.tr("The computer woke up: registering again"), event.at)
 
     def _on_engine_failure(self, event: ev.EngineFailure) -> None:
         self.add(self.tr("Phone engine problem: {0}").format(event.message), event.at)

@@ -21,6 +21,7 @@ from softphone.storage.history import (
     HistoryWriter,
     Outcome,
 )
+from softphone.storage.history.calls import ENDED_BY_SLEEP
 from softphone.storage.history.errors import HistoryClosed, HistoryUnreadable
 from tests.unit.history_kit import T0, MemorySecrets, call
 
@@ -346,3 +347,17 @@ def test_erase_says_what_is_left_and_where(
     with pytest.raises(NotDeleted) as err:
         writer.erase()
     assert str(err.value) == f"the call history at {stuck} could not be deleted: Is a directory"
+
+
+def test_a_call_this_app_ended_for_sleep_says_so(
+    recorder: HistoryRecorder, rows: list[CallRecord]
+) -> None:
+    recorder.on_incoming(incoming())
+    recorder.on_state(state(S.CONFIRMED, T0 + 4.1, connected=True))
+    recorder.ending("c1", ENDED_BY_SLEEP)
+    recorder.ending("unknown", ENDED_BY_SLEEP)  # already gone: nothing to mark
+    recorder.on_state(
+        state(S.DISCONNECTED, T0 + 30, code=200, reason="Normal call clearing", duration=25.9,
+              connected=True)
+    )  # fmt: skip
+    assert [(r.outcome, r.sip_reason) for r in rows] == [(Outcome.ANSWERED, ENDED_BY_SLEEP)]

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from softphone.core import events as ev
 
+ENDED_BY_SLEEP = "ended: the computer went to sleep"
+"""What ``sip_reason`` holds for a call this app ended because the computer went to sleep (a
+stored key; Recents says it in the person's language)."""
+
 
 class Outcome(enum.StrEnum):
     ANSWERED = "answered"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from softphone.core import events as ev
-from softphone.storage.history.calls import CallRecord, Outcome
+from softphone.storage.history.calls import ENDED_BY_SLEEP, CallRecord, Outcome
 
 _AUTO_ANSWERS: Final = frozenset(
     {ev.AnswerReason.ALWAYS, ev.AnswerReason.AFTER_DELAY, ev.AnswerReason.HEADER}
@@ -43,6 +43,7 @@ class _Pending:
     started_at: float
     answered_at: float | None = None
     mos: float | None = None  # the last CallQuality's (the stream's final one comes last)
+    ended_by: str = ""  # this app ended it, and why (see HistoryRecorder.ending)
 
 
 class HistoryRecorder:
@@ -80,6 +81,13 @@ class HistoryRecorder:
             event.at,
         )
 
+    def ending(self, call_id: str, reason: str = ENDED_BY_SLEEP) -> None:
+        """This app is ending ``call_id`` for ``reason`` (a stored key such as
+        ``ENDED_BY_SLEEP``): its row keeps that as its reason, whatever SIP says."""
+        pending = self._pending.get(call_id)
+        if pending is not None:
+            pending.ended_by = reason
+
     def on_quality(self, event: ev.CallQuality) -> None:
         pending = self._pending.get(event.call_id)
         if pending is not None:
@@ -113,7 +121,7 @@ class HistoryRecorder:
             duration_s=event.duration_s if event.connected else 0.0,
             outcome=outcome,
             sip_code=event.sip_code,
-            sip_reason=event.reason,
+            sip_reason=pending.ended_by or event.reason,
             auto_answered=event.connected and event.answered_by in _AUTO_ANSWERS,
             mos=pending.mos if event.connected else None,
         )

@@ -17,6 +17,7 @@ from softphone.core import events as ev
 from softphone.core.quality import verdict
 from softphone.core.session import ACCOUNT_ID
 from softphone.storage.history import CallEntry, Outcome
+from softphone.storage.history.calls import ENDED_BY_SLEEP
 from softphone.ui.phone.phone_numbers import format_duration
 
 _NO_VALUE = "—"
@@ -122,6 +123,10 @@ class CallDetails(QFrame):
 
     def result_words(self, entry: CallEntry) -> str:
         """ "Answered", "Missed", "Busy (486 Busy Here)", "Declined by you (603 Decline)"."""
+        if entry.sip_reason == ENDED_BY_SLEEP:  # this app ended it: say why, not SIP's code
+            words = self.tr("Answered") if entry.outcome is Outcome.ANSWERED else self.tr("Ended")
+            cause = self.tr("Ended: the computer went to sleep")
+            return self.tr("%1 (%2)").replace("%1", words).replace("%2", cause)
         if entry.outcome is Outcome.ANSWERED:
             return self.tr("Answered")
         if entry.outcome is Outcome.MISSED:

@@ -36,6 +36,7 @@ from softphone.storage.history import (
     HistoryWriter,
     Outcome,
 )
+from softphone.storage.history.calls import ENDED_BY_SLEEP
 from softphone.storage.history.search import fold_text, number_key
 from softphone.ui.bridge import QtBridge
 
@@ -329,7 +330,9 @@ def _display(entry: CallEntry, column: int) -> str:
         return entry.remote_name
     if column == 4:
         result = entry.outcome.value.capitalize()
-        if entry.outcome is Outcome.FAILED and entry.sip_code:
+        if entry.sip_reason == ENDED_BY_SLEEP:
+            result += f" ({ENDED_BY_SLEEP})"
+        elif entry.outcome is Outcome.FAILED and entry.sip_code:
             result += f" ({entry.sip_code} {entry.sip_reason})".rstrip()
         if entry.auto_answered:
             result += " (auto)"

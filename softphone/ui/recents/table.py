@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from softphone.core import events as ev
 from softphone.storage.history import CallEntry, Outcome
+from softphone.storage.history.calls import ENDED_BY_SLEEP
 from softphone.ui.look import Tone, tone_color
 from softphone.ui.phone.phone_numbers import format_duration
 from softphone.ui.recents.model import ENTRY_ROLE
@@ -125,7 +126,9 @@ class RecentsProxy(QIdentityProxyModel):
             Outcome.REJECTED: self.tr("Declined"),
             Outcome.FAILED: self.tr("Failed"),
         }[entry.outcome]
-        if entry.outcome is Outcome.FAILED and entry.sip_code:
+        if entry.sip_reason == ENDED_BY_SLEEP:
+            text += " (" + self.tr("Ended: the computer went to sleep") + ")"
+        elif entry.outcome is Outcome.FAILED and entry.sip_code:
             text += f" ({entry.sip_code} {entry.sip_reason})".rstrip()
         if entry.auto_answered:
             text += " " + self.tr("(auto)")

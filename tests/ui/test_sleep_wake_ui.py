@@ -1,0 +1,61 @@
+"""What a person sees of sleep and wake: Recents says a call ended because the computer went to
+sleep, and Help → Connection log says when it slept and woke."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from softphone.core.bus import EventBus
+from softphone.desktop.sleep import ComputerSleepChanged
+from softphone.storage.history import HistoryWriter
+from softphone.storage.history.calls import ENDED_BY_SLEEP
+from softphone.ui.bridge import QtBridge
+from softphone.ui.event_log import EventLog
+from softphone.ui.recents.model import HistoryModel
+from softphone.ui.recents.table import COL_RESULT
+from softphone.ui.recents.view import RecentsView
+from tests.unit.history_kit import MemorySecrets, call
+
+TIMEOUT = 5000
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
+    w = HistoryWriter(tmp_path, MemorySecrets()).start()
+    w.opened.result(5)
+    yield w
+    w.stop()
+
+
+def test_recents_says_a_call_ended_because_the_computer_slept(
+    qtbot: QtBot, writer: HistoryWriter, bridge: QtBridge
+) -> None:
+    model = HistoryModel(writer, bridge, page_size=20)
+    view = RecentsView(model, bridge, lambda number: None)
+    qtbot.addWidget(view)
+    view.show()
+    writer.record(dataclasses.replace(call(1), sip_reason=ENDED_BY_SLEEP)).result(5)
+    qtbot.waitUntil(lambda: view.table.model().rowCount() == 1, timeout=TIMEOUT)
+    shown = str(view.table.model().index(0, COL_RESULT).data())
+    assert shown == "Answered (Ended: the computer went to sleep)"
+    view.table.selectRow(0)
+    qtbot.waitUntil(
+        lambda: view.details.result.text() == "Answered (Ended: the computer went to sleep)",
+        timeout=TIMEOUT,
+    )
+    model.close()
+
+
+def test_the_connection_log_says_when_the_computer_slept_and_woke(qtbot: QtBot) -> None:
+    bus = EventBus()
+    log = EventLog(bus)
+    bus.publish(ComputerSleepChanged(sleeping=True, source="logind"))
+    bus.publish(ComputerSleepChanged(sleeping=False, source="logind"))
+    said = [line.split("  ", 1)[1] for line in log.lines()]
+    assert said == ["The computer went to sleep", "The computer woke up: registering again"]
+    log.deleteLater()
