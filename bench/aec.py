@@ -2,7 +2,7 @@
 (issue 20): none, pjmedia's (the pjsua2 wheel's own, through ctypes: Linux only) and WebRTC's
 audio processing module (AEC3, as the ``livekit`` wheel ships it; Windows, macOS, Linux).
 
-    .venv/bin/python -m bench.aec        # livekit: `uv sync --group audio-bench`
+    .venv/bin/python -m bench.aec
 
 The room, 16 kHz mono: the far end talks (espeak-ng, else a voiced synthetic); the speaker's sound
 comes back to the microphone through a decaying random impulse response (~150 ms RT60), delayed

@@ -1,4 +1,5 @@
-"""Metric 6: the audio bridge per backend — added round trip, underruns and corrections, CPU.
+"""Metric 6: the audio bridge per backend — added round trip, underruns and corrections, CPU;
+and what the voice processing (softphone.audio.processing) adds to PortAudio's.
 
 One process: a bare pjsua2 endpoint with our bridge port, and a private PulseAudio whose virtual
 microphone ("loop", a remap of the virtual speaker's monitor: Qt lists no monitor sources) hears
@@ -7,6 +8,11 @@ Multimedia) in turn opens the system default devices for the same window. A clic
 1 kHz) goes into the bridge once a second; it comes back through the rings, the backend and
 PulseAudio. Both ends are taped at the bridge port on pjmedia's clock ticks, so the offset is the
 round trip the bridge adds — pjsua2's own conference-bridge delay is on both tapes and cancels.
+
+The processing runs PortAudio's again with WebRTC's module between the rings and the streams:
+with the default choice (echo cancellation and noise suppression; the loop is pure echo, so the
+canceller removes the clicks and no round trip is measured) for its CPU and underruns, and in
+headset mode (no echo cancellation) for the delay it adds.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from bench.plan import Plan, standalone
 from bench.report import Section, Verdict, loadavg
 from bench.stats import fmt, markdown_table
 from softphone.audio.backend import AudioBackend
+from softphone.audio.processing import AudioProcessing, ProcessingChoice
 from softphone.audio.ring import PcmRing, RingStats
 from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.sip.audio_port import AudioBridgePort
@@ -38,6 +45,8 @@ RATE = 16_000
 TARGET_MS = 30.0  # each ring's target fill, as AudioRings.create() ships
 ROUND_TRIP_TARGET_MS = 120.0
 CPU_TARGET = 5.0  # % of one core for the bridge (port + rings + backend streams)
+PROCESSING_CPU_TARGET = 3.0  # % of one core the voice processing may add to PortAudio's bridge
+PROCESSING_DELAY_TARGET_MS = 10.0  # what it may add to the round trip
 CLICK = tone(1000.0, 0.02) + bytes(int(0.98 * RATE) * 2)  # 20 ms click, once a second
 LOOP = "loop"  # the virtual microphone that hears the virtual speaker
 CLOCK_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
@@ -138,6 +147,8 @@ class BackendRun:
     port_pct: float  # the bridge port's callbacks (thread CPU)
     threads_pct: dict[str, float]  # threads other than the clock's and the main one, by name
     latency_ms: tuple[float, float]
+    processing: ProcessingChoice | None = None
+    processing_errors: int = 0
 
     @property
     def median(self) -> float:
@@ -159,10 +170,17 @@ def _measure(
     lab_ep: LabEndpoint,
     ports: dict[str, Any],
     window_s: float,
+    choice: ProcessingChoice | None = None,
 ) -> BackendRun:
     port, click, heard = ports["port"], ports["click"], ports["heard"]
     click.playing.clear()
-    stream = backend.open_duplex(port.capture, port.playback)
+    processing = AudioProcessing(choice) if choice is not None else None
+    sides = (
+        processing.wrap(port.capture, port.playback)
+        if processing is not None
+        else (port.capture, port.playback)
+    )
+    stream = backend.open_duplex(*sides)
     try:
         # past the loop source's start-up stall, and both rings primed
         lab_ep.poll_until(
@@ -170,6 +188,9 @@ def _measure(
             15,
             f"the {name} streams",
         )
+        if processing is not None:  # the hint the app's controller gives from these figures
+            stats = stream.stats()
+            processing.set_delay_ms(stats.input_queue_ms + stats.output_queue_ms)
         before_c, before_p, before_s = port.capture.stats(), port.playback.stats(), stream.stats()
         sent_from, heard_from = len(port.tape.snapshot()), len(heard.tape.snapshot())
         bench0 = click.cpu_ns + heard.cpu_ns + port.bench_ns
@@ -212,6 +233,8 @@ def _measure(
         port_pct=port_pct,
         threads_pct={k: v for k, v in sorted(by_name.items()) if v >= 0.05},
         latency_ms=(after_s.input_latency_ms, after_s.output_latency_ms),
+        processing=choice,
+        processing_errors=processing.stats().errors if processing is not None else 0,
     )
 
 
@@ -221,9 +244,11 @@ def _qt_backend() -> AudioBackend:
     return QtAudioBackend()
 
 
-BACKENDS: list[tuple[str, Callable[[], AudioBackend]]] = [
-    ("sounddevice", SoundDeviceBackend),
-    ("qt", _qt_backend),
+BACKENDS: list[tuple[str, Callable[[], AudioBackend], ProcessingChoice | None]] = [
+    ("sounddevice", SoundDeviceBackend, None),
+    ("sounddevice + echo and noise", SoundDeviceBackend, ProcessingChoice()),
+    ("sounddevice + noise (headset)", SoundDeviceBackend, ProcessingChoice(headset=True)),
+    ("qt", _qt_backend, None),
 ]
 
 
@@ -279,10 +304,10 @@ def run(lab: Lab, plan: Plan) -> Section:
         pj_objects["heard"] = _TimedSink("loop-ear")
         pj_objects["click"].startTransmit(pj_objects["port"])
         pj_objects["port"].startTransmit(pj_objects["heard"])
-        for name, make in BACKENDS:
+        for name, make, choice in BACKENDS:
             backend = make()
             try:
-                runs.append(_measure(name, backend, lab_ep, pj_objects, window_s))
+                runs.append(_measure(name, backend, lab_ep, pj_objects, window_s, choice))
             finally:
                 shutdown = getattr(backend, "shutdown", None)
                 if shutdown is not None:
@@ -341,7 +366,10 @@ def _section(runs: list[BackendRun], base_pct: float, window_s: float, code: str
         for t in thread_names
     ]  # fmt: skip
     section = Section(
-        title="6. The audio bridge per backend (PortAudio and Qt Multimedia, virtual PulseAudio)",
+        title=(
+            "6. The audio bridge per backend (PortAudio and Qt Multimedia, virtual PulseAudio), "
+            "and with voice processing"
+        ),
         method=(
             f"{__doc__.split(chr(10), 2)[2].strip()} The window is {window_s:.0f} s per backend "
             f"with one click a second; the rings' target fill is {TARGET_MS:.0f} ms each; each "
@@ -359,8 +387,33 @@ def _section(runs: list[BackendRun], base_pct: float, window_s: float, code: str
         ),
     )
     section.body.append(markdown_table(["measure", *names], rows))
+    plain = next(r for r in runs if r.name == "sounddevice")
     for r in runs:
         bridge = r.bridge_pct(base_pct)
+        if r.processing is not None:
+            added = bridge - plain.bridge_pct(base_pct)
+            section.verdicts += [
+                Verdict(
+                    f"{r.name}: CPU ≤ {PROCESSING_CPU_TARGET:.0f} % of a core more than without",
+                    f"+{fmt(added)} %",
+                    added <= PROCESSING_CPU_TARGET,
+                ),
+                Verdict(
+                    f"{r.name}: 0 underruns over {window_s:.0f} s, 0 failed frames",
+                    f"{r.underruns}, {r.processing_errors}",
+                    r.underruns == 0 and r.processing_errors == 0,
+                ),
+            ]
+            if not r.processing.cancels_echo:  # with the canceller on, the clicks are gone
+                delay = r.median - plain.median
+                section.verdicts.append(
+                    Verdict(
+                        f"{r.name}: adds ≤ {PROCESSING_DELAY_TARGET_MS:.0f} ms to the round trip",
+                        f"{fmt(delay)} ms",
+                        delay <= PROCESSING_DELAY_TARGET_MS,
+                    )
+                )
+            continue
         section.verdicts += [
             Verdict(
                 f"{r.name}: added round trip ≤ {ROUND_TRIP_TARGET_MS:.0f} ms (median)",

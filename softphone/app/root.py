@@ -27,9 +27,10 @@ from softphone.app.links import Dialler
 from softphone.app.options import AppOptions
 from softphone.app.quitting import Teardown
 from softphone.app.settings_sync import SettingsSync
-from softphone.app.signin import QrCodes, watch_network
+from softphone.app.signin import QrCodes, watch_network, watch_sleep
 from softphone.app.sound import make_audio_backend, open_saved_devices
 from softphone.audio.controller import AudioController
+from softphone.audio.processing import AudioProcessing
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
@@ -41,6 +42,7 @@ from softphone.core.session_events import SessionReason, SessionState, SessionSt
 from softphone.desktop.deployment import initial_control_plane
 from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import SignInConfig, SignInService
+from softphone.signin.wake import SleepWakeWatch
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
 from softphone.storage.settings import AppSettings
@@ -113,7 +115,12 @@ class App(QObject):
         self.bridge = QtBridge(self.bus, self)
         rings = AudioRings.create()
         self.audio_backend = make_audio_backend(self.settings, options)
-        self.audio = AudioController(self.audio_backend, rings, self.bridge.post_other)
+        self.audio = AudioController(
+            self.audio_backend,
+            rings,
+            self.bridge.post_other,
+            processing=AudioProcessing(self.settings.processing()),
+        )
         # the controller's blocking calls (PortAudio re-scans, opens), one at a time, in order
         self.audio_ops = self.bridge.lane("audio-ops")
         self.engine_settings = self.settings  # what the engine is made with
@@ -214,6 +221,8 @@ class App(QObject):
         self.instance_server.received.connect(self.handle_argv)
         self._net_timer: QTimer | None = None
         self.net_watch: NetWatch | None = None
+        self._sleep_timer: QTimer | None = None
+        self.sleep_watch: SleepWakeWatch | None = None
 
     # ---- start and stop ------------------------------------------------------------------------
 
@@ -229,6 +238,9 @@ class App(QObject):
         watched = watch_network(lambda: self.service, self.bridge, self)
         if watched is not None:
             self.net_watch, self._net_timer = watched
+        self.sleep_watch, self._sleep_timer = watch_sleep(
+            lambda: self.service, self.engine.hangup, self.recorder.ending, self.bridge, self
+        )
         if self.tray is not None:
             self.tray.show()
         # minimised to the tray only when there is one: never no way in
@@ -280,6 +292,10 @@ class App(QObject):
             self.tray.hide()
         if self._net_timer is not None:
             self._net_timer.stop()
+        if self._sleep_timer is not None:
+            self._sleep_timer.stop()
+        if self.sleep_watch is not None:
+            self.sleep_watch.stop()
         for window in list(self.incoming_windows.values()):
             window.close()
         self.provisioning.close()

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from softphone.audio.ring import PcmRing
+from softphone.audio.ring import PcmReader, PcmWriter
 
 SAMPLE_RATE = 16_000
 
@@ -113,8 +113,8 @@ class AudioBackend(Protocol):
 
     def open_duplex(
         self,
-        capture: PcmRing,
-        playback: PcmRing,
+        capture: PcmWriter,
+        playback: PcmReader,
         *,
         input_id: str | None = None,
         output_id: str | None = None,
@@ -126,7 +126,7 @@ class AudioBackend(Protocol):
 
     def open_output(
         self,
-        ring: PcmRing,
+        ring: PcmReader,
         output_id: str | None = None,
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:
@@ -184,8 +184,8 @@ class NullBackend:
 
     def open_duplex(
         self,
-        capture: PcmRing,
-        playback: PcmRing,
+        capture: PcmWriter,
+        playback: PcmReader,
         *,
         input_id: str | None = None,
         output_id: str | None = None,
@@ -195,7 +195,7 @@ class NullBackend:
 
     def open_output(
         self,
-        ring: PcmRing,
+        ring: PcmReader,
         output_id: str | None = None,
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:

@@ -64,7 +64,8 @@ from softphone.audio.device_events import (
 )
 from softphone.audio.errors import AudioError
 from softphone.audio.levels import AudioLevels
-from softphone.audio.ring import AudioRings
+from softphone.audio.processing import AudioProcessing
+from softphone.audio.ring import AudioRings, PcmReader, PcmWriter
 from softphone.audio.ringer import RingerOutput
 from softphone.audio.watchdog import (
     BACKLOG_MS,
@@ -108,9 +109,18 @@ class AudioController:
         backlog_ms: float = BACKLOG_MS,
         backlog_s: float = BACKLOG_S,
         backlog_reset_interval_s: float = BACKLOG_RESET_INTERVAL_S,
+        processing: AudioProcessing | None = None,
     ) -> None:
         self._backend = backend
         self._rings = rings
+        self.processing = processing
+        # what the call stream's device side reads and writes: the rings, or the processing
+        # (echo cancellation, ...) in front of them
+        self._device_side: tuple[PcmWriter, PcmReader] = (
+            processing.wrap(rings.capture, rings.playback)
+            if processing is not None
+            else (rings.capture, rings.playback)
+        )
         self._on_event = on_event
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._watch_interval = watch_interval_s
@@ -272,8 +282,7 @@ class AudioController:
         """Open the call stream; any open, switch or recovery ends recovering and fallback."""
         self._generation += 1
         stream = self._backend.open_duplex(
-            self._rings.capture,
-            self._rings.playback,
+            *self._device_side,
             input_id=input_id,
             output_id=output_id,
             on_error=self._on_error_for(_MAIN, self._generation),
@@ -349,6 +358,8 @@ class AudioController:
             if backlog is not None and now - self._backlog_reset_at >= self._backlog_interval:
                 self._reset_latency_locked(now, *backlog)
             self._ringer.check(now)
+            if self.processing is not None and self._stream is not None:
+                self.processing.set_delay_ms(_echo_delay_ms(self._stream))
         if self._recovering and now >= self._retry_at:
             self._attempt_locked(now)
         if self._fallback and self._stream is not None and now >= self._return_at:
@@ -437,3 +448,11 @@ class AudioController:
             self._ringer.close_for_rescan()
             with contextlib.suppress(AudioError):
                 self._backend.refresh()
+
+
+def _echo_delay_ms(stream: AudioStream) -> float:
+    """The echo canceller's delay hint: the audio queued outside the rings both ways (where the
+    backend can tell, else the latencies the devices were opened with)."""
+    stats = stream.stats()
+    queued = stats.input_queue_ms + stats.output_queue_ms
+    return queued if queued > 0 else stats.input_latency_ms + stats.output_latency_ms

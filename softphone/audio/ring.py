@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from softphone.audio.levels import SILENT, Level, measure
 
@@ -46,6 +47,27 @@ class RingStats:
     @property
     def corrections(self) -> int:
         return self.stretches + self.squeezes
+
+
+class PcmWriter(Protocol):
+    """What a backend's microphone side writes into: a ``PcmRing``, or the processing in front
+    of one (:mod:`softphone.audio.processing`)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def write(self, data: bytes | bytearray | memoryview) -> None: ...
+
+
+class PcmReader(Protocol):
+    """What a backend's speaker side reads from: a ``PcmRing``, or the processing behind one."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def read_into(self, out: bytearray | memoryview) -> None: ...
 
 
 def _ms_to_samples(ms: float, rate: int) -> int:

@@ -37,7 +37,7 @@ from softphone.audio.backend import (
     StreamStats,
 )
 from softphone.audio.errors import AudioError, AudioUnavailable, DeviceNotFound
-from softphone.audio.ring import PcmRing
+from softphone.audio.ring import PcmReader, PcmWriter
 
 BLOCK_SAMPLES = 160  # 10 ms: small device blocks keep the rings' fill, and so the delay, low
 ALSA_CARDS = Path("/proc/asound/cards")
@@ -180,8 +180,8 @@ class SoundDeviceBackend:
 
     def open_duplex(
         self,
-        capture: PcmRing,
-        playback: PcmRing,
+        capture: PcmWriter,
+        playback: PcmReader,
         *,
         input_id: str | None = None,
         output_id: str | None = None,
@@ -194,7 +194,7 @@ class SoundDeviceBackend:
 
     def open_output(
         self,
-        ring: PcmRing,
+        ring: PcmReader,
         output_id: str | None = None,
         on_error: ErrorCallback | None = None,
     ) -> AudioStream:
@@ -204,8 +204,8 @@ class SoundDeviceBackend:
 
     def _start(
         self,
-        capture: PcmRing | None,
-        playback: PcmRing,
+        capture: PcmWriter | None,
+        playback: PcmReader,
         mic: tuple[int, AudioDevice] | None,
         speaker: tuple[int, AudioDevice],
         on_error: ErrorCallback | None,
@@ -234,8 +234,8 @@ class _Stream:
     def __init__(
         self,
         sd: Any,
-        capture: PcmRing | None,
-        playback: PcmRing,
+        capture: PcmWriter | None,
+        playback: PcmReader,
         on_error: ErrorCallback | None,
         *,
         on_closed: Callable[[], None],

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from softphone.audio.processing import ProcessingChoice
 from softphone.core.errors import ConfigError
 from softphone.core.hosts import check_control_plane
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone
@@ -82,6 +83,12 @@ class AppSettings:
     sound_system: SoundSystem = SoundSystem.PORTAUDIO
     speaker_volume: int = 100  # percent of what calls and tones bring, 0 = silent
     mic_volume: int = 100  # percent of the microphone that calls get, 0 = silent
+    # Voice processing on the microphone (softphone.audio.processing), live: echo cancellation
+    # (off in headset mode), noise suppression, automatic gain.
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    auto_gain: bool = False
+    headset_mode: bool = False
     # None: as the server provisions the account (the default); a mode: the user's own choice
     auto_answer: AutoAnswerMode | None = None
     auto_answer_delay_s: float = 5.0
@@ -129,6 +136,10 @@ class AppSettings:
             "bring_to_front_on_ring",
             "global_hotkeys",
             "call_bar",
+            "echo_cancellation",
+            "noise_suppression",
+            "auto_gain",
+            "headset_mode",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be true or false.")
@@ -150,6 +161,15 @@ class AppSettings:
             return provisioned
         delay = self.auto_answer_delay_s if self.auto_answer is AutoAnswerMode.AFTER else 0.0
         return AutoAnswerPolicy(self.auto_answer, float(delay))
+
+    def processing(self) -> ProcessingChoice:
+        """The voice processing these settings ask for (``AudioProcessing.configure``)."""
+        return ProcessingChoice(
+            echo_cancellation=self.echo_cancellation,
+            noise_suppression=self.noise_suppression,
+            auto_gain=self.auto_gain,
+            headset=self.headset_mode,
+        )
 
     def levels(self) -> tuple[float, float]:
         """The engine's speaker and microphone gains (1.0 = unchanged)."""

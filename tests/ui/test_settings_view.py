@@ -3,6 +3,7 @@ device-loss notices, settings saved, launch at login, diagnostics without secret
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import json
 import threading
@@ -41,6 +42,7 @@ from softphone.audio.device_events import (
     RingerOpened,
 )
 from softphone.audio.errors import DeviceNotFound
+from softphone.audio.processing import AudioProcessing, ProcessingChoice
 from softphone.audio.ring import AudioRings, PcmRing
 from softphone.core import events as ev
 from softphone.core.executor import Executor
@@ -1196,3 +1198,59 @@ def test_bring_to_front_on_a_ring_is_off_until_ticked_and_stays_ticked_next_time
     # the next start shows the choice kept
     again = make_view(qtbot, bridge, audio, paths, AppSettings.load(paths["settings"]))
     assert again.bring_to_front.isChecked()
+
+
+class _Halver:
+    """A stand-in for WebRTC's module: halves the microphone, and says which choice made it."""
+
+    def __init__(self, choice: ProcessingChoice, made: list[ProcessingChoice]) -> None:
+        made.append(choice)
+
+    def render(self, frame: bytes | bytearray | memoryview) -> None:
+        pass
+
+    def capture(self, frame: bytearray) -> None:
+        frame[:] = array.array("h", (s // 2 for s in array.array("h", frame))).tobytes()
+
+    def set_delay_ms(self, delay_ms: int) -> None:
+        pass
+
+
+def test_voice_processing_switches_change_what_the_microphone_sends_at_once(
+    qtbot: QtBot, bridge: QtBridge, backend: FakeBackend, paths: dict[str, Path]
+) -> None:
+    rings = AudioRings(*(PcmRing(target_ms=5, settle_s=0.0) for _ in range(3)))
+    made: list[ProcessingChoice] = []
+    settings = AppSettings()
+    processing = AudioProcessing(settings.processing(), factory=lambda c: _Halver(c, made))
+    audio = AudioController(backend, rings, lambda _e: None, processing=processing)
+    try:
+        audio.open()
+        view = make_view(qtbot, bridge, audio, paths, settings)
+        mic_side = backend.streams[-1]._rings[0]  # what the backend's microphone writes into
+
+        def sent() -> list[int]:
+            """A 10 ms frame of 800s from the microphone, as the call gets it."""
+            mic_side.write(array.array("h", [800] * 160).tobytes())  # type: ignore[attr-defined]
+            out = bytearray(320)
+            rings.capture.read_into(out)
+            return list(array.array("h", out))
+
+        assert view.echo_cancellation.isChecked() and view.noise_suppression.isChecked()
+        assert not view.auto_gain.isChecked() and not view.headset_mode.isChecked()
+        assert sent()[-1] == 400
+        assert made[-1].cancels_echo and made[-1].noise_suppression
+
+        view.headset_mode.click()
+        assert not view.echo_cancellation.isEnabled()
+        assert "Headset mode" in view.voice_note.text()
+        assert sent()[-1] == 400
+        assert not made[-1].cancels_echo and made[-1].noise_suppression
+        assert saved(paths)["headset_mode"] is True
+
+        view.noise_suppression.click()  # nothing left on: the microphone as it is
+        assert sent()[-1] == 800
+        assert saved(paths)["noise_suppression"] is False
+        assert AppSettings.load(paths["settings"]).processing() == processing.choice
+    finally:
+        audio.close()

@@ -41,7 +41,7 @@ from PySide6.QtMultimedia import QMediaDevices
 
 from softphone.audio.backend import AudioDevice, AudioStream, ErrorCallback
 from softphone.audio.errors import AudioError, AudioUnavailable
-from softphone.audio.ring import PcmRing
+from softphone.audio.ring import PcmReader, PcmWriter
 from softphone.ui.qt_audio.devices import find_device, list_devices
 from softphone.ui.qt_audio.stream import BYTES_PER_MS, QtStream
 
@@ -211,8 +211,8 @@ class QtAudioBackend:
 
     def open_duplex(
         self,
-        capture: PcmRing,
-        playback: PcmRing,
+        capture: PcmWriter,
+        playback: PcmReader,
         *,
         input_id: str | None = None,
         output_id: str | None = None,
@@ -230,7 +230,7 @@ class QtAudioBackend:
         return stream
 
     def open_output(
-        self, ring: PcmRing, output_id: str | None = None, on_error: ErrorCallback | None = None
+        self, ring: PcmReader, output_id: str | None = None, on_error: ErrorCallback | None = None
     ) -> AudioStream:
         """Open a speaker alone, fed from ``ring`` (e.g. a separate ringer device)."""
         stream = QtStream(self, None, ring, on_error)

@@ -16,7 +16,7 @@ from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QAudioS
 
 from softphone.audio.backend import SAMPLE_RATE, AudioDevice, ErrorCallback, StreamStats
 from softphone.audio.errors import AudioError
-from softphone.audio.ring import SAMPLE_BYTES, PcmRing
+from softphone.audio.ring import SAMPLE_BYTES, PcmReader, PcmWriter
 from softphone.ui.qt_audio.devices import default_device, describe, device_id
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class QtStream:
     def __init__(
         self,
         backend: QtAudioBackend,
-        capture: PcmRing | None,
-        playback: PcmRing,
+        capture: PcmWriter | None,
+        playback: PcmReader,
         on_error: ErrorCallback | None,
     ) -> None:
         self._backend = backend

@@ -1,5 +1,5 @@
-"""The Settings page, put together from its sections: Sound, Calls, Start-up, Diagnostics and
-Advanced (one module each in this package), in one scrolling column.
+"""The Settings page, put together from its sections: Sound, Voice processing, Calls, Start-up,
+Diagnostics and Advanced (one module each in this package), in one scrolling column.
 
 Every change is checked by ``AppSettings``, saved at once and announced with
 ``settingsChanged(AppSettings)`` for the app to apply (engine auto-answer, SIP trace, control
@@ -28,9 +28,12 @@ from softphone.ui.settings.calls import CallsSection
 from softphone.ui.settings.diagnostics import DiagnosticsSection
 from softphone.ui.settings.sound import SoundSection
 from softphone.ui.settings.startup import StartupSection
+from softphone.ui.settings.voice import VoiceSection
 
 
-class SettingsView(SoundSection, CallsSection, StartupSection, DiagnosticsSection, AdvancedSection):
+class SettingsView(
+    SoundSection, VoiceSection, CallsSection, StartupSection, DiagnosticsSection, AdvancedSection
+):
     """The Settings page. ``bridge`` brings results from worker threads back to the GUI thread;
     ``settings_path`` is where changes are saved (default: the platformdirs config dir);
     ``autostart``, ``link_handler`` and ``diagnostics`` default to this platform's and the log
@@ -67,6 +70,7 @@ class SettingsView(SoundSection, CallsSection, StartupSection, DiagnosticsSectio
         page = QWidget()
         column = QVBoxLayout(page)
         column.addWidget(self._audio_group())
+        column.addWidget(self._voice_group())
         column.addWidget(self._calls_group())
         column.addWidget(self._startup_group())
         column.addWidget(self._diagnostics_group())

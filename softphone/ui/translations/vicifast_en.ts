@@ -647,6 +647,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Ended: the computer went to sleep</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Missed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1647,6 +1651,14 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>The computer went to sleep</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The computer woke up: registering again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Phone engine problem: {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2385,6 +2397,10 @@ as you type.</source>
     </message>
     <message>
         <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ended: the computer went to sleep</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -3232,6 +3248,73 @@ as you type.</source>
     </message>
     <message>
         <source>Unknown caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>VoiceSection</name>
+    <message>
+        <source>Voice processing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel &amp;echo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel echo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keeps the caller from hearing their own voice back when your speakers are loud or your microphone is close to them (laptops, desk speakers).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reduce background &amp;noise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reduce background noise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Takes steady noise (fans, air conditioning, a busy floor) out of your voice.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adjust the microphone &amp;level automatically</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adjust the microphone level automatically</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keeps your voice at an even level whether you lean in or sit back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Headset mode (no echo cancellation)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Headset mode, no echo cancellation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A headset has no echo to cancel: this sends your microphone as it is, apart from the noise and level switches above.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Voice processing is not available with this sound setup.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Voice processing could not start on this computer: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Headset mode: echo cancellation is off.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -1,0 +1,305 @@
+"""Echo cancellation, noise suppression, a high-pass filter and gain control between the sound
+devices and the rings, on the sound card's threads (never the SIP thread).
+
+pjsua's own echo canceller sits on its sound-device port, which the pjsua2 wheel does not have;
+our bridge moves audio through rings instead (:mod:`softphone.audio.ring`), so the processing
+sits where the device meets them:
+
+- the speaker's block, as the backend reads it from the ``playback`` ring, is the echo
+  canceller's reference (``render``): exactly what the speaker is about to play;
+- the microphone's block is processed (``capture``) before it goes into the ``capture`` ring.
+
+``ProcessedCapture`` and ``ProcessedPlayback`` wrap the two rings with the methods a backend
+calls (``start``, ``stop``, ``write`` / ``read_into``), cutting whatever block sizes the backend
+uses into the 10 ms frames the processor takes. With PortAudio's 10 ms blocks nothing waits; a
+backend with other block sizes (Qt) holds back less than one frame of microphone audio.
+
+The processor is WebRTC's audio processing module (AEC3, noise suppression, high-pass filter,
+AGC2) as the ``livekit`` wheel ships it, chosen over pjmedia's speex canceller on measurement
+(``bench/aec.py``, ``bench/RESULTS.md``): 25 dB against 10 dB of echo removed, on Windows, macOS
+and Linux alike. ``AudioProcessing.configure`` switches its parts live (any thread): a new module
+is made with the new choice and takes over at the next frame (the canceller re-converges within
+a second or two); with every part off the audio passes untouched, and so it does where the
+module cannot load (``available`` False, ``unavailable_reason`` says why).
+
+The delay hint (``set_delay_ms``) is the audio queued outside the rings in both directions,
+which the controller reads from the stream's statistics; AEC3 finds the exact echo path itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from softphone.audio.levels import Level
+from softphone.audio.ring import SAMPLE_BYTES, SAMPLE_RATE, PcmRing, RingStats
+
+_log = logging.getLogger(__name__)
+
+FRAME_SAMPLES = SAMPLE_RATE // 100  # the 10 ms the processor takes
+FRAME_BYTES = FRAME_SAMPLES * SAMPLE_BYTES
+MAX_DELAY_MS = 500  # a delay hint beyond this is a clock mix-up
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingChoice:
+    """Which parts run. ``headset`` is the user's "headset mode": no echo cancellation (a
+    headset has no acoustic echo), the rawest path the other switches allow."""
+
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    auto_gain: bool = False
+    headset: bool = False
+
+    @property
+    def cancels_echo(self) -> bool:
+        return self.echo_cancellation and not self.headset
+
+    @property
+    def any(self) -> bool:
+        return self.cancels_echo or self.noise_suppression or self.auto_gain
+
+
+class Processor(Protocol):
+    """One 10 ms frame at a time, 16 kHz mono s16; ``render`` on the speaker's thread,
+    ``capture`` (in place) on the microphone's; both may run at once."""
+
+    def render(self, frame: bytes | bytearray | memoryview) -> None: ...
+
+    def capture(self, frame: bytearray) -> None: ...
+
+    def set_delay_ms(self, delay_ms: int) -> None: ...
+
+
+ProcessorFactory = Callable[[ProcessingChoice], Processor]
+
+
+class WebRtcProcessor:
+    """WebRTC's audio processing module through ``livekit.rtc`` (loaded on first use)."""
+
+    def __init__(self, choice: ProcessingChoice) -> None:
+        from livekit.rtc import AudioFrame, AudioProcessingModule
+
+        self._apm = AudioProcessingModule(
+            echo_cancellation=choice.cancels_echo,
+            noise_suppression=choice.noise_suppression,
+            high_pass_filter=True,
+            auto_gain_control=choice.auto_gain,
+        )
+        self._echo = choice.cancels_echo
+        self._far = bytearray(FRAME_BYTES)
+        self._near = bytearray(FRAME_BYTES)
+        self._far_frame = AudioFrame(self._far, SAMPLE_RATE, 1, FRAME_SAMPLES)
+        self._near_frame = AudioFrame(self._near, SAMPLE_RATE, 1, FRAME_SAMPLES)
+        self._delay_ms = 0
+        self._lock = threading.Lock()  # one request into the module at a time
+
+    def render(self, frame: bytes | bytearray | memoryview) -> None:
+        if not self._echo:
+            return  # the reference only feeds the canceller
+        with self._lock:
+            self._far[:] = frame
+            self._apm.process_reverse_stream(self._far_frame)
+
+    def capture(self, frame: bytearray) -> None:
+        with self._lock:
+            self._near[:] = frame
+            if self._echo:  # WebRTC wants the delay before each frame it cancels echo in
+                self._apm.set_stream_delay_ms(self._delay_ms)
+            self._apm.process_stream(self._near_frame)
+            frame[:] = self._near
+
+    def set_delay_ms(self, delay_ms: int) -> None:
+        self._delay_ms = max(0, min(MAX_DELAY_MS, delay_ms))
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingStats:
+    """Counters for diagnostics and the benchmark."""
+
+    frames: int  # microphone frames processed
+    busy_s: float  # time spent in the processor, both directions
+    errors: int  # frames passed through untouched because the processor failed
+
+
+class AudioProcessing:
+    """The live choice and the processor that carries it out; any thread may ``configure``."""
+
+    def __init__(
+        self,
+        choice: ProcessingChoice | None = None,
+        factory: ProcessorFactory = WebRtcProcessor,
+    ) -> None:
+        self._factory = factory
+        self._choice = choice or ProcessingChoice()
+        self._processor: Processor | None = None
+        self._built_for: ProcessingChoice | None = None
+        self._lock = threading.Lock()
+        self._delay_ms = 0
+        self._unavailable: str | None = None
+        self._frames = self._errors = 0
+        self._busy = 0.0
+
+    # ---- any thread ----------------------------------------------------------------------------
+
+    @property
+    def choice(self) -> ProcessingChoice:
+        return self._choice
+
+    @property
+    def available(self) -> bool:
+        """False once the processor failed to load: the audio then passes untouched."""
+        return self._unavailable is None
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return self._unavailable
+
+    def configure(self, choice: ProcessingChoice) -> None:
+        """Take ``choice`` from the next frame on (a new processor is made on an audio thread
+        when the next frame needs one)."""
+        with self._lock:
+            self._choice = choice
+
+    def set_delay_ms(self, delay_ms: float) -> None:
+        self._delay_ms = round(delay_ms)
+        processor = self._processor
+        if processor is not None:
+            processor.set_delay_ms(self._delay_ms)
+
+    def stats(self) -> ProcessingStats:
+        return ProcessingStats(self._frames, self._busy, self._errors)
+
+    def wrap(
+        self, capture: PcmRing, playback: PcmRing
+    ) -> tuple[ProcessedCapture, ProcessedPlayback]:
+        """The two rings as a backend should see them."""
+        return ProcessedCapture(capture, self), ProcessedPlayback(playback, self)
+
+    # ---- the sound card's threads --------------------------------------------------------------
+
+    def _current(self) -> Processor | None:
+        choice = self._choice
+        if choice is self._built_for:
+            return self._processor
+        with self._lock:
+            choice = self._choice
+            if choice is self._built_for:
+                return self._processor
+            processor: Processor | None = None
+            if choice.any and self._unavailable is None:
+                try:
+                    processor = self._factory(choice)
+                    processor.set_delay_ms(self._delay_ms)
+                except Exception as exc:  # a missing wheel or native library: pass through
+                    self._unavailable = _explain(exc)
+                    _log.warning("audio processing is off: %s", self._unavailable)
+            self._processor, self._built_for = processor, choice
+            return processor
+
+    def render(self, data: memoryview) -> None:
+        processor = self._current()
+        if processor is None:
+            return
+        started = time.perf_counter()
+        try:
+            processor.render(data)
+        except Exception:
+            self._errors += 1
+        self._busy += time.perf_counter() - started
+
+    def capture(self, frame: bytearray) -> None:
+        processor = self._current()
+        if processor is None:
+            return
+        started = time.perf_counter()
+        try:
+            processor.capture(frame)
+        except Exception:
+            self._errors += 1  # the frame may be half-written: the caller keeps its copy
+            raise
+        finally:
+            self._busy += time.perf_counter() - started
+            self._frames += 1
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, ImportError):
+        return "this installation lacks WebRTC's audio processing (the livekit package)"
+    return f"WebRTC's audio processing did not start ({type(exc).__name__})"
+
+
+class ProcessedCapture:
+    """The capture ring as the microphone's side sees it: 10 ms frames processed, then
+    written; one producer thread (the backend's microphone callback)."""
+
+    def __init__(self, ring: PcmRing, processing: AudioProcessing) -> None:
+        self.ring = ring
+        self._processing = processing
+        self._pending = bytearray()
+        self._frame = bytearray(FRAME_BYTES)
+
+    def start(self) -> None:
+        self._pending.clear()
+        self.ring.start()
+
+    def stop(self) -> None:
+        self.ring.stop()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        pending = self._pending
+        pending += data
+        frame = self._frame
+        whole = len(pending) - len(pending) % FRAME_BYTES
+        for offset in range(0, whole, FRAME_BYTES):
+            frame[:] = pending[offset : offset + FRAME_BYTES]
+            try:
+                self._processing.capture(frame)
+            except Exception:
+                frame[:] = pending[offset : offset + FRAME_BYTES]  # untouched rather than lost
+            self.ring.write(frame)
+        del pending[:whole]
+
+    def stats(self) -> RingStats:
+        return self.ring.stats()
+
+    def level(self) -> Level:
+        return self.ring.level()
+
+
+class ProcessedPlayback:
+    """The playback ring as the speaker's side sees it: what is read out is also the echo
+    canceller's reference; one consumer thread (the backend's speaker callback)."""
+
+    def __init__(self, ring: PcmRing, processing: AudioProcessing) -> None:
+        self.ring = ring
+        self._processing = processing
+        self._pending = bytearray()
+
+    def start(self) -> None:
+        self._pending.clear()
+        self.ring.start()
+
+    def stop(self) -> None:
+        self.ring.stop()
+
+    def read_into(self, out: bytearray | memoryview) -> None:
+        self.ring.read_into(out)
+        pending = self._pending
+        if len(out) == FRAME_BYTES and not pending:  # PortAudio's 10 ms blocks: no copy
+            self._processing.render(memoryview(out))
+            return
+        pending += out
+        whole = len(pending) - len(pending) % FRAME_BYTES
+        view = memoryview(pending)
+        for offset in range(0, whole, FRAME_BYTES):
+            self._processing.render(view[offset : offset + FRAME_BYTES])
+        view.release()
+        del pending[:whole]
+
+    def stats(self) -> RingStats:
+        return self.ring.stats()
