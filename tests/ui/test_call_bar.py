@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from softphone.app import App
 from softphone.app.call_bar import CallBarWatch
 from softphone.core import events as ev
-from softphone.core.session_events import SessionState, SessionStateChanged
+from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.ui.call_bar import CallBar
 from tests.ui.app_kit import CallingEngine, app_maker
 
@@ -51,7 +51,18 @@ def _watch(app: App) -> CallBarWatch:
 
 def _started_in_front(qtbot: QtBot, app: App) -> CallBar:
     """The app signed in, its window up and active; the call bar (hidden)."""
+    states: list[SessionStateChanged] = []
+    app.bus.subscribe(SessionStateChanged, states.append)
     app.start()
+    # The start's own resume (nothing saved: signed out) must land before the events below
+    # play a signed-in agent, or its late SIGNED_OUT makes the phone forget the call's end.
+    qtbot.waitUntil(
+        lambda: (
+            any(s.reason is SessionReason.RESUMED for s in states)
+            and states[-1].state is not SessionState.SIGNING_IN
+        ),
+        timeout=WAIT,
+    )
     app.bus.publish(SessionStateChanged(state=SessionState.REGISTERING))
     app.bus.publish(
         ev.RegistrationChanged(
