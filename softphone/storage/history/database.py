@@ -6,10 +6,14 @@ given to SQLCipher as a raw key, so opening runs no PBKDF2 (``kdf_iter`` does no
 keys): open + key + first page takes about a millisecond.
 
 SQLCipher settings: the defaults of SQLCipher 4 (4096-byte pages, HMAC-SHA512), shared with the
-mobile app. ``cipher_memory_security`` stays off (SQLCipher's default): wiping and locking every
-allocation slows every query, while the plaintext it would guard is on screen anyway and the key
-sits in the keychain. ``secure_delete`` is on, so a deleted entry's bytes are zeroed in the file,
-and temporary tables stay in memory.
+mobile app. ``cipher_memory_security`` stays off (SQLCipher's default since 4.5; once on, it
+stays on for the process): locking and wiping every SQLite allocation made searches 6-13x slower
+(bench/RESULTS.md, section 7). What it would guard: that SQLCipher's freed buffers keep no
+plaintext and its memory is not swapped out. The same rows sit unlocked in Python objects and on
+screen, locking stops at the system's locked-memory limit (8 MiB by default on Linux), below a
+cache this size, and swap is the system's to encrypt, for the history as for the rest of the
+app. ``secure_delete`` is on, so a deleted entry's bytes are zeroed in the file, and temporary
+tables stay in memory.
 
 Durability: WAL with ``synchronous = FULL``, so every commit (one per call) is fsync'd before
 ``add`` returns and a call that ended survives a power cut, not only a crash of the app. In WAL
@@ -25,8 +29,6 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
-import sqlcipher3  # type: ignore[import-untyped]  # untyped: Any at this boundary
-
 from softphone.core.errors import NotDeleted, VicifastError
 from softphone.core.secret import SecretStore
 from softphone.storage.history.errors import HistoryUnreadable, UnreadableReason
@@ -38,7 +40,10 @@ _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 
 
 def connect(path: Path, key_hex: str) -> Any:
-    """A keyed connection, validated by a read (SQLCipher checks a key only when it reads)."""
+    """A keyed connection, validated by a read (SQLCipher checks a key only when it reads).
+    SQLCipher loads here, on the history's own thread, not with the app's first screen."""
+    import sqlcipher3  # type: ignore[import-untyped]  # untyped: Any at this boundary
+
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
@@ -59,6 +64,8 @@ def tune(conn: Any) -> None:
     # Decrypted pages, filled only as they are read: a small history uses little. At 100,000
     # calls the search indexes and recent rows want ~32 MiB; with 8 MiB every search decrypted
     # pages again and 6-character searches took ~1.8x as long as without a key (bench/history).
+    # A page's first read on a connection is checked and decrypted (~10 µs here), so the first
+    # search after open costs more than later ones; mmap would not help (SQLCipher ignores it).
     conn.execute("PRAGMA cache_size = -32768")
 
 
