@@ -13,8 +13,8 @@ import json
 from bench.lab import Lab
 from bench.peers import AgentPeer, BaresipPeer, RawPeer, wait_wire_registered
 from bench.plan import Plan, standalone
-from bench.report import Section, summary_table, vs_raw
-from bench.stats import Summary
+from bench.report import Section, Verdict, summary_table, vs_raw, within
+from bench.stats import Summary, fmt
 from bench.wire import registrations
 
 KINDS = ("agent", "raw", "baresip")
@@ -57,10 +57,19 @@ def _one_start(
     return sample
 
 
+# Issue 21's target for start → REGISTER 200 OK (it replaced the 1.2× of the other metrics).
+START_FACTOR = 1.3
+
 # What each Python peer imports before it can start pjsua2 (pjsua2's bindings load lazily, on
-# the first attribute access, which both peers make when they subclass pj.Account).
+# the first attribute access, which both peers make when they subclass pj.Account). The agent's
+# includes the command line's parser as ``main`` builds it for ``agent`` (a subcommand's
+# parser may import its module); ``only`` is not there in code older than issue 21.
+_AGENT_PARSER = (
+    "import softphone.cli.command as c; "
+    "c._parser(**({'only': 'agent'} if 'only' in c._parser.__code__.co_varnames else {}))"
+)
 IMPORTS = {
-    "agent": "import softphone.cli, softphone.headless.agent, pjsua2; pjsua2.Account",
+    "agent": f"{_AGENT_PARSER}; import softphone.headless.agent, pjsua2; pjsua2.Account",
     "raw": "import argparse, gc, json, os, signal, sys, time, pjsua2; pjsua2.Account",
 }
 
@@ -150,7 +159,8 @@ def run(lab: Lab, plan: Plan) -> Section:
         + summary_table(
             [
                 (
-                    "our agent: imports (softphone.cli, softphone.headless.agent, pjsua2)",
+                    "our agent: imports (softphone.cli and its `agent` parser, "
+                    "softphone.headless.agent, pjsua2)",
                     imports["agent"],
                 ),
                 ("raw pjsua2: imports (stdlib bits, pjsua2)", imports["raw"]),
@@ -183,12 +193,18 @@ def run(lab: Lab, plan: Plan) -> Section:
         "nocache_agent": summary("agent", "total", uncached).median,
         "nocache_raw": summary("raw", "total", uncached).median,
     }
-    for field, what in (
-        ("total", "start → REGISTER 200 OK"),
-        ("exchange", "REGISTER exchange on the wire"),
-    ):
-        agent, raw = summary("agent", field), summary("raw", field)
-        section.verdicts.append(vs_raw(what, agent.median, raw.median))
+    agent, raw = summary("agent", "total").median, summary("raw", "total").median
+    section.verdicts.append(
+        Verdict(
+            f"start → REGISTER 200 OK within {START_FACTOR}× of raw pjsua2 (medians)",
+            f"{fmt(agent)} ms vs {fmt(raw)} ms ({agent / raw:.2f}×)",
+            within(agent, raw, START_FACTOR),
+        )
+    )
+    exchange_agent, exchange_raw = summary("agent", "exchange"), summary("raw", "exchange")
+    section.verdicts.append(
+        vs_raw("REGISTER exchange on the wire", exchange_agent.median, exchange_raw.median)
+    )
     return section
 
 

@@ -12,17 +12,18 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from softphone import __version__
-from softphone.cli.agent import add_agent_parser, run_agent
 from softphone.cli.agent_inputs import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
-from softphone.cli.load import add_load_parser, run_load_command
 from softphone.cli.prompts import forget_taken, take_from_environment
-from softphone.cli.qr import add_qr_parser, run_qr
 from softphone.core.errors import VicifastError
 from softphone.core.links import is_link
 from softphone.desktop.hardening import harden_process
+
+# Each command's own module (its flags, its run, what they import) is imported when that
+# command is given: ``vicifast-phone agent`` does not pay for the emulator's, the QR tools' or
+# the load run's imports before it registers (tests/unit/test_startup_imports.py).
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +39,11 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
+def _parser(json_errors: bool = False, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only`` (a command given first, as in ``vicifast-phone
+    agent …``) the other commands' parsers are left out, and their modules unimported: their
+    flags cannot come after that command, and the top-level help, which lists them all, cannot
+    be asked for after it either."""
     _Parser.json_errors = json_errors  # subcommand parsers are made of the same class
     parser = _Parser(
         prog="vicifast-phone",
@@ -55,6 +60,28 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
         "control plane, provisioning and, when kamailio is installed, registrar)",
     )
     sub = parser.add_subparsers(dest="command")
+    if only is None or only == "demo":
+        _add_demo_parser(sub)
+    if only is None or only == "agent":
+        from softphone.cli.agent import add_agent_parser
+
+        add_agent_parser(sub)
+    if only is None or only == "emulator":
+        from softphone.emulator.cli import add_parser as add_emulator_parser
+
+        add_emulator_parser(sub)
+    if only is None or only == "qr":
+        from softphone.cli.qr import add_qr_parser
+
+        add_qr_parser(sub)
+    if only is None or only == "load":
+        from softphone.cli.load import add_load_parser
+
+        add_load_parser(sub)
+    return parser
+
+
+def _add_demo_parser(sub: Any) -> None:
     demo = sub.add_parser(
         "demo",
         help="run the demo self-check: emulator, sign-in, echo and tone lines, auto-answer",
@@ -85,14 +112,6 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
         "--loopback", action="store_true", help="the loopback demo: one engine, no server"
     )
 
-    add_agent_parser(sub)
-    from softphone.emulator.cli import add_parser as add_emulator_parser
-
-    add_emulator_parser(sub)
-    add_qr_parser(sub)
-    add_load_parser(sub)
-    return parser
-
 
 _COMMANDS = ("agent", "qr", "emulator", "demo", "load")
 
@@ -114,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         harden_process()  # not for tests calling main(ARGS) in their own process
     given = list(sys.argv[1:] if argv is None else argv)
     links = _app_links(given)
-    args = _parser(json_errors="--json" in given).parse_args([a for a in given if a not in links])
+    first = given[0] if given and given[0] in _COMMANDS else None
+    parser = _parser(json_errors="--json" in given, only=first)
+    args = parser.parse_args([a for a in given if a not in links])
     if links and args.command is not None:
         print("vicifast-phone: a link opens the app; give it without a command", file=sys.stderr)
         return 2
@@ -127,10 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     take_from_environment(PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV)
     try:
         if args.command == "agent":
+            from softphone.cli.agent import run_agent
+
             return run_agent(args)
         if args.command == "qr":
+            from softphone.cli.qr import run_qr
+
             return run_qr(args)
         if args.command == "load":
+            from softphone.cli.load import run_load_command
+
             return run_load_command(args)
         if args.command == "emulator":
             from softphone.emulator.cli import run as run_emulator

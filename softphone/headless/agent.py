@@ -20,12 +20,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from softphone.core import events as ev
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
-from softphone.core.session_events import (
-    FirewallLeaseChanged,
-    SessionReason,
-    SessionState,
-    SessionStateChanged,
-)
 from softphone.headless.loop import HeadlessLoop, Timer
 from softphone.sip.engine import SipEngine
 
@@ -33,6 +27,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from softphone.audio.ring import AudioRings
+    from softphone.core.session_events import SessionReason, SessionStateChanged
     from softphone.signin.service import SignInPlan, SignInService
     from softphone.signin.wake import SleepWakeWatch
 
@@ -133,8 +128,9 @@ class HeadlessAgent:
     def _print(self, event: ev.Event) -> None:
         if self._json:
             data = event.to_dict()
-            if isinstance(event, FirewallLeaseChanged):
-                data["description"] = event.describe()
+            lease = _lease_description(event)
+            if lease is not None:
+                data["description"] = lease
             self._out.write(json.dumps(data, separators=(",", ":")) + "\n")
         else:
             self._out.write(_human(event) + "\n")
@@ -161,6 +157,7 @@ class HeadlessAgent:
         if event.state is ev.RegistrationState.REGISTERED and not self._registered:
             self._registered = True
             self._begin()
+            self._watch_sleep()
         elif event.state is ev.RegistrationState.FAILED and self.service is None:
             # Signed in, a failed REGISTER is the session's to handle (re-auth, then retry).
             self._fail(f"Registration failed: {event.reason or event.code}")
@@ -198,6 +195,7 @@ class HeadlessAgent:
     # ---- sign-in ----------------------------------------------------------------------------
 
     def _start_signin(self, plan: SignInPlan) -> None:
+        from softphone.core.session_events import SessionStateChanged
         from softphone.signin.service import RebindingEngine, SignInService
 
         assert isinstance(self._engine, RebindingEngine)
@@ -242,11 +240,13 @@ class HeadlessAgent:
         self._loop.call_later(watch.interval_s, tick)
 
     def _watch_sleep(self) -> None:
-        """Sleep hangs up the calls; wake registers again at once (see signin.wake)."""
-        from softphone.signin.wake import SleepWakeWatch
-
-        if self._sleep_bus is None:
+        """Sleep hangs up the calls; wake registers again at once (see signin.wake). A plain
+        account's agent starts the watch once registered (or at once without registering):
+        its imports and logind's round trips come after the REGISTER, not before it. A signed-in
+        agent starts it with the sign-in."""
+        if self._sleep_bus is None or self.sleep_watch is not None:
             return
+        from softphone.signin.wake import SleepWakeWatch
 
         def woke() -> None:
             if self.service is not None:
@@ -268,6 +268,8 @@ class HeadlessAgent:
         self._loop.call_later(watch.interval_s, tick)
 
     def _on_session(self, event: SessionStateChanged) -> None:
+        from softphone.core.session_events import SessionReason, SessionState
+
         plan = self._signin_plan
         assert plan is not None
         if event.state is SessionState.AWAITING_TOTP:
@@ -283,6 +285,8 @@ class HeadlessAgent:
                 self._fail(event.message or f"Signed out: {event.reason.value}")
 
     def _ask_totp(self, plan: SignInPlan, reason: SessionReason) -> None:
+        from softphone.core.session_events import SessionState
+
         service = self.service
         if service is None or service.session.state is not SessionState.AWAITING_TOTP:
             return
@@ -321,17 +325,18 @@ class HeadlessAgent:
             if self._signin_plan is not None:
                 self._start_signin(self._signin_plan)
                 self._arm_register_deadline()
+                self._watch_sleep()
             else:
                 assert self._account_config is not None
                 self._account_id = self._engine.add_account(self._account_config).result(10)
                 if not self._account_config.register:
                     self._registered = True
                     self._begin()
+                    self._watch_sleep()
                 else:
                     self._arm_register_deadline()
             if self._plan.duration_s is not None:
                 self._after(self._plan.duration_s, "duration", self._finish)
-            self._watch_sleep()
             self._loop.run_until(self._finished)
         except VicifastError as err:
             self._fail(str(err), 3)
@@ -355,8 +360,11 @@ class HeadlessAgent:
         if self._registered:
             return
         service = self.service
-        if service is not None and service.session.state is SessionState.AWAITING_TOTP:
-            return  # waiting for a person; re-armed when the code is in
+        if service is not None:
+            from softphone.core.session_events import SessionState
+
+            if service.session.state is SessionState.AWAITING_TOTP:
+                return  # waiting for a person; re-armed when the code is in
         self._fail("Registration did not complete in time.")
 
     def _finish(self) -> None:
@@ -368,8 +376,9 @@ class HeadlessAgent:
 
 def _human(event: ev.Event) -> str:
     stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-    if isinstance(event, FirewallLeaseChanged):
-        return f"{stamp} FirewallLeaseChanged {event.describe()}"
+    lease = _lease_description(event)
+    if lease is not None:
+        return f"{stamp} FirewallLeaseChanged {lease}"
     data: dict[str, Any] = event.to_dict()
     name = data.pop("event")
     data.pop("at")
@@ -380,3 +389,14 @@ def _human(event: ev.Event) -> str:
 
 
 _EMPTY: tuple[object, ...] = ("", None, 0, 0.0, False)
+
+
+def _lease_description(event: ev.Event) -> str | None:
+    """What a ``FirewallLeaseChanged`` says, None for any other event. Only the sign-in
+    publishes those, so their module (and ``datetime``) is imported when the first one comes,
+    not by an agent with a plain account."""
+    if type(event).__name__ != "FirewallLeaseChanged":
+        return None
+    from softphone.core.session_events import FirewallLeaseChanged
+
+    return event.describe() if isinstance(event, FirewallLeaseChanged) else None

@@ -17,7 +17,6 @@ from concurrent.futures import Future
 
 from softphone.core import events as ev
 from softphone.desktop.sleep import LogindSleepWatch, SleepWake, WakeDetector
-from softphone.storage.history.calls import ENDED_BY_SLEEP
 
 _log = logging.getLogger(__name__)
 
@@ -93,6 +92,10 @@ class SleepWakeWatch:
         if not calls:
             self.logind.ready_for_sleep()
             return
+        # the history's package (and with it SQLCipher) only once a call is up at a sleep: the
+        # headless agent watches without keeping a history
+        from softphone.storage.history.calls import ENDED_BY_SLEEP
+
         _log.info("hanging up %d call(s) before the computer sleeps", len(calls))
         left = [len(calls)]
         lock = threading.Lock()

@@ -1,0 +1,201 @@
+"""The start-up import budget (issue 21): a start path must not import what it does not use.
+
+A rule on imports, not a timing. Each start runs in a fresh interpreter
+(``tests.support.import_probe``), which records who imported each module first, so that a
+failure names the module and the chain of importers that brought it in.
+
+- The headless agent with a plain SIP account (``vicifast-phone agent --server …``), up to its
+  REGISTER's 200 OK (a registrar in this test answers it): no Qt, no HTTP client, keychain,
+  history, sign-in, emulator, TLS in Python, camera, QR or load-test stack.
+- The desktop app's start path (``softphone.cli``, then ``softphone.app``, as ``main``
+  imports it without a command): nothing the first screen (the sign-in form, or the phone's
+  dial pad once signed in) does not show: the camera and QR stack, Qt Multimedia, the
+  encrypted history (Recents reads it on its own thread, once its key is unlocked), echo
+  cancellation, plots, the load tester.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from softphone.cli.agent_inputs import PASSWORD_ENV
+from softphone.cli.command import _parser
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 30.0
+
+AGENT_MUST_NOT_IMPORT = (
+    # what the issue names
+    "cv2", "PySide6", "httpx", "keyring", "sqlcipher3", "starlette", "uvicorn", "numpy",
+    "locust", "matplotlib", "livekit", "zxingcpp", "pyzbar", "segno",
+    # the rest of what a plain account does not use before it is registered
+    "secretstorage", "jeepney", "ssl", "softphone.signin", "softphone.storage",
+    "softphone.provisioning", "softphone.emulator", "softphone.load", "softphone.demo",
+    "softphone.ui", "softphone.app",
+)  # fmt: skip
+APP_MUST_NOT_IMPORT = (
+    "cv2", "zxingcpp", "pyzbar", "segno", "PySide6.QtMultimedia", "livekit", "matplotlib",
+    "locust", "sqlcipher3",
+)  # fmt: skip
+
+
+def _offending(importers: dict[str, str], forbidden: tuple[str, ...]) -> list[str]:
+    """``name (imported by a <- b <- …)`` for each module in ``importers`` that ``forbidden``
+    names (a package stands for its submodules), its first-loaded module's chain."""
+    found = []
+    for name in forbidden:
+        loaded = [m for m in importers if m == name or m.startswith(name + ".")]
+        if loaded:
+            first = min(loaded, key=len)
+            found.append(f"{first} (imported by {_chain(importers, first)})")
+    return found
+
+
+def _chain(importers: dict[str, str], module: str) -> str:
+    chain, seen = [], {module}
+    who = importers.get(module, "?")
+    while True:
+        chain.append(who)
+        parent = who.split(":")[0]
+        who = importers.get(parent, "")
+        if not who or parent in seen or who.startswith(("?", "(")):
+            return " <- ".join(chain)
+        seen.add(parent)
+
+
+class Registrar:
+    """A UDP registrar on 127.0.0.1 that answers every REGISTER 200 OK (no digest): enough for
+    the agent to be registered."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port: int = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="test-registrar", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            reply = _ok(data.decode("utf-8", "replace"))
+            if reply is not None:
+                self.sock.sendto(reply.encode(), peer)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(TIMEOUT_S)
+        self.sock.close()
+
+
+def _ok(request: str) -> str | None:
+    head = request.split("\r\n\r\n", 1)[0].split("\r\n")
+    if not head[0].startswith("REGISTER "):
+        return None
+    copied = []
+    for line in head[1:]:
+        name = line.split(":", 1)[0].strip().lower()
+        if name in ("via", "v", "from", "f", "call-id", "i", "cseq", "contact", "m"):
+            copied.append(line)
+        elif name in ("to", "t"):
+            copied.append(line + ";tag=budget")
+    return "\r\n".join(["SIP/2.0 200 OK", *copied, "Expires: 300", "Content-Length: 0", "", ""])
+
+
+@pytest.fixture
+def registrar() -> Iterator[Registrar]:
+    server = Registrar()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _probe(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """Run the probe in a fresh interpreter; stop it by its PID whatever happens."""
+    report = tmp_path / "imports.json"
+    command = [sys.executable, "-m", "tests.support.import_probe", str(report), *args]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, errors = process.communicate(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(TIMEOUT_S)
+    assert process.returncode == 0, errors
+    importers: dict[str, str] = json.loads(report.read_text())
+    return importers
+
+
+def test_the_headless_agent_imports_nothing_it_does_not_use_before_it_registers(
+    tmp_path: Path, registrar: Registrar
+) -> None:
+    importers = _probe(
+        tmp_path,
+        "agent", "--server", "127.0.0.1", "--port", str(registrar.port), "--extension", "1001",
+        "--bind", "127.0.0.1", "--json", "--answer", "off", "--register-timeout", "10",
+        env={PASSWORD_ENV: "budget"},
+    )  # fmt: skip
+    assert "softphone.sip.engine" in importers  # the probe saw the real start path
+    offending = _offending(importers, AGENT_MUST_NOT_IMPORT)
+    assert not offending, "vicifast-phone agent imports before REGISTER: " + "; ".join(offending)
+
+
+def test_the_desktop_apps_start_path_imports_nothing_its_first_screen_does_not_show(
+    tmp_path: Path,
+) -> None:
+    importers = _probe(tmp_path, "app", env={"QT_QPA_PLATFORM": "offscreen"})
+    assert "PySide6.QtWidgets" in importers  # the probe saw the real start path
+    offending = _offending(importers, APP_MUST_NOT_IMPORT)
+    assert not offending, "the app imports before its first screen: " + "; ".join(offending)
+
+
+def test_the_import_chain_names_who_imported_a_module() -> None:
+    importers = {
+        "softphone.cli": "runpy:_run_code",
+        "softphone.cli.command": "softphone.cli",
+        "softphone.emulator.cli": "softphone.cli.command:_parser",
+        "ssl": "softphone.emulator.cli",
+        "ssl.sub": "ssl",
+    }
+    assert _offending(importers, ("ssl", "cv2")) == [
+        "ssl (imported by softphone.emulator.cli <- softphone.cli.command:_parser"
+        " <- softphone.cli <- runpy:_run_code)"
+    ]
+
+
+@pytest.mark.parametrize("command", ["demo", "agent", "emulator", "qr", "load"])
+def test_a_command_given_first_is_parsed_as_by_the_whole_command_line(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` builds only the parser of a command given first (the others' modules stay
+    unimported); that parser says and accepts the same."""
+
+    def help_of(only: str | None) -> str:
+        with pytest.raises(SystemExit):
+            _parser(only=only).parse_args([command, "--help"])
+        return capsys.readouterr().out
+
+    assert help_of(command) == help_of(None)
