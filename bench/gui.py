@@ -1,6 +1,9 @@
-"""GUI measures: cold start to window shown and to registered in demo mode, RSS after a simulated
-hour of idle registration, and GUI-thread stalls over 50 ms during a call while typing into the
-Recents search; the headless demo agent measured in the same run for comparison.
+"""GUI measures: start-up against a bare PySide6 window (issue 21: spawn → window exposed,
+alternating runs, and the app registered against a demo world in a process of its own, its
+RSS and GUI-thread stalls); cold start to window shown and to registered in demo mode, RSS
+after a simulated hour of idle registration, and GUI-thread stalls over 50 ms during a call
+while typing into the Recents search; the headless demo agent measured in the same run for
+comparison. ``python -m bench.gui --start [--quick]`` prints the start-up comparison alone.
 
 ``python -m bench.gui [--quick]`` prints the section; ``run_all`` calls :func:`run`. The GUI runs
 in a child process (``--probe``) on the offscreen platform with the null audio backend.
@@ -16,16 +19,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench import bundle
-from bench.report import Section, Verdict
+if TYPE_CHECKING:
+    from bench.report import Section
 
 REG_EXPIRES_S = 60  # the model's minimum: pjsua refreshes shortly before it expires
 STALL_MS = 50
@@ -136,6 +140,268 @@ def _probe_app(app: Any, started: float, idle_s: float, say: Any) -> None:
     say("typing", keys=typed, stalls=stalls, worst_ms=max(stalls, default=0.0))
 
 
+# ---- start-up against a bare PySide6 window (issue 21) ----------------------------------------
+
+WORLD_ENV = "BENCH_GUI_WORLD"  # the external demo world's address and login, for the app probe
+START_RUNS = 5  # each, alternating
+SIGNED_IN_IDLE_S = 10.0
+
+
+def _say(step: str, **fields: Any) -> None:
+    print(json.dumps({"step": step, "at": time.time(), **fields}), flush=True)
+
+
+def _wait_exposed(qapp: Any, window: Any) -> None:
+    """Process events until ``window`` is exposed (without QtTest, which the bare one lacks)."""
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + 30
+    while (handle := window.windowHandle()) is None or not handle.isExposed():
+        qapp.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
+        if time.monotonic() > deadline:
+            raise SystemExit("the window was not exposed within 30 s")
+
+
+def probe_bare() -> None:
+    """The baseline: a bare PySide6 window (QApplication + QMainWindow shown), nothing else."""
+    started = float(os.environ["BENCH_SPAWNED_AT"])
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    qapp = QApplication([sys.argv[0]])
+    window = QMainWindow()
+    window.setWindowTitle("bare")
+    window.resize(720, 560)
+    window.show()
+    _wait_exposed(qapp, window)
+    _say("shown", since_spawn_s=time.time() - started, cpu_s=time.process_time())
+
+
+def probe_start(idle_s: float) -> None:
+    """The app started as ``run`` starts it (Qt's set-up, the translator, the icon, then
+    :class:`App`), signed in through its form to the demo world of another process; null
+    audio, no tray, an in-memory credential store."""
+    started = float(os.environ["BENCH_SPAWNED_AT"])
+    world = json.loads(os.environ[WORLD_ENV])
+    from PySide6.QtWidgets import QApplication
+
+    qapp = QApplication([sys.argv[0]])
+    from softphone import app as appmod
+    from softphone.audio.backend import NullBackend
+    from softphone.core.models import EngineConfig
+    from softphone.core.secret import MemorySecretStore
+    from softphone.signin.service import SignInConfig
+    from softphone.ui.i18n import install_translator
+    from softphone.ui.icons import app_icon
+    from softphone.ui.single_instance import instance_name
+
+    qapp.setApplicationName("VICIfast Desktop")
+    qapp.setWindowIcon(app_icon())
+    qapp.setQuitOnLastWindowClosed(False)
+    install_translator(qapp)
+    work = Path(tempfile.mkdtemp(prefix="vicifast-bench-start-"))
+    options = appmod.AppOptions(
+        data_dir=work / "data",
+        settings_path=work / "settings.json",
+        store=MemorySecretStore(),
+        device_id=f"bench-start-{os.getpid()}",
+        signin=SignInConfig(world["control_plane"], world["ca_file"], "127.0.0.1"),
+        instance=instance_name(f"-bench-{os.getpid()}"),
+        engine_config=EngineConfig(bind_address="127.0.0.1"),
+        audio_backend=NullBackend,
+        tray=False,
+        persist_control_plane=False,
+        demo_login=(world["company"], world["username"], world["password"]),
+        log_dir=work / "logs",
+        service_after_show=True,  # as options_for makes a real start's and --demo's
+    )
+    app = appmod.App(options)
+    try:
+        _probe_start(qapp, app, started, idle_s)
+    finally:
+        app.quit()
+        deadline = time.monotonic() + 15
+        while app.stopped_cleanly is None and time.monotonic() < deadline:
+            qapp.processEvents()
+            time.sleep(0.01)
+
+
+def _probe_start(qapp: Any, app: Any, started: float, idle_s: float) -> None:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    from softphone.core import events as ev
+
+    registered: list[float] = []
+    app.bus.subscribe(
+        ev.RegistrationChanged,
+        lambda e: (
+            registered.append(time.time()) if e.state is ev.RegistrationState.REGISTERED else None
+        ),
+    )
+    app.start()
+    _wait_exposed(qapp, app.window)
+    _say("shown", since_spawn_s=time.time() - started, cpu_s=time.process_time())
+    stalls: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    ticks = [0]
+
+    def beat() -> None:
+        now = clock.elapsed()
+        if now - last[0] > STALL_MS:
+            stalls.append(float(now - last[0]))
+        last[0] = now
+        ticks[0] += 1
+
+    detector = QTimer()
+    detector.setTimerType(Qt.TimerType.PreciseTimer)
+    detector.setInterval(5)
+    detector.timeout.connect(beat)
+    detector.start()
+    deadline = time.monotonic() + 30
+    while not registered:
+        qapp.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
+        if time.monotonic() > deadline:
+            raise SystemExit("not registered within 30 s")
+    detector.stop()
+    beat()
+    _say(
+        "registered",
+        since_spawn_s=registered[0] - started,
+        stalls=stalls,
+        worst_ms=max(stalls, default=0.0),
+        ticks=ticks[0] - 1,  # the last is the call above
+    )
+    idle_end = time.monotonic() + idle_s
+    while time.monotonic() < idle_end:
+        qapp.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    _say("idle", rss_mb=_rss_mb(os.getpid()), idle_s=idle_s)
+
+
+def _platform_env() -> tuple[dict[str, str], Any]:
+    """Xvfb (xcb) as tests/support/xvfb.py starts it, when installed; else offscreen."""
+    import contextlib
+
+    if shutil.which("Xvfb") is None:
+        return {**os.environ, "QT_QPA_PLATFORM": "offscreen"}, contextlib.nullcontext()
+    from tests.support.xvfb import xvfb_env
+
+    context = xvfb_env()
+    return context.__enter__(), context
+
+
+def _child(kind: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
+    spawned = time.time()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.gui", kind, *extra],
+        check=False, env={**env, "BENCH_SPAWNED_AT": str(spawned)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    steps = {s["step"]: s for s in map(json.loads, _json_lines(out.stdout))}
+    if "shown" not in steps:
+        raise RuntimeError(f"the {kind} probe failed: {out.stderr[-2000:]}")
+    return steps
+
+
+def start_compare(runs: int = START_RUNS, idle_s: float = SIGNED_IN_IDLE_S) -> dict[str, Any]:
+    """The app against a bare PySide6 window, ``runs`` each, alternating, on one display; the
+    app signs in to a demo world (emulator, kamailio, lines) running in a process of its own
+    (bench/soak.py's ``world`` probe)."""
+    world = subprocess.Popen(
+        [sys.executable, "-m", "bench.soak", "--probe", "world"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert world.stdout is not None and world.stdin is not None
+    platform_env, context = _platform_env()
+    try:
+        first = json.loads(world.stdout.readline() or "{}")
+        if first.get("event") != "world":
+            raise RuntimeError(f"the demo world did not start: {first}")
+        env = {**platform_env, WORLD_ENV: json.dumps(first)}
+        bare: list[dict[str, Any]] = []
+        app: list[dict[str, Any]] = []
+        for _ in range(runs):
+            bare.append(_child("--probe-bare", env)["shown"])
+            app.append(_child("--probe-start", env, str(idle_s)))
+    finally:
+        world.stdin.close()  # the world stops kamailio and the lines by PID
+        world.wait(60)
+        context.__exit__(None, None, None)
+    return {
+        "platform": platform_env.get("QT_QPA_PLATFORM", ""),
+        "bare_shown": [b["since_spawn_s"] for b in bare],
+        "bare_cpu": [b["cpu_s"] for b in bare],
+        "shown": [a["shown"]["since_spawn_s"] for a in app],
+        "cpu": [a["shown"]["cpu_s"] for a in app],
+        "registered": [a["registered"]["since_spawn_s"] for a in app],
+        "worst_stall_ms": [a["registered"]["worst_ms"] for a in app],
+        "stalls": [len(a["registered"]["stalls"]) for a in app],
+        "ticks": [a["registered"]["ticks"] for a in app],
+        "rss_mb": [a["idle"]["rss_mb"] for a in app],
+        "idle_s": idle_s,
+    }
+
+
+def start_table(result: dict[str, Any]) -> str:
+    """The comparison as markdown: medians (min–max) and the ratio of the medians."""
+    import statistics
+
+    def cell(values: list[float], unit: str, scale: float = 1.0, digits: int = 2) -> str:
+        med = statistics.median(values) * scale
+        low, high = min(values) * scale, max(values) * scale
+        return f"{med:.{digits}f} {unit} ({low:.{digits}f}–{high:.{digits}f})"
+
+    bare, shown = result["bare_shown"], result["shown"]
+    ratio = statistics.median(shown) / statistics.median(bare)
+    cpu_ratio = statistics.median(result["cpu"]) / statistics.median(result["bare_cpu"])
+    return (
+        f"| measure ({len(shown)} runs each, alternating; {result['platform']}) | app | "
+        "bare PySide6 window |\n|---|---|---|\n"
+        f"| spawn → window exposed | {cell(shown, 's')} | {cell(bare, 's')} |\n"
+        f"| ratio of the medians | {ratio:.2f}× (target ≤ 2×) | 1× |\n"
+        f"| CPU time of the process at window exposed | {cell(result['cpu'], 's')} "
+        f"| {cell(result['bare_cpu'], 's')} |\n"
+        f"| ratio of the CPU medians | {cpu_ratio:.2f}× | 1× |\n"
+        f"| spawn → REGISTER 200 (emulator in its own process) | {cell(result['registered'], 's')}"
+        " (target ≤ 0.9 s) | — |\n"
+        f"| RSS signed in, {result['idle_s']:.0f} s after registered "
+        f"| {cell(result['rss_mb'], 'MiB', digits=1)} (target ≤ 100 MiB) | — |\n"
+        f"| worst GUI-thread gap, window shown → registered "
+        f"| {cell(result['worst_stall_ms'], 'ms', digits=0)} (target ≤ {STALL_MS} ms; "
+        f"{statistics.median(result['ticks']):.0f} beats of 5 ms seen) | — |"
+    )
+
+
+def start_verdicts(result: dict[str, Any], verdict: Any) -> list[Any]:
+    """Issue 21's target 1, one verdict per part."""
+    import statistics
+
+    shown = statistics.median(result["shown"])
+    bare = statistics.median(result["bare_shown"])
+    registered = statistics.median(result["registered"])
+    rss = statistics.median(result["rss_mb"])
+    worst = max(result["worst_stall_ms"])
+    return [
+        verdict(
+            "GUI: spawn → window shown ≤ 2× a bare PySide6 window",
+            f"{shown:.2f} s vs {bare:.2f} s: {shown / bare:.2f}×",
+            shown <= 2 * bare,
+        ),
+        verdict(
+            "GUI: spawn → registered ≤ 0.9 s (emulator in its own process)",
+            f"{registered:.2f} s",
+            registered <= 0.9,
+        ),
+        verdict("GUI: idle RSS signed in ≤ 100 MiB", f"{rss:.1f} MiB", rss <= 100),
+        verdict(
+            f"GUI: no GUI-thread stall > {STALL_MS} ms from window shown to registered",
+            f"worst gap {worst:.0f} ms",
+            worst <= STALL_MS,
+        ),
+    ]
+
+
 def headless() -> dict[str, Any]:
     """``vicifast-phone demo --json`` (the headless agent in demo mode): spawn → registered."""
     spawned = time.time()
@@ -155,6 +421,9 @@ def headless() -> dict[str, Any]:
 
 
 def measure(quick: bool) -> Section:
+    from bench import bundle
+    from bench.report import Section, Verdict
+
     idle_s = 20.0 if quick else 180.0
     spawned = time.time()
     env = {**os.environ, "BENCH_SPAWNED_AT": str(spawned), "QT_QPA_PLATFORM": "offscreen"}
@@ -166,6 +435,7 @@ def measure(quick: bool) -> Section:
     if "typing" not in steps:
         raise RuntimeError(f"the GUI probe failed: {out.stderr[-2000:]}")
     agent = headless()
+    start = start_compare(3 if quick else START_RUNS)
     shown, registered = steps["shown"]["since_spawn_s"], steps["registered"]["since_spawn_s"]
     idle, typing = steps["idle"], steps["typing"]
     body = [
@@ -177,7 +447,11 @@ def measure(quick: bool) -> Section:
         f"| GUI-thread stalls > {STALL_MS} ms while typing {typing['keys']} keys in Recents "
         f"during a call | {len(typing['stalls'])} (worst gap {typing['worst_ms']:.0f} ms) | — |"
     ]
+    body.insert(
+        0, "**Start-up against a bare PySide6 window** (issue 21):\n\n" + start_table(start)
+    )
     verdicts = [
+        *start_verdicts(start, Verdict),
         Verdict(
             f"GUI: no GUI-thread stall > {STALL_MS} ms during a call with Recents search typing",
             f"{len(typing['stalls'])} stalls, worst gap {typing['worst_ms']:.0f} ms",
@@ -185,7 +459,16 @@ def measure(quick: bool) -> Section:
         ),
     ]
     method = (
-        "A child process opens the app in demo mode (emulator over HTTPS + kamailio + demo "
+        "Start-up (issue 21): a bare PySide6 window (QApplication + QMainWindow shown) and the "
+        "app, started alternately the same way (`python -m bench.gui --probe-…`, same "
+        "interpreter, Xvfb when installed, else offscreen), each timed from its spawn to its "
+        "window exposed, with the process's CPU time then (less sensitive to the load of a "
+        "shared machine than the wall clock). The app is started as `run` starts it, with null "
+        "audio, no tray and an in-memory credential store, and signs in through its form to a "
+        "demo world (emulator, kamailio, lines) in a process of its own (bench/soak.py's "
+        "`world` probe): spawn → REGISTER 200, the worst gap of a 5 ms PreciseTimer on the GUI "
+        f"thread from the window shown to registered, and RSS {SIGNED_IN_IDLE_S:.0f} s after. "
+        "Then: a child process opens the app in demo mode (emulator over HTTPS + kamailio + demo "
         "lines started by the app, as `--demo` does; offscreen platform, null audio), times from "
         "its spawn to the window exposed and to REGISTER 200 (the first REGISTERED event). The "
         f"short idle here is REGISTER expiry {REG_EXPIRES_S} s for {idle_s:.0f} s (pjsua "
@@ -239,5 +522,11 @@ def run(lab: object, plan: Any) -> Section:
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--probe":
         probe(float(sys.argv[2]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--probe-bare":
+        probe_bare()
+    elif len(sys.argv) > 2 and sys.argv[1] == "--probe-start":
+        probe_start(float(sys.argv[2]))
+    elif "--start" in sys.argv:  # only the comparison with a bare window
+        print(start_table(start_compare(3 if "--quick" in sys.argv else START_RUNS)))
     else:
         print(measure("--quick" in sys.argv).markdown())

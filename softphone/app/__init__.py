@@ -13,6 +13,14 @@ wired together.
 
 from __future__ import annotations
 
+import sys
+
+if "httpx" not in sys.modules:
+    # httpx's package imports its command-line client, and with it click, rich and pygments
+    # when they are installed: tens of ms before the window, for a tool the app never runs.
+    # None here makes that import fail the way httpx expects when they are missing.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+
 from softphone.app.options import AppOptions
 from softphone.app.process import run
 from softphone.app.root import App

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
@@ -15,18 +16,42 @@ from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore, SecretStore
 from softphone.desktop.deployment import DeploymentDefaults, load_defaults
 from softphone.signin.service import SignInConfig
-from softphone.sip.engine import SipEngine
 from softphone.storage.settings import AppSettings
 from softphone.ui.single_instance import instance_name
 
 if TYPE_CHECKING:
+    from softphone.core.engine import SipEngineApi
     from softphone.demo.environment import DemoEnvironment
+    from softphone.sip.engine import SipEngine
 
 HOST = "127.0.0.1"
 
-EngineFactory = Callable[..., SipEngine]
+EngineFactory = Callable[..., "SipEngineApi"]
 AccountAdapter = Callable[[SipAccountConfig], SipAccountConfig]
 QUIT_TIMEOUT_S = 10.0  # quitting's whole bound: then the process ends, whatever still hangs
+
+
+class FirstUseEngine:
+    """A :class:`SipEngine` made, and ``softphone.sip`` (with pjsua2) imported, on first use:
+    that is its ``start`` on the engine-start thread, so the window is up meanwhile. Otherwise
+    the engine itself: every attribute is the real engine's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._args = args
+        self._kwargs = kwargs
+        self._engine: SipEngine | None = None
+        self._lock = threading.Lock()
+
+    def _real(self) -> SipEngine:
+        with self._lock:
+            if self._engine is None:
+                from softphone.sip.engine import SipEngine
+
+                self._engine = SipEngine(*self._args, **self._kwargs)
+            return self._engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
 
 
 def _qt_audio_backend() -> AudioBackend:
@@ -46,7 +71,7 @@ class AppOptions:
     signin: SignInConfig  # the control plane when the form's Advanced part is not used
     instance: str
     engine_config: EngineConfig = field(default_factory=EngineConfig)
-    engine_factory: EngineFactory = SipEngine
+    engine_factory: EngineFactory = FirstUseEngine
     audio_backend: Callable[[], AudioBackend] = default_backend
     qt_audio_backend: Callable[[], AudioBackend] = _qt_audio_backend  # Settings' "Qt Multimedia"
     tray: bool | None = None  # None: when the desktop has a tray
@@ -59,6 +84,9 @@ class AppOptions:
     # what IT preset for the sign-in form (vicifast-phone.ini); what the person saved wins
     deployment: DeploymentDefaults = field(default_factory=DeploymentDefaults)
     quit_timeout_s: float = QUIT_TIMEOUT_S
+    # make the sign-in service at start() on a thread (the window is up meanwhile) instead of
+    # in App(): a real start's and --demo's; tests that use ``app.service`` at once do not
+    service_after_show: bool = False
 
 
 def options_for(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | None]:
@@ -84,6 +112,7 @@ def options_for(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | No
             log_dir=demo_dir / "logs",
             adapt_account=env.account_for if env.direct else None,
             demo_env=env,
+            service_after_show=True,
         )
         return options, env
     from softphone.provisioning.client import DEFAULT_BASE_URL
@@ -104,5 +133,6 @@ def options_for(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | No
         ),
         instance=instance_name(),
         deployment=load_defaults(),
+        service_after_show=True,
     )
     return options, None

@@ -20,9 +20,8 @@ from softphone.core.bus import EventBus
 from softphone.core.engine import EnginePhone
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import Lane, QtBridge
-from softphone.ui.main_window import MainWindow, PageFactory, optional_page
+from softphone.ui.main_window import FirstShownPage, MainWindow, PageFactory, optional_page
 from softphone.ui.phone.view import PhoneView
-from softphone.ui.provisioning.view import ProvisioningView
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.sound import has_microphone
@@ -98,8 +97,11 @@ def page_factories(
             ),
         ),
         (
-            "Provisioning",
-            optional_page("provisioning.view", lambda m: m.ProvisioningView(bridge)),
+            "Provisioning",  # the QR-making stack loads when the tab is first opened
+            lambda: FirstShownPage(
+                "Provisioning",
+                optional_page("provisioning.view", lambda m: m.ProvisioningView(bridge)),
+            ),
         ),
     )
 
@@ -163,6 +165,8 @@ class ProvisioningWindow(QObject):
         if dialog is None:
             dialog = self.dialog = QDialog(self._window)
             dialog.setWindowTitle(QCoreApplication.translate("App", "Provisioning"))
+            from softphone.ui.provisioning.view import ProvisioningView  # on first use
+
             view = ProvisioningView(self._bridge, dialog)
             layout = QVBoxLayout(dialog)
             layout.setContentsMargins(0, 0, 0, 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from softphone.app.engine import AppEngine
@@ -32,7 +33,8 @@ class Teardown:
     trace: TraceLog
     audio: AudioController
     audio_backend: AudioBackend
-    service: SignInService
+    service: Callable[[], SignInService | None]  # None: never made
+    service_up: threading.Event | None  # set once a service made at start is; None: made before
     history: HistoryWriter
     _engine_events_in: threading.Event = field(default_factory=threading.Event)
 
@@ -62,7 +64,11 @@ class Teardown:
             self.audio_backend.shutdown()  # e.g. Qt Multimedia's own thread
         except Exception:
             _log.exception("closing the sound devices failed")
-        self.service.close()  # before the history stops: a sign-out's wipe writes to it
+        if self.service_up is not None:
+            self.service_up.wait(self._left_s())
+        service = self.service()
+        if service is not None:
+            service.close()  # before the history stops: a sign-out's wipe writes to it
         engine_done = self._engine_events_in.wait(self._left_s())
         flushed = self._flush_history() and flushed
         self.history.stop(timeout=self._left_s())

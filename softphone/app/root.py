@@ -34,7 +34,8 @@ from softphone.audio.processing import AudioProcessing
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.engine import EnginePhone
+from softphone.core.engine import EnginePhone, SipEngineApi
+from softphone.core.errors import VicifastError
 from softphone.core.executor import Outcome
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.session import ACCOUNT_ID
@@ -43,7 +44,6 @@ from softphone.desktop.deployment import initial_control_plane
 from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import SignInConfig, SignInService
 from softphone.signin.wake import SleepWakeWatch
-from softphone.sip.engine import SipEngine
 from softphone.storage.history import HistoryRecorder, HistoryWriter
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
@@ -85,6 +85,7 @@ class App(QObject):
     event loop on it)."""
 
     finished = Signal()
+    service: SignInService  # with ``options.service_after_show``: once it is made (start)
 
     def __init__(self, options: AppOptions, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -135,7 +136,16 @@ class App(QObject):
         self.recorder = HistoryRecorder(self.history.record)
         self.recorder.attach(self.bus.subscribe)
         self.history_model = HistoryModel(self.history.start(), self.bridge, parent=self)
-        self.service = self._make_service(options.signin)
+        # made at start() on a thread of its own (its HTTP clients load the system's CA
+        # certificates and httpcore) when the options say so: the window is up meanwhile
+        self._service_up: threading.Event | None = None  # set once that thread is done
+        self._built_service: SignInService | None = None  # what it made
+        self._service_ready = not options.service_after_show
+        self._engine_ready = False  # the engine started; the session resumes once both are
+        # the engine's events before the service was made (None: it could not be)
+        self._early_events: list[ev.Event] | None = []
+        if self._service_ready:
+            self.service = self._make_service(options.signin)
         self.bus.subscribe(ev.Event, self._to_session)
         self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
         self.bus.subscribe(SessionStateChanged, self._on_session)
@@ -187,6 +197,8 @@ class App(QObject):
         # the company and agent the form signed in with (None: resumed from the keychain)
         self._signing_in_as: tuple[str, str] | None = None
         self.signin_view.submitted.connect(self._signing_in)
+        if not self._service_ready:
+            self.signin_view.sign_in_button.setEnabled(False)  # until the service is made
         self.provisioning = pages.ProvisioningWindow(self.bridge, self.window)
         self.signin_view.provisioningRequested.connect(self.provisioning.open)
         self.window.signOutRequested.connect(self.sign_out)
@@ -234,12 +246,14 @@ class App(QObject):
         self.hotkeys.apply(self.settings)
         self._engine_starting = True
         self.bridge.run_in_thread("engine-start", self._start_engine, self._engine_started)
+        if not self._service_ready and self._service_up is None:
+            self._service_up = threading.Event()
+            self.bridge.run_in_thread("signin-start", self._build_service, self._service_made)
         self.audio_ops(lambda: open_saved_devices(self.audio, self.settings), lambda _outcome: None)
-        watched = watch_network(lambda: self.service, self.bridge, self)
-        if watched is not None:
-            self.net_watch, self._net_timer = watched
+        if self._service_ready:
+            self._watch_network()
         self.sleep_watch, self._sleep_timer = watch_sleep(
-            lambda: self.service, self.engine.hangup, self.recorder.ending, self.bridge, self
+            self._ready_service, self.engine.hangup, self.recorder.ending, self.bridge, self
         )
         if self.tray is not None:
             self.tray.show()
@@ -254,6 +268,41 @@ class App(QObject):
         finally:
             self._engine_up.set()
 
+    def _build_service(self) -> SignInService:
+        # the signin-start thread: nothing in it is the GUI thread's (no QObject, no timer)
+        assert self._service_up is not None
+        try:
+            self._built_service = self._make_service(self.options.signin)
+            return self._built_service
+        finally:
+            self._service_up.set()
+
+    def _service_made(self, outcome: Outcome[SignInService]) -> None:
+        if self._quitting:
+            return  # the quit closes it (Teardown)
+        if outcome.error is not None or outcome.value is None:
+            _log.error("the sign-in service could not be made: %s", outcome.error)
+            self.signin_view.show_message(str(outcome.error))
+            self._early_events = None  # as App() would have failed before: nothing to sign in
+            return
+        self.service = outcome.value
+        self._service_ready = True
+        early, self._early_events = self._early_events or [], []
+        for event in early:
+            self.service.on_engine_event(event)
+        self._watch_network()
+        self.signin_view.sign_in_button.setEnabled(True)
+        if self._engine_ready:
+            self._resume()
+
+    def _ready_service(self) -> SignInService | None:
+        return self.service if self._service_ready else None
+
+    def _watch_network(self) -> None:
+        watched = watch_network(lambda: self.service, self.bridge, self)
+        if watched is not None:
+            self.net_watch, self._net_timer = watched
+
     def _engine_started(self, outcome: Outcome[None]) -> None:
         if self._quitting:
             return
@@ -262,6 +311,12 @@ class App(QObject):
             self.signin_view.show_message(str(outcome.error))
             return
         self.settings_sync.catch_up_sound()
+        self._engine_ready = True
+        if self._service_ready:
+            self._resume()
+
+    def _resume(self) -> None:
+        """The engine is up and the service made: resume the session, or demo mode signs in."""
         login = self.options.demo_login
         if login is None:
             self.service.session.resume()
@@ -301,7 +356,8 @@ class App(QObject):
         self.provisioning.close()
         # here: the session's timers are the GUI thread's; from now on nothing it still has
         # running changes its state (its HTTP clients are closed on the quit thread)
-        self.service.session.close()
+        if self._service_ready:
+            self.service.session.close()
         self.history_model.close()
         self.audio_ops.close()  # device changes not started yet are dropped
         timer = self._quit_timer = QTimer(self)
@@ -315,7 +371,8 @@ class App(QObject):
             trace=self.trace,
             audio=self.audio,
             audio_backend=self.audio_backend,
-            service=self.service,
+            service=self._service_to_close,
+            service_up=self._service_up,
             history=self.history,
         )
         self.bridge.run_in_thread("quit-engine", teardown.stop_engine, teardown.engine_stopped)
@@ -359,7 +416,13 @@ class App(QObject):
             clear_trace=self.trace.erase,
         )
 
+    def _service_to_close(self) -> SignInService | None:
+        # the quit thread, once the signin-start thread (if any) is done
+        return self.service if self._service_ready else self._built_service
+
     def _session_for(self, control_plane: str, ca_file: str) -> Any:
+        if not self._service_ready:  # the form's button waits for it; Enter may not
+            raise VicifastError("Starting up; try again in a moment.")
         base = self.options.signin
         config = SignInConfig(
             control_plane=control_plane or base.control_plane,
@@ -373,6 +436,10 @@ class App(QObject):
         return self.service.session
 
     def _to_session(self, event: ev.Event) -> None:
+        if not self._service_ready:
+            if self._early_events is not None:
+                self._early_events.append(event)
+            return
         self.service.on_engine_event(event)
 
     def sign_out(self) -> None:
@@ -440,7 +507,7 @@ class App(QObject):
     def _with_settings(self, config: EngineConfig) -> EngineConfig:
         return with_settings(config, self.settings, self.options.engine_config.sip_trace)
 
-    def _make_engine(self, emit: Any, config: EngineConfig, audio: Any) -> SipEngine:
+    def _make_engine(self, emit: Any, config: EngineConfig, audio: Any) -> SipEngineApi:
         # The first engine, and each one a move to another local address starts (on the
         # engine's worker thread): every one starts with the settings as they are then.
         return self.options.engine_factory(emit, self._with_settings(config), audio)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 from PySide6.QtCore import QAbstractNativeEventFilter, QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
@@ -35,8 +35,8 @@ def watch_network(
     service = current()
     if service.bind_address not in WILDCARD:
         return None
-    url = httpx.URL(service.config.control_plane)
-    host, port = url.host, url.port or 443
+    url = urlsplit(service.config.control_plane)
+    host, port = url.hostname or "", url.port or 443
     # the DNS lookup and route probe run on the pool (a dead resolver blocks for seconds,
     # exactly when the network changes); the first result is the baseline
     watch = NetWatch(
@@ -53,23 +53,23 @@ def watch_network(
 
 
 def watch_sleep(
-    current: Callable[[], SignInService],
+    current: Callable[[], SignInService | None],
     hangup: Callable[[str], Any],
     mark_ending: Callable[[str, str], None],
     bridge: QtBridge,
     parent: QObject,
 ) -> tuple[SleepWakeWatch, QTimer]:
     """Sleep hangs up the calls (their history says why), wake registers the ``current``
-    service again at once: the watch and the timer that ticks its clock, running. logind is
-    reached on a thread (a system bus that does not answer blocks); on Windows the window's
-    power messages say it too."""
+    service (None: not made yet) again at once: the watch and the timer that ticks its clock,
+    running. logind is reached on a thread (a system bus that does not answer blocks); on
+    Windows the window's power messages say it too."""
     bus = bridge.bus
     watch = SleepWakeWatch(
         post=bridge.post_call,
         subscribe=bus.subscribe,
         emit=bus.publish,
         hangup=hangup,
-        on_wake=lambda: current().on_wake(),
+        on_wake=lambda: _on_wake(current()),
         mark_ending=mark_ending,
     )
     bridge.run_in_thread("sleep-watch-start", watch.start, lambda _outcome: None)
@@ -82,6 +82,11 @@ def watch_sleep(
         QCoreApplication.instance().installNativeEventFilter(power)
         _POWER_FILTERS.append(power)  # Qt does not keep it alive
     return watch, timer
+
+
+def _on_wake(service: SignInService | None) -> None:
+    if service is not None:  # None: not made yet, so not signed in either
+        service.on_wake()
 
 
 _POWER_FILTERS: list[QAbstractNativeEventFilter] = []

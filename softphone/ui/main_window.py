@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import shiboken6
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QFrame,
@@ -82,6 +82,40 @@ def optional_page(module: str, build: Callable[[Any], QWidget]) -> PageFactory:
         return build(loaded)
 
     return make
+
+
+class FirstShownPage(QWidget):
+    """A page built the first time it is shown (``make`` returns it): what it imports loads
+    only when someone opens it. ``page`` is the built page, None until then."""
+
+    def __init__(self, title: str, make: Callable[[], QWidget]) -> None:
+        super().__init__()
+        self._title = title
+        self._make: Callable[[], QWidget] | None = make
+        self.page: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    def build(self) -> QWidget:
+        """The page, built now if it was not yet."""
+        make, self._make = self._make, None
+        if make is not None:
+            try:
+                self.page = make()
+            except Exception:  # like a page that fails at the window's start: not the app
+                _log.exception("the %s page failed to build", self._title)
+                text = _tr("MainWindow", "The {0} page could not be opened.")
+                self.page = placeholder(text.format(_tr("MainWindow", self._title)))
+            layout = self.layout()
+            assert layout is not None
+            layout.addWidget(self.page)
+            self.page.show()  # now, not on the next turn of the event loop: no blank tab
+        assert self.page is not None
+        return self.page
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.build()
+        super().showEvent(event)
 
 
 def placeholder(text: str) -> QWidget:

@@ -54,14 +54,17 @@ class RecentsProxy(QIdentityProxyModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (
-                self.tr("When"),
-                "",
-                self.tr("Number"),
-                self.tr("Name"),
-                self.tr("Result"),
-                self.tr("Duration"),
-            )[section]
+            # only the title asked for: the header asks often while laying out, and each
+            # translation costs a look-up
+            titles = (
+                lambda: self.tr("When"),
+                lambda: "",
+                lambda: self.tr("Number"),
+                lambda: self.tr("Name"),
+                lambda: self.tr("Result"),
+                lambda: self.tr("Duration"),
+            )
+            return titles[section]()
         if (
             orientation is Qt.Orientation.Horizontal
             and role == Qt.ItemDataRole.InitialSortOrderRole
