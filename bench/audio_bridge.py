@@ -149,6 +149,7 @@ class BackendRun:
     latency_ms: tuple[float, float]
     processing: ProcessingChoice | None = None
     processing_errors: int = 0
+    processing_pct: float = 0.0  # the processor's own calls, by their threads' CPU clocks
 
     @property
     def median(self) -> float:
@@ -195,6 +196,7 @@ def _measure(
         sent_from, heard_from = len(port.tape.snapshot()), len(heard.tape.snapshot())
         bench0 = click.cpu_ns + heard.cpu_ns + port.bench_ns
         port0, threads0 = port.bridge_ns, _threads_cpu()
+        busy0 = processing.stats().busy_s if processing is not None else 0.0
         cpu0, wall0 = time.process_time(), time.monotonic()
         click.playing.set()
         lab_ep.poll_until(lambda: time.monotonic() - wall0 > window_s, window_s + 5, "window")
@@ -203,6 +205,7 @@ def _measure(
         threads1 = _threads_cpu()
         bench_pct = (click.cpu_ns + heard.cpu_ns + port.bench_ns - bench0) / 1e9 / wall * 100
         port_pct = (port.bridge_ns - port0) / 1e9 / wall * 100
+        busy = (processing.stats().busy_s - busy0) if processing is not None else 0.0
         after_c, after_p, after_s = port.capture.stats(), port.playback.stats(), stream.stats()
         click.playing.clear()
     finally:
@@ -235,6 +238,7 @@ def _measure(
         latency_ms=(after_s.input_latency_ms, after_s.output_latency_ms),
         processing=choice,
         processing_errors=processing.stats().errors if processing is not None else 0,
+        processing_pct=busy / wall * 100,
     )
 
 
@@ -360,6 +364,10 @@ def _section(runs: list[BackendRun], base_pct: float, window_s: float, code: str
             *[fmt(r.bench_ports_pct) for r in runs],
         ],
         ["of the bridge: the port's callbacks (clock thread)", *[fmt(r.port_pct) for r in runs]],
+        [
+            "of the bridge: the voice processing's calls (their threads' CPU clocks)",
+            *[fmt(r.processing_pct) if r.processing is not None else "—" for r in runs],
+        ],
     ]
     rows += [
         [f"of the bridge: thread “{t}”", *[fmt(r.threads_pct.get(t, 0.0)) for r in runs]]

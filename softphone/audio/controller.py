@@ -29,6 +29,11 @@ recovers when a stream dies. Its worker thread ("audio-devices") does the watchi
   stalls like the call stream and reopened with the same backoff after a loss, but never on
   another device (:mod:`softphone.audio.ringer`).
 
+- **Voice processing** (``processing``, optional): the backends get the rings through
+  :mod:`softphone.audio.processing` (echo cancellation, noise suppression…), and every
+  ``watch_interval_s`` the worker gives it the stream's queued audio both ways as the echo
+  canceller's delay hint.
+
 Following the system default is the backend's part: a stream opened on the default follows it
 where the platform allows (PulseAudio moves a stream on ALSA's "pulse"/"default" to the new
 default sink by itself; Qt retargets its streams).

@@ -96,6 +96,7 @@ class WebRtcProcessor:
         self._far_frame = AudioFrame(self._far, SAMPLE_RATE, 1, FRAME_SAMPLES)
         self._near_frame = AudioFrame(self._near, SAMPLE_RATE, 1, FRAME_SAMPLES)
         self._delay_ms = 0
+        self._delay_given = -1  # what the module was last told
         self._lock = threading.Lock()  # one request into the module at a time
 
     def render(self, frame: bytes | bytearray | memoryview) -> None:
@@ -108,8 +109,10 @@ class WebRtcProcessor:
     def capture(self, frame: bytearray) -> None:
         with self._lock:
             self._near[:] = frame
-            if self._echo:  # WebRTC wants the delay before each frame it cancels echo in
-                self._apm.set_stream_delay_ms(self._delay_ms)
+            delay = self._delay_ms
+            if self._echo and delay != self._delay_given:  # AEC3 keeps it until told again
+                self._apm.set_stream_delay_ms(delay)
+                self._delay_given = delay
             self._apm.process_stream(self._near_frame)
             frame[:] = self._near
 
@@ -122,7 +125,7 @@ class ProcessingStats:
     """Counters for diagnostics and the benchmark."""
 
     frames: int  # microphone frames processed
-    busy_s: float  # time spent in the processor, both directions
+    busy_s: float  # CPU time spent in the processor, both directions (threads' own clocks)
     errors: int  # frames passed through untouched because the processor failed
 
 
@@ -205,25 +208,25 @@ class AudioProcessing:
         processor = self._current()
         if processor is None:
             return
-        started = time.perf_counter()
+        started = time.thread_time()
         try:
             processor.render(data)
         except Exception:
             self._errors += 1
-        self._busy += time.perf_counter() - started
+        self._busy += time.thread_time() - started
 
     def capture(self, frame: bytearray) -> None:
         processor = self._current()
         if processor is None:
             return
-        started = time.perf_counter()
+        started = time.thread_time()
         try:
             processor.capture(frame)
         except Exception:
             self._errors += 1  # the frame may be half-written: the caller keeps its copy
             raise
         finally:
-            self._busy += time.perf_counter() - started
+            self._busy += time.thread_time() - started
             self._frames += 1
 
 

@@ -26,6 +26,7 @@ RATE = 16_000
 BLOCK = RATE // 100
 IR_TAPS = RATE * 60 // 1000  # a 60 ms tail, -60 dB at its end
 MAX_DELAY_MS = 200
+PLAYBACK_BUFFER_MS = 40
 
 
 def voice(seconds: float, seed: int, *, pitch_hz: float = 140.0, level: float = 0.25) -> np.ndarray:
@@ -90,11 +91,17 @@ class Room:
 
     def start(self) -> Room:
         env = {**os.environ, **self._pulse.client_env}
-        common = ["--raw", "--format=s16le", f"--rate={RATE}", "--channels=1", "--latency-msec=20"]
+        common = ["--raw", "--format=s16le", f"--rate={RATE}", "--channels=1"]
         with (self._workdir / "room.log").open("ab") as log:
             self._procs.append(
                 subprocess.Popen(
-                    ["parec", *common, f"--device={SPEAKER}.monitor", "--client-name=room-ear"],
+                    [
+                        "parec",
+                        *common,
+                        "--latency-msec=10",
+                        f"--device={SPEAKER}.monitor",
+                        "--client-name=room-ear",
+                    ],
                     stdout=subprocess.PIPE,
                     stderr=log,
                     env=env,
@@ -102,7 +109,16 @@ class Room:
             )
             self._procs.append(
                 subprocess.Popen(
-                    ["pacat", "--playback", *common, f"--device={MIC_FEED}", "--client-name=room"],
+                    # a deep playback buffer: a late room thread (a busy machine) must not
+                    # starve the microphone, which would move the echo path under the canceller
+                    [
+                        "pacat",
+                        "--playback",
+                        *common,
+                        f"--latency-msec={PLAYBACK_BUFFER_MS}",
+                        f"--device={MIC_FEED}",
+                        "--client-name=room",
+                    ],
                     stdin=subprocess.PIPE,
                     stderr=log,
                     env=env,
