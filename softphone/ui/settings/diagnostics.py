@@ -48,7 +48,10 @@ class DiagnosticsSection(SettingsPage):
         self.export_button = QPushButton(self.tr("&Export diagnostics…"), group)
         self.export_button.setAccessibleName(self.tr("Export diagnostics"))
         self.export_button.setToolTip(
-            self.tr("Save a zip with version information, settings and the SIP trace for support")
+            self.tr(
+                "Save a zip with version information, settings, the SIP trace and how the last "
+                "calls sounded, for support"
+            )
         )
         self.export_button.clicked.connect(self._choose_export_file)
         # Off by default, for each export: the zip usually leaves the computer.

@@ -1435,7 +1435,7 @@ image file, the screen or the clipboard.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Save a zip with version information, settings and the SIP trace for support</source>
+        <source>Save a zip with version information, settings, the SIP trace and how the last calls sounded, for support</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
