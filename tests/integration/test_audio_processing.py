@@ -6,13 +6,14 @@ pjmedia port) talks into the bridge and keeps what it receives, as the customer 
 
 The echo script, measured at the far end (seconds from the far end's first word):
 
-- 0-4 s, the far end talks: the echo left after 2 s of convergence (ERLE over 2-4 s);
-- at 4 s the echo path's delay jumps from 60 to 120 ms (a device switch): ERLE over 6-7.5 s;
-- 8-10 s the agent talks alone (the reference), 10.5-12.5 s both talk at once (double talk):
+- 0-3.5 s, the far end talks: the echo left after 2 s of convergence (ERLE over 2-3.5 s);
+- at 3.5 s the echo path's delay jumps from 60 to 120 ms (a device switch): ERLE over
+  5.5-6.5 s;
+- 7-8.5 s the agent talks alone (the reference), 9-10.5 s both talk at once (double talk):
   how much of the agent's voice survives;
 - each figure is the median over 250 ms windows, so that one late device callback on a busy
   runner (which moves the echo path for a moment) does not stand for a whole stretch;
-- at 13 s headset mode is switched on, live: the far end's voice comes back (13.5-15 s).
+- at 11 s headset mode is switched on, live: the far end's voice comes back (11.5-12.5 s).
 
 The noise test: steady noise at -30 dBFS in the room from the start, the agent talks, and the
 noise left in the pause after.
@@ -40,7 +41,7 @@ from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
 
-SCRIPT_S = 15.2
+SCRIPT_S = 12.7
 
 
 def _at(track: np.ndarray, start_s: float, part: np.ndarray) -> None:
@@ -52,13 +53,13 @@ def _script() -> tuple[np.ndarray, np.ndarray]:
     """(far, near) float tracks of SCRIPT_S seconds."""
     n = round(SCRIPT_S * RATE)
     far, near = np.zeros(n), np.zeros(n)
-    talk = voice(12.0, seed=1, pitch_hz=120, level=0.4)
-    _at(far, 0.0, talk[: 8 * RATE])
-    _at(far, 10.5, talk[8 * RATE : 10 * RATE])
-    _at(far, 13.0, talk[10 * RATE : 12 * RATE])
-    agent = voice(2.0, seed=2, pitch_hz=210, level=0.3)
-    _at(near, 8.0, agent)
-    _at(near, 10.5, agent)
+    talk = voice(10.0, seed=1, pitch_hz=120, level=0.4)
+    _at(far, 0.0, talk[: int(6.5 * RATE)])
+    _at(far, 9.0, talk[int(6.5 * RATE) : 8 * RATE])
+    _at(far, 11.0, talk[8 * RATE : int(9.7 * RATE)])
+    agent = voice(1.5, seed=2, pitch_hz=210, level=0.3)
+    _at(near, 7.0, agent)
+    _at(near, 9.0, agent)
     return far, near
 
 
@@ -148,9 +149,9 @@ def test_echo_is_cancelled_and_the_agent_kept_in_double_talk_until_headset_mode(
     far, near = _script()
     room = Room(pulse, tmp_path, delay_ms=60)
     tape_from = _play(rig, far, near, room)
-    _at_script(room, 4.0)
+    _at_script(room, 3.5)
     room.set_delay_ms(120)
-    _at_script(room, 13.0)
+    _at_script(room, 11.0)
     assert rig.audio.processing is not None
     rig.audio.processing.configure(ProcessingChoice(headset=True))
     heard = _heard(rig, tape_from, SCRIPT_S)
@@ -161,35 +162,35 @@ def test_echo_is_cancelled_and_the_agent_kept_in_double_talk_until_headset_mode(
         callback moves the echo path for a moment) does not stand for the whole stretch."""
         return _median_db(echo, heard, start_s, end_s, start_s)
 
-    # the agent's same two seconds alone (8-10 s) and over the far end (10.5-12.5 s)
-    kept_db = -_median_db(heard, heard, 8.0, 10.0, 10.5)
+    # the agent's same 1.5 seconds alone (7-8.5 s) and over the far end (9-10.5 s)
+    kept_db = -_median_db(heard, heard, 7.0, 8.5, 9.0)
     stream = rig.audio.stream
     glitches = stream.stats() if stream is not None else None
     print(
-        f"ERLE {erle(2.0, 4.0):.1f} dB, 2 s after the delay jump {erle(6.0, 7.5):.1f} dB, "
-        f"near end kept in double talk {kept_db:+.1f} dB, headset mode {erle(13.5, 15.0):.1f} dB; "
+        f"ERLE {erle(2.0, 3.5):.1f} dB, 2 s after the delay jump {erle(5.5, 6.5):.1f} dB, "
+        f"near end kept in double talk {kept_db:+.1f} dB, headset mode {erle(11.5, 12.5):.1f} dB; "
         f"{glitches}"
     )
-    assert erle(2.0, 4.0) >= 25, f"only {erle(2.0, 4.0):.1f} dB of echo removed after 2 s"
-    assert erle(6.0, 7.5) >= 25, f"only {erle(6.0, 7.5):.1f} dB 2 s after the delay jump"
+    assert erle(2.0, 3.5) >= 25, f"only {erle(2.0, 3.5):.1f} dB of echo removed after 2 s"
+    assert erle(5.5, 6.5) >= 25, f"only {erle(5.5, 6.5):.1f} dB 2 s after the delay jump"
     # Still heard over the far end, not gated away as a half-duplex suppressor would (-10 dB
     # and worse). The issue's target is -0.5 dB: AEC3 keeps -0.6 to -1.4 dB here on a quiet
     # machine, and a busy one moves it by a few dB (bench/RESULTS.md, "Echo cancellation").
     assert kept_db >= -6, f"double talk cut the agent's voice by {-kept_db:.1f} dB"
-    assert erle(13.5, 15.0) < 10, "headset mode still cancels the echo"
+    assert erle(11.5, 12.5) < 10, "headset mode still cancels the echo"
 
 
 def test_steady_noise_is_reduced_in_the_agents_pauses(
     rig: Rig, pulse: PulseServer, tmp_path: Path
 ) -> None:
-    near = np.zeros(5 * RATE)
-    _at(near, 0.5, voice(2.0, seed=3, pitch_hz=210, level=0.3))
+    near = np.zeros(4 * RATE)
+    _at(near, 0.5, voice(1.5, seed=3, pitch_hz=210, level=0.3))
     room = Room(pulse, tmp_path, delay_ms=60, noise_dbfs=-30)
-    tape_from = _play(rig, np.zeros(5 * RATE), near, room)
-    heard = _heard(rig, tape_from, 5.0)
+    tape_from = _play(rig, np.zeros(4 * RATE), near, room)
+    heard = _heard(rig, tape_from, 4.0)
     noise = room.track(room.noise_heard)
-    speech_db = power_db(_window(heard, 0.7, 2.4)) - power_db(_window(near, 0.7, 2.4))
-    cut = power_db(_window(noise, 4.0, 5.0)) - power_db(_window(heard, 4.0, 5.0))
+    speech_db = power_db(_window(heard, 0.7, 1.9)) - power_db(_window(near, 0.7, 1.9))
+    cut = power_db(_window(noise, 3.0, 4.0)) - power_db(_window(heard, 3.0, 4.0))
     print(f"noise reduced {cut:.1f} dB in the pause; speech {speech_db:+.1f} dB")
     assert cut >= 10, f"the noise in the pause is only {cut:.1f} dB down"
     assert speech_db > -3, f"the agent's voice lost {-speech_db:.1f} dB with the noise"
