@@ -28,26 +28,12 @@ from jeepney.io.blocking import (  # type: ignore[import-untyped]
     open_dbus_connection,
 )
 
+from tests.support.private_bus import start_private_bus
 from tests.support.process import ManagedProcess, wait_until
 
 LOGIND = "org.freedesktop.login1"
 PATH = "/org/freedesktop/login1"
 MANAGER = "org.freedesktop.login1.Manager"
-
-_BUS_CONFIG = """\
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def available() -> bool:
@@ -69,14 +55,7 @@ class FakeLogind:
         self._lock = threading.Lock()
 
     def start(self, timeout: float = 10.0) -> Self:
-        config = self.workdir / "system-bus.conf"
-        config.write_text(_BUS_CONFIG.format(socket=self.runtime_dir / "bus"))
-        self.bus = ManagedProcess(
-            ["dbus-daemon", f"--config-file={config}", "--nofork"],
-            log_path=self.workdir / "dbus-daemon.log",
-            name="dbus-daemon",
-        ).start()
-        self.bus.wait_for(self._bus_answers, timeout, "the private bus to accept clients")
+        self.bus = start_private_bus(self.workdir, self.runtime_dir / "bus", timeout)
         conn = open_dbus_connection(bus=self.address, enable_fds=True)
         reply = conn.send_and_get_reply(message_bus.RequestName(LOGIND), timeout=5)
         assert reply.body[0] == 1, "could not own org.freedesktop.login1"
@@ -147,13 +126,6 @@ class FakeLogind:
         with self._lock:
             self._locks.append(ours)
         return new_method_return(message, "h", (theirs.fileno(),)), theirs
-
-    def _bus_answers(self) -> bool:
-        try:
-            with open_dbus_connection(bus=self.address):
-                return True
-        except OSError:
-            return False
 
 
 def _closed_by_peer(end: socket.socket) -> bool:

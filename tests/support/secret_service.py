@@ -27,25 +27,11 @@ import secretstorage
 from jeepney import DBusErrorResponse
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
+from tests.support.private_bus import start_private_bus
 from tests.support.process import ManagedProcess
 
 LOGIN_COLLECTION = "/org/freedesktop/secrets/collection/login"
 DEFAULT_PASSWORD = "keyring-unlock-password"
-
-_BUS_CONFIG = """\
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def available() -> bool:
@@ -108,15 +94,7 @@ class SecretService:
 
     def start_bus(self, timeout: float = 10.0) -> None:
         """Start only the bus (no Secret Service on it until :meth:`start_keyring`)."""
-        config = self.workdir / "bus.conf"
-        config.write_text(_BUS_CONFIG.format(socket=self.bus_socket))
-        self.bus = ManagedProcess(
-            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
-            log_path=self.workdir / "dbus-daemon.log",
-            name="dbus-daemon",
-            env=self.env,
-        ).start()
-        self.bus.wait_for(self._bus_answers, timeout, "the private D-Bus bus to accept clients")
+        self.bus = start_private_bus(self.workdir, self.bus_socket, timeout, self.env)
 
     def start_keyring(self, timeout: float = 10.0) -> None:
         """Start gnome-keyring-daemon, unlocking (creating, the first time) "login"."""
@@ -188,15 +166,6 @@ class SecretService:
         with self.connection() as conn:
             items = secretstorage.search_items(conn, {"service": service})
             return [dict(item.get_attributes()) for item in items]
-
-    def _bus_answers(self) -> bool:
-        if not self.bus_socket.exists():
-            return False
-        try:
-            with self.connection():
-                return True
-        except OSError:
-            return False
 
     def _login_unlocked(self) -> bool:
         try:

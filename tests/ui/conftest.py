@@ -13,7 +13,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from softphone.core.bus import EventBus
+from softphone.storage.history import HistoryWriter
 from softphone.ui.bridge import QtBridge
+from tests.unit.history_kit import MemorySecrets
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -32,3 +34,12 @@ def bridge(qtbot: QtBot) -> Iterator[QtBridge]:
     yield b
     b.close()
     b.deleteLater()
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
+    """An open call history (in-memory keychain) in the test's folder, stopped after it."""
+    w = HistoryWriter(tmp_path, MemorySecrets()).start()
+    w.opened.result(5)
+    yield w
+    w.stop()

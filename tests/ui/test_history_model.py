@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -14,17 +13,9 @@ from softphone.core import events as ev
 from softphone.storage.history import HistoryStore, HistoryWriter, Outcome
 from softphone.ui.bridge import QtBridge
 from softphone.ui.recents.model import ENTRY_ROLE, HistoryModel
-from tests.unit.history_kit import MemorySecrets, call
+from tests.unit.history_kit import call
 
 TIMEOUT = 5000
-
-
-@pytest.fixture
-def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
-    w = HistoryWriter(tmp_path, MemorySecrets()).start()
-    w.opened.result(5)
-    yield w
-    w.stop()
 
 
 def fill(writer: HistoryWriter, n: int, **kwargs: object) -> list[int]:

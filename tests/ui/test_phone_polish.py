@@ -6,7 +6,6 @@ there."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -26,19 +25,11 @@ from softphone.ui.recents.model import HistoryModel
 from softphone.ui.theme import apply_theme
 from softphone.ui.window_status import SignedInAs
 from tests.ui.phone_fakes import FakePhone, incoming, state
-from tests.unit.history_kit import MemorySecrets, call
+from tests.unit.history_kit import call
 
 WAIT = 5000
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 SIGNED_OUT = SessionStateChanged(state=SessionState.SIGNED_OUT, reason=SessionReason.USER_SIGN_OUT)
-
-
-@pytest.fixture
-def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
-    w = HistoryWriter(tmp_path, MemorySecrets()).start()
-    w.opened.result(5)
-    yield w
-    w.stop()
 
 
 @pytest.fixture

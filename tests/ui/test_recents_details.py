@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, QDateTime, QLocale, Qt, QTime
@@ -21,7 +20,7 @@ from softphone.ui.recents.filters import INCOMING, MISSED, OUTGOING
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.table import COL_DURATION, COL_NAME, COL_NUMBER, COL_WHEN
 from softphone.ui.recents.view import RecentsView
-from tests.unit.history_kit import MemorySecrets, call
+from tests.unit.history_kit import call
 
 TIMEOUT = 5000
 OUT = ev.Direction.OUTBOUND
@@ -34,14 +33,6 @@ def british_english() -> Iterator[None]:
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
     yield
     QLocale.setDefault(original)
-
-
-@pytest.fixture
-def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
-    w = HistoryWriter(tmp_path, MemorySecrets()).start()
-    w.opened.result(5)
-    yield w
-    w.stop()
 
 
 @pytest.fixture

@@ -30,14 +30,6 @@ TIMEOUT = 5000
 
 
 @pytest.fixture
-def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
-    w = HistoryWriter(tmp_path, MemorySecrets()).start()
-    w.opened.result(5)
-    yield w
-    w.stop()
-
-
-@pytest.fixture
 def model(qtbot: QtBot, writer: HistoryWriter, bridge: QtBridge) -> Iterator[HistoryModel]:
     m = HistoryModel(writer, bridge, page_size=20)
     yield m

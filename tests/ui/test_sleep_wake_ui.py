@@ -4,10 +4,7 @@ sleep, and Help → Connection log says when it slept and woke."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from softphone.core.bus import EventBus
@@ -19,17 +16,9 @@ from softphone.ui.event_log import EventLog
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.table import COL_RESULT
 from softphone.ui.recents.view import RecentsView
-from tests.unit.history_kit import MemorySecrets, call
+from tests.unit.history_kit import call
 
 TIMEOUT = 5000
-
-
-@pytest.fixture
-def writer(tmp_path: Path) -> Iterator[HistoryWriter]:
-    w = HistoryWriter(tmp_path, MemorySecrets()).start()
-    w.opened.result(5)
-    yield w
-    w.stop()
 
 
 def test_recents_says_a_call_ended_because_the_computer_slept(
