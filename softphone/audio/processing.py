@@ -31,18 +31,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from softphone.audio.levels import Level
 from softphone.audio.ring import SAMPLE_BYTES, SAMPLE_RATE, PcmRing, RingStats
+
+if TYPE_CHECKING:
+    from livekit.rtc import AudioProcessingModule
 
 _log = logging.getLogger(__name__)
 
 FRAME_SAMPLES = SAMPLE_RATE // 100  # the 10 ms the processor takes
 FRAME_BYTES = FRAME_SAMPLES * SAMPLE_BYTES
 MAX_DELAY_MS = 500  # a delay hint beyond this is a clock mix-up
+MAX_REFERENCE_FRAMES = 32  # speaker frames kept for the microphone's thread; older are dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +84,18 @@ ProcessorFactory = Callable[[ProcessingChoice], Processor]
 
 
 class WebRtcProcessor:
-    """WebRTC's audio processing module through ``livekit.rtc`` (loaded on first use)."""
+    """WebRTC's audio processing module through ``livekit.rtc`` (loaded on first use).
+
+    Both directions go into the module on one thread, the microphone's: ``render`` (the
+    speaker's thread) only keeps a copy of the reference frame, and ``capture`` hands the module
+    the reference frames the speaker read since the last microphone frame, then the microphone's
+    frame. Two threads each waking the module every 10 ms cost about 1.6 times the CPU of one
+    thread making both calls back to back (``bench/RESULTS.md`` § 6); the reference reaches the
+    module up to one frame later than the speaker read it, well inside the echo's own delay.
+    """
 
     def __init__(self, choice: ProcessingChoice) -> None:
-        from livekit.rtc import AudioFrame, AudioProcessingModule
+        from livekit.rtc import AudioProcessingModule
 
         self._apm = AudioProcessingModule(
             echo_cancellation=choice.cancels_echo,
@@ -93,31 +106,90 @@ class WebRtcProcessor:
         self._echo = choice.cancels_echo
         self._far = bytearray(FRAME_BYTES)
         self._near = bytearray(FRAME_BYTES)
-        self._far_frame = AudioFrame(self._far, SAMPLE_RATE, 1, FRAME_SAMPLES)
-        self._near_frame = AudioFrame(self._near, SAMPLE_RATE, 1, FRAME_SAMPLES)
+        self._reverse = _prepared(self._apm, "apm_process_reverse_stream", self._far)
+        self._process = _prepared(self._apm, "apm_process_stream", self._near)
+        self._references: deque[bytes] = deque(maxlen=MAX_REFERENCE_FRAMES)
         self._delay_ms = 0
         self._delay_given = -1  # what the module was last told
-        self._lock = threading.Lock()  # one request into the module at a time
 
     def render(self, frame: bytes | bytearray | memoryview) -> None:
-        if not self._echo:
-            return  # the reference only feeds the canceller
-        with self._lock:
-            self._far[:] = frame
-            self._apm.process_reverse_stream(self._far_frame)
+        if self._echo:  # the reference only feeds the canceller
+            self._references.append(bytes(frame))
 
     def capture(self, frame: bytearray) -> None:
-        with self._lock:
-            self._near[:] = frame
-            delay = self._delay_ms
-            if self._echo and delay != self._delay_given:  # AEC3 keeps it until told again
-                self._apm.set_stream_delay_ms(delay)
-                self._delay_given = delay
-            self._apm.process_stream(self._near_frame)
-            frame[:] = self._near
+        references = self._references
+        while references:
+            self._far[:] = references.popleft()
+            self._reverse()
+        delay = self._delay_ms
+        if self._echo and delay != self._delay_given:  # AEC3 keeps it until told again
+            self._apm.set_stream_delay_ms(delay)
+            self._delay_given = delay
+        self._near[:] = frame
+        self._process()
+        frame[:] = self._near
 
     def set_delay_ms(self, delay_ms: int) -> None:
         self._delay_ms = max(0, min(MAX_DELAY_MS, delay_ms))
+
+
+def _prepared(apm: AudioProcessingModule, kind: str, buffer: bytearray) -> Callable[[], None]:
+    """A call that has the module process ``buffer`` (one frame, in place) as ``kind``.
+
+    ``livekit.rtc`` builds, serialises and parses a protobuf message for every call; the
+    request for a frame is the same every time (the buffer's address, its size, the rate), so
+    it is serialised once here and the native entry point called with it directly, reading
+    the answer only when it is not the empty success. Where this version of the package does
+    not have the pieces it uses, the frame goes through the package's own method instead.
+    """
+    try:
+        import ctypes
+
+        from livekit.rtc._ffi_client import FfiClient
+        from livekit.rtc._proto import ffi_pb2
+        from livekit.rtc._utils import get_address
+
+        request = ffi_pb2.FfiRequest()
+        body = getattr(request, kind)
+        body.apm_handle = apm._ffi_handle.handle
+        body.data_ptr = get_address(buffer)
+        body.size = len(buffer)
+        body.sample_rate = SAMPLE_RATE
+        body.num_channels = 1
+        wire = request.SerializeToString()
+        success = ffi_pb2.FfiResponse()
+        getattr(success, kind).SetInParent()
+        success_len = len(success.SerializeToString())
+        lib = FfiClient.instance._ffi_lib
+        send, drop = lib.livekit_ffi_request, lib.livekit_ffi_drop_handle
+    except (ImportError, AttributeError) as exc:
+        _log.info("audio processing through livekit's own calls (%s)", type(exc).__name__)
+        return _through_package(apm, kind, buffer)
+    payload = (ctypes.c_ubyte * len(wire)).from_buffer_copy(wire)
+    answer, answer_len = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_size_t()
+    answer_ref, answer_len_ref = ctypes.byref(answer), ctypes.byref(answer_len)
+
+    def call() -> None:
+        handle = send(payload, len(wire), answer_ref, answer_len_ref)
+        try:
+            if answer_len.value != success_len:
+                response = ffi_pb2.FfiResponse()
+                response.ParseFromString(ctypes.string_at(answer, answer_len.value))
+                raise RuntimeError(getattr(response, kind).error or "unexpected answer")
+        finally:
+            drop(handle)
+
+    return call
+
+
+def _through_package(
+    apm: AudioProcessingModule, kind: str, buffer: bytearray
+) -> Callable[[], None]:
+    from livekit.rtc import AudioFrame
+
+    frame = AudioFrame(buffer, SAMPLE_RATE, 1, FRAME_SAMPLES)
+    method = apm.process_stream if kind == "apm_process_stream" else apm.process_reverse_stream
+    return lambda: method(frame)
 
 
 @dataclass(frozen=True, slots=True)
