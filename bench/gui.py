@@ -177,21 +177,25 @@ def probe_bare() -> None:
 
 
 def probe_start(idle_s: float) -> None:
-    """The app started as ``run`` starts it (Qt's set-up, the translator, the icon, then
-    :class:`App`), signed in through its form to the demo world of another process; null
-    audio, no tray, an in-memory credential store."""
+    """The app started as ``run`` starts it (Qt's set-up, the translator, the icon, the first
+    window shown, then the app behind it imported on a thread and built in steps), signed in
+    through its form to the demo world of another process; null audio, no tray, an in-memory
+    credential store."""
     started = float(os.environ["BENCH_SPAWNED_AT"])
     world = json.loads(os.environ[WORLD_ENV])
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication([sys.argv[0]])
-    from softphone import app as appmod
+    from softphone.app import process
+    from softphone.app.first_window import FirstWindow
+    from softphone.app.options import AppOptions
     from softphone.audio.backend import NullBackend
     from softphone.core.models import EngineConfig
     from softphone.core.secret import MemorySecretStore
-    from softphone.signin.service import SignInConfig
+    from softphone.signin.config import SignInConfig
     from softphone.ui.i18n import install_translator
     from softphone.ui.icons import app_icon
+    from softphone.ui.quit_signal import QuitOnSignal
     from softphone.ui.single_instance import instance_name
 
     qapp.setApplicationName("VICIfast Desktop")
@@ -199,7 +203,7 @@ def probe_start(idle_s: float) -> None:
     qapp.setQuitOnLastWindowClosed(False)
     install_translator(qapp)
     work = Path(tempfile.mkdtemp(prefix="vicifast-bench-start-"))
-    options = appmod.AppOptions(
+    options = AppOptions(
         data_dir=work / "data",
         settings_path=work / "settings.json",
         store=MemorySecretStore(),
@@ -214,31 +218,36 @@ def probe_start(idle_s: float) -> None:
         log_dir=work / "logs",
         service_after_show=True,  # as options_for makes a real start's and --demo's
     )
-    app = appmod.App(options)
+    first = FirstWindow(options)
+    first.show()
+    quit_on_signal = QuitOnSignal(qapp)
+    start = process._Start(qapp, first, [], None, quit_on_signal)
     try:
-        _probe_start(qapp, app, started, idle_s)
+        _probe_start(qapp, first, start, started, idle_s)
     finally:
-        app.quit()
-        deadline = time.monotonic() + 15
-        while app.stopped_cleanly is None and time.monotonic() < deadline:
-            qapp.processEvents()
-            time.sleep(0.01)
+        app = start.app
+        if app is not None and app.built:
+            app.quit()
+            deadline = time.monotonic() + 15
+            while app.stopped_cleanly is None and time.monotonic() < deadline:
+                qapp.processEvents()
+                time.sleep(0.01)
+        quit_on_signal.close()
 
 
-def _probe_start(qapp: Any, app: Any, started: float, idle_s: float) -> None:
+def _probe_start(qapp: Any, first: Any, start: Any, started: float, idle_s: float) -> None:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     from softphone.core import events as ev
 
     registered: list[float] = []
-    app.bus.subscribe(
+    first.bus.subscribe(
         ev.RegistrationChanged,
         lambda e: (
             registered.append(time.time()) if e.state is ev.RegistrationState.REGISTERED else None
         ),
     )
-    app.start()
-    _wait_exposed(qapp, app.window)
+    _wait_exposed(qapp, first.window)
     _say("shown", since_spawn_s=time.time() - started, cpu_s=time.process_time())
     stalls: list[float] = []
     clock = QElapsedTimer()
@@ -261,6 +270,8 @@ def _probe_start(qapp: Any, app: Any, started: float, idle_s: float) -> None:
     detector.start()
     deadline = time.monotonic() + 30
     while not registered:
+        if start.error is not None:
+            raise SystemExit(f"the app did not start: {start.error!r}")
         qapp.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
         if time.monotonic() > deadline:
             raise SystemExit("not registered within 30 s")

@@ -140,7 +140,7 @@ def probe_gui() -> None:
     from softphone.core.models import EngineConfig
     from softphone.core.secret import MemorySecretStore
     from softphone.core.session_events import FirewallLeaseChanged, SessionStateChanged
-    from softphone.signin.service import SignInConfig
+    from softphone.signin.config import SignInConfig
     from softphone.ui.single_instance import instance_name
 
     class Stopper(QObject):
@@ -185,7 +185,8 @@ def probe_headless() -> None:
     from softphone.core.models import EngineConfig
     from softphone.core.secret import MemorySecretStore, Secret
     from softphone.headless.agent import AgentPlan, HeadlessAgent
-    from softphone.signin.service import SignInConfig, SignInPlan
+    from softphone.signin.config import SignInConfig
+    from softphone.signin.service import SignInPlan
 
     world = _world()
     plan = SignInPlan(

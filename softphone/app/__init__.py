@@ -21,8 +21,24 @@ if "httpx" not in sys.modules:
     # None here makes that import fail the way httpx expects when they are missing.
     sys.modules["httpx._main"] = None  # type: ignore[assignment]
 
-from softphone.app.options import AppOptions
-from softphone.app.process import run
-from softphone.app.root import App
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from softphone.app.options import AppOptions
+    from softphone.app.process import run
+    from softphone.app.root import App
 
 __all__ = ["App", "AppOptions", "run"]
+_HOMES = {"App": "softphone.app.root", "AppOptions": "softphone.app.options"}
+
+
+def __getattr__(name: str) -> Any:
+    """Each name from its module when first asked for: ``run`` shows the window before the
+    app behind it (``root``, which imports nearly everything) is imported."""
+    import importlib
+
+    if name == "run":
+        return importlib.import_module("softphone.app.process").run
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

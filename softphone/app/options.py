@@ -15,7 +15,7 @@ from softphone.audio.backend import AudioBackend, default_backend
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore, SecretStore
 from softphone.desktop.deployment import DeploymentDefaults, load_defaults
-from softphone.signin.service import SignInConfig
+from softphone.signin.config import SignInConfig
 from softphone.storage.settings import AppSettings
 from softphone.ui.single_instance import instance_name
 
@@ -115,7 +115,7 @@ def options_for(demo_dir: Path | None) -> tuple[AppOptions, DemoEnvironment | No
             service_after_show=True,
         )
         return options, env
-    from softphone.provisioning.client import DEFAULT_BASE_URL
+    from softphone.provisioning.defaults import DEFAULT_BASE_URL
     from softphone.signin.service import default_state_dir, load_install_ids
     from softphone.storage.keychain import KeychainStore
     from softphone.storage.settings import default_path

@@ -5,6 +5,7 @@ and cleans up; a start that cannot go on says why in a message box (:func:`tell_
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
@@ -12,17 +13,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from softphone.app.links import OpenedLinks
+from softphone.app.first_window import FirstWindow
 from softphone.app.options import options_for
-from softphone.app.root import App
 from softphone.core.errors import VicifastError
+from softphone.core.executor import Outcome
 from softphone.desktop.link_handler import DESKTOP_ID
 from softphone.ui.i18n import install_translator
 from softphone.ui.icons import app_icon
@@ -30,6 +31,8 @@ from softphone.ui.quit_signal import QuitOnSignal
 from softphone.ui.single_instance import instance_name, send_to_running
 
 if TYPE_CHECKING:
+    from softphone.app.links import OpenedLinks
+    from softphone.app.root import App
     from softphone.demo.environment import DemoEnvironment
 
 _log = logging.getLogger(__name__)
@@ -40,7 +43,11 @@ EXIT_GRACE_S = 1.0  # the interpreter's own exit gets at least this after a clea
 
 def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     """Open the app (``demo``: signed in to a bundled emulator). A running instance gets
-    ``links`` instead, and this start exits 0."""
+    ``links`` instead, and this start exits 0.
+
+    The window is shown with its sign-in page straight after Qt's set-up
+    (:class:`FirstWindow`); the rest of the app is imported on a thread meanwhile and built a
+    step per turn of the event loop (:class:`_Start`), then started."""
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("VICIfast Desktop")
@@ -51,7 +58,7 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     install_translator(qapp)
     # Before anything else: the click that started the app comes early. Qt sends FileOpen
     # only on macOS; elsewhere links arrive as argv.
-    opened = OpenedLinks(qapp) if sys.platform == "darwin" else None
+    opened = _opened_links(qapp) if sys.platform == "darwin" else None
     # One name whatever the mode: a link reaches the running app, demo or not (see options_for)
     if send_to_running(instance_name(), list(links)):
         return 0
@@ -59,32 +66,111 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
     quit_on_signal = QuitOnSignal(qapp)
     demo_dir = Path(tempfile.mkdtemp(prefix="vicifast-demo-")) if demo else None
     env: DemoEnvironment | None = None
-    app: App | None = None
+    start: _Start | None = None
     try:
         try:
             options, env = options_for(demo_dir)
         except VicifastError as err:
             tell_start_failure(str(err), quit_on_signal)
             return EXIT_REFUSED
-        app = App(options)
-        app.finished.connect(qapp.quit)
-        if opened is not None:
-            opened.deliver_to(app.handle_argv)
-        app.start()
-        quit_on_signal.on_signal(app.quit)
-        if links:
-            # from the event loop, not before it: its confirmation box waits for an answer,
-            # and a SIGTERM meanwhile must still end the app (quit() ends only a running loop)
-            QTimer.singleShot(0, app, lambda: app.handle_argv(list(links)))
-        return qapp.exec()
+        first = FirstWindow(options)
+        first.show()
+        start = _Start(qapp, first, links, opened, quit_on_signal)
+        status = qapp.exec()
+        if start.error is not None:
+            raise start.error  # as a failing App() did before the window: the caller says why
+        return status
     finally:
         if env is not None:  # after the app's quit: the engine has unregistered
             env.close()  # the demo lines, kamailio and the emulator, by PID
         if demo_dir is not None:
             shutil.rmtree(demo_dir, ignore_errors=True)
         quit_on_signal.close()  # a second SIGTERM does not cut the clean-up short
-        if app is not None:
-            exit_if_stuck(app)  # last: ends the process if quitting left something hanging
+        if start is not None and start.app is not None:
+            exit_if_stuck(start.app)  # last: ends the process if quitting left something hanging
+
+
+def _opened_links(qapp: QApplication) -> OpenedLinks:
+    from softphone.app.links import OpenedLinks
+
+    return OpenedLinks(qapp)
+
+
+def _import_app() -> None:
+    importlib.import_module("softphone.app.root")
+
+
+class _Start(QObject):
+    """The app behind the first window: ``softphone.app.root`` imported on a thread, then
+    :class:`App` built a step per turn of the event loop (the window stays responsive), then
+    started. A quit asked for meanwhile (SIGINT/SIGTERM, closing the window) is carried out
+    once the app is up; a failure to build it ends the event loop with ``error`` set."""
+
+    def __init__(
+        self,
+        qapp: QApplication,
+        first: FirstWindow,
+        links: Sequence[str],
+        opened: OpenedLinks | None,
+        quit_on_signal: QuitOnSignal,
+    ) -> None:
+        super().__init__(first)
+        self._qapp = qapp
+        self._first = first
+        self._links = list(links)
+        self._opened = opened
+        self._quit_on_signal = quit_on_signal
+        self.app: App | None = None
+        self.error: BaseException | None = None
+        self._steps: Iterator[None] | None = None
+        quit_on_signal.on_signal(self._ask_quit)
+        first.bridge.run_in_thread("app-import", _import_app, self._imported, owner=self)
+
+    def _ask_quit(self) -> None:
+        self._first.quit_asked = True
+
+    def _imported(self, outcome: Outcome[None]) -> None:
+        if outcome.error is not None:
+            self._fail(outcome.error)
+            return
+        from softphone.app.root import App
+
+        try:
+            self.app = App(self._first.options, first=self._first, build=False)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self._steps = self.app.build_steps()
+        self._step()
+
+    def _step(self) -> None:
+        assert self._steps is not None and self.app is not None
+        try:
+            next(self._steps)
+        except StopIteration:
+            self._started(self.app)
+            return
+        except Exception as exc:
+            self._fail(exc)
+            return
+        QTimer.singleShot(0, self, self._step)
+
+    def _started(self, app: App) -> None:
+        app.finished.connect(self._qapp.quit)
+        if self._opened is not None:
+            self._opened.deliver_to(app.handle_argv)
+        app.start()
+        self._quit_on_signal.on_signal(app.quit)
+        if self._first.quit_asked:
+            app.quit()
+        elif self._links:
+            # from the event loop, not before it: its confirmation box waits for an answer,
+            # and a SIGTERM meanwhile must still end the app (quit() ends only a running loop)
+            QTimer.singleShot(0, app, lambda: app.handle_argv(self._links))
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc  # the app, if made, never started: exit_if_stuck has nothing to do
+        self._qapp.exit(EXIT_REFUSED)
 
 
 def tell_start_failure(text: str, quit_on_signal: QuitOnSignal | None = None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
@@ -22,6 +23,7 @@ from softphone.app import pages
 from softphone.app.call_bar import watch_calls
 from softphone.app.demo_ring import ring_me
 from softphone.app.engine import AccountChoice, AppEngine, show_transport, with_settings
+from softphone.app.first_window import FirstWindow, ask, uses_tray
 from softphone.app.hotkeys import for_app as global_hotkeys_for
 from softphone.app.links import Dialler
 from softphone.app.options import AppOptions
@@ -33,46 +35,37 @@ from softphone.audio.controller import AudioController
 from softphone.audio.processing import AudioProcessing
 from softphone.audio.ring import AudioRings
 from softphone.core import events as ev
-from softphone.core.bus import EventBus
 from softphone.core.engine import EnginePhone, SipEngineApi
 from softphone.core.errors import VicifastError
 from softphone.core.executor import Outcome
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
-from softphone.desktop.deployment import initial_control_plane
+from softphone.signin.config import SignInConfig
 from softphone.signin.netwatch import NetWatch
-from softphone.signin.service import SignInConfig, SignInService
+from softphone.signin.service import SignInService
 from softphone.signin.wake import SleepWakeWatch
 from softphone.storage.history import HistoryRecorder, HistoryWriter
-from softphone.storage.settings import AppSettings
-from softphone.ui.bridge import QtBridge
 from softphone.ui.command_runner import log_failure
 from softphone.ui.diagnostics import TraceLog
-from softphone.ui.main_window import SIGNED_IN, MainWindow
+from softphone.ui.main_window import SIGNED_IN
 from softphone.ui.phone.incoming_call import IncomingCallWindow
 from softphone.ui.phone.view import PhoneView
 from softphone.ui.recents.model import HistoryModel
 from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.view import SettingsView
 from softphone.ui.signin.controller import SignInController
-from softphone.ui.signin.view import SignInRequest, SignInView
+from softphone.ui.signin.view import SignInRequest
 from softphone.ui.single_instance import InstanceServer
-from softphone.ui.theme import apply_theme
 from softphone.ui.tray import Tray
 from softphone.ui.window_status import SignedInAs
 
 _log = logging.getLogger(__name__)
 
 
-def _ask(parent: QWidget, text: str) -> bool:
-    title = QCoreApplication.translate("App", "VICIfast Desktop")
-    answer = QMessageBox.question(parent, title, text)
-    return answer == QMessageBox.StandardButton.Yes
-
-
 def _ask_before_deleting(parent: QWidget, text: str) -> bool:
-    """Like :func:`_ask`, for what deletes: No is the default, so Enter keeps everything."""
+    """Like :func:`softphone.app.first_window.ask`, for what deletes: No is the default, so
+    Enter keeps everything."""
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
     title = QCoreApplication.translate("App", "VICIfast Desktop")
     answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
@@ -87,10 +80,20 @@ class App(QObject):
     finished = Signal()
     service: SignInService  # with ``options.service_after_show``: once it is made (start)
 
-    def __init__(self, options: AppOptions, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        options: AppOptions,
+        parent: QObject | None = None,
+        *,
+        first: FirstWindow | None = None,
+        build: bool = True,
+    ) -> None:
+        """The app around ``first`` (the window a start has shown already; made here if
+        None). ``build`` False leaves the rest to the caller, one :meth:`build_steps` step at a
+        time, so that the GUI thread is never held long while the window is up."""
         super().__init__(parent)
         self.options = options
-        self._confirm = options.confirm or _ask
+        self._confirm = options.confirm or ask
         self._confirm_deleting = options.confirm or _ask_before_deleting
         self._quitting = False
         self.quit_deadline = 0.0  # time.monotonic() by which quitting ends, once it began
@@ -100,9 +103,22 @@ class App(QObject):
         self._quit_timer: QTimer | None = None
         self._signed_in = False
         self.incoming_windows: dict[str, IncomingCallWindow] = {}
-        self.settings = AppSettings.load(options.settings_path)
+        self.first = first if first is not None else FirstWindow(options)
+        self.first.setParent(self)
+        self.settings = self.first.settings
+        self.bus = self.first.bus
+        self.bridge = self.first.bridge
+        self.signin_view = self.first.signin_view
+        self.window = self.first.window
+        self.built = False  # every step of build_steps has run
+        if build:
+            for _ in self.build_steps():
+                pass
+
+    def build_steps(self) -> Iterator[None]:
+        """Build the rest of the app, pausing (yielding) between steps of a few tens of ms."""
+        options = self.options
         self.settings_sync = SettingsSync(self)
-        apply_theme(self.settings.theme)  # before the first window is drawn
         self.accounts = AccountChoice(
             lambda: self.settings,
             options.adapt_account,
@@ -112,8 +128,6 @@ class App(QObject):
         engine_config = self._with_settings(options.engine_config)
         if self.settings.sip_trace:
             self.trace.attach()
-        self.bus = EventBus()
-        self.bridge = QtBridge(self.bus, self)
         rings = AudioRings.create()
         self.audio_backend = make_audio_backend(self.settings, options)
         self.audio = AudioController(
@@ -151,18 +165,6 @@ class App(QObject):
         self.bus.subscribe(SessionStateChanged, self._on_session)
         self.bus.subscribe(ev.IncomingCall, self._on_incoming)
         self.phone = EnginePhone(lambda: self.engine.current)
-
-        self.signin_view = SignInView(
-            self.bus, confirm=lambda text: self._confirm(self.window, text)
-        )
-        self.signin_view.set_control_plane(
-            *initial_control_plane(
-                self.settings.custom_control_plane,
-                self.settings.ca_file,
-                options.deployment,
-                options.signin.control_plane,
-            )
-        )
         self.signin = SignInController(
             self.signin_view,
             self.bus,
@@ -171,6 +173,7 @@ class App(QObject):
             self,
             default_company=options.deployment.company_code,
         )
+        yield
         factories = pages.page_factories(
             phone=self.phone,
             bus=self.bus,
@@ -182,7 +185,9 @@ class App(QObject):
             audio_ops=self.audio_ops,
             options=options,
         )
-        self.window = MainWindow(self.bus, self.signin_view, factories)
+        for factory in factories:  # a page a step
+            self.window.add_pages([factory])
+            yield
         self.qr_codes = QrCodes(
             window=self.window,
             bridge=self.bridge,
@@ -197,15 +202,16 @@ class App(QObject):
         # the company and agent the form signed in with (None: resumed from the keychain)
         self._signing_in_as: tuple[str, str] | None = None
         self.signin_view.submitted.connect(self._signing_in)
-        if not self._service_ready:
-            self.signin_view.sign_in_button.setEnabled(False)  # until the service is made
+        # the first window keeps it off; on once the service is made (now, or at start())
+        self.signin_view.sign_in_button.setEnabled(self._service_ready)
         self.provisioning = pages.ProvisioningWindow(self.bridge, self.window)
         self.signin_view.provisioningRequested.connect(self.provisioning.open)
+        self.first.hand_over()
         self.window.signOutRequested.connect(self.sign_out)
         self.window.quitRequested.connect(self.quit)
         self.window.hiddenToTray.connect(self._hidden_to_tray)
 
-        use_tray = Tray.available() if options.tray is None else options.tray
+        use_tray = uses_tray(options)
         # the incoming-call window sends the incoming-call notification itself
         self.tray = Tray(self.bus, self, notify_incoming=False) if use_tray else None
         if self.tray is not None:
@@ -235,6 +241,7 @@ class App(QObject):
         self.net_watch: NetWatch | None = None
         self._sleep_timer: QTimer | None = None
         self.sleep_watch: SleepWakeWatch | None = None
+        self.built = True
 
     # ---- start and stop ------------------------------------------------------------------------
 

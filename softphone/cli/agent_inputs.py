@@ -126,7 +126,7 @@ def _optional_bool(value: object) -> bool | None:
 def signin_target(args: argparse.Namespace, deployed: DeploymentDefaults) -> tuple[str, str, str]:
     """(company code, control plane, CA file) for --signin: the flags, else the deployment
     file's defaults (its company code only with --username: without, the agent resumes)."""
-    from softphone.provisioning.client import DEFAULT_BASE_URL
+    from softphone.provisioning.defaults import DEFAULT_BASE_URL
 
     company = args.company or (deployed.company_code if args.username else "")
     if args.control_plane or not deployed.control_plane:
@@ -137,7 +137,8 @@ def signin_target(args: argparse.Namespace, deployed: DeploymentDefaults) -> tup
 def signin_plan(args: argparse.Namespace) -> SignInPlan:
     from softphone.desktop.deployment import load_defaults
     from softphone.provisioning.client import login_url
-    from softphone.signin.service import SignInConfig, SignInPlan, load_install_ids
+    from softphone.signin.config import SignInConfig
+    from softphone.signin.service import SignInPlan, load_install_ids
     from softphone.storage.keychain import KeychainStore
 
     company, control_plane, ca_file = signin_target(args, load_defaults())

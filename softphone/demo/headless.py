@@ -38,7 +38,8 @@ from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import FirewallLeaseChanged, SessionState, SessionStateChanged
 from softphone.demo.environment import DemoEnvironment, DemoError, start_demo_environment
 from softphone.headless.loop import HeadlessLoop
-from softphone.signin.service import RebindingEngine, SignInConfig, SignInService
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import RebindingEngine, SignInService
 from softphone.sip.engine import SipEngine
 
 if TYPE_CHECKING:

@@ -39,7 +39,8 @@ from softphone.core.session_events import (
     SessionStateChanged,
 )
 from softphone.headless.loop import HeadlessLoop
-from softphone.signin.service import SignInConfig, SignInService
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import SignInService
 from softphone.sip.engine import SipEngine
 from softphone.sip.transports import MAX_TRANSPORTS
 

@@ -36,6 +36,7 @@ from softphone.provisioning.answers import (
     parse_login,
     parse_provisioned,
 )
+from softphone.provisioning.defaults import DEFAULT_BASE_URL
 from softphone.provisioning.https import (
     DEFAULT_TIMEOUT_S,
     REQUEST_DEADLINE_S,
@@ -43,7 +44,6 @@ from softphone.provisioning.https import (
     check_url,
 )
 
-DEFAULT_BASE_URL = "https://vicifast.com"
 LOGIN_PATH = "/api/mobile/login"
 
 

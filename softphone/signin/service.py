@@ -38,12 +38,12 @@ from softphone.core.session import ACCOUNT_ID, Session
 from softphone.core.session_events import SessionReason
 from softphone.core.session_ports import Engine
 from softphone.provisioning.client import (
-    DEFAULT_BASE_URL,
     ControlPlaneClient,
     DeviceInfo,
     ProvisioningClient,
 )
 from softphone.provisioning.https import make_ssl_context
+from softphone.signin.config import SignInConfig
 from softphone.storage.private_files import open_private, private_dir
 
 if TYPE_CHECKING:
@@ -255,15 +255,6 @@ class MovableEngine(Engine, Protocol):
     shared engine)."""
 
     def move_to(self, address: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SignInConfig:
-    control_plane: str = DEFAULT_BASE_URL
-    ca_file: str | None = None  # trusted for a custom control plane (and the emulator)
-    bind_address: str = "0.0.0.0"
-    # agent --insecure-test-server: plain http to a loopback control plane (testers only)
-    insecure_test_server: bool = False
 
 
 TransportWrapper = Callable[[httpx.BaseTransport], httpx.BaseTransport]

@@ -270,16 +270,6 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self._pages: dict[str, QWidget] = {}
-        for title, make in pages:
-            try:
-                page = make()
-            except Exception:  # one broken page must not keep the phone from opening
-                _log.exception("the %s page failed to build", title)
-                page = placeholder(
-                    self.tr("The {0} page could not be opened.").format(self._title(title))
-                )
-            self.tabs.addTab(page, self._title(title))
-            self._pages[title] = page
         self.stack = QStackedWidget()
         self.stack.addWidget(signin_page)
         self.stack.addWidget(self.tabs)
@@ -299,7 +289,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_menu()
         self.resize(fitting_size(self, QSize(720, 560)))
-        self._show_title()
+        self.add_pages(pages)
         unsubscribe = [
             bus.subscribe(SessionStateChanged, self._on_session),
             bus.subscribe(ev.Capabilities, self._on_capabilities),
@@ -320,9 +310,6 @@ class MainWindow(QMainWindow):
         # The menu bar stays visible whatever the tab, so the call keys work from every tab
         # and the menu shows them.
         self.call_menu = self.menuBar().addMenu(self.tr("&Call"))
-        for page in self._pages.values():
-            if isinstance(page, OffersCallActions):
-                self.call_menu.addActions(page.call_actions())
         self.go_menu = self.menuBar().addMenu(self.tr("&Go"))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         self.about_action = QAction(self.tr("&About VICIfast Desktop"), self)
@@ -334,6 +321,26 @@ class MainWindow(QMainWindow):
         self.event_log_action.triggered.connect(self.show_event_log)
         help_menu.addAction(self.event_log_action)
         help_menu.addAction(self.about_action)
+
+    def add_pages(self, pages: Sequence[tuple[str, PageFactory]]) -> None:
+        """Build ``pages`` (name, factory) and add them as tabs, their call actions to the Call
+        menu. The window can be shown before it has any: the sign-in page is what shows first,
+        and the tabs only once signed in."""
+        for title, make in pages:
+            try:
+                page = make()
+            except Exception:  # one broken page must not keep the phone from opening
+                _log.exception("the %s page failed to build", title)
+                page = placeholder(
+                    self.tr("The {0} page could not be opened.").format(self._title(title))
+                )
+            self.tabs.addTab(page, self._title(title))
+            self._pages[title] = page
+            if isinstance(page, OffersCallActions):
+                self.call_menu.addActions(page.call_actions())
+        if pages and not self.isVisible():
+            self.resize(self.size().expandedTo(self.minimumSizeHint()))
+        self._show_title()
 
     def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
         """A window-wide shortcut, listed with its key in the Go menu so it can be found."""

@@ -44,7 +44,8 @@ from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.seed import demo_seed_text
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
-from softphone.signin.service import SignInConfig, load_install_ids
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import load_install_ids
 from softphone.storage.keychain import KeychainStore
 from tests.enginekit.agent_process import AGENT
 from tests.integration.test_signin_e2e import Caller

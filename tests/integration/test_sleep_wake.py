@@ -23,7 +23,8 @@ from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
 from softphone.headless.agent import AgentPlan, HeadlessAgent
 from softphone.headless.loop import HeadlessLoop
-from softphone.signin.service import SignInConfig, SignInPlan
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import SignInPlan
 from softphone.signin.wake import SleepWakeWatch
 from softphone.sip.engine import SipEngine
 from softphone.storage.history import CallRecord, HistoryRecorder

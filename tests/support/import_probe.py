@@ -3,9 +3,9 @@
 ``python -m tests.support.import_probe REPORT agent ARGS...`` runs ``vicifast-phone agent
 ARGS`` until it is registered and writes to REPORT (JSON) the modules in ``sys.modules`` when
 the agent hears its REGISTER's 200 OK, with, for each module, who imported it first.
-``python -m tests.support.import_probe REPORT app`` imports the desktop app's start path
-(``softphone.cli``, then ``softphone.app`` as ``main`` does without a command) and reports
-what that loaded.
+``python -m tests.support.import_probe REPORT app`` takes the desktop app's start path up to
+its first window (``softphone.cli``, ``run``'s module, and the sign-in window shown as ``run``
+shows it) and reports what that loaded.
 
 The recorder is a meta-path finder that only looks (it finds nothing): for each module's
 first import it notes the innermost frame outside the import system, "module" or
@@ -70,7 +70,10 @@ class ImportRecorder:
         return spec
 
     def report(self, modules: Sequence[str]) -> dict[str, str]:
-        return {name: self.importers.get(name, "(before the probe)") for name in sorted(modules)}
+        """Who imported each of ``modules`` (those blocked with None in ``sys.modules`` are
+        not loaded: left out)."""
+        loaded = [name for name in modules if sys.modules.get(name) is not None]
+        return {name: self.importers.get(name, "(before the probe)") for name in sorted(loaded)}
 
 
 def _write(out: str, report: dict[str, str]) -> None:
@@ -110,11 +113,37 @@ def _probe_agent(recorder: ImportRecorder, out: str, argv: list[str]) -> int:
 
 
 def _probe_app(recorder: ImportRecorder, out: str) -> int:
+    """Up to the first window shown, as ``run`` shows it (its options in a temporary home)."""
     import importlib
+    import tempfile
+    from pathlib import Path
 
     importlib.import_module("softphone.cli")  # first, as the console script
-    importlib.import_module("softphone.app")  # what main imports to open the app
-    _write(out, recorder.report(list(sys.modules)))
+    process = importlib.import_module("softphone.app.process")  # what main's ``run`` is in
+    from PySide6.QtWidgets import QApplication
+
+    from softphone.app.first_window import FirstWindow
+    from softphone.app.options import AppOptions
+    from softphone.core.secret import MemorySecretStore
+    from softphone.signin.config import SignInConfig
+
+    qapp = QApplication([sys.argv[0]])
+    with tempfile.TemporaryDirectory(prefix="vicifast-probe-") as home:
+        options = AppOptions(
+            data_dir=Path(home, "data"),
+            settings_path=Path(home, "settings.json"),
+            store=MemorySecretStore(),
+            device_id="probe",
+            signin=SignInConfig(),
+            instance=f"vicifast-import-probe-{home[-8:]}",
+            tray=False,
+        )
+        first = FirstWindow(options)
+        first.show()
+        qapp.processEvents()
+        assert process.run is not None and first.window.isVisible()
+        _write(out, recorder.report(list(sys.modules)))
+        first.window.close()
     return 0
 
 

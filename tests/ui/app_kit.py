@@ -15,7 +15,7 @@ from softphone.app import App, AppOptions
 from softphone.audio.backend import NullBackend
 from softphone.core import events as ev
 from softphone.core.models import EngineSnapshot, Ringtone
-from softphone.signin.service import SignInConfig
+from softphone.signin.config import SignInConfig
 from tests.unit.history_kit import MemorySecrets
 
 QUIT_WAIT = 15_000  # ms: beyond the app's own quit bound

@@ -39,7 +39,7 @@ from softphone.core.models import AutoAnswerMode, EngineConfig
 from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
 from softphone.demo.environment import DemoEnvironment, start_demo_environment
 from softphone.emulator.registrar import kamailio_path
-from softphone.signin.service import SignInConfig
+from softphone.signin.config import SignInConfig
 from softphone.storage.history import Outcome, db_files
 from softphone.storage.keychain import KeychainStore
 from tests.audio.pulse import SPEAKER, PulseServer

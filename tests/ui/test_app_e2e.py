@@ -29,7 +29,8 @@ from softphone.demo.environment import DemoEnvironment, start_demo_environment
 from softphone.emulator.registrar import Registrar, kamailio_path
 from softphone.emulator.server import EmulatorServer
 from softphone.emulator.state import EmulatorState
-from softphone.signin.service import SignInConfig, default_state_dir, load_install_ids
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import default_state_dir, load_install_ids
 from softphone.storage.history import DB_NAME, KEY_NAME, HistoryStore, Outcome, db_files
 from softphone.storage.keychain import KeychainStore
 from softphone.storage.settings import AppSettings, default_path

@@ -27,7 +27,7 @@ from softphone.core.session_events import SessionState
 from softphone.demo.environment import DemoEnvironment, start_demo_environment
 from softphone.emulator import totp
 from softphone.emulator.registrar import kamailio_path
-from softphone.signin.service import SignInConfig
+from softphone.signin.config import SignInConfig
 
 pytestmark = pytest.mark.integration
 

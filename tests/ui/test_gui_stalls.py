@@ -26,7 +26,7 @@ from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.core import events as ev
 from softphone.core.secret import Secret
 from softphone.core.session_events import SessionState, SessionStateChanged
-from softphone.signin.service import SignInConfig
+from softphone.signin.config import SignInConfig
 from softphone.storage.history import HistoryWriter
 from softphone.storage.settings import AppSettings
 from softphone.ui.quit_signal import QuitOnSignal

@@ -26,7 +26,8 @@ from softphone.core.session_events import SessionReason, SessionState, SessionSt
 from softphone.provisioning import answers
 from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
-from softphone.signin.service import SignInConfig, SignInService
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import SignInService
 from tests.support.hostile_server import HostileServer
 from tests.support.hostile_signin import _NoEngine, _NoTimers
 from tests.unit.test_signin_client import PASSWORD, login_ok, sip_ok

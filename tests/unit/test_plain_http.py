@@ -26,7 +26,8 @@ from softphone.provisioning import client as c
 from softphone.provisioning import errors as e
 from softphone.provisioning import qr_format as f
 from softphone.provisioning.qr_errors import InsecureApiUrl
-from softphone.signin.service import SignInConfig, SignInService
+from softphone.signin.config import SignInConfig
+from softphone.signin.service import SignInService
 from softphone.storage.settings import AppSettings
 from tests.support.http_listener import RecordingHttpListener as Listener
 from tests.unit.test_signin_client import PASSWORD, Server, login_ok, reply, sip_ok
