@@ -84,8 +84,9 @@ class AppOptions:
     # what IT preset for the sign-in form (vicifast-phone.ini); what the person saved wins
     deployment: DeploymentDefaults = field(default_factory=DeploymentDefaults)
     quit_timeout_s: float = QUIT_TIMEOUT_S
-    # make the sign-in service at start() on a thread (the window is up meanwhile) instead of
-    # in App(): a real start's and --demo's; tests that use ``app.service`` at once do not
+    # make the sign-in service on a thread, begun as the app is built (the window is up
+    # meanwhile), instead of in App(): a real start's and --demo's; tests that use
+    # ``app.service`` at once do not
     service_after_show: bool = False
 
 

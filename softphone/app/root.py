@@ -78,7 +78,7 @@ class App(QObject):
     event loop on it)."""
 
     finished = Signal()
-    service: SignInService  # with ``options.service_after_show``: once it is made (start)
+    service: SignInService  # with ``options.service_after_show``: once made on its thread
 
     def __init__(
         self,
@@ -150,7 +150,7 @@ class App(QObject):
         self.recorder = HistoryRecorder(self.history.record)
         self.recorder.attach(self.bus.subscribe)
         self.history_model = HistoryModel(self.history.start(), self.bridge, parent=self)
-        # made at start() on a thread of its own (its HTTP clients load the system's CA
+        # made on a thread of its own (its HTTP clients load the system's CA
         # certificates and httpcore) when the options say so: the window is up meanwhile
         self._service_up: threading.Event | None = None  # set once that thread is done
         self._built_service: SignInService | None = None  # what it made
@@ -158,8 +158,12 @@ class App(QObject):
         self._engine_ready = False  # the engine started; the session resumes once both are
         # the engine's events before the service was made (None: it could not be)
         self._early_events: list[ev.Event] | None = []
+        # the service's outcome when it came before the app was built (handled then)
+        self._service_outcome: Outcome[SignInService] | None = None
         if self._service_ready:
             self.service = self._make_service(options.signin)
+        else:  # the longest part of a start: begun now, while the rest is built
+            self._begin_service()
         self.bus.subscribe(ev.Event, self._to_session)
         self.bus.subscribe(ev.RegistrationChanged, self._on_registration)
         self.bus.subscribe(SessionStateChanged, self._on_session)
@@ -202,7 +206,7 @@ class App(QObject):
         # the company and agent the form signed in with (None: resumed from the keychain)
         self._signing_in_as: tuple[str, str] | None = None
         self.signin_view.submitted.connect(self._signing_in)
-        # the first window keeps it off; on once the service is made (now, or at start())
+        # the first window keeps it off; on once the service is made (now, or on its thread)
         self.signin_view.sign_in_button.setEnabled(self._service_ready)
         self.provisioning = pages.ProvisioningWindow(self.bridge, self.window)
         self.signin_view.provisioningRequested.connect(self.provisioning.open)
@@ -242,6 +246,7 @@ class App(QObject):
         self._sleep_timer: QTimer | None = None
         self.sleep_watch: SleepWakeWatch | None = None
         self.built = True
+        self._service_made_meanwhile()
 
     # ---- start and stop ------------------------------------------------------------------------
 
@@ -253,9 +258,6 @@ class App(QObject):
         self.hotkeys.apply(self.settings)
         self._engine_starting = True
         self.bridge.run_in_thread("engine-start", self._start_engine, self._engine_started)
-        if not self._service_ready and self._service_up is None:
-            self._service_up = threading.Event()
-            self.bridge.run_in_thread("signin-start", self._build_service, self._service_made)
         self.audio_ops(lambda: open_saved_devices(self.audio, self.settings), lambda _outcome: None)
         if self._service_ready:
             self._watch_network()
@@ -275,6 +277,10 @@ class App(QObject):
         finally:
             self._engine_up.set()
 
+    def _begin_service(self) -> None:
+        self._service_up = threading.Event()
+        self.bridge.run_in_thread("signin-start", self._build_service, self._service_made)
+
     def _build_service(self) -> SignInService:
         # the signin-start thread: nothing in it is the GUI thread's (no QObject, no timer)
         assert self._service_up is not None
@@ -287,6 +293,9 @@ class App(QObject):
     def _service_made(self, outcome: Outcome[SignInService]) -> None:
         if self._quitting:
             return  # the quit closes it (Teardown)
+        if not self.built:  # the form and the network watch are not wired yet
+            self._service_outcome = outcome
+            return
         if outcome.error is not None or outcome.value is None:
             _log.error("the sign-in service could not be made: %s", outcome.error)
             self.signin_view.show_message(str(outcome.error))
@@ -297,10 +306,16 @@ class App(QObject):
         early, self._early_events = self._early_events or [], []
         for event in early:
             self.service.on_engine_event(event)
-        self._watch_network()
+        if self._engine_starting:  # else start() watches the network, the service being made
+            self._watch_network()
         self.signin_view.sign_in_button.setEnabled(True)
         if self._engine_ready:
             self._resume()
+
+    def _service_made_meanwhile(self) -> None:
+        outcome, self._service_outcome = self._service_outcome, None
+        if outcome is not None:  # made before the app was built: handled now that it is
+            self._service_made(outcome)
 
     def _ready_service(self) -> SignInService | None:
         return self.service if self._service_ready else None

@@ -154,7 +154,8 @@ class JsonPoster:
         self._lock = threading.Lock()
         self._in_flight: set[_Deadline] = set()
         self._http = httpx.Client(
-            verify=make_ssl_context(ca_file),
+            # the context is the transport's when one is given (made once, by its owner)
+            verify=make_ssl_context(ca_file) if transport is None else True,
             transport=transport,
             timeout=self._timeout,
             follow_redirects=False,

@@ -309,8 +309,12 @@ class SignInService:
         self.engine = engine
         self.store = store
         self._address = config.bind_address
-        self._cp_transport = BoundTransport(make_ssl_context(config.ca_file), self._address)
-        self._prov_transport = BoundTransport(provisioning_context(config.ca_file), self._address)
+        # each context holds the system's CA certificates, loaded anew (~20 ms, ~1 MiB): one
+        # for both servers unless a CA file makes them differ
+        cp_context = make_ssl_context(config.ca_file)
+        prov_context = provisioning_context(config.ca_file) if config.ca_file else cp_context
+        self._cp_transport = BoundTransport(cp_context, self._address)
+        self._prov_transport = BoundTransport(prov_context, self._address)
         wrap = wrap_transport or (lambda t: t)
         self.control_plane = ControlPlaneClient(
             config.control_plane,

@@ -48,7 +48,7 @@ def test_the_sign_in_waits_for_a_service_made_after_the_window(
 ) -> None:
     with app_maker(qtbot, tmp_path, cast(Any, QuietEngine), tray=False) as make:
         app = make(service_after_show=True)
-        assert not hasattr(app, "service")  # not in App(): at start(), on a thread
+        assert not hasattr(app, "service")  # not in App(): on a thread of its own
         assert not app.signin_view.sign_in_button.isEnabled()
         states: list[SessionState] = []
         app.bus.subscribe(SessionStateChanged, lambda e: states.append(e.state))

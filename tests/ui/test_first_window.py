@@ -124,3 +124,25 @@ def test_an_app_that_cannot_be_built_ends_the_start_with_its_error(
     assert qapp.exit_status == process.EXIT_REFUSED
     assert isinstance(start.error, VicifastError)  # run() raises it: the command says why
     assert start.app is not None and start.app.stopped_cleanly is None  # never started
+
+
+def test_a_service_made_before_the_app_is_built_waits_for_it_then_opens_the_form(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    options = app_options(tmp_path, cast(Any, QuietEngine), tray=False, service_after_show=True)
+    first = FirstWindow(options)
+    qtbot.addWidget(first.window)
+    first.show()
+    app = App(options, first=first, build=False)
+    steps = app.build_steps()
+    next(steps)  # the first step begins making the service on a thread of its own
+    qtbot.waitUntil(lambda: app._service_outcome is not None, timeout=10_000)  # made, held
+    assert not hasattr(app, "service")
+    assert not first.signin_view.sign_in_button.isEnabled()  # the form is not wired yet
+    for _ in steps:
+        pass
+    assert app.service.session is not None
+    assert first.signin_view.sign_in_button.isEnabled()
+    app.start()
+    _quit(qtbot, app)
+    assert app.stopped_cleanly
