@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from softphone.core.events import AnswerReason
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
+from softphone.core.values import FieldValues
 
 _ANSWER_AFTER = re.compile(r";\s*answer-after\s*=\s*(\d{1,4})", re.IGNORECASE)
 # Alert-Info hints that PBXs (VICIdial via Asterisk among them) send to ask for auto-answer.
@@ -16,8 +17,8 @@ _MAX_HEADER_DELAY_S = 60
 _WANTED = frozenset({"call-info", "alert-info", "answer-mode", "priv-answer-mode"})
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerDecision:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AnswerDecision(FieldValues):
     delay_s: float
     reason: AnswerReason
 

@@ -11,6 +11,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from softphone.core.values import FieldValues
+
 
 class RegistrationState(enum.StrEnum):
     UNREGISTERED = "unregistered"
@@ -51,8 +53,15 @@ class AnswerReason(enum.StrEnum):
     HEADER = "header"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Event(FieldValues):
+    """What every event carries: ``at``, when it happened (``time.time()``).
+
+    The events here take equality, hashing and repr from :class:`FieldValues` (the same as
+    ``@dataclass`` would generate, cheaper to import); a subclass elsewhere may keep the
+    generated ones.
+    """
+
     at: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,25 +70,25 @@ class Event:
         return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in data.items()}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class EngineStarted(Event):
     version: str
     startup_ms: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class EngineStopped(Event):
     clean: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class EngineFailure(Event):
     """Something failed outside any single command (e.g. the SIP library could not start)."""
 
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class CommandFailed(Event):
     command: str
     message: str
@@ -87,7 +96,7 @@ class CommandFailed(Event):
     account_id: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class RegistrationChanged(Event):
     account_id: str
     state: RegistrationState
@@ -98,7 +107,7 @@ class RegistrationChanged(Event):
     transport: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class IncomingCall(Event):
     call_id: str
     account_id: str
@@ -113,7 +122,7 @@ class IncomingCall(Event):
     direct_from: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class CallStateChanged(Event):
     call_id: str
     account_id: str
@@ -129,7 +138,7 @@ class CallStateChanged(Event):
     answered_by: AnswerReason | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class CallMediaChanged(Event):
     call_id: str
     hold: HoldState
@@ -139,14 +148,14 @@ class CallMediaChanged(Event):
     srtp: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class DtmfReceived(Event):
     call_id: str
     digit: str
     method: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class TransferProgress(Event):
     call_id: str
     code: int
@@ -154,7 +163,7 @@ class TransferProgress(Event):
     final: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class IncomingCallsShed(Event):
     """Incoming INVITEs arrived faster than the phone can take calls and ``count`` of them were
     answered 486 Busy Here without ringing (since the previous report; at most one a second).
@@ -168,7 +177,7 @@ class IncomingCallsShed(Event):
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class UntrustedRequestsRefused(Event):
     """``count`` SIP requests that would have started something (a call, a subscription) came
     from an address that is not the account's own server and were answered 403 Forbidden,
@@ -182,7 +191,7 @@ class UntrustedRequestsRefused(Event):
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class CallQuality(Event):
     """How a call sounds, from its RTP and RTCP counters: every ``quality_interval_s`` while it
     is up, and once more as its audio stream ends (``final`` when the call has ended).
@@ -205,7 +214,7 @@ class CallQuality(Event):
     final: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class AudioStats(Event):
     """The audio bridge's counters (cumulative), reported periodically while a call is up.
 
@@ -224,7 +233,7 @@ class AudioStats(Event):
     port_errors: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class LocalToneChanged(Event):
     """The call-progress tone played locally (never sent to the far end) changed.
 
@@ -236,7 +245,7 @@ class LocalToneChanged(Event):
     call_id: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Capabilities(Event):
     """What this build of the SIP library can do on this platform, found by the engine at each
     start (after ``libInit``, before any account) and emitted right after ``EngineStarted``.

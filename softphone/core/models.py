@@ -1,4 +1,8 @@
-"""Plain value types shared by the engine, the stores, the UI and the headless agent."""
+"""Plain value types shared by the engine, the stores, the UI and the headless agent.
+
+The frozen dataclasses take equality, hashing and repr from
+:class:`~softphone.core.values.FieldValues`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Final
 from softphone.core.errors import ConfigError
 from softphone.core.hosts import check_host
 from softphone.core.secret import Secret
+from softphone.core.values import FieldValues
 
 
 class Transport(enum.StrEnum):
@@ -68,8 +73,8 @@ def has_control(text: str) -> bool:
     return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
 
 
-@dataclass(frozen=True, slots=True)
-class AutoAnswerPolicy:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AutoAnswerPolicy(FieldValues):
     mode: AutoAnswerMode = AutoAnswerMode.HEADER
     delay_s: float = 0.0
 
@@ -95,8 +100,8 @@ class AutoAnswerPolicy:
             ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class SipAccountConfig:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SipAccountConfig(FieldValues):
     """One SIP account as the employer's server provisions it (see docs/api)."""
 
     extension: str
@@ -200,8 +205,8 @@ def check_levels(speaker: float, mic: float) -> None:
             raise ConfigError(f"The {name} level must be between 0 and {MAX_LEVEL:g}.")
 
 
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class EngineConfig(FieldValues):
     """Process-wide engine settings."""
 
     bind_address: str = "0.0.0.0"
@@ -229,8 +234,8 @@ class EngineConfig:
             raise ConfigError("quality_interval_s must be between 0.2 and 3600.")
 
 
-@dataclass(frozen=True, slots=True)
-class AccountSnapshot:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AccountSnapshot(FieldValues):
     """One engine account as it is now."""
 
     registered: bool
@@ -239,8 +244,8 @@ class AccountSnapshot:
     accept_direct: bool  # calls from other addresses ring (never auto-answered)
 
 
-@dataclass(frozen=True, slots=True)
-class EngineSnapshot:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class EngineSnapshot(FieldValues):
     """What the engine holds now: for the app's transport line, demos, diagnostics and tests."""
 
     accounts: dict[str, AccountSnapshot]

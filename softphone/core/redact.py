@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 
-_AUTH_HEADER = re.compile(
-    r"^(?P<name>(?:Proxy-)?Authorization|(?:Proxy-)?Authenticate|WWW-Authenticate|"
-    r"Authentication-Info)(?P<sep>\s*:\s*)(?P<value>.*)$",
-    re.IGNORECASE | re.MULTILINE,
+# Patterns, not compiled ones: ``re`` compiles each on its first use and keeps it (its cache), so
+# importing this module (on every start of the phone) compiles none; the flags are inline.
+_AUTH_HEADER = (
+    r"(?im)^(?P<name>(?:Proxy-)?Authorization|(?:Proxy-)?Authenticate|WWW-Authenticate|"
+    r"Authentication-Info)(?P<sep>\s*:\s*)(?P<value>.*)$"
 )
-_DIGEST_PARAM = re.compile(
-    r'\b(response|nonce|cnonce|opaque|password)\s*=\s*("[^"]*"|[^,\s]+)', re.IGNORECASE
-)
-_URI_PASSWORD = re.compile(r"(sips?:[^:@\s;>]+:)[^@\s;>]+@", re.IGNORECASE)
+_DIGEST_PARAM = r'(?i)\b(response|nonce|cnonce|opaque|password)\s*=\s*("[^"]*"|[^,\s]+)'
+_URI_PASSWORD = r"(?i)(sips?:[^:@\s;>]+:)[^@\s;>]+@"
 
 REDACTED = "<redacted>"
 
@@ -27,11 +26,11 @@ def redact_sip(text: str, secrets: tuple[str, ...] = (), identifiers: tuple[str,
     """
 
     def _header(match: re.Match[str]) -> str:
-        value = _DIGEST_PARAM.sub(lambda m: f"{m.group(1)}={REDACTED}", match.group("value"))
+        value = re.sub(_DIGEST_PARAM, lambda m: f"{m.group(1)}={REDACTED}", match.group("value"))
         return f"{match.group('name')}{match.group('sep')}{value}"
 
-    text = _AUTH_HEADER.sub(_header, text)
-    text = _URI_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = re.sub(_AUTH_HEADER, _header, text)
+    text = re.sub(_URI_PASSWORD, lambda m: f"{m.group(1)}{REDACTED}@", text)
     for secret in secrets:
         if len(secret) >= 3:
             text = text.replace(secret, REDACTED)
@@ -43,23 +42,21 @@ def redact_sip(text: str, secrets: tuple[str, ...] = (), identifiers: tuple[str,
 # ---- who called: numbers and names, masked for a diagnostics export -------------------------
 
 MASK = "*"
-_URI_USER = re.compile(
+_URI_USER = (
     # the user part of a sip:/sips: URI (up to "@", a password already redacted), or a tel: number
-    rf"(?P<scheme>\b(?:sips?):)(?P<user>[^@\s>:,\"<]+)(?=(?::(?:{re.escape(REDACTED)}|[^@\s;>]*))?@)"
-    r"|(?P<tel>\btel:)(?P<number>\+?[\d().-]+)",
-    re.IGNORECASE,
+    rf"(?i)(?P<scheme>\b(?:sips?):)(?P<user>[^@\s>:,\"<]+)(?=(?::(?:{re.escape(REDACTED)}|[^@\s;>]*))?@)"
+    r"|(?P<tel>\btel:)(?P<number>\+?[\d().-]+)"
 )
-_QUOTED_NAME = re.compile(r'"(?P<name>(?:[^"\\\r\n]|\\.)*)"(?=\s*<(?:sips?|tel):)', re.IGNORECASE)
+_QUOTED_NAME = r'(?i)"(?P<name>(?:[^"\\\r\n]|\\.)*)"(?=\s*<(?:sips?|tel):)'
 # an unquoted display name in a header that names a party (compact forms f, t, m too)
-_HEADER_NAME = re.compile(
-    r"^(?P<head>(?:From|To|Contact|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|"
+_HEADER_NAME = (
+    r"(?im)^(?P<head>(?:From|To|Contact|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|"
     r"Referred-By|Refer-To|Diversion|[ftm])[ \t]*:[ \t]*)"
-    r'(?P<name>[^"<\r\n,]*[^"<\s,])(?=[ \t]*<)',
-    re.IGNORECASE | re.MULTILINE,
+    r'(?P<name>[^"<\r\n,]*[^"<\s,])(?=[ \t]*<)'
 )
 # a bare phone number in a log line: 7 digits or more, not part of a word, an address, a number
 # or a dialog's tag (random, and what a support engineer follows a dialog by)
-_BARE_NUMBER = re.compile(r"(?<![\w.*+-])(?<!tag=)\+?\d{7,}(?![\w.*])", re.IGNORECASE)
+_BARE_NUMBER = r"(?i)(?<![\w.*+-])(?<!tag=)\+?\d{7,}(?![\w.*])"
 
 
 def mask_number(value: str) -> str:
@@ -97,7 +94,7 @@ def mask_people(text: str) -> str:
             return match.group("tel") + mask_number(match.group("number"))
         return match.group("scheme") + mask_number(match.group("user"))
 
-    text = _URI_USER.sub(uri, text)
-    text = _QUOTED_NAME.sub(lambda m: f'"{mask_name(m.group("name"))}"', text)
-    text = _HEADER_NAME.sub(lambda m: m.group("head") + mask_name(m.group("name")), text)
-    return _BARE_NUMBER.sub(lambda m: mask_number(m.group()), text)
+    text = re.sub(_URI_USER, uri, text)
+    text = re.sub(_QUOTED_NAME, lambda m: f'"{mask_name(m.group("name"))}"', text)
+    text = re.sub(_HEADER_NAME, lambda m: m.group("head") + mask_name(m.group("name")), text)
+    return re.sub(_BARE_NUMBER, lambda m: mask_number(m.group()), text)

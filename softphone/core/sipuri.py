@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from softphone.core.errors import ConfigError
+from softphone.core.values import FieldValues
 
 _NAME_ADDR = re.compile(r'^\s*(?:"(?P<q>(?:[^"\\]|\\.)*)"|(?P<t>[^<"]*?))\s*<(?P<uri>[^>]*)>')
 _DIAL_SEPARATORS = re.compile(r"[\s().\-/]")
@@ -13,8 +14,8 @@ _DIALABLE = re.compile(r"^\+?[0-9*#]+$")
 _USER_PART = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteParty:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RemoteParty(FieldValues):
     uri: str
     number: str
     display: str

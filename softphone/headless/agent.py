@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from softphone.core import events as ev
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
+from softphone.core.values import FieldValues
 from softphone.headless.loop import HeadlessLoop, Timer
 from softphone.sip.engine import SipEngine
 
@@ -36,8 +37,8 @@ _NO_SAVED_SESSION = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AgentPlan:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AgentPlan(FieldValues):
     """What the agent does once registered (or at once when it does not register)."""
 
     call: str = ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import socket
+# The socket module's C core: ``socket`` itself costs the agent's start noticeably more to
+# import (its enums, selectors), for nothing used here.
+import _socket
 
 import pjsua2 as pj
 
@@ -75,9 +77,12 @@ def apply_codecs(ep: pj.Endpoint, wanted: tuple[str, ...]) -> None:
 def route_source_address(host: str, port: int) -> str:
     """The local address the OS would use to reach ``host`` (no packet is sent)."""
     try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        family = _socket.AF_INET6 if ":" in host else _socket.AF_INET
+        sock = _socket.socket(family, _socket.SOCK_DGRAM)
+        try:
             sock.connect((host.strip("[]"), port or 5060))
             return str(sock.getsockname()[0])
+        finally:
+            sock.close()
     except OSError:
         return ""

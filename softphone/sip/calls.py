@@ -25,7 +25,7 @@ from softphone.sip.call import SipAccount, SipCall
 from softphone.sip.call_quality import read_quality
 from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
-from softphone.sip.tones import NoTones
+from softphone.sip.tone_hooks import NoTones
 
 if TYPE_CHECKING:
     from softphone.sip.trust_gate import TrustGate

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
-import platform
+import os
 import re
 import time
 from typing import Any
@@ -100,9 +100,17 @@ def tls_max_version(openssl: str) -> str:
 
 def platform_name() -> str:
     """'Linux x86_64', 'Windows AMD64', 'macOS arm64'."""
-    system = platform.system()
+    if hasattr(os, "uname"):
+        # What platform.system() and machine() read on POSIX, without importing platform (a
+        # start-up cost: this runs at every engine start, before the first REGISTER).
+        uname = os.uname()
+        system, machine = uname.sysname, uname.machine
+    else:
+        import platform
+
+        system, machine = platform.system(), platform.machine()
     system = {"Darwin": "macOS"}.get(system, system)
-    return f"{system} {platform.machine()}".strip()
+    return f"{system} {machine}".strip()
 
 
 def system_of(platform_text: str) -> str:

@@ -7,10 +7,12 @@ its own thread (the Qt bridge, or the headless agent's queue).
 
 from __future__ import annotations
 
+# The socket module's C core: ``socket`` itself costs the agent's start noticeably more to
+# import (its enums, selectors), for nothing used here.
+import _socket
 import contextlib
 import logging
 import queue
-import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -73,7 +75,7 @@ class SipEngine:
         self._started = threading.Event()
         self._running = False
         self._stopping = False
-        self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._wake_sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
         self._wake_addr: tuple[str, int] | None = None
         self._start_error: BaseException | None = None
         self._capabilities: ev.Capabilities | None = None

@@ -41,13 +41,14 @@ from softphone.sip.media import CallAudio
 from softphone.sip.pjerror import pj_message
 from softphone.sip.registration import Registrations
 from softphone.sip.timers import Timers
-from softphone.sip.tones import LocalTones, NoTones
+from softphone.sip.tone_hooks import NoTones
 from softphone.sip.transports import TransportPool, create_wake_transport
 from softphone.sip.trust_gate import Post, TrustGate
 from softphone.sip.unhandled import UnhandledRequests
 
 if TYPE_CHECKING:
     from softphone.audio.ring import AudioRings
+    from softphone.sip.tones import LocalTones
 
 _log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ class SipStack:
         self._media = CallAudio(ep, self._audio_rings)
         self._media.set_levels(self._config.speaker_level, self._config.mic_level)
         if self._audio_rings is not None and self._config.local_tones:
+            from softphone.sip.tones import LocalTones  # only with sound devices: not headless
+
             self._tones = LocalTones(
                 self._media, self.timers, self._emit, ringtone=self._config.ringtone
             )

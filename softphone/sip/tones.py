@@ -4,7 +4,8 @@ ringback, busy, reorder, and DTMF feedback.
 ``LocalTones`` keeps a plain view of each call, which ``Calls`` updates through hooks on the SIP
 thread, asks ``tone_choice.choose`` after every change, and drives tone outputs
 (``tone_output``: pjsua2 ``ToneGenerator`` ports on the conference bridge) to match. It emits
-``LocalToneChanged`` on the SIP thread. ``NoTones`` is the same hooks doing nothing.
+``LocalToneChanged`` on the SIP thread. ``NoTones`` (:mod:`softphone.sip.tone_hooks`) is the
+same hooks doing nothing.
 
 The ringtone is the user's choice (``cadences.RINGTONES``); ``preview`` plays one for
 ``PREVIEW_S`` on the ringer device (or the speaker) on a generator of its own, and the first
@@ -29,6 +30,7 @@ from softphone.core.models import Ringtone
 from softphone.sip.cadences import CADENCES, PREVIEW_S, RINGTONES, Tone
 from softphone.sip.timers import TimerHandle, Timers
 from softphone.sip.tone_choice import CallView, choose, ended_tone
+from softphone.sip.tone_hooks import NoTones
 from softphone.sip.tone_output import ToneGeneratorOutput, ToneOutput, ToneSinks
 
 _log = logging.getLogger(__name__)
@@ -38,33 +40,6 @@ CALL_WAITING_EVERY_S = 10.0
 
 
 Emit = Callable[[ev.Event], None]
-
-
-class NoTones:
-    """The hooks ``Calls`` calls when no tones play (headless, or turned off)."""
-
-    def incoming(self, call_id: str) -> None:
-        pass
-
-    def call_state(
-        self,
-        call_id: str,
-        direction: ev.Direction,
-        state: ev.CallState,
-        *,
-        sip_code: int,
-        connected: bool,
-    ) -> None:
-        pass
-
-    def media(self, call_id: str, active: bool) -> None:
-        pass
-
-    def hung_up(self, call_id: str) -> None:
-        pass
-
-    def dtmf(self, digits: str) -> None:
-        pass
 
 
 class LocalTones(NoTones):

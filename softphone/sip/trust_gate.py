@@ -9,8 +9,10 @@ apart from the resolver threads, which only call ``post``.
 
 from __future__ import annotations
 
+# The socket module's C core: ``socket`` itself costs the agent's start noticeably more to
+# import (its enums, selectors), for nothing used here.
+import _socket
 import logging
-import socket
 import threading
 from collections.abc import Callable
 
@@ -27,7 +29,7 @@ Post = Callable[[Callable[[], None]], None]
 def resolve(host: str) -> list[str]:
     """Every address ``host`` resolves to now (empty when it does not)."""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_UDP)
+        infos = _socket.getaddrinfo(host, None, proto=_socket.IPPROTO_UDP)
     except (OSError, UnicodeError):
         return []
     return sorted({str(info[4][0]) for info in infos})

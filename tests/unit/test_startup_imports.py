@@ -6,7 +6,8 @@ failure names the module and the chain of importers that brought it in.
 
 - The headless agent with a plain SIP account (``vicifast-phone agent --server …``), up to its
   REGISTER's 200 OK (a registrar in this test answers it): no Qt, no HTTP client, keychain,
-  history, sign-in, emulator, TLS in Python, camera, QR or load-test stack.
+  history, sign-in, emulator, TLS in Python, camera, QR or load-test stack; nor Python's
+  ``socket`` and ``platform`` modules, nor the local tones (which play only with sound devices).
 - The desktop app's start path up to its first window (``softphone.cli``, ``run``'s module,
   and the sign-in window shown as ``run`` shows it): nothing that first screen does not show:
   the camera and QR stack, Qt Multimedia, the encrypted history, echo cancellation, plots,
