@@ -309,14 +309,16 @@ class CameraScanner:
                 misses += 1
                 self._recent.append(gray)
                 if misses % self._harder_every == 0:
-                    found = self._try_harder(gray, decoder)
+                    found = self._try_harder(gray, decoder, frame)
             if found is not None:
                 self._release()  # the moment the code is read, before anyone is told
                 return ScanOutcome(StopReason.FOUND, result=found, frames=frames)
         return ScanOutcome(StopReason.CLOSED, frames=frames)
 
-    def _try_harder(self, gray: Image, decoder: QrDecoder) -> ScanResult | None:
-        found = qr_decode.scan_gray(gray, decoder, accept=self._accept, try_harder=True)
+    def _try_harder(self, gray: Image, decoder: QrDecoder, colour: Image) -> ScanResult | None:
+        found = qr_decode.scan_gray(
+            gray, decoder, accept=self._accept, try_harder=True, colour=colour
+        )
         same = [f for f in self._recent if f.shape == gray.shape]
         if found is None and len(same) >= 2:
             mean = np.mean(np.stack(same), axis=0).round().astype(np.uint8)

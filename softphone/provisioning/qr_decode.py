@@ -2,8 +2,8 @@
 
 ``scan_image`` runs the decoder once on the frame as it is (the fast path: about a millisecond on
 a 720p frame); only when that finds nothing does it go through harder passes (inverted, adaptive
-thresholds, a sharpened copy, contrast equalisation, a half-scale copy, a global binarizer, a
-1.5× upscale), stopping at the first pass that yields an acceptable code. By default only
+thresholds, a sharpened copy, contrast equalisation, a half-scale copy, a global binarizer, 1.5×,
+2× and 3× copies), stopping at the first pass that yields an acceptable code. By default only
 structurally valid ``vicifast://`` codes are acceptable, so a misread or a foreign code in the
 same frame is never returned as ours.
 
@@ -60,13 +60,13 @@ class ZxingDecoder:
             "global": zxingcpp.Binarizer.GlobalHistogram,
         }
 
-    def decode(self, gray: Image, *, binarizer: str = "local") -> list[str]:
+    def decode(self, gray: Image, *, binarizer: str = "local", downscale: bool = True) -> list[str]:
         found = self._zx.read_barcodes(
             gray,
             formats=self._zx.BarcodeFormat.QRCode,
             try_rotate=False,  # QR finder patterns work at any angle; this is for 1D codes
             try_invert=False,  # inverted codes have a pass of their own
-            try_downscale=True,
+            try_downscale=downscale,
             binarizer=self._binarizers[binarizer],
         )
         return [str(r.text) for r in found if r.valid]
@@ -199,13 +199,16 @@ def load_image(path: str | Path) -> Image:
     return image
 
 
-def _harder_passes(gray: Image) -> Iterator[tuple[str, Image, str]]:
+def _harder_passes(
+    gray: Image, colour: Image | None = None, *, enlarged: bool = True
+) -> Iterator[tuple[str, Image, str]]:
     """Preprocessed copies and the zxing binarizer for each, cheapest and most often useful
     first: inverted for light-on-dark codes (a whole kind the fast path never reads), adaptive
     thresholds against moiré, JPEG blocks and glare halos, sharpening against blur, a
     darkest-of-smoothed copy against screen subpixel grids, local contrast against low contrast,
-    half scale against noise, global thresholds, 1.5× for small codes. Chosen on bench/qr.py's
-    set and on bench/qr_hardset.py's seed 20261207; checked on its held-out seed 20261208."""
+    half scale against noise, global thresholds, 1.5× for small codes; with ``enlarged``, 2× and
+    3× copies for codes of about 2.5 pixels a module. Chosen on bench/qr.py's set and on
+    bench/qr_hardset.py's tuning seeds."""
     yield "inverted", cv2.bitwise_not(gray), "local"
     yield "adaptive", _adaptive(cv2.GaussianBlur(gray, (0, 0), 0.8), 21, 4), "global"
     yield "sharpened", _sharpen(gray, 2.0, 1.0), "local"
@@ -218,11 +221,44 @@ def _harder_passes(gray: Image) -> Iterator[tuple[str, Image, str]]:
     yield "clahe", clahe.apply(gray), "local"
     yield "otsu", cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1], "local"
     yield GLOBAL_PASS, gray, "global"
+    yield "sharpened-global", _sharpen(gray, 1.5, 1.0), "global"  # motion blur at 2.5 px
     if gray.shape[0] * gray.shape[1] <= 2_000_000:
         big = cv2.resize(gray, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
         yield "upscaled", big, "local"
         yield "upscaled-sharpened", _sharpen(big, 3.0, 1.0), "local"
         yield "upscaled-clahe", clahe.apply(big), "local"
+    if enlarged and gray.shape[0] * gray.shape[1] <= ENLARGED_MAX_PIXELS:
+        yield from _enlarged_passes(gray, colour)
+
+
+ENLARGED_MAX_PIXELS: Final = 1_000_000  # a 720p frame; 3× a 1080p one would cost too much
+
+
+def _enlarged_passes(gray: Image, colour: Image | None) -> Iterator[tuple[str, Image, str]]:
+    """2× and 3× copies (zxing only: they cost the other decoders seconds). The moiré ones use
+    an equal-weight grey when there is a colour frame: BT.601 weighs a screen's R, G and B
+    subpixel columns 0.30/0.59/0.11, so their grid aliases into stripes the equal weights
+    do not see."""
+    big = _enlarge(gray, 2)
+    yield "doubled", big, "local"
+    yield "doubled-sharpened", _sharpen(big, 2.0, 1.5), "local"
+    yield "doubled-dilated", cv2.dilate(big, np.ones((3, 3), np.uint8)), "local"
+    yield "doubled-inverted", cv2.bitwise_not(big), "local"
+    even = gray
+    if colour is not None:
+        weights = np.zeros((1, colour.shape[2]), np.float32)
+        weights[0, :3] = 1 / 3
+        even = cv2.transform(colour, weights)
+        big_even = _enlarge(even, 2)
+        yield "doubled-even-grey-smoothed", cv2.GaussianBlur(big_even, (0, 0), 1.5), "local"
+        yield "doubled-even-grey-dilated", cv2.dilate(big_even, np.ones((3, 3), np.uint8)), "local"
+    tripled = _enlarge(even, 3)
+    yield "tripled", tripled, "local"
+    yield "tripled-median", cv2.medianBlur(cv2.medianBlur(tripled, 5), 5), "local"  # moiré
+
+
+def _enlarge(gray: Image, factor: int) -> Image:
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
 def _sharpen(gray: Image, sigma: float, amount: float) -> Image:
@@ -246,8 +282,10 @@ def scan_gray(
     *,
     accept: Accept = is_vicifast_code,
     try_harder: bool = True,
+    colour: Image | None = None,
 ) -> ScanResult | None:
-    """The first acceptable code in a grayscale frame, or None."""
+    """The first acceptable code in a grayscale frame, or None. ``colour``, the same frame in
+    BGR or BGRA when there is one, gives the harder passes one more grey to try."""
     started = time.perf_counter()
 
     def first(texts: Sequence[str]) -> str | None:
@@ -256,9 +294,12 @@ def scan_gray(
     found = first(decoder.decode(gray))
     pass_name = "as-is"
     if found is None and try_harder:
-        for pass_name, image, binarizer in _harder_passes(gray):
+        passes = _harder_passes(gray, colour, enlarged=isinstance(decoder, ZxingDecoder))
+        for pass_name, image, binarizer in passes:
             if isinstance(decoder, ZxingDecoder):
-                found = first(decoder.decode(image, binarizer=binarizer))
+                # 2× and 3× copies are not shrunk back; 1.5× ones are (that reads more)
+                shrink = image.shape[0] < 2 * gray.shape[0]
+                found = first(decoder.decode(image, binarizer=binarizer, downscale=shrink))
             elif pass_name == GLOBAL_PASS:  # the fast path's image again
                 continue
             else:
@@ -286,4 +327,5 @@ def scan_image(
     image = load_image(source) if isinstance(source, (str, Path)) else source
     if image.size > MAX_IMAGE_PIXELS:
         raise ImageTooLarge("The image is too large to scan (more than 40 megapixels).")
-    return scan_gray(to_gray(image), chosen, accept=accept, try_harder=try_harder)
+    colour = image if image.ndim == 3 and image.shape[2] in (3, 4) else None
+    return scan_gray(to_gray(image), chosen, accept=accept, try_harder=try_harder, colour=colour)

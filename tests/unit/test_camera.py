@@ -193,7 +193,7 @@ def test_an_inverted_code_is_read_by_the_harder_passes(tmp_path: Path) -> None:
 
 
 def test_frames_too_noisy_alone_are_read_from_several_consecutive_frames(tmp_path: Path) -> None:
-    frames = [code_frame(SIGNIN, scale=2, noise=120, seed=i) for i in range(30)]
+    frames = [code_frame(SIGNIN, scale=2, noise=170, seed=i) for i in range(30)]
     video = write_video(tmp_path / "noisy.avi", frames)
     capture = cv2.VideoCapture(str(video))
     decoded = []

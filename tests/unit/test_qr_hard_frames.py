@@ -93,8 +93,35 @@ def test_no_pass_turns_a_misread_into_a_payload() -> None:
     decoder = MisreadingDecoder()
     frame = screen_photo(SIGNIN, 0)
     assert qr_decode.scan_image(frame, decoder) is None
-    # Every harder pass ran (the global-binarizer one is zxing's only), none returned the misread.
+    # Every harder pass ran (the global-binarizer and enlarged ones are zxing's only), none
+    # returned the misread.
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     assert decoder.images == 1 + sum(
-        1 for name, _, _ in qr_decode._harder_passes(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        1 for name, _, _ in qr_decode._harder_passes(gray, frame, enlarged=False)
         if name != qr_decode.GLOBAL_PASS
     )  # fmt: skip
+
+
+class RecordingDecoder(qr_decode.ZxingDecoder):
+    """zxing, finding nothing, recording each image's height and whether it may shrink it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, bool]] = []
+
+    def decode(self, gray: Frame, *, binarizer: str = "local", downscale: bool = True) -> list[str]:
+        self.seen.append((gray.shape[0], downscale))
+        return []
+
+
+def test_2x_and_3x_copies_of_a_small_frame_are_not_shrunk_back() -> None:
+    frame = np.random.default_rng(0).integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    decoder = RecordingDecoder()
+    assert qr_decode.scan_image(frame, decoder) is None
+    heights = {height for height, _ in decoder.seen}
+    assert {360, 720, 1080, 1440, 2160} <= heights  # half, as-is, 1.5×, 2×, 3×
+    assert all(downscale == (height < 1440) for height, downscale in decoder.seen)
+    big = np.zeros((1080, 1920), np.uint8)  # 1080p: no 2× or 3× copies, they would cost too much
+    decoder.seen.clear()
+    assert qr_decode.scan_gray(big, decoder) is None
+    assert max(height for height, _ in decoder.seen) == 1080
