@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Final
 
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
-from PySide6.QtSvg import QSvgRenderer
 
 from softphone.desktop import assets
 
@@ -40,6 +39,8 @@ def tray_icon(status: TrayStatus) -> QIcon:
 
 
 def _rendered(svg: Path, sizes: tuple[int, ...]) -> QIcon:
+    from PySide6.QtSvg import QSvgRenderer  # the tray's, once shown: not the first window's
+
     renderer = QSvgRenderer(str(svg))
     icon = QIcon()
     if not renderer.isValid():  # Qt has logged why; a null icon beats no app

@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import shiboken6
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
@@ -37,9 +37,11 @@ from softphone.core.session_events import (
     SessionState,
     SessionStateChanged,
 )
-from softphone.ui.about import AboutDialog
 from softphone.ui.event_log import EventLog, EventLogDialog
 from softphone.ui.window_status import CallMark, IdentityLine, SignedInAs, registration_color
+
+if TYPE_CHECKING:
+    from softphone.ui.about import AboutDialog
 
 _log = logging.getLogger(__name__)
 State = SessionState
@@ -410,6 +412,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> AboutDialog:
         """Help → About, window-modal; its Diagnostics… leads to :meth:`show_diagnostics`."""
+        from softphone.ui.about import AboutDialog  # when asked for: not the first window's
+
         dialog = AboutDialog(
             self.sip_library,
             diagnostics_reachable=self._export_button() is not None,

@@ -57,6 +57,8 @@ APP_MUST_NOT_IMPORT = (
     "softphone.app.root", "softphone.sip", "pjsua2", "httpx", "keyring", "numpy",
     "softphone.signin.service", "softphone.storage.history", "softphone.audio.controller",
     "softphone.ui.phone", "softphone.ui.recents", "softphone.ui.settings",
+    # what only a later screen shows: the tray's rendered icons, Help → About
+    "PySide6.QtSvg", "softphone.ui.about",
 )  # fmt: skip
 
 
