@@ -403,7 +403,7 @@ def _section(runs: list[BackendRun], base_pct: float, window_s: float, code: str
             section.verdicts += [
                 Verdict(
                     f"{r.name}: CPU ≤ {PROCESSING_CPU_TARGET:.0f} % of a core more than without",
-                    f"+{fmt(added)} %",
+                    f"{'+' if added >= 0 else ''}{fmt(added)} %",
                     added <= PROCESSING_CPU_TARGET,
                 ),
                 Verdict(
