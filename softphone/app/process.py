@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 EXIT_STUCK = 1  # the exit status when something had to be left hanging
 EXIT_REFUSED = 2  # the app cannot start here (no usable keychain, demo mode failed to start)
+STEP_GAP_MS = 1  # between two steps of building the app behind the first window
 EXIT_GRACE_S = 1.0  # the interpreter's own exit gets at least this after a clean quit
 
 
@@ -153,7 +154,9 @@ class _Start(QObject):
         except Exception as exc:
             self._fail(exc)
             return
-        QTimer.singleShot(0, self, self._step)
+        # a timer, not a 0 ms call: those run back to back in one pass of the event loop, so
+        # two steps would hold it as one; a timer lets what is due (input, paints) go between
+        QTimer.singleShot(STEP_GAP_MS, self, self._step)
 
     def _started(self, app: App) -> None:
         app.finished.connect(self._qapp.quit)
