@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from softphone.app.root import App
 
 __all__ = ["App", "AppOptions", "run"]
-_HOMES = {"App": "softphone.app.root", "AppOptions": "softphone.app.options"}
+_HOMES = {
+    "App": "softphone.app.root",
+    "AppOptions": "softphone.app.options",
+    "run": "softphone.app.process",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -37,8 +41,6 @@ def __getattr__(name: str) -> Any:
     app behind it (``root``, which imports nearly everything) is imported."""
     import importlib
 
-    if name == "run":
-        return importlib.import_module("softphone.app.process").run
     if name in _HOMES:
         return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

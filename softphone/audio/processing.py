@@ -104,10 +104,12 @@ class WebRtcProcessor:
             auto_gain_control=choice.auto_gain,
         )
         self._echo = choice.cancels_echo
-        self._far = bytearray(FRAME_BYTES)
-        self._near = bytearray(FRAME_BYTES)
-        self._reverse = _prepared(self._apm, "apm_process_reverse_stream", self._far)
-        self._process = _prepared(self._apm, "apm_process_stream", self._near)
+        far, near = bytearray(FRAME_BYTES), bytearray(FRAME_BYTES)
+        self._reverse = _prepared(self._apm, "apm_process_reverse_stream", far)
+        self._process = _prepared(self._apm, "apm_process_stream", near)
+        # the native calls hold these buffers' addresses: written through views, which refuse
+        # a frame of another size and keep the buffers from ever being resized (moved)
+        self._far, self._near = memoryview(far), memoryview(near)
         self._references: deque[bytes] = deque(maxlen=MAX_REFERENCE_FRAMES)
         self._delay_ms = 0
         self._delay_given = -1  # what the module was last told

@@ -172,3 +172,14 @@ def test_webrtcs_module_processes_frames_in_place(echo: bool) -> None:
         processor.capture(frame)
         assert len(frame) == FRAME_BYTES
     assert frame != bytearray(loud)  # the module changed it (the high-pass filter at least)
+
+
+def test_a_frame_of_another_size_is_refused_before_it_reaches_the_native_module() -> None:
+    """The module's native calls hold the frame buffers' addresses: a wrong-sized frame must
+    neither reach it nor move the buffers."""
+    processor = WebRtcProcessor(ProcessingChoice())
+    with pytest.raises(ValueError):
+        processor.capture(bytearray(FRAME_BYTES // 2))
+    frame = bytearray(_pcm([1000, -1000] * 80))
+    processor.capture(frame)  # the buffers are where they were: the next frame goes through
+    assert len(frame) == FRAME_BYTES

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import pytest
 
 from softphone.cli.agent_inputs import PASSWORD_ENV
 from softphone.cli.command import _parser
+from tests.support.udp_registrar import UdpRegistrar
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 30.0
@@ -86,54 +85,10 @@ def _chain(importers: dict[str, str], module: str) -> str:
         seen.add(parent)
 
 
-class Registrar:
-    """A UDP registrar on 127.0.0.1 that answers every REGISTER 200 OK (no digest): enough for
-    the agent to be registered."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port: int = self.sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="test-registrar", daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, peer = self.sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            reply = _ok(data.decode("utf-8", "replace"))
-            if reply is not None:
-                self.sock.sendto(reply.encode(), peer)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(TIMEOUT_S)
-        self.sock.close()
-
-
-def _ok(request: str) -> str | None:
-    head = request.split("\r\n\r\n", 1)[0].split("\r\n")
-    if not head[0].startswith("REGISTER "):
-        return None
-    copied = []
-    for line in head[1:]:
-        name = line.split(":", 1)[0].strip().lower()
-        if name in ("via", "v", "from", "f", "call-id", "i", "cseq", "contact", "m"):
-            copied.append(line)
-        elif name in ("to", "t"):
-            copied.append(line + ";tag=budget")
-    return "\r\n".join(["SIP/2.0 200 OK", *copied, "Expires: 300", "Content-Length: 0", "", ""])
-
-
 @pytest.fixture
-def registrar() -> Iterator[Registrar]:
-    server = Registrar()
+def registrar() -> Iterator[UdpRegistrar]:
+    """Answers every REGISTER 200 OK (no digest): enough for the agent to be registered."""
+    server = UdpRegistrar()
     try:
         yield server
     finally:
@@ -164,7 +119,7 @@ def _probe(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> dic
 
 
 def test_the_headless_agent_imports_nothing_it_does_not_use_before_it_registers(
-    tmp_path: Path, registrar: Registrar
+    tmp_path: Path, registrar: UdpRegistrar
 ) -> None:
     importers = _probe(
         tmp_path,
