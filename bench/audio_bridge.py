@@ -32,7 +32,8 @@ from bench.plan import Plan, standalone
 from bench.report import Section, Verdict, loadavg
 from bench.stats import fmt, markdown_table
 from softphone.audio.backend import AudioBackend
-from softphone.audio.processing import AudioProcessing, ProcessingChoice
+from softphone.audio.processing import AudioProcessing
+from softphone.audio.processing_choice import ProcessingChoice
 from softphone.audio.ring import PcmRing, RingStats
 from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from softphone.sip.audio_port import AudioBridgePort

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
-from softphone.audio.backend import AudioBackend, default_backend
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore, SecretStore
 from softphone.desktop.deployment import DeploymentDefaults, load_defaults
@@ -20,6 +19,7 @@ from softphone.storage.settings import AppSettings
 from softphone.ui.single_instance import instance_name
 
 if TYPE_CHECKING:
+    from softphone.audio.backend import AudioBackend
     from softphone.core.engine import SipEngineApi
     from softphone.demo.environment import DemoEnvironment
     from softphone.sip.engine import SipEngine
@@ -54,6 +54,12 @@ class FirstUseEngine:
         return getattr(self._real(), name)
 
 
+def _default_audio_backend() -> AudioBackend:
+    from softphone.audio.backend import default_backend  # the audio stack, once the app is built
+
+    return default_backend()
+
+
 def _qt_audio_backend() -> AudioBackend:
     from softphone.ui.qt_audio.backend import QtAudioBackend  # loads Qt Multimedia when chosen
 
@@ -72,7 +78,7 @@ class AppOptions:
     instance: str
     engine_config: EngineConfig = field(default_factory=EngineConfig)
     engine_factory: EngineFactory = FirstUseEngine
-    audio_backend: Callable[[], AudioBackend] = default_backend
+    audio_backend: Callable[[], AudioBackend] = _default_audio_backend
     qt_audio_backend: Callable[[], AudioBackend] = _qt_audio_backend  # Settings' "Qt Multimedia"
     tray: bool | None = None  # None: when the desktop has a tray
     persist_control_plane: bool = True  # not in demo mode: the emulator is not a choice

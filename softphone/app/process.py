@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import softphone.ui  # noqa: F401  (first: it lightens PySide6's check of every later import)
 from softphone.app.first_window import FirstWindow
 from softphone.app.options import options_for
 from softphone.core.errors import VicifastError
 from softphone.core.executor import Outcome
-from softphone.desktop.link_handler import DESKTOP_ID
+from softphone.desktop.assets import DESKTOP_ID
 from softphone.ui.i18n import install_translator
 from softphone.ui.icons import app_icon
 from softphone.ui.quit_signal import QuitOnSignal

@@ -39,8 +39,12 @@ from softphone.core.engine import EnginePhone, SipEngineApi
 from softphone.core.errors import VicifastError
 from softphone.core.executor import Outcome
 from softphone.core.models import EngineConfig, SipAccountConfig
-from softphone.core.session import ACCOUNT_ID
-from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
+from softphone.core.session_events import (
+    ACCOUNT_ID,
+    SessionReason,
+    SessionState,
+    SessionStateChanged,
+)
 from softphone.signin.config import SignInConfig
 from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import SignInService

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication
 
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import ACCOUNT_ID
 from softphone.storage.settings import AppSettings
 from softphone.ui.command_runner import log_failure
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from softphone.app.engine import AccountChoice, AppEngine
 from softphone.core.models import SipAccountConfig
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import ACCOUNT_ID
 from softphone.signin.netwatch import NetWatch
 from softphone.signin.service import WILDCARD, SignInService
 from softphone.signin.wake import SleepWakeWatch

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from softphone.audio.levels import Level
+from softphone.audio.processing_choice import ProcessingChoice
 from softphone.audio.ring import SAMPLE_BYTES, SAMPLE_RATE, PcmRing, RingStats
 
 if TYPE_CHECKING:
@@ -48,25 +49,6 @@ FRAME_SAMPLES = SAMPLE_RATE // 100  # the 10 ms the processor takes
 FRAME_BYTES = FRAME_SAMPLES * SAMPLE_BYTES
 MAX_DELAY_MS = 500  # a delay hint beyond this is a clock mix-up
 MAX_REFERENCE_FRAMES = 32  # speaker frames kept for the microphone's thread; older are dropped
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessingChoice:
-    """Which parts run. ``headset`` is the user's "headset mode": no echo cancellation (a
-    headset has no acoustic echo), the rawest path the other switches allow."""
-
-    echo_cancellation: bool = True
-    noise_suppression: bool = True
-    auto_gain: bool = False
-    headset: bool = False
-
-    @property
-    def cancels_echo(self) -> bool:
-        return self.echo_cancellation and not self.headset
-
-    @property
-    def any(self) -> bool:
-        return self.cancels_echo or self.noise_suppression or self.auto_gain
 
 
 class Processor(Protocol):

@@ -23,7 +23,7 @@ from softphone.core.models import (
     SipAccountConfig,
 )
 from softphone.core.phone import CallCommands, SoundCommands
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import ACCOUNT_ID
 
 
 class SipEngineApi(CallCommands, SoundCommands, Protocol):

@@ -41,6 +41,7 @@ from softphone.core.models import SipAccountConfig
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret, SecretStore
 from softphone.core.session_events import (
+    ACCOUNT_ID,
     FirewallLeaseChanged,
     SessionReason,
     SessionState,
@@ -71,7 +72,6 @@ _log = logging.getLogger(__name__)
 Reason = SessionReason
 State = SessionState
 
-ACCOUNT_ID = "session"  # the engine account the session owns
 
 _ENDS_SESSION = frozenset(
     {

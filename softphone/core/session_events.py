@@ -13,6 +13,8 @@ from typing import Any
 
 from softphone.core.events import Event
 
+ACCOUNT_ID = "session"  # the engine account the session owns
+
 
 class SessionState(enum.StrEnum):
     """Where the session is. ``REFRESHING`` and ``BACKING_OFF`` keep the registration."""

@@ -34,8 +34,12 @@ from softphone.core import events as ev
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.secret import MemorySecretStore
-from softphone.core.session import ACCOUNT_ID
-from softphone.core.session_events import FirewallLeaseChanged, SessionState, SessionStateChanged
+from softphone.core.session_events import (
+    ACCOUNT_ID,
+    FirewallLeaseChanged,
+    SessionState,
+    SessionStateChanged,
+)
 from softphone.demo.environment import DemoEnvironment, DemoError, start_demo_environment
 from softphone.headless.loop import HeadlessLoop
 from softphone.signin.config import SignInConfig

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 APP_ICON: Final = "vicifast-phone"
+DESKTOP_ID: Final = "vicifast-phone.desktop"  # the desktop entry: its file and the app's name
 PNG_SIZES: Final = (16, 24, 32, 48, 64, 128, 256, 512)
 TRAY_STATUSES: Final = ("registered", "not_registered", "in_call", "missed")
 

@@ -28,6 +28,7 @@ from typing import Any, Final, Protocol
 
 from softphone.core.errors import VicifastError
 from softphone.desktop import assets
+from softphone.desktop.assets import DESKTOP_ID
 from softphone.desktop.autostart import (
     desktop_exec,
     launch_command,
@@ -37,7 +38,6 @@ from softphone.desktop.autostart import (
 from softphone.desktop.deployment import app_bundle
 
 APP_TITLE: Final = "VICIfast Desktop"
-DESKTOP_ID: Final = "vicifast-phone.desktop"
 DESKTOP_ICON_SIZE: Final = 256  # an absolute Icon= path; menus and docks scale it down
 SCHEMES: Final = ("tel", "sip", "callto")
 MIME_TYPES: Final = tuple(f"x-scheme-handler/{scheme}" for scheme in SCHEMES)

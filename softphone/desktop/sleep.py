@@ -18,10 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import socket
 import sys
 import threading
 import time
+from _socket import SHUT_RDWR  # not socket, a larger import the first window does without
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -185,7 +185,7 @@ class LogindSleepWatch:
         conn = self._conn
         if conn is not None:
             with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)  # ends the thread's blocking read
+                conn.sock.shutdown(SHUT_RDWR)  # ends the thread's blocking read
         self._ready.set()
 
     def _run(self) -> None:

@@ -34,8 +34,8 @@ from softphone.core.executor import Scheduler, pooled
 from softphone.core.models import EngineConfig, SipAccountConfig
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret, SecretStore
-from softphone.core.session import ACCOUNT_ID, Session
-from softphone.core.session_events import SessionReason
+from softphone.core.session import Session
+from softphone.core.session_events import ACCOUNT_ID, SessionReason
 from softphone.core.session_ports import Engine
 from softphone.provisioning.client import (
     ControlPlaneClient,

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from softphone.audio.processing import ProcessingChoice
+from softphone.audio.processing_choice import ProcessingChoice
 from softphone.core.errors import ConfigError
 from softphone.core.hosts import check_control_plane
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, Ringtone

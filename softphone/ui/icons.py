@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon
 
 from softphone.desktop import assets
 
@@ -39,7 +39,10 @@ def tray_icon(status: TrayStatus) -> QIcon:
 
 
 def _rendered(svg: Path, sizes: tuple[int, ...]) -> QIcon:
-    from PySide6.QtSvg import QSvgRenderer  # the tray's, once shown: not the first window's
+    # the tray's, once shown: not the first window's (each Qt class is made on first use)
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
 
     renderer = QSvgRenderer(str(svg))
     icon = QIcon()

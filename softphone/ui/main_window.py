@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.session import ACCOUNT_ID
 from softphone.core.session_events import (
+    ACCOUNT_ID,
     FirewallLeaseChanged,
     SessionState,
     SessionStateChanged,

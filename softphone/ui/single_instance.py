@@ -3,6 +3,12 @@
 The first instance listens on a ``QLocalServer`` named per user; a later start connects, writes
 its arguments as one JSON line and leaves. ``sip:``, ``tel:`` and ``callto:`` links among them
 become dial targets (``softphone.core.links``).
+
+A start asks before its first window is shown, so that check stays light: on Linux and macOS it
+connects to the server's Unix socket with Python's own ``_socket`` (where ``QLocalServer`` puts
+it: Qt's temporary directory and the name), and Qt Network is imported only by the server, once
+the app behind the window is built; on Windows, whose local servers are named pipes, the check
+is ``QLocalSocket``'s.
 """
 
 from __future__ import annotations
@@ -10,10 +16,16 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalSocket
 
 _log = logging.getLogger(__name__)
 _CONNECT_MS = 500
@@ -34,11 +46,48 @@ def instance_name(suffix: str = "") -> str:
 
 def send_to_running(name: str, argv: list[str]) -> bool:
     """Hand ``argv`` to a running instance; False when none answers (be the first one)."""
+    message = (json.dumps({"argv": argv}) + "\n").encode()
+    if sys.platform == "win32":
+        return _send_by_qt(name, message)
+    return _send_by_unix_socket(server_path(name), message)
+
+
+def server_path(name: str) -> str:
+    """Where ``QLocalServer.listen(name)`` puts its socket on Linux and macOS: in
+    ``QDir.tempPath()``, which is ``$TMPDIR`` (or ``/tmp``) made canonical."""
+    temp = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108  (Qt's default: we create nothing there)
+    return str(Path(temp).resolve() / name)
+
+
+def _send_by_unix_socket(path: str, message: bytes) -> bool:
+    from _socket import AF_UNIX, SHUT_WR, SOCK_STREAM, socket  # not socket: lighter
+
+    sock = socket(AF_UNIX, SOCK_STREAM)
+    try:
+        sock.settimeout(_CONNECT_MS / 1000)
+        try:
+            sock.connect(path)
+        except OSError:  # no socket file, or a crashed instance's: nobody answers
+            return False
+        sock.settimeout(_WRITE_MS / 1000)
+        try:
+            sock.sendall(message)
+            sock.shutdown(SHUT_WR)
+        except OSError:
+            return False
+        return True
+    finally:
+        sock.close()
+
+
+def _send_by_qt(name: str, message: bytes) -> bool:
+    from PySide6.QtNetwork import QLocalSocket
+
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(_CONNECT_MS):
         return False
-    socket.write((json.dumps({"argv": argv}) + "\n").encode())
+    socket.write(message)
     sent = socket.waitForBytesWritten(_WRITE_MS)
     socket.disconnectFromServer()
     if socket.state() != QLocalSocket.LocalSocketState.UnconnectedState:
@@ -52,6 +101,8 @@ class InstanceServer(QObject):
     received = Signal(list)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer  # with the app behind the first window
+
         super().__init__(parent)
         self.name = name
         self._server = QLocalServer(self)
@@ -63,7 +114,7 @@ class InstanceServer(QObject):
         if self._server.listen(self.name):
             return True
         # A crashed instance leaves its socket file behind: nobody answered, so take it over.
-        QLocalServer.removeServer(self.name)
+        self._server.removeServer(self.name)
         ok = self._server.listen(self.name)
         if not ok:
             _log.warning("single-instance server: %s", self._server.errorString())

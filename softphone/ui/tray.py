@@ -20,8 +20,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.session import ACCOUNT_ID
-from softphone.core.session_events import SessionState, SessionStateChanged
+from softphone.core.session_events import ACCOUNT_ID, SessionState, SessionStateChanged
 from softphone.storage.history import Outcome, outcome_of
 from softphone.ui.icons import tray_icon
 from softphone.ui.notifications import DesktopNotices

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from softphone.core import events as ev
 from softphone.core.bus import EventBus
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import ACCOUNT_ID
 from softphone.ui.look import Tone, tone_color
 
 RegState = ev.RegistrationState

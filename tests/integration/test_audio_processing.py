@@ -30,7 +30,8 @@ import numpy as np
 import pytest
 
 from softphone.audio.controller import AudioController
-from softphone.audio.processing import AudioProcessing, ProcessingChoice
+from softphone.audio.processing import AudioProcessing
+from softphone.audio.processing_choice import ProcessingChoice
 from softphone.audio.ring import AudioRings
 from softphone.audio.sounddevice_backend import SoundDeviceBackend
 from tests.audio.endpoint import LabEndpoint

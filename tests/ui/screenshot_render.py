@@ -29,8 +29,12 @@ from softphone.core import events as ev
 from softphone.core.bus import EventBus
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, SrtpMode, Transport
 from softphone.core.secret import Secret
-from softphone.core.session import ACCOUNT_ID
-from softphone.core.session_events import SessionReason, SessionState, SessionStateChanged
+from softphone.core.session_events import (
+    ACCOUNT_ID,
+    SessionReason,
+    SessionState,
+    SessionStateChanged,
+)
 from softphone.provisioning import errors as signin_errors
 from softphone.provisioning import qr_format, qr_make
 from softphone.storage.history import HistoryWriter, Outcome

@@ -3,6 +3,7 @@ links, and the app's composition with a fake engine (close to tray, quit stops t
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -30,7 +31,7 @@ from softphone.core.session_events import (
 )
 from softphone.ui.bridge import QtBridge
 from softphone.ui.main_window import StatusStrip, registration_text
-from softphone.ui.single_instance import InstanceServer, send_to_running
+from softphone.ui.single_instance import InstanceServer, send_to_running, server_path
 from softphone.ui.tray import TRAY_NOTICE
 from tests.ui.app_kit import app_maker
 
@@ -207,6 +208,35 @@ def test_a_second_start_hands_its_link_to_the_first(qtbot: QtBot, tmp_path: Path
         assert got.args == [[]]
     finally:
         server.close()
+
+
+def test_a_second_start_finds_the_first_where_qt_put_it_and_not_a_dead_one(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check before the first window is Python's own Unix socket, the server Qt's: the
+    # socket is where QLocalServer puts it, with a temporary directory of the user's own
+    # (through a symlink, as macOS's /tmp is).
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "linked").symlink_to(real)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "linked"))
+    name = "vicifast-test-tmpdir"
+    server = InstanceServer(name)
+    assert server.listen()
+    try:
+        assert server_path(name) == str(real / name)
+        assert (real / name).is_socket()
+        with qtbot.waitSignal(server.received, timeout=WAIT) as got:
+            assert send_to_running(name, ["sip:7@pbx"])
+        assert got.args == [["sip:7@pbx"]]
+    finally:
+        server.close()
+    # a crashed instance's socket file: nobody answers, so this start is the first
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(real / name))
+    dead.close()
+    assert (real / name).exists()
+    assert not send_to_running(name, ["sip:7@pbx"])
 
 
 # ---- the app with a fake engine -----------------------------------------------------------

@@ -19,8 +19,8 @@ from pytestqt.qtbot import QtBot
 from softphone.audio.backend import NullBackend
 from softphone.audio.controller import AudioController
 from softphone.audio.ring import AudioRings
+from softphone.desktop.assets import DESKTOP_ID
 from softphone.desktop.autostart import XdgAutostart
-from softphone.desktop.link_handler import DESKTOP_ID
 from softphone.storage.settings import AppSettings
 from softphone.ui.bridge import QtBridge
 from softphone.ui.diagnostics import Diagnostics

@@ -12,7 +12,7 @@ from PySide6.QtGui import QPalette
 from pytestqt.qtbot import QtBot
 
 from softphone.core import events as ev
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import ACCOUNT_ID
 from softphone.storage.history import CallEntry, CallRecord, HistoryWriter, Outcome
 from softphone.ui.bridge import QtBridge
 from softphone.ui.recents.details import CallDetails

@@ -42,7 +42,8 @@ from softphone.audio.device_events import (
     RingerOpened,
 )
 from softphone.audio.errors import DeviceNotFound
-from softphone.audio.processing import AudioProcessing, ProcessingChoice
+from softphone.audio.processing import AudioProcessing
+from softphone.audio.processing_choice import ProcessingChoice
 from softphone.audio.ring import AudioRings, PcmRing
 from softphone.core import events as ev
 from softphone.core.executor import Executor

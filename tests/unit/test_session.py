@@ -25,8 +25,9 @@ from softphone.core.executor import Outcome, pooled
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy, SipAccountConfig, Transport
 from softphone.core.retry import Backoff
 from softphone.core.secret import Secret
-from softphone.core.session import ACCOUNT_ID, Session
+from softphone.core.session import Session
 from softphone.core.session_events import (
+    ACCOUNT_ID,
     FirewallLeaseChanged,
     SessionReason,
     SessionState,

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from softphone.core.session import ACCOUNT_ID
-from softphone.core.session_events import SessionReason, SessionState
+from softphone.core.session_events import ACCOUNT_ID, SessionReason, SessionState
 from tests.unit.test_session import T0, World, sign_in, world
 
 __all__ = ["world"]  # the fixture, shared

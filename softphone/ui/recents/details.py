@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from softphone.core import events as ev
 from softphone.core.quality import verdict
-from softphone.core.session import ACCOUNT_ID
+from softphone.core.session_events import ACCOUNT_ID
 from softphone.storage.history import CallEntry, Outcome
 from softphone.storage.history.calls import ENDED_BY_SLEEP
 from softphone.ui.phone.phone_numbers import format_duration
