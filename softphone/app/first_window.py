@@ -7,7 +7,7 @@ then takes it over and adds the rest. Only what this first screen needs is impor
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QObject
-from PySide6.QtWidgets import QMessageBox, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from softphone.app.options import AppOptions
 from softphone.core.bus import EventBus
@@ -21,6 +21,8 @@ from softphone.ui.theme import apply_theme
 
 def ask(parent: QWidget, text: str) -> bool:
     """A Yes/No question; Yes is the default."""
+    from PySide6.QtWidgets import QMessageBox  # each Qt class is made on first use: not here
+
     title = QCoreApplication.translate("App", "VICIfast Desktop")
     answer = QMessageBox.question(parent, title, text)
     return answer == QMessageBox.StandardButton.Yes

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 import softphone.ui  # noqa: F401  (first: it lightens PySide6's check of every later import)
 from softphone.app.first_window import FirstWindow
@@ -182,6 +182,8 @@ def tell_start_failure(text: str, quit_on_signal: QuitOnSignal | None = None) ->
     started it from the menu and has no terminal. Returns when the box is closed, or when
     SIGINT/SIGTERM comes (``quit_on_signal``)."""
     print(f"vicifast-phone: {text}", file=sys.stderr, flush=True)
+    from PySide6.QtWidgets import QMessageBox  # each Qt class is made on first use: not here
+
     title = QCoreApplication.translate("App", "VICIfast Desktop")
     box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok)
     if quit_on_signal is not None:
