@@ -6,7 +6,9 @@ then takes it over and adds the rest. Only what this first screen needs is impor
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QObject
+from functools import partial
+
+from PySide6.QtCore import QCoreApplication, QObject, SignalInstance
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from softphone.app.options import AppOptions
@@ -37,7 +39,9 @@ class FirstWindow(QObject):
     """The sign-in window before the app behind it is built. GUI thread only.
 
     A quit asked for meanwhile (closing the window, the Quit key) is remembered in
-    ``quit_asked`` and carried out by the app once it is there."""
+    ``quit_asked`` and carried out by the app once it is there; so is the sign-in page's last
+    link clicked meanwhile ("Scan a code", "Make QR codes for agents…"), in ``asked``: the
+    signal to emit again once the app's own handlers are connected."""
 
     def __init__(self, options: AppOptions, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +64,13 @@ class FirstWindow(QObject):
         self.window = MainWindow(self.bus, self.signin_view, ())
         self.quit_asked = False
         self.window.quitRequested.connect(self._ask_quit)
+        self.asked: SignalInstance | None = None
+        self._stand_ins = [
+            (link, partial(self._remember, link))
+            for link in (self.signin_view.scanRequested, self.signin_view.provisioningRequested)
+        ]
+        for link, stand_in in self._stand_ins:
+            link.connect(stand_in)
 
     def show(self) -> None:
         """Show the window, unless the app starts minimised to a tray (never to no way in)."""
@@ -69,6 +80,11 @@ class FirstWindow(QObject):
     def hand_over(self) -> None:
         """The app is built and has its own handlers: stop standing in for them."""
         self.window.quitRequested.disconnect(self._ask_quit)
+        for link, stand_in in self._stand_ins:
+            link.disconnect(stand_in)
+
+    def _remember(self, link: SignalInstance) -> None:
+        self.asked = link
 
     def _ask_quit(self) -> None:
         self.quit_asked = True

@@ -167,7 +167,10 @@ class _Start(QObject):
         self._quit_on_signal.on_signal(app.quit)
         if self._first.quit_asked:
             app.quit()
-        elif self._links:
+            return
+        if self._first.asked is not None:  # a link of the sign-in page's, clicked meanwhile
+            QTimer.singleShot(0, app, self._first.asked.emit)
+        if self._links:
             # from the event loop, not before it: its confirmation box waits for an answer,
             # and a SIGTERM meanwhile must still end the app (quit() ends only a running loop)
             QTimer.singleShot(0, app, lambda: app.handle_argv(self._links))

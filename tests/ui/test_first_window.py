@@ -1,6 +1,7 @@
 """The window a start shows first (issue 21): the sign-in page is up before the app behind it
 is built; the app is then built a step at a time and takes the window over; a quit asked for
-meanwhile is carried out, and an app that cannot be built ends the start with its error."""
+meanwhile is carried out, and so is a link of the sign-in page's clicked meanwhile; an app that
+cannot be built ends the start with its error."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from softphone.app import process
@@ -104,6 +107,27 @@ def test_a_quit_asked_before_the_app_is_up_is_carried_out_once_it_is(
     assert app is not None
     qtbot.waitUntil(lambda: qapp.quit_called, timeout=QUIT_WAIT)  # the app quit and finished
     assert app.stopped_cleanly and start.error is None
+
+
+def test_a_link_clicked_before_the_app_is_up_opens_what_it_names_once_it_is(
+    qtbot: QtBot, first: FirstWindow, quit_on_signal: QuitOnSignal
+) -> None:
+    first.show()
+    qtbot.waitExposed(first.window)
+    qapp = FakeQApp()
+    start = process._Start(cast(Any, qapp), first, [], None, quit_on_signal)
+    QTest.mouseClick(first.signin_view.provisioning_button, Qt.MouseButton.LeftButton)
+    assert start.app is None or not start.app.built  # clicked before anything could open
+    qtbot.waitUntil(lambda: start.app is not None and start.app.built, timeout=20_000)
+    app = start.app
+    assert app is not None
+    qtbot.waitUntil(
+        lambda: app.provisioning.dialog is not None and app.provisioning.dialog.isVisible(),
+        timeout=5000,
+    )
+    app.provisioning.close()
+    _quit(qtbot, app)
+    assert app.stopped_cleanly
 
 
 def test_an_app_that_cannot_be_built_ends_the_start_with_its_error(
