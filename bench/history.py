@@ -37,7 +37,7 @@ from softphone.core.secret import Secret
 from softphone.storage import history as h
 from softphone.storage.history import CallRecord, HistoryStore, Outcome
 from softphone.storage.history.database import tune
-from softphone.storage.history.schema import SCHEMA_VERSION, migrate
+from softphone.storage.history.schema import SCHEMA_VERSION, SEARCH_INDEXES, migrate
 
 TITLE = "7. Call history: SQLCipher vs plain SQLite"
 ROWS = 100_000
@@ -281,6 +281,11 @@ def measure(tmp: Path, calls: list[CallRecord], seed: int, quick: bool) -> dict[
     for store in stores.values():
         store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     size = {kind: (tmp / kind / h.DB_NAME).stat().st_size for kind in KINDS}
+    enc = stores["sqlcipher"]._db
+    segments = {  # an FTS5 index's segments: each has its first leaf in the index's _idx table
+        i: enc.execute(f"SELECT count(DISTINCT segid) FROM {i}_idx").fetchone()[0]
+        for i in SEARCH_INDEXES
+    }
 
     # One call, one commit, as the app writes: under synchronous=FULL (the app's setting)
     # and NORMAL, in turn, on the same three connections.
@@ -331,6 +336,7 @@ def measure(tmp: Path, calls: list[CallRecord], seed: int, quick: bool) -> dict[
         "bulk": {k: statistics.median(v) for k, v in bulk.items()},
         "commit": {key: Summary.of(v) for key, v in commit.items()},
         "size": size,
+        "segments": segments,
         "counts": {"opens": opens_n, "commits": commits_n},
     }
 
@@ -487,14 +493,18 @@ def section(rows: int, r: dict[str, Any], load_before: str, load_after: str) -> 
     method = (
         f"{rows:,} call rows (random numbers, names with accents, 70 % answered) written by "
         f"`softphone.storage.history` (schema v{SCHEMA_VERSION}) into three databases in the "
-        "same run: SQLCipher (raw 32-byte key, SQLCipher 4 defaults, sqlcipher3 bundling SQLite "
-        f"{sqlcipher3.sqlite_version}), the same sqlcipher3 without a key (plain SQLite "
-        f"{sqlcipher3.sqlite_version}, same build: the cost of encryption alone) and the "
+        "same run: SQLCipher (raw 32-byte key, SQLCipher 4's settings with HMAC-SHA256 pages, "
+        f"sqlcipher3 bundling SQLite {sqlcipher3.sqlite_version}), the same sqlcipher3 without "
+        f"a key (plain SQLite {sqlcipher3.sqlite_version}, same build: the cost of encryption "
+        "alone) and the "
         f"standard library's sqlite3 (SQLite {sqlite3.sqlite_version}, the issue's baseline), "
         "through the same schema, migrations, settings (WAL, synchronous=FULL, secure_delete) "
         "and queries, in a temporary directory on the machine's disk (fsync is real). Every "
         "measurement takes the three in turn, rotating who goes first (A B C, B C A, C A B), "
-        f"so a change of load touches all three. Fill: {CHUNK:,} rows per transaction. "
+        f"so a change of load touches all three. Fill: {CHUNK:,} rows per transaction "
+        "(FTS5 segments after it, SQLCipher's: "
+        + ", ".join(f"`{i}` {n}" for i, n in r["segments"].items())
+        + "; the app writes one call per transaction, which leaves more). "
         f"Single commits: {r['counts']['commits']} calls, each written to all three once under "
         "synchronous=FULL and once under NORMAL (the order alternating). Open: "
         f"{r['counts']['opens']} times connect + key + validating read + schema check + the "

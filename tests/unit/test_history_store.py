@@ -239,7 +239,9 @@ def test_a_version_3_database_gains_the_quality_column_its_calls_without_one(
     )
     conn.close()
     store = HistoryStore.open(tmp_path, secrets_)
-    assert store._db.execute("SELECT version FROM schema_version").fetchone() == (4,)
+    assert store._db.execute("SELECT version FROM schema_version").fetchone() == (
+        schema.SCHEMA_VERSION,
+    )
     store.add(dataclasses.replace(call(2), mos=3.38))
     assert [e.mos for e in store.page()] == [3.38, None]  # newest first
     store.close()

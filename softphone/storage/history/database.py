@@ -5,8 +5,20 @@ The database's key is 32 random bytes kept (as hex) in the keychain under ``hist
 given to SQLCipher as a raw key, so opening runs no PBKDF2 (``kdf_iter`` does not apply to raw
 keys): open + key + first page takes about a millisecond.
 
-SQLCipher settings: the defaults of SQLCipher 4 (4096-byte pages, HMAC-SHA512), shared with the
-mobile app. ``cipher_memory_security`` stays off (SQLCipher's default since 4.5; once on, it
+SQLCipher settings: SQLCipher 4's (AES-256-CBC, 4096-byte pages, a random IV per page write)
+with HMAC-SHA256 instead of its default HMAC-SHA512 as each page's MAC (``FORMATS``). Every page
+is still encrypted at rest and authenticated: a page changed on disk, or read with another key,
+is refused. HMAC-SHA256 is a sound MAC (a 256-bit tag under a 256-bit key: no known attack
+comes near forging one; it is a setting SQLCipher 4 supports, and TLS's SHA-256 suites' MAC).
+SQLCipher checks and decrypts each page the first time a connection reads it, which made the
+first search after opening ~2x plain SQLite's with HMAC-SHA512. On x86 OpenSSL computes SHA-256
+with the CPU's SHA extensions (most x86 CPUs of recent years) and SHA-512 without (few have any
+for it), so HMAC-SHA256 costs about half as much a page there (bench/RESULTS.md, section 7); on
+Apple silicon both are in hardware and the gain is smaller (not measured). The
+file is local only and read by this code alone, so nothing needs SQLCipher's defaults in it.
+Files written before (SQLCipher 4's defaults, HMAC-SHA512) are read as they are:
+``connect`` tries the current format first, then the older one, and a file opened that way keeps
+HMAC-SHA512. ``cipher_memory_security`` stays off (SQLCipher's default since 4.5; once on, it
 stays on for the process): locking and wiping every SQLite allocation made searches 6-13x slower
 (bench/RESULTS.md, section 7). What it would guard: that SQLCipher's freed buffers keep no
 plaintext and its memory is not swapped out. The same rows sit unlocked in Python objects and on
@@ -39,20 +51,48 @@ KEY_NAME: Final = "history.key"
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 
 
+# The page formats a history file may have, newest first: the settings given after the key
+# (SQLCipher keeps them nowhere in the file). A new file gets the first.
+FORMATS: Final[tuple[tuple[str, ...], ...]] = (
+    ("PRAGMA cipher_hmac_algorithm = HMAC_SHA256",),  # every file made since
+    (),  # SQLCipher 4's defaults: HMAC-SHA512
+)
+
+
 def connect(path: Path, key_hex: str) -> Any:
     """A keyed connection, validated by a read (SQLCipher checks a key only when it reads).
-    SQLCipher loads here, on the history's own thread, not with the app's first screen."""
+    Each of ``FORMATS`` is tried in turn (a file in an older one costs one refused read of its
+    first page); none reading the file is ``HistoryUnreadable``. SQLCipher loads here, on the
+    history's own thread, not with the app's first screen."""
     import sqlcipher3  # type: ignore[import-untyped]  # untyped: Any at this boundary
 
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    for n, settings in enumerate(FORMATS):
+        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+            for pragma in settings:
+                conn.execute(pragma)
+            if n + 1 < len(FORMATS):
+                _quiet_read(conn)  # a file in an older format: not an error yet
+            else:
+                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        except sqlcipher3.DatabaseError:
+            conn.close()
+            continue
+        tune(conn)
+        return conn
+    raise HistoryUnreadable(path, _why_unreadable(path))
+
+
+def _quiet_read(conn: Any) -> None:
+    """The validating read without SQLCipher's log of a page it refuses ("hmac check failed",
+    on stderr). Its log level is the process's: the one before is put back."""
+    (level,) = conn.execute("PRAGMA cipher_log_level").fetchone()
+    conn.execute("PRAGMA cipher_log_level = NONE")
     try:
-        conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-    except sqlcipher3.DatabaseError:
-        conn.close()
-        raise HistoryUnreadable(path, _why_unreadable(path)) from None
-    tune(conn)
-    return conn
+    finally:
+        conn.execute(f"PRAGMA cipher_log_level = {level}")
 
 
 def tune(conn: Any) -> None:
