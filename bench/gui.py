@@ -177,16 +177,12 @@ def probe_bare() -> None:
 
 
 def probe_start(idle_s: float) -> None:
-    """The app started as ``run`` starts it (the first window's Qt-free modules imported on a
-    thread meanwhile, Qt's set-up, the translator, the icon, the first
+    """The app started as ``run`` starts it (Qt's set-up, the translator, the icon, the first
     window shown, then the app behind it imported on a thread and built in steps), signed in
     through its form to the demo world of another process; null audio, no tray, an in-memory
     credential store."""
     started = float(os.environ["BENCH_SPAWNED_AT"])
     world = json.loads(os.environ[WORLD_ENV])
-    from softphone.app import preload
-
-    preload.begin()  # as softphone.app.start's run, before Qt
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication([sys.argv[0]])

@@ -3,9 +3,7 @@ wired together.
 
 - ``root``: :class:`App`, the composition root, which starts and stops everything;
 - ``options``: :class:`AppOptions`, what the app is made with (a real start's, or ``--demo``'s);
-- ``start``: :func:`run`, the desktop start: ``preload`` (the first window's Qt-free modules
-  imported on a thread while Qt loads), then ``process``: the process from Qt's set-up to its
-  end, bounded at quit;
+- ``process``: :func:`run`, the process from Qt's set-up to its end, bounded at quit;
 - ``engine``: the SIP engine as the app uses it (account adaptation, transport information);
 - ``signin``: the network watch and QR codes; ``links``: links to dial and dialling;
 - ``pages``: the window's pages and their wiring; ``settings_sync``: settings saved and applied;
@@ -27,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from softphone.app.options import AppOptions
+    from softphone.app.process import run
     from softphone.app.root import App
-    from softphone.app.start import run
 
 __all__ = ["App", "AppOptions", "run"]
 _HOMES = {
     "App": "softphone.app.root",
     "AppOptions": "softphone.app.options",
-    "run": "softphone.app.start",
+    "run": "softphone.app.process",
 }
 
 

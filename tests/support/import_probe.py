@@ -119,9 +119,7 @@ def _probe_app(recorder: ImportRecorder, out: str) -> int:
     from pathlib import Path
 
     importlib.import_module("softphone.cli")  # first, as the console script
-    preload = importlib.import_module("softphone.app.preload")  # then main's ``run``: its thread
-    preload.begin()
-    process = importlib.import_module("softphone.app.process")  # and its Qt set-up
+    process = importlib.import_module("softphone.app.process")  # what main's ``run`` is in
     from PySide6.QtWidgets import QApplication
 
     from softphone.app.first_window import FirstWindow

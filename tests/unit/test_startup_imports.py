@@ -146,24 +146,6 @@ def test_the_desktop_apps_start_path_imports_nothing_its_first_screen_does_not_s
     assert not offending, "the app imports before its first screen: " + "; ".join(offending)
 
 
-def test_the_first_windows_modules_imported_beside_qt_are_qt_free_and_all_import() -> None:
-    # softphone.app.preload imports them on a thread while the main thread loads Qt: none may
-    # import Qt (both threads would then import it), and none may fail.
-    script = (
-        "import sys\n"
-        "from softphone.app import preload\n"
-        "preload.begin().join(30)\n"
-        "missing = [m for m in preload.FIRST_WINDOW_MODULES if m not in sys.modules]\n"
-        "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6'))\n"
-        "print(missing, qt)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_S, check=True,
-    )  # fmt: skip
-    assert done.stdout.strip() == "[] []", done.stdout + done.stderr
-
-
 def test_the_import_chain_names_who_imported_a_module() -> None:
     importers = {
         "softphone.cli": "runpy:_run_code",
