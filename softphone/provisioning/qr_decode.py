@@ -3,9 +3,9 @@
 ``scan_image`` runs the decoder once on the frame as it is (the fast path: about a millisecond on
 a 720p frame); only when that finds nothing does it go through harder passes (inverted, adaptive
 thresholds, a sharpened copy, contrast equalisation, a half-scale copy, a global binarizer, 1.5×,
-2× and 3× copies), stopping at the first pass that yields an acceptable code. By default only
-structurally valid ``vicifast://`` codes are acceptable, so a misread or a foreign code in the
-same frame is never returned as ours.
+2× and 3× copies, last locally normalised 2× copies), stopping at the first pass that yields an
+acceptable code. By default only structurally valid ``vicifast://`` codes are acceptable, so a
+misread or a foreign code in the same frame is never returned as ours.
 
 Runs on any thread but the GUI's (decoding is blocking work). Holds no frame after it returns.
 """
@@ -238,7 +238,8 @@ def _enlarged_passes(gray: Image, colour: Image | None) -> Iterator[tuple[str, I
     """2× and 3× copies (zxing only: they cost the other decoders seconds). The moiré ones use
     an equal-weight grey when there is a colour frame: BT.601 weighs a screen's R, G and B
     subpixel columns 0.30/0.59/0.11, so their grid aliases into stripes the equal weights
-    do not see."""
+    do not see. Last, locally normalised copies, for moiré at about 2.5 pixels a module and
+    glare on JPEG-damaged frames (chosen on bench/qr_hardset.py's tuning seeds)."""
     big = _enlarge(gray, 2)
     yield "doubled", big, "local"
     yield "doubled-sharpened", _sharpen(big, 2.0, 1.5), "local"
@@ -255,6 +256,28 @@ def _enlarged_passes(gray: Image, colour: Image | None) -> Iterator[tuple[str, I
     tripled = _enlarge(even, 3)
     yield "tripled", tripled, "local"
     yield "tripled-median", cv2.medianBlur(cv2.medianBlur(tripled, 5), 5), "local"  # moiré
+    # Last: each pixel against the mean and spread of its neighbourhood (a few modules), which
+    # flattens a glare spot's halo and a screen's banding alike; doubled. The soft one keeps
+    # more grey levels (glare on JPEG blocks), the others are all but black and white (moiré).
+    contrast = _local_contrast(gray, 15)
+    yield "doubled-normalised-soft", _enlarge(_grey_levels(contrast, 30), 2), "local"
+    yield "doubled-normalised", _enlarge(_grey_levels(contrast, 60), 2), "global"
+    finer = _local_contrast(gray, 11)
+    yield "doubled-normalised-fine", _enlarge(_grey_levels(finer, 60), 2), "global"
+
+
+def _local_contrast(gray: Image, block: int) -> Image:
+    """How many local standard deviations each pixel is above its ``block``-pixel mean."""
+    pixels = gray.astype(np.float32)
+    above = pixels - cv2.blur(pixels, (block, block))
+    spread = cv2.sqrt(np.maximum(cv2.blur(above * above, (block, block)), 0)) + 3
+    contrast: Image = above / spread
+    return contrast
+
+
+def _grey_levels(contrast: Image, gain: float) -> Image:
+    levels: Image = np.clip(contrast * gain + 128, 0, 255).astype(np.uint8)
+    return levels
 
 
 def _enlarge(gray: Image, factor: int) -> Image:

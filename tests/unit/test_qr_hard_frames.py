@@ -16,9 +16,12 @@ SIGNIN = "vicifast://signin?v=1&c=acme-support&u=jdoe.smith"
 Frame = npt.NDArray[Any]
 
 
-def screen_photo(text: str, seed: int, *, inverted: bool = False) -> Frame:
+def screen_photo(
+    text: str, seed: int, *, inverted: bool = False, pitch: float | None = None
+) -> Frame:
     """``text`` shown on a monitor (RGB subpixel columns, a dark mask between pixel rows) and
-    photographed at about 3.4 camera pixels a module, so the subpixel grid aliases into moiré."""
+    photographed at about 3.4 camera pixels a module, so the subpixel grid aliases into moiré.
+    With ``pitch``, at that many camera pixels a module, with a rolling shutter's banding."""
     rng = np.random.default_rng(seed)
     matrix = np.pad(np.array(qr_make.modules(text), np.float32), 4)
     if inverted:
@@ -29,7 +32,7 @@ def screen_photo(text: str, seed: int, *, inverted: bool = False) -> Frame:
         sub[:, column::3, channel] = np.repeat(pixels, 3, axis=0) * 1.6
     sub[2::3] *= 0.3
     side = sub.shape[0]
-    size = rng.uniform(0.75, 0.95) * 3.4 * matrix.shape[0]
+    size = (pitch if pitch else rng.uniform(0.75, 0.95) * 3.4) * matrix.shape[0]
     angle = rng.uniform(0, 2 * np.pi)
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * size / 2 @ turn.T
@@ -39,6 +42,9 @@ def screen_photo(text: str, seed: int, *, inverted: bool = False) -> Frame:
     frame = cv2.warpPerspective(
         sub, warp, (1280, 720), flags=cv2.INTER_LINEAR, borderValue=(60, 70, 80)
     )
+    if pitch:
+        rows = np.arange(720, dtype=np.float32)[:, None, None]
+        frame *= 1 - 0.12 * (0.5 + 0.5 * np.sin(rows * 0.15))
     return np.clip(frame + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
 
 
@@ -48,6 +54,14 @@ def test_a_code_photographed_off_a_monitor_is_read(seed: int) -> None:
     assert found is not None
     assert found.text == SIGNIN
     assert found.pass_name != "as-is"  # the moiré defeats the fast path
+
+
+def test_a_banded_screen_photo_at_2_6_pixels_a_module_is_read() -> None:
+    # At about 2.5 pixels a module the moiré's period is near the module's: none of the passes
+    # before the locally normalised ones read this frame.
+    found = qr_decode.scan_image(screen_photo(SIGNIN, 7, pitch=2.6), "zxing")
+    assert found is not None
+    assert (found.text, found.pass_name) == (SIGNIN, "doubled-normalised")
 
 
 class CountingDecoder:
@@ -100,6 +114,28 @@ def test_no_pass_turns_a_misread_into_a_payload() -> None:
         1 for name, _, _ in qr_decode._harder_passes(gray, frame, enlarged=False)
         if name != qr_decode.GLOBAL_PASS
     )  # fmt: skip
+
+
+class MisreadingZxing(qr_decode.ZxingDecoder):
+    """zxing's passes, each answered with a misread and a foreign code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes: list[str] = []
+
+    def decode(self, gray: Frame, *, binarizer: str = "local", downscale: bool = True) -> list[str]:
+        self.passes.append(binarizer)
+        return MisreadingDecoder().decode(gray)
+
+
+def test_no_zxing_only_pass_turns_a_misread_into_a_payload() -> None:
+    decoder = MisreadingZxing()
+    frame = screen_photo(SIGNIN, 0)
+    assert qr_decode.scan_image(frame, decoder) is None
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    names = [name for name, _, _ in qr_decode._harder_passes(gray, frame)]
+    assert "doubled-normalised-soft" in names
+    assert len(decoder.passes) == 1 + len(names)
 
 
 class RecordingDecoder(qr_decode.ZxingDecoder):
