@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from softphone.core.events import AnswerReason
 from softphone.core.models import AutoAnswerMode, AutoAnswerPolicy
-from softphone.core.values import FieldValues
+from softphone.core.values import value_class
 
 _ANSWER_AFTER = re.compile(r";\s*answer-after\s*=\s*(\d{1,4})", re.IGNORECASE)
 # Alert-Info hints that PBXs (VICIdial via Asterisk among them) send to ask for auto-answer.
@@ -17,8 +16,8 @@ _MAX_HEADER_DELAY_S = 60
 _WANTED = frozenset({"call-info", "alert-info", "answer-mode", "priv-answer-mode"})
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AnswerDecision(FieldValues):
+@value_class
+class AnswerDecision:
     delay_s: float
     reason: AnswerReason
 

@@ -8,9 +8,16 @@ VicifastError                 base of every error a user can meet; ``str()`` is 
     ├── UnknownCall           a command named a call that has ended or never existed
     ├── UnknownAccount        a command named an account that is not configured
     └── EngineNotRunning      a command reached a stopped engine
+
+FrozenInstanceError (an AttributeError, as ``dataclasses.FrozenInstanceError`` is): code assigned
+to a field of a frozen value (``core.values``); a bug, never a user's error.
 """
 
 from __future__ import annotations
+
+
+class FrozenInstanceError(AttributeError):
+    """Assignment to, or deletion of, a field of a frozen value class."""
 
 
 class VicifastError(Exception):

@@ -1,4 +1,4 @@
-"""Events: frozen dataclasses carrying plain values, dispatched by type on the event bus.
+"""Events: frozen value classes carrying plain values, dispatched by type on the event bus.
 
 Engine events are created on the SIP thread and handed to an injected ``emit``; whoever receives
 them (the Qt bridge, the headless agent's loop) moves them to the thread that runs the core.
@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from softphone.core.values import FieldValues
+from softphone.core.values import asdict, field, value_class
 
 
 class RegistrationState(enum.StrEnum):
@@ -53,13 +52,13 @@ class AnswerReason(enum.StrEnum):
     HEADER = "header"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Event(FieldValues):
+@value_class(kw_only=True)
+class Event:
     """What every event carries: ``at``, when it happened (``time.time()``).
 
-    The events here take equality, hashing and repr from :class:`FieldValues` (the same as
-    ``@dataclass`` would generate, cheaper to import); a subclass elsewhere may keep the
-    generated ones.
+    The events here are :func:`~softphone.core.values.value_class` classes (what
+    ``@dataclass(frozen=True, slots=True, kw_only=True)`` makes, cheaper to import); a
+    subclass elsewhere may be a ``@dataclass``.
     """
 
     at: float = field(default_factory=time.time)
@@ -70,25 +69,25 @@ class Event(FieldValues):
         return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in data.items()}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class EngineStarted(Event):
     version: str
     startup_ms: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class EngineStopped(Event):
     clean: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class EngineFailure(Event):
     """Something failed outside any single command (e.g. the SIP library could not start)."""
 
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class CommandFailed(Event):
     command: str
     message: str
@@ -96,7 +95,7 @@ class CommandFailed(Event):
     account_id: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class RegistrationChanged(Event):
     account_id: str
     state: RegistrationState
@@ -107,7 +106,7 @@ class RegistrationChanged(Event):
     transport: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class IncomingCall(Event):
     call_id: str
     account_id: str
@@ -122,7 +121,7 @@ class IncomingCall(Event):
     direct_from: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class CallStateChanged(Event):
     call_id: str
     account_id: str
@@ -138,7 +137,7 @@ class CallStateChanged(Event):
     answered_by: AnswerReason | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class CallMediaChanged(Event):
     call_id: str
     hold: HoldState
@@ -148,14 +147,14 @@ class CallMediaChanged(Event):
     srtp: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class DtmfReceived(Event):
     call_id: str
     digit: str
     method: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class TransferProgress(Event):
     call_id: str
     code: int
@@ -163,7 +162,7 @@ class TransferProgress(Event):
     final: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class IncomingCallsShed(Event):
     """Incoming INVITEs arrived faster than the phone can take calls and ``count`` of them were
     answered 486 Busy Here without ringing (since the previous report; at most one a second).
@@ -177,7 +176,7 @@ class IncomingCallsShed(Event):
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class UntrustedRequestsRefused(Event):
     """``count`` SIP requests that would have started something (a call, a subscription) came
     from an address that is not the account's own server and were answered 403 Forbidden,
@@ -191,7 +190,7 @@ class UntrustedRequestsRefused(Event):
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class CallQuality(Event):
     """How a call sounds, from its RTP and RTCP counters: every ``quality_interval_s`` while it
     is up, and once more as its audio stream ends (``final`` when the call has ended).
@@ -214,7 +213,7 @@ class CallQuality(Event):
     final: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class AudioStats(Event):
     """The audio bridge's counters (cumulative), reported periodically while a call is up.
 
@@ -233,7 +232,7 @@ class AudioStats(Event):
     port_errors: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class LocalToneChanged(Event):
     """The call-progress tone played locally (never sent to the far end) changed.
 
@@ -245,7 +244,7 @@ class LocalToneChanged(Event):
     call_id: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@value_class(kw_only=True)
 class Capabilities(Event):
     """What this build of the SIP library can do on this platform, found by the engine at each
     start (after ``libInit``, before any account) and emitted right after ``EngineStarted``.

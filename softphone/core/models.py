@@ -1,7 +1,7 @@
 """Plain value types shared by the engine, the stores, the UI and the headless agent.
 
-The frozen dataclasses take equality, hashing and repr from
-:class:`~softphone.core.values.FieldValues`.
+The frozen value classes are :func:`~softphone.core.values.value_class` classes (what
+``@dataclass(frozen=True, slots=True)`` makes, cheaper to import).
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from dataclasses import dataclass, field
 from typing import Final
 
 from softphone.core.errors import ConfigError
 from softphone.core.hosts import check_host
 from softphone.core.secret import Secret
-from softphone.core.values import FieldValues
+from softphone.core.values import field, value_class
 
 
 class Transport(enum.StrEnum):
@@ -73,8 +72,8 @@ def has_control(text: str) -> bool:
     return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AutoAnswerPolicy(FieldValues):
+@value_class
+class AutoAnswerPolicy:
     mode: AutoAnswerMode = AutoAnswerMode.HEADER
     delay_s: float = 0.0
 
@@ -100,8 +99,8 @@ class AutoAnswerPolicy(FieldValues):
             ) from None
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class SipAccountConfig(FieldValues):
+@value_class
+class SipAccountConfig:
     """One SIP account as the employer's server provisions it (see docs/api)."""
 
     extension: str
@@ -205,8 +204,8 @@ def check_levels(speaker: float, mic: float) -> None:
             raise ConfigError(f"The {name} level must be between 0 and {MAX_LEVEL:g}.")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class EngineConfig(FieldValues):
+@value_class
+class EngineConfig:
     """Process-wide engine settings."""
 
     bind_address: str = "0.0.0.0"
@@ -234,8 +233,8 @@ class EngineConfig(FieldValues):
             raise ConfigError("quality_interval_s must be between 0.2 and 3600.")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AccountSnapshot(FieldValues):
+@value_class
+class AccountSnapshot:
     """One engine account as it is now."""
 
     registered: bool
@@ -244,8 +243,8 @@ class AccountSnapshot(FieldValues):
     accept_direct: bool  # calls from other addresses ring (never auto-answered)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class EngineSnapshot(FieldValues):
+@value_class
+class EngineSnapshot:
     """What the engine holds now: for the app's transport line, demos, diagnostics and tests."""
 
     accounts: dict[str, AccountSnapshot]

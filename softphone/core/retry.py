@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+
+from softphone.core.values import field, value_class
 
 _RETRY_AFTER = re.compile(r"^\s*(\d{1,6})")
 
 
-@dataclass(slots=True)
+@value_class(frozen=False)
 class Backoff:
     """Exponential backoff with full jitter over [base/2, base], capped, reset on success."""
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from softphone.core.errors import ConfigError
-from softphone.core.values import FieldValues
+from softphone.core.values import value_class
 
 _NAME_ADDR = re.compile(r'^\s*(?:"(?P<q>(?:[^"\\]|\\.)*)"|(?P<t>[^<"]*?))\s*<(?P<uri>[^>]*)>')
 _DIAL_SEPARATORS = re.compile(r"[\s().\-/]")
@@ -14,8 +13,8 @@ _DIALABLE = re.compile(r"^\+?[0-9*#]+$")
 _USER_PART = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class RemoteParty(FieldValues):
+@value_class
+class RemoteParty:
     uri: str
     number: str
     display: str

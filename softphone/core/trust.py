@@ -15,9 +15,9 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from softphone.core.models import SipAccountConfig, Transport
+from softphone.core.values import value_class
 
 _DEFAULT_PORTS = {Transport.UDP: 5060, Transport.TCP: 5060, Transport.TLS: 5061}
 
@@ -30,7 +30,7 @@ class Origin(enum.Enum):
     REFUSED = "refused"  # elsewhere: answered 403, nothing shown
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Peer:
     """A transport address: a normalised IP and a port (0 only in a trust rule: any port)."""
 

@@ -14,13 +14,12 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from softphone.core import events as ev
 from softphone.core.errors import VicifastError
 from softphone.core.models import EngineConfig, SipAccountConfig
-from softphone.core.values import FieldValues
+from softphone.core.values import field, value_class
 from softphone.headless.loop import HeadlessLoop, Timer
 from softphone.sip.engine import SipEngine
 
@@ -37,8 +36,8 @@ _NO_SAVED_SESSION = (
 )
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AgentPlan(FieldValues):
+@value_class
+class AgentPlan:
     """What the agent does once registered (or at once when it does not register)."""
 
     call: str = ""
@@ -50,7 +49,7 @@ class AgentPlan(FieldValues):
     register_timeout_s: float = 15.0
 
 
-@dataclass(slots=True)
+@value_class(frozen=False)
 class AgentOutcome:
     exit_code: int = 0
     message: str = ""

@@ -8,7 +8,6 @@ Every method runs on the SIP thread (the one that called ``libCreate``). Events 
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import itertools
 import logging
@@ -30,6 +29,7 @@ from softphone.core.models import (
     check_levels,
 )
 from softphone.core.trust import Origin
+from softphone.core.values import replace
 from softphone.sip.account_config import apply_codecs, build_account_config
 from softphone.sip.admission import FloodGuard, is_invite
 from softphone.sip.call import SipAccount
@@ -386,11 +386,11 @@ class SipStack:
 
     def set_auto_answer(self, account_id: str, policy: AutoAnswerPolicy) -> None:
         acc = self.account(account_id)
-        acc.config = dataclasses.replace(acc.config, auto_answer=policy)
+        acc.config = replace(acc.config, auto_answer=policy)
 
     def set_direct_calls(self, account_id: str, accept: bool | None) -> None:
         acc = self.account(account_id)
-        acc.config = dataclasses.replace(acc.config, accept_direct_calls=accept)
+        acc.config = replace(acc.config, accept_direct_calls=accept)
         acc.trust.accept_direct = (not acc.config.register) if accept is None else accept
 
     def make_call(
@@ -419,14 +419,14 @@ class SipStack:
         engine (stopping still works at once, by the writer's own bound)."""
         level = self._log_level(on)
         self._log_writer.level = level
-        self._config = dataclasses.replace(self._config, sip_trace=on)
+        self._config = replace(self._config, sip_trace=on)
         if self._pj_log_level is None:
             return not on
         self._pj_log_level(level)
         return True
 
     def set_ringtone(self, ringtone: Ringtone) -> None:
-        self._config = dataclasses.replace(self._config, ringtone=Ringtone(ringtone))
+        self._config = replace(self._config, ringtone=Ringtone(ringtone))
         if self._tones is not None:
             self._tones.set_ringtone(self._config.ringtone)
 

@@ -6,15 +6,19 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 
-@dataclass(order=True, slots=True)
 class _Entry:
-    due: float
-    seq: int
-    action: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    """A heap entry, ordered by (due, seq)."""
+
+    __slots__ = ("action", "cancelled", "due", "seq")
+
+    def __init__(self, due: float, seq: int, action: Callable[[], None]) -> None:
+        self.due, self.seq, self.action = due, seq, action
+        self.cancelled = False
+
+    def __lt__(self, other: _Entry) -> bool:
+        return (self.due, self.seq) < (other.due, other.seq)
 
 
 def _noop() -> None:

@@ -5,13 +5,13 @@ Runs on the SIP thread only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pjsua2 as pj
 
 from softphone.core.errors import ConfigError, EngineError, LimitExceeded
 from softphone.core.models import Transport
+from softphone.core.values import value_class
 from softphone.sip.pjerror import pj_message
 
 _IPPROTO_TCP = 6
@@ -55,7 +55,7 @@ def system_ca_file() -> str:
 MAX_TRANSPORTS = 8
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class TransportKey:
     kind: Transport
     ca_file: str = ""

@@ -7,7 +7,8 @@ failure names the module and the chain of importers that brought it in.
 - The headless agent with a plain SIP account (``vicifast-phone agent --server …``), up to its
   REGISTER's 200 OK (a registrar in this test answers it): no Qt, no HTTP client, keychain,
   history, sign-in, emulator, TLS in Python, camera, QR or load-test stack; nor Python's
-  ``socket`` and ``platform`` modules, nor the local tones (which play only with sound devices).
+  ``socket``, ``platform`` and ``dataclasses`` modules, nor the local tones (which play only
+  with sound devices).
 - The desktop app's start path up to its first window (``softphone.cli``, ``run``'s module,
   and the sign-in window shown as ``run`` shows it): nothing that first screen does not show:
   the camera and QR stack, Qt Multimedia, the encrypted history, echo cancellation, plots,
@@ -45,6 +46,8 @@ AGENT_MUST_NOT_IMPORT = (
     # the standard library's modules that raw pjsua2 does not load and the agent does not need:
     # the SIP engine uses the socket module's C core, the platform's name comes from os.uname
     "socket", "platform",
+    # the events and models are value classes (core.values), not dataclasses
+    "dataclasses",
     # local tones play only with sound devices (LocalTones), never headless
     "softphone.sip.tones", "softphone.sip.cadences", "softphone.sip.tone_choice",
     "softphone.sip.tone_output",
