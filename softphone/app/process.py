@@ -100,6 +100,10 @@ def _opened_links(qapp: QApplication) -> OpenedLinks:
 
 def _import_app() -> None:
     importlib.import_module("softphone.app.root")
+    # httpx imports its transport (httpcore, h11: ~45 ms of Python) when its first client is
+    # made, which is on the sign-in service's thread, beside the build's steps on the GUI thread
+    # (sharing the interpreter with them). Here the window is up and idle.
+    importlib.import_module("httpcore")
 
 
 class _Start(QObject):
