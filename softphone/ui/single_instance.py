@@ -62,12 +62,19 @@ def server_path(name: str) -> str:
 def _send_by_unix_socket(path: str, message: bytes) -> bool:
     from _socket import AF_UNIX, SHUT_WR, SOCK_STREAM, socket  # not socket: lighter
 
+    try:
+        owner = Path(path).stat().st_uid
+    except OSError:  # no socket file: nobody runs
+        return False
+    if owner != os.getuid():  # made by another user in a shared folder: not our app
+        _log.warning("single-instance socket %s belongs to another user: not used", path)
+        return False
     sock = socket(AF_UNIX, SOCK_STREAM)
     try:
         sock.settimeout(_CONNECT_MS / 1000)
         try:
             sock.connect(path)
-        except OSError:  # no socket file, or a crashed instance's: nobody answers
+        except OSError:  # a crashed instance's socket file: nobody answers
             return False
         sock.settimeout(_WRITE_MS / 1000)
         try:

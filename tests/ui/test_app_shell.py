@@ -210,7 +210,7 @@ def test_a_second_start_hands_its_link_to_the_first(qtbot: QtBot, tmp_path: Path
         server.close()
 
 
-def test_a_second_start_finds_the_first_where_qt_put_it_and_not_a_dead_one(
+def test_a_second_start_finds_the_first_where_qt_put_it_not_a_dead_one_nor_a_strangers(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The check before the first window is Python's own Unix socket, the server Qt's: the
@@ -229,6 +229,19 @@ def test_a_second_start_finds_the_first_where_qt_put_it_and_not_a_dead_one(
         with qtbot.waitSignal(server.received, timeout=WAIT) as got:
             assert send_to_running(name, ["sip:7@pbx"])
         assert got.args == [["sip:7@pbx"]]
+    finally:
+        server.close()
+    # another user's socket where ours would be (a shared temporary folder): never written to
+    server = InstanceServer(name)
+    assert server.listen()
+    got_any: list[list[str]] = []
+    server.received.connect(got_any.append)
+    try:
+        with monkeypatch.context() as other_user:
+            other_user.setattr("os.getuid", lambda: (real / name).stat().st_uid + 1)
+            assert not send_to_running(name, ["sip:7@pbx"])
+        assert send_to_running(name, ["sip:8@pbx"])  # ours again: it is the running app
+        qtbot.waitUntil(lambda: got_any == [["sip:8@pbx"]], timeout=WAIT)
     finally:
         server.close()
     # a crashed instance's socket file: nobody answers, so this start is the first
