@@ -193,9 +193,10 @@ class App(QObject):
             audio_ops=self.audio_ops,
             options=options,
         )
-        for factory in factories:  # a page a step
-            self.window.add_pages([factory])
+        for title, make in factories:  # a page in two steps: built, then mounted as a tab
+            page = self.window.build_page(title, make)
             yield
+            self.window.mount_page(title, page)
         self.qr_codes = QrCodes(
             window=self.window,
             bridge=self.bridge,

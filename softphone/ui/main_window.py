@@ -329,20 +329,31 @@ class MainWindow(QMainWindow):
         menu. The window can be shown before it has any: the sign-in page is what shows first,
         and the tabs only once signed in."""
         for title, make in pages:
-            try:
-                page = make()
-            except Exception:  # one broken page must not keep the phone from opening
-                _log.exception("the %s page failed to build", title)
-                page = placeholder(
-                    self.tr("The {0} page could not be opened.").format(self._title(title))
-                )
-            self.tabs.addTab(page, self._title(title))
-            self._pages[title] = page
-            if isinstance(page, OffersCallActions):
-                self.call_menu.addActions(page.call_actions())
-        if pages and not self.isVisible():
+            self.mount_page(title, self.build_page(title, make))
+        if not pages:
+            self._show_title()
+
+    def build_page(self, title: str, make: PageFactory) -> QWidget:
+        """The page ``make`` builds, not yet a tab (:meth:`mount_page`): a start builds and
+        mounts a page in separate turns of the event loop, each a shorter hold of the GUI
+        thread."""
+        try:
+            return make()
+        except Exception:  # one broken page must not keep the phone from opening
+            _log.exception("the %s page failed to build", title)
+            return placeholder(
+                self.tr("The {0} page could not be opened.").format(self._title(title))
+            )
+
+    def mount_page(self, title: str, page: QWidget) -> None:
+        """``page`` as the tab ``title``, its call actions in the Call menu."""
+        self.tabs.addTab(page, self._title(title))
+        self._pages[title] = page
+        if isinstance(page, OffersCallActions):
+            self.call_menu.addActions(page.call_actions())
+        if not self.isVisible():
             self.resize(self.size().expandedTo(self.minimumSizeHint()))
-        self._show_title()
+        self._show_title()  # the Phone tab's mark
 
     def add_go_action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
         """A window-wide shortcut, listed with its key in the Go menu so it can be found."""
