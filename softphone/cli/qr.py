@@ -12,12 +12,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from softphone.cli.prompts import FLAGS, add_password_arguments, read_secret_from_args
 from softphone.core.errors import ConfigError
 from softphone.core.models import SrtpMode, Transport
 from softphone.core.secret import Secret
+
+if TYPE_CHECKING:
+    from softphone.provisioning import qr_make
 
 PASSWORD_ENV = "VICIFAST_SIP_PASSWORD"
 
@@ -63,7 +66,8 @@ def add_qr_parser(subparsers: Any) -> None:
         help="a CSV of agents to one printable PDF (+ a separate PIN list for sip codes)",
         description="Columns (UTF-8 CSV with a header): name, extension; signin: company, "
         "username, api; sip: password, server, port, transport, srtp, display_name. Bad rows "
-        "are reported by line number and skipped; the others are produced.",
+        "are reported by line number, with the name and extension they had, and skipped; the "
+        "others are produced.",
     )
     batch.add_argument("csv", type=Path)
     batch.add_argument("--out", type=Path, required=True, help="the PDF sheet")
@@ -154,7 +158,7 @@ def _batch(args: argparse.Namespace) -> int:
     )
     result = qr_make.read_batch(args.csv, defaults)
     for problem in result.problems:
-        print(f"{args.csv}: {problem}", file=sys.stderr)
+        print(f"{args.csv}: {_skipped(problem)}", file=sys.stderr)
     if not result.entries:
         print(f"{args.csv}: no agent could be made; nothing written.", file=sys.stderr)
         return 1
@@ -167,6 +171,19 @@ def _batch(args: argparse.Namespace) -> int:
             f"Wrote the PINs to {args.pins}: hand them out apart from the sheet.", file=sys.stderr
         )
     return 1 if result.problems else 0
+
+
+def _skipped(problem: qr_make.BatchProblem) -> str:
+    """A skipped row with the agent it was for, as the file has it (name, extension), so the
+    supervisor can find whom it leaves without a code. The file's text is shown with its
+    control characters replaced: it reaches a terminal."""
+    who = ", ".join(_printable(text) for text in (problem.name, problem.extension) if text)
+    return f"line {problem.line} ({who}): {problem.message}" if who else str(problem)
+
+
+def _printable(text: str, limit: int = 60) -> str:
+    shown = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -123,8 +123,8 @@ def test_a_csv_batch_makes_a_pdf_sheet_and_a_separate_pin_list(qr: Qr, tmp_path:
         "batch", str(agents), "--kind", "sip", "--server", "pbx.example.com",
         "--out", str(sheet), "--pins", str(pins),
     )  # fmt: skip
-    assert made.returncode == 1  # the bad row is reported by its line, the others made
-    assert "line 3:" in made.stderr and "Wrote 5 codes on 1 page(s)" in made.stderr
+    assert made.returncode == 1  # the bad row is reported by its line and agent, the others made
+    assert "line 3 (Broken, 10@2):" in made.stderr and "Wrote 5 codes on 1 page(s)" in made.stderr
     pin_rows = pins.read_text(encoding="utf-8").splitlines()
     assert len(pin_rows) == 6  # a header and one PIN per code
     pdf = sheet.read_bytes()

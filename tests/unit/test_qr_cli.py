@@ -135,7 +135,7 @@ def test_batch_writes_a_sheet_that_scans_back_and_pins_apart(
         "--out", str(sheet), "--pins", str(pins),
     )  # fmt: skip
     assert code == 1  # a bad row was reported
-    assert "line 4:" in err and "Wrote 14 codes on 2 page(s)" in err
+    assert "line 4 (Broken, 10@2):" in err and "Wrote 14 codes on 2 page(s)" in err
     pin_rows = pins.read_text(encoding="utf-8").splitlines()
     assert len(pin_rows) == 15
     pdf = sheet.read_bytes()
@@ -234,3 +234,19 @@ def test_a_usage_error_without_json_is_argparse_usage_on_stderr(
     assert exited.value.code == 2
     out, err = capsys.readouterr()
     assert out == "" and "--image" in err
+
+
+def test_a_skipped_rows_agent_is_named_without_the_files_control_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agents = tmp_path / "agents.csv"
+    agents.write_text(
+        "name,extension,company,username\n"
+        "Ann Lee,1001,acme,ann\n"
+        "Evil\x1b[2J\x07,1002,bad company!,bob\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "batch", str(agents), "--out", str(tmp_path / "sheet.pdf"))
+    assert code == 1
+    assert "line 3 (Evil?[2J?, 1002): " in err  # whom the row was for, found in the file
+    assert "\x1b" not in err and "\x07" not in err
