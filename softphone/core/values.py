@@ -13,8 +13,6 @@ the ``repr=False`` fields, :class:`~softphone.core.errors.FrozenInstanceError` o
 pickling. :func:`replace`, :func:`fields` and :func:`asdict` work on them, and so do
 ``dataclasses.replace``, ``fields``, ``asdict`` and ``@dataclass`` subclasses: a class's
 ``__dataclass_fields__`` is built (importing ``dataclasses``) the first time it is read.
-
-:class:`FieldValues` gives a ``@dataclass`` class the same equality, hashing and repr.
 """
 
 from __future__ import annotations
@@ -341,7 +339,7 @@ _DATACLASS_TABLES: dict[type, _Spec] = {}
 def _table(value: Any) -> _Spec:
     cls = type(value)
     spec = _SPECS.get(cls) or _spec(cls) or _DATACLASS_TABLES.get(cls)
-    if spec is None:  # a @dataclass class (FieldValues, or a subclass of a value class)
+    if spec is None:  # a @dataclass subclass of a value class
         import dataclasses
 
         theirs = dataclasses.fields(value)
@@ -370,17 +368,6 @@ def _hash(self: Any) -> int:
 def _repr(self: Any) -> str:
     shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _table(self).shown)
     return f"{self.__class__.__qualname__}({shown})"
-
-
-class FieldValues:
-    """Equality, hashing and repr as ``@dataclass`` generates them, for a ``@dataclass(eq=False,
-    repr=False)`` class that derives from it (same class only; the fields in order, those with
-    ``compare``, ``hash`` or ``repr`` off left out; ``Name(field=value, …)``)."""
-
-    __slots__ = ()
-    __eq__ = _eq
-    __hash__ = _hash
-    __repr__ = _repr
 
 
 class _AsDataclass:
