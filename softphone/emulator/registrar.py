@@ -65,7 +65,8 @@ def jsonrpc_call(
     """One call to kamailio's jsonrpcs module over its UNIX datagram socket; the reply comes back
     on a socket of our own in ``reply_dir``. Raises RegistrarError on no answer or an error."""
     request = {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
-    reply_path = reply_dir / f"rpc-{uuid.uuid4().hex[:8]}.sock"
+    # no longer than kamailio's own socket's name (rpc.sock): a UNIX socket's path is short
+    reply_path = reply_dir / uuid.uuid4().hex[:8]
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(str(reply_path))
         try:

@@ -25,6 +25,8 @@ import os
 import select
 import shutil
 import subprocess
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any, Self
 
@@ -57,7 +59,11 @@ class PulseServer:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.socket = workdir / "run" / "native"
+        # The socket's folder is a short one of its own: a UNIX socket's path may not be longer
+        # than 107 bytes, and a test's folder can be (a parallel worker's, a nested pytest's).
+        self.run_dir = Path(tempfile.mkdtemp(prefix="pulse-"))
+        weakref.finalize(self, shutil.rmtree, self.run_dir, True)
+        self.socket = self.run_dir / "native"
         self._keepalive: list[ManagedProcess] = []
         self._helpers: list[ManagedProcess] = []
         self._sink_keepalive: dict[str, ManagedProcess] = {}
@@ -66,7 +72,7 @@ class PulseServer:
         self.env = self._environment()
 
     def _environment(self) -> dict[str, str]:
-        home, run = self.workdir / "home", self.workdir / "run"
+        home, run = self.workdir / "home", self.run_dir
         for folder in (home, run, run / "pulse"):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         client_conf = self.workdir / "client.conf"

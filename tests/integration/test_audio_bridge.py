@@ -203,9 +203,9 @@ def test_round_trip_through_the_devices_and_drift_counters(
     record_property("process_cpu_pct", round(cpu_pct, 2))
     record_property("port_callbacks_cpu_pct", round(port_pct, 2))
     record_property("port_us_per_callback", round(rig.port.busy_ns / 1000 / max(frames, 1), 1))
-    record_property("capture", rig.capture.stats())
-    record_property("playback", rig.playback.stats())
-    record_property("device", rig.stream.stats())
+    record_property("capture", str(rig.capture.stats()))  # plain text: xdist sends it
+    record_property("playback", str(rig.playback.stats()))
+    record_property("device", str(rig.stream.stats()))
     print(  # shown with -s; the numbers bench/RESULTS.md wants
         f"\nround trip {round_trip_ms:.1f} ms, process CPU {cpu_pct:.1f}%, port callbacks "
         f"{port_pct:.2f}% ({rig.port.busy_ns / 1000 / max(frames, 1):.1f} µs each)\n"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
-from tests.support.ports import HOST, PortKind, free_port, free_ports, port_bound
+from tests.support.ports import (
+    HOST,
+    PortKind,
+    free_port,
+    free_ports,
+    port_bound,
+    worker_range,
+)
 from tests.support.process import ManagedProcess, WaitTimeout, group_gone, wait_until
 
 pytestmark = pytest.mark.integration
@@ -31,6 +39,19 @@ def test_consecutive_free_ports_form_one_block() -> None:
     assert ports == list(range(ports[0], ports[0] + 3))
     for port in ports:
         _bind_both(port)
+
+
+def test_parallel_workers_pick_ports_from_ranges_no_other_worker_and_no_kernel_pick_uses() -> None:
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    for count in (2, 3, 4):
+        ranges = [worker_range(f"gw{i}", str(count)) for i in range(count)]
+        ports = [p for r in ranges for p in r]
+        assert len(ports) == len(set(ports)), f"{count} workers share ports"
+        assert min(ports) >= 1024 and max(ports) < int(ephemeral[0])
+        assert all(len(r) > 5000 for r in ranges)
+    assert worker_range(None, None) == range(10000, int(ephemeral[0]))
+    mine = worker_range(*map(os.environ.get, ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")))
+    assert all(p in mine for p in [*free_ports(4), free_port("tcp"), free_port("udp")])
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,16 @@
-"""Pick free loopback ports at run time (never hard-coded)."""
+"""Pick free loopback ports at run time (never hard-coded).
+
+The tests run in parallel workers (pytest-xdist). A port picked free here is closed again before
+the process that uses it binds it, so two workers picking from the same pool could both be given
+it. Each worker therefore picks from a range of its own, below the kernel's ephemeral range (which
+the processes under test draw from when they bind port 0).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import struct
 from pathlib import Path
@@ -13,6 +20,24 @@ HOST = "127.0.0.1"
 PortKind = Literal["udp", "tcp"]
 
 _SOCK_TYPES: dict[str, int] = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
+
+# Ports for tests: 10000 up to Linux's default ephemeral range (32768), split between workers.
+_POOL_START, _POOL_END = 10000, 32768
+
+
+def worker_range(worker: str | None, workers: str | None) -> range:
+    """The ports worker ``gwN`` of ``workers`` picks from (all of the pool outside xdist)."""
+    if not worker or not workers:
+        return range(_POOL_START, _POOL_END)
+    index, count = int(worker.removeprefix("gw")), int(workers)
+    span = (_POOL_END - _POOL_START) // count
+    start = _POOL_START + index * span
+    return range(start, start + span)
+
+
+_RANGE = worker_range(
+    os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+)
 
 
 def _bind(kind: PortKind, port: int = 0) -> socket.socket:
@@ -26,10 +51,16 @@ def _bind(kind: PortKind, port: int = 0) -> socket.socket:
 
 
 def free_port(kind: PortKind = "udp") -> int:
-    """Return a port that is currently free on 127.0.0.1 for `kind`."""
-    with _bind(kind) as sock:
-        port: int = sock.getsockname()[1]
+    """Return a port of this worker's range that is currently free on 127.0.0.1 for `kind`."""
+    first = random.randrange(len(_RANGE))
+    for i in range(len(_RANGE)):
+        port = _RANGE[(first + i) % len(_RANGE)]
+        try:
+            _bind(kind, port).close()
+        except OSError:
+            continue
         return port
+    raise RuntimeError(f"no free {kind} port in {_RANGE} on {HOST}")
 
 
 def _claim_both(port: int, held: list[socket.socket]) -> bool:

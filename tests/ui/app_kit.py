@@ -3,6 +3,7 @@ every confirmation answered yes, and the engine the test brings."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -91,7 +92,7 @@ def app_options(tmp_path: Path, engine_factory: Any, **overrides: Any) -> AppOpt
         store=MemorySecrets(),
         device_id="test-device",
         signin=SignInConfig(control_plane="https://127.0.0.1:9", bind_address="127.0.0.1"),
-        instance=f"vicifast-test-app-{tmp_path.name}",
+        instance=f"vicifast-test-app-{uuid.uuid4().hex[:8]}",  # unique: tests run in parallel
         engine_factory=engine_factory,
         audio_backend=NullBackend,
         tray=True,

@@ -154,7 +154,7 @@ class Shift:
             signin=SignInConfig(
                 control_plane=self.control_plane, ca_file=str(self.env.ca_file), bind_address=""
             ),
-            instance="vicifast-shift",
+            instance=f"vicifast-shift-{uuid.uuid4().hex[:8]}",
             engine_config=EngineConfig(bind_address=""),
             audio_backend=SoundDeviceBackend,
             tray=True,
