@@ -57,6 +57,13 @@ MAX_ACCOUNTS = 8  # PJSUA_MAX_ACC: the 9th Account.create aborts the process
 Emit = Callable[[ev.Event], None]
 
 
+def _pj_objects_alive() -> bool:
+    """Whether a pjsua2 call, account or media object (one that libDestroy must outlive) is
+    still alive, garbage in a reference cycle or not."""
+    kinds = (pj.Call, pj.Account, pj.Media)
+    return any(isinstance(obj, kinds) for obj in gc.get_objects())
+
+
 class SipStack:
     """Owns pjsua2 for the engine. Emits on the SIP thread."""
 
@@ -200,8 +207,13 @@ class SipStack:
             self._media = None
         self._ep = None
         self._transports = None
-        # Collect, here on the SIP thread, any cycle that still holds a pjsua2 object.
-        gc.collect()
+        # Collect, here on the SIP thread, any cycle that still holds a pjsua2 object; only then:
+        # a collection here finalises all of the process's garbage on this thread, in the app Qt
+        # objects too, and a Qt object torn down off the GUI thread can deadlock it (Qt's
+        # connection lock taken here, then the GIL, which the GUI thread holds while it waits
+        # for that lock).
+        if _pj_objects_alive():
+            gc.collect()
         ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK if clean else 0)
         return clean
 
