@@ -26,6 +26,7 @@ from softphone.app.options import options_for
 from softphone.core.errors import VicifastError
 from softphone.core.executor import Outcome
 from softphone.desktop.assets import DESKTOP_ID
+from softphone.ui.gui_gc import GuiThreadCollector
 from softphone.ui.i18n import install_translator
 from softphone.ui.icons import app_icon
 from softphone.ui.quit_signal import QuitOnSignal
@@ -66,6 +67,8 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
         return 0
     # From here on SIGINT/SIGTERM end the app like Quit (one during demo mode's start waits)
     quit_on_signal = QuitOnSignal(qapp)
+    # Cycles are collected on this thread only: before any other thread starts
+    collector = GuiThreadCollector(qapp).start()
     demo_dir = Path(tempfile.mkdtemp(prefix="vicifast-demo-")) if demo else None
     env: DemoEnvironment | None = None
     start: _Start | None = None
@@ -89,7 +92,8 @@ def run(links: Sequence[str] = (), *, demo: bool = False) -> int:
             shutil.rmtree(demo_dir, ignore_errors=True)
         quit_on_signal.close()  # a second SIGTERM does not cut the clean-up short
         if start is not None and start.app is not None:
-            exit_if_stuck(start.app)  # last: ends the process if quitting left something hanging
+            exit_if_stuck(start.app)  # ends the process if quitting left something hanging
+        collector.stop()
 
 
 def _opened_links(qapp: QApplication) -> OpenedLinks:
