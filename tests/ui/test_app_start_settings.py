@@ -20,6 +20,7 @@ from softphone.audio.ring import PcmRing
 from softphone.core import events as ev
 from softphone.storage.history import Outcome
 from softphone.storage.settings import AppSettings, SoundSystem
+from tests.audio.pulse import PulseServer
 from tests.ui.app_kit import app_maker
 from tests.ui.test_app_settings_live import SettingsEngine
 from tests.unit.history_kit import call
@@ -101,8 +102,10 @@ def test_no_ringer_stream_without_a_ringer_choice(
 
 
 def test_choosing_qt_multimedia_opens_the_streams_through_it(
-    tmp_path: Path, make_app: Callable[..., App]
+    tmp_path: Path, make_app: Callable[..., App], pulse: PulseServer
 ) -> None:
+    """(On the tests' PulseAudio: Qt Multimedia connects to a sound server once a process, and
+    the Qt audio tests that may run later in this one expect theirs.)"""
     from softphone.ui.qt_audio.backend import QtAudioBackend
 
     saved(tmp_path, sound_system=SoundSystem.QT)
