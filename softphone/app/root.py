@@ -60,7 +60,7 @@ from softphone.ui.recents.view import RecentsView
 from softphone.ui.settings.view import SettingsView
 from softphone.ui.signin.controller import SignInController
 from softphone.ui.signin.view import SignInRequest
-from softphone.ui.single_instance import InstanceServer
+from softphone.ui.single_instance import instance_server
 from softphone.ui.tray import Tray
 from softphone.ui.window_status import SignedInAs
 
@@ -244,7 +244,7 @@ class App(QObject):
         pages.wire_pages(self)
         self.call_bar = watch_calls(self)  # on top during a call while the window is not
         self.hotkeys = global_hotkeys_for(self)  # held from start() on, if the setting says so
-        self.instance_server = InstanceServer(options.instance, self)
+        self.instance_server = instance_server(options.instance, self)
         self.instance_server.received.connect(self.handle_argv)
         self._net_timer: QTimer | None = None
         self.net_watch: NetWatch | None = None

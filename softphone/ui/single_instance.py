@@ -1,18 +1,19 @@
 """One running app per user: a second start hands its command line to the first and exits.
 
-The first instance listens on a ``QLocalServer`` named per user; a later start connects, writes
-its arguments as one JSON line and leaves. ``sip:``, ``tel:`` and ``callto:`` links among them
+The first instance listens on a local server named per user; a later start connects, writes its
+arguments as one JSON line and leaves. ``sip:``, ``tel:`` and ``callto:`` links among them
 become dial targets (``softphone.core.links``).
 
-A start asks before its first window is shown, so that check stays light: on Linux and macOS it
-connects to the server's Unix socket with Python's own ``_socket`` (where ``QLocalServer`` puts
-it: Qt's temporary directory and the name), and Qt Network is imported only by the server, once
-the app behind the window is built; on Windows, whose local servers are named pipes, the check
-is ``QLocalSocket``'s.
+On Linux and macOS the server is a Unix socket of Python's own, watched by ``QSocketNotifier``,
+where ``QLocalServer`` would put it (Qt's temporary directory and the name; readable and
+writable by the user alone), so neither the check before the first window nor the running app
+loads Qt Network (about 2.5 MiB resident with the Kerberos libraries it links). On Windows,
+whose local servers are named pipes, both are Qt's: ``QLocalServer`` and ``QLocalSocket``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import logging
@@ -22,9 +23,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, Signal
 
 if TYPE_CHECKING:
+    from socket import socket
+
     from PySide6.QtNetwork import QLocalSocket
 
 _log = logging.getLogger(__name__)
@@ -102,16 +105,133 @@ def _send_by_qt(name: str, message: bytes) -> bool:
     return sent
 
 
+def _complete(buffer: bytearray) -> bool:
+    return b"\n" in buffer or len(buffer) > _MAX_MESSAGE
+
+
+def instance_server(name: str, parent: QObject | None = None) -> InstanceServer:
+    """This platform's server for ``name``: Qt's on Windows, a Unix socket elsewhere."""
+    if sys.platform == "win32":
+        return QtInstanceServer(name, parent)
+    return UnixInstanceServer(name, parent)
+
+
 class InstanceServer(QObject):
-    """Listens for later starts; emits ``received(list[str])`` (their argv) on the GUI thread."""
+    """Listens for later starts (:func:`instance_server` makes this platform's); emits
+    ``received(list[str])`` (their argv) on the GUI thread."""
 
     received = Signal(list)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
-        from PySide6.QtNetwork import QLocalServer  # with the app behind the first window
-
         super().__init__(parent)
         self.name = name
+
+    def listen(self) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _deliver(self, message: bytes) -> None:
+        """A later start's message (its first line): its argv is emitted, unless malformed."""
+        line = message.split(b"\n", 1)[0]
+        try:
+            argv = json.loads(line)["argv"]
+        except (ValueError, KeyError, TypeError):
+            _log.warning("ignored a malformed message from another start of the app")
+            return
+        if isinstance(argv, list) and all(isinstance(a, str) for a in argv):
+            self.received.emit(argv)
+
+
+class UnixInstanceServer(InstanceServer):
+    """On a Unix socket of Python's own (Linux, macOS)."""
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(name, parent)
+        self._path = Path(server_path(name))
+        self._listening: tuple[socket, QSocketNotifier] | None = None
+        self._clients: dict[int, tuple[socket, QSocketNotifier, bytearray]] = {}  # by fd
+
+    def listen(self) -> bool:
+        import socket as sockets  # the app has it by now (its HTTP clients)
+
+        server = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+        try:
+            try:
+                server.bind(str(self._path))
+            except OSError:  # a crashed instance's socket file (nobody answered): taken over
+                self._path.unlink()
+                server.bind(str(self._path))
+            self._path.chmod(0o600)  # the user's alone, before anyone can connect
+            server.listen(8)
+        except OSError as err:
+            server.close()
+            _log.warning("single-instance server: %s", err)
+            return False
+        server.setblocking(False)
+        notifier = QSocketNotifier(server.fileno(), QSocketNotifier.Type.Read, self)
+        notifier.activated.connect(self._accept)
+        self._listening = (server, notifier)
+        return True
+
+    def close(self) -> None:
+        for fd in list(self._clients):
+            self._drop(fd)
+        if self._listening is not None:
+            server, notifier = self._listening
+            self._listening = None
+            notifier.setEnabled(False)
+            server.close()
+            with contextlib.suppress(OSError):
+                self._path.unlink()
+
+    def _accept(self) -> None:
+        if self._listening is None:
+            return
+        while True:
+            try:
+                client, _ = self._listening[0].accept()
+            except OSError:  # none left (BlockingIOError), or one that went away meanwhile
+                return
+            client.setblocking(False)
+            notifier = QSocketNotifier(client.fileno(), QSocketNotifier.Type.Read, self)
+            # a method, not a lambda: PySide6 crashed deleting a notifier whose slot was one
+            notifier.activated.connect(self._readable)
+            self._clients[client.fileno()] = (client, notifier, bytearray())
+
+    def _readable(self) -> None:
+        notifier = self.sender()
+        fd = notifier.socket() if isinstance(notifier, QSocketNotifier) else -1
+        if fd not in self._clients:
+            return
+        client, _, buffer = self._clients[fd]
+        try:
+            data = client.recv(_MAX_MESSAGE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        buffer += data
+        if data and not _complete(buffer):
+            return
+        self._drop(fd)
+        self._deliver(bytes(buffer))
+
+    def _drop(self, fd: int) -> None:
+        client, notifier, _ = self._clients.pop(fd)
+        notifier.setEnabled(False)
+        notifier.deleteLater()
+        client.close()
+
+
+class QtInstanceServer(InstanceServer):
+    """With ``QLocalServer`` (Windows)."""
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer
+
+        super().__init__(name, parent)
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
@@ -152,7 +272,7 @@ class InstanceServer(QObject):
         if buffer is None:
             return
         buffer += bytes(socket.readAll().data())
-        if b"\n" in buffer or len(buffer) > _MAX_MESSAGE:
+        if _complete(buffer):
             self._finish(socket)
 
     def _finish(self, socket: QLocalSocket) -> None:
@@ -161,11 +281,4 @@ class InstanceServer(QObject):
             return
         buffer += bytes(socket.readAll().data())
         self._drop(socket)
-        line = bytes(buffer).split(b"\n", 1)[0]
-        try:
-            argv = json.loads(line)["argv"]
-        except (ValueError, KeyError, TypeError):
-            _log.warning("ignored a malformed message from another start of the app")
-            return
-        if isinstance(argv, list) and all(isinstance(a, str) for a in argv):
-            self.received.emit(argv)
+        self._deliver(bytes(buffer))

@@ -5,7 +5,9 @@ ARGS`` until it is registered and writes to REPORT (JSON) the modules in ``sys.m
 the agent hears its REGISTER's 200 OK, with, for each module, who imported it first.
 ``python -m tests.support.import_probe REPORT app`` takes the desktop app's start path up to
 its first window (``softphone.cli``, ``run``'s module, and the sign-in window shown as ``run``
-shows it) and reports what that loaded.
+shows it) and reports what that loaded; ``app-built`` goes on to build the app behind that
+window (every page, the tray, the history opened) and reports once the history's thread has
+run what the build queued for it.
 
 The recorder is a meta-path finder that only looks (it finds nothing): for each module's
 first import it notes the innermost frame outside the import system, "module" or
@@ -112,8 +114,9 @@ def _probe_agent(recorder: ImportRecorder, out: str, argv: list[str]) -> int:
     return 0
 
 
-def _probe_app(recorder: ImportRecorder, out: str) -> int:
-    """Up to the first window shown, as ``run`` shows it (its options in a temporary home)."""
+def _probe_app(recorder: ImportRecorder, out: str, *, built: bool = False) -> int:
+    """Up to the first window shown, as ``run`` shows it (its options in a temporary home);
+    ``built``: and the app behind it built."""
     import importlib
     import tempfile
     from pathlib import Path
@@ -142,7 +145,15 @@ def _probe_app(recorder: ImportRecorder, out: str) -> int:
         first.show()
         qapp.processEvents()
         assert process.run is not None and first.window.isVisible()
+        if built:
+            from softphone.app.root import App
+
+            app = App(options, first=first)
+            app.history.submit(lambda _store: None).result(10)
+            qapp.processEvents()
         _write(out, recorder.report(list(sys.modules)))
+        if built:
+            app.history.stop()
         first.window.close()
     return 0
 
@@ -153,8 +164,8 @@ def main(argv: list[str]) -> int:
     out, what, rest = argv[0], argv[1], argv[2:]
     if what == "agent":
         return _probe_agent(recorder, out, rest)
-    if what == "app":
-        return _probe_app(recorder, out)
+    if what in ("app", "app-built"):
+        return _probe_app(recorder, out, built=what == "app-built")
     raise SystemExit(f"import_probe: unknown start path {what!r}")
 
 

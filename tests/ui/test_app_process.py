@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from softphone.app.options import QUIT_TIMEOUT_S
 from softphone.app.process import EXIT_GRACE_S, EXIT_STUCK
-from softphone.ui.single_instance import InstanceServer, instance_name
+from softphone.ui.single_instance import instance_name, instance_server
 from tests.support.process import ManagedProcess, wait_until
 from tests.support.secret_service import SecretService, available
 from tests.support.silent_prompter import silent_prompter
@@ -132,7 +132,7 @@ def test_a_demo_start_hands_its_link_to_the_running_app(
     """`vicifast-phone --demo LINK` while the app runs: the running app gets the link (here the
     test listens where the app does), and the demo never starts."""
     monkeypatch.setenv("TMPDIR", app_env["TMPDIR"])  # Qt's local sockets: the user's folder
-    running = InstanceServer(instance_name())
+    running = instance_server(instance_name())
     assert running.listen()
     try:
         with qtbot.waitSignal(running.received, timeout=round(HAND_OVER_S * 1000)) as got:

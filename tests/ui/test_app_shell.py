@@ -31,7 +31,7 @@ from softphone.core.session_events import (
 )
 from softphone.ui.bridge import QtBridge
 from softphone.ui.main_window import StatusStrip, registration_text
-from softphone.ui.single_instance import InstanceServer, send_to_running, server_path
+from softphone.ui.single_instance import instance_server, send_to_running, server_path
 from softphone.ui.tray import TRAY_NOTICE
 from tests.ui.app_kit import app_maker
 
@@ -197,7 +197,7 @@ def test_links_become_dial_targets() -> None:
 def test_a_second_start_hands_its_link_to_the_first(qtbot: QtBot, tmp_path: Path) -> None:
     name = f"vicifast-test-{tmp_path.name}"
     assert not send_to_running(name, ["sip:100@pbx"])  # nobody listens yet
-    server = InstanceServer(name)
+    server = instance_server(name)
     assert server.listen()
     try:
         with qtbot.waitSignal(server.received, timeout=WAIT) as got:
@@ -213,26 +213,26 @@ def test_a_second_start_hands_its_link_to_the_first(qtbot: QtBot, tmp_path: Path
 def test_a_second_start_finds_the_first_where_qt_put_it_not_a_dead_one_nor_a_strangers(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The check before the first window is Python's own Unix socket, the server Qt's: the
-    # socket is where QLocalServer puts it, with a temporary directory of the user's own
-    # (through a symlink, as macOS's /tmp is).
+    # The server's socket is where QLocalServer puts it (Qt's temporary directory, through a
+    # symlink as macOS's /tmp is), the user's alone; the check before the first window finds it.
     real = tmp_path / "real"
     real.mkdir()
     (tmp_path / "linked").symlink_to(real)
     monkeypatch.setenv("TMPDIR", str(tmp_path / "linked"))
     name = "vicifast-test-tmpdir"
-    server = InstanceServer(name)
+    server = instance_server(name)
     assert server.listen()
     try:
         assert server_path(name) == str(real / name)
         assert (real / name).is_socket()
+        assert (real / name).stat().st_mode & 0o777 == 0o600
         with qtbot.waitSignal(server.received, timeout=WAIT) as got:
             assert send_to_running(name, ["sip:7@pbx"])
         assert got.args == [["sip:7@pbx"]]
     finally:
         server.close()
     # another user's socket where ours would be (a shared temporary folder): never written to
-    server = InstanceServer(name)
+    server = instance_server(name)
     assert server.listen()
     got_any: list[list[str]] = []
     server.received.connect(got_any.append)
@@ -250,6 +250,15 @@ def test_a_second_start_finds_the_first_where_qt_put_it_not_a_dead_one_nor_a_str
     dead.close()
     assert (real / name).exists()
     assert not send_to_running(name, ["sip:7@pbx"])
+    server = instance_server(name)  # and the server takes its place
+    assert server.listen()
+    try:
+        with qtbot.waitSignal(server.received, timeout=WAIT) as got:
+            assert send_to_running(name, ["sip:9@pbx"])
+        assert got.args == [["sip:9@pbx"]]
+    finally:
+        server.close()
+    assert not (real / name).exists()
 
 
 # ---- the app with a fake engine -----------------------------------------------------------
