@@ -389,7 +389,7 @@ def section(rows: int, r: dict[str, Any], load_before: str, load_after: str) -> 
     fresh = markdown_table(
         ["fragment", "each once (earlier runs' method): SQLCipher p95 (ms)", "stdlib p95",
          "÷ stdlib (p95)", "first search after open: SQLCipher median (ms)", "p95",
-         "stdlib median", "p95", "÷ stdlib (median)", "÷ stdlib (p95)"],
+         "stdlib median", "p95", "÷ stdlib (median)", "÷ stdlib (p95)", "÷ no key (median)"],
         [
             [f"{n} character{'s' if n > 1 else ''}", fmt(first["sqlcipher"][n].p95),
              fmt(first["sqlite3"][n].p95),
@@ -397,7 +397,8 @@ def section(rows: int, r: dict[str, Any], load_before: str, load_after: str) -> 
              fmt(cold["sqlcipher"][n].median), fmt(cold["sqlcipher"][n].p95),
              fmt(cold["sqlite3"][n].median), fmt(cold["sqlite3"][n].p95),
              f"{cold['sqlcipher'][n].median / cold['sqlite3'][n].median:.2f}×",
-             f"{cold['sqlcipher'][n].p95 / cold['sqlite3'][n].p95:.2f}×"]
+             f"{cold['sqlcipher'][n].p95 / cold['sqlite3'][n].p95:.2f}×",
+             f"{cold['sqlcipher'][n].median / cold['unkeyed'][n].median:.2f}×"]
             for n in LENGTHS
         ],
     )  # fmt: skip
