@@ -70,7 +70,7 @@ _AGENT_PARSER = (
 )
 IMPORTS = {
     "agent": f"{_AGENT_PARSER}; import softphone.headless.agent, pjsua2; pjsua2.Account",
-    "raw": "import argparse, gc, json, os, signal, sys, time, pjsua2; pjsua2.Account",
+    "raw": "import argparse, gc, json, os, signal, sys, time, typing, pjsua2; pjsua2.Account",
 }
 
 

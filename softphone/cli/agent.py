@@ -10,7 +10,6 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from softphone.cli.agent_inputs import (
     PASSWORD_ENV,
@@ -23,7 +22,10 @@ from softphone.cli.prompts import add_password_arguments
 from softphone.core.errors import ConfigError
 from softphone.core.models import DtmfMethod, EngineConfig, SrtpMode, Transport
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from softphone.audio.backend import AudioStream
     from softphone.audio.ring import AudioRings
 

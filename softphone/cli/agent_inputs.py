@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from softphone.cli.prompts import FLAGS, from_environment, read_secret_from_args
 from softphone.core.errors import ConfigError
@@ -27,7 +26,10 @@ from softphone.core.models import (
 )
 from softphone.core.secret import Secret
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from softphone.desktop.deployment import DeploymentDefaults
     from softphone.signin.service import SignInPlan
 

@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from softphone import __version__
 from softphone.cli.agent_inputs import PASSWORD_ENV, SIGNIN_PASSWORD_ENV, TOTP_ENV
@@ -20,6 +19,10 @@ from softphone.cli.prompts import forget_taken, take_from_environment
 from softphone.core.errors import VicifastError
 from softphone.core.links import is_link
 from softphone.desktop.hardening import harden_process
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 # Each command's own module (its flags, its run, what they import) is imported when that
 # command is given: ``vicifast-phone agent`` does not pay for the emulator's, the QR tools' or

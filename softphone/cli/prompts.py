@@ -16,10 +16,13 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Final
 
 from softphone.core.errors import ConfigError
 from softphone.core.secret import Secret
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 MAX_SECRET_BYTES: Final = 4096
 FLAGS: Final = "--password-file or --password-fd"

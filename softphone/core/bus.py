@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from softphone.core.events import Event
 
-_log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
-E = TypeVar("E", bound=Event)
-Handler = Callable[[Any], None]
+    E = TypeVar("E", bound=Event)
+    Handler = Callable[[Any], None]
+
+_log = logging.getLogger(__name__)
 
 
 class EventBus:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import enum
 import time
-from typing import Any
 
 from softphone.core.values import asdict, field, value_class
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class RegistrationState(enum.StrEnum):

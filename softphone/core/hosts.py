@@ -12,9 +12,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
-from typing import Final
 
 from softphone.core.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 MAX_HOST_CHARS: Final = 253
 _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

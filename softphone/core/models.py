@@ -9,12 +9,15 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from typing import Final
 
 from softphone.core.errors import ConfigError
 from softphone.core.hosts import check_host
 from softphone.core.secret import Secret
 from softphone.core.values import field, value_class
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class Transport(enum.StrEnum):

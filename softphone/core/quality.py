@@ -16,10 +16,11 @@ rated on the same scale (as G.711, a conservative figure for it).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from softphone.core.values import value_class
 
 
-class CodecImpairment(NamedTuple):
+@value_class
+class CodecImpairment:
     ie: float  # equipment impairment with no loss
     bpl: float  # robustness to random packet loss (higher: more robust)
 

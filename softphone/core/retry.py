@@ -7,12 +7,16 @@ pjsua's retry off and follows this policy instead.
 
 from __future__ import annotations
 
-import random
 import re
 
-from softphone.core.values import field, value_class
+from softphone.core.values import value_class
 
-_RETRY_AFTER = re.compile(r"^\s*(\d{1,6})")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import random
+
+# A pattern, not a compiled one: ``re`` compiles it on its first use, not at import.
+_RETRY_AFTER = r"^\s*(\d{1,6})"
 
 
 @value_class(frozen=False)
@@ -22,10 +26,16 @@ class Backoff:
     first_s: float = 1.0
     factor: float = 2.0
     cap_s: float = 120.0
-    rng: random.Random = field(default_factory=random.Random)
+    # None: a generator of its own, made when first needed (every account has a Backoff, and
+    # ``random`` costs the agent's start more than the rest of this module)
+    rng: random.Random | None = None
     attempts: int = 0
 
     def next_delay(self, retry_after_s: float | None = None) -> float:
+        if self.rng is None:
+            import random
+
+            self.rng = random.Random()
         base = min(self.cap_s, self.first_s * self.factor**self.attempts)
         self.attempts += 1
         delay = self.rng.uniform(base / 2, base)
@@ -40,7 +50,7 @@ class Backoff:
 
 def parse_retry_after(value: str) -> float | None:
     """Seconds from a ``Retry-After`` header value (``120 (maintenance);duration=60``)."""
-    match = _RETRY_AFTER.match(value)
+    match = re.match(_RETRY_AFTER, value)
     return float(match.group(1)) if match else None
 
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Final, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, Protocol
+else:
+    # SecretStore below is a protocol for type checkers only (nothing checks one at run time),
+    # and ``typing`` would cost every start of the phone more than this module.
+    Protocol = object
 
 _MASK: Final = "********"
 

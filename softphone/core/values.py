@@ -19,11 +19,23 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, dataclass_transform, overload
 
 from softphone.core.errors import FrozenInstanceError
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, dataclass_transform, overload
+
+    _T = TypeVar("_T")
+else:
+    # These two speak only to type checkers, and ``typing`` would cost the agent's start more
+    # than this whole module: at run time both leave the function as it is (an overload's stub
+    # is then replaced by the definition after it).
+    def overload(function):
+        return function
+
+    def dataclass_transform(**_options):
+        return overload
 
 
 class _Missing:
@@ -152,11 +164,11 @@ def _is_classvar(annotation: Any) -> bool:
 @overload
 def value_class(cls: type[_T], /) -> type[_T]: ...
 @overload
-def value_class(
+def value_class(  # noqa: F811 - ruff takes the run-time stand-in for ``overload``
     *, kw_only: bool = False, frozen: bool = True
 ) -> Callable[[type[_T]], type[_T]]: ...
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
-def value_class(
+def value_class(  # noqa: F811
     cls: type[_T] | None = None, /, *, kw_only: bool = False, frozen: bool = True
 ) -> type[_T] | Callable[[type[_T]], type[_T]]:
     """``@dataclass(frozen=True, slots=True)`` for the classes every start imports (see above).

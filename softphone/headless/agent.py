@@ -14,7 +14,6 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from softphone.core import events as ev
 from softphone.core.errors import VicifastError
@@ -23,8 +22,10 @@ from softphone.core.values import field, value_class
 from softphone.headless.loop import HeadlessLoop, Timer
 from softphone.sip.engine import SipEngine
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from typing import Any, Protocol, TextIO
 
     from softphone.audio.ring import AudioRings
     from softphone.core.session_events import SessionReason, SessionStateChanged
@@ -56,19 +57,21 @@ class AgentOutcome:
     ended_calls: list[ev.CallStateChanged] = field(default_factory=list)
 
 
-class _Engine(Protocol):
-    """What the agent uses of ``SipEngine`` (or of ``signin.RebindingEngine``)."""
+if TYPE_CHECKING:  # the type checker's alone: nothing at run time needs it
 
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def add_account(
-        self, config: SipAccountConfig, account_id: str | None = None
-    ) -> Future[str]: ...
-    def make_call(self, account_id: str, target: str) -> Future[str]: ...
-    def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
-    def hold(self, call_id: str) -> Future[None]: ...
-    def hangup(self, call_id: str) -> Future[None]: ...
-    def reregister(self, account_id: str) -> Future[None]: ...
+    class _Engine(Protocol):
+        """What the agent uses of ``SipEngine`` (or of ``signin.RebindingEngine``)."""
+
+        def start(self) -> None: ...
+        def stop(self) -> None: ...
+        def add_account(
+            self, config: SipAccountConfig, account_id: str | None = None
+        ) -> Future[str]: ...
+        def make_call(self, account_id: str, target: str) -> Future[str]: ...
+        def send_dtmf(self, call_id: str, digits: str) -> Future[None]: ...
+        def hold(self, call_id: str) -> Future[None]: ...
+        def hangup(self, call_id: str) -> Future[None]: ...
+        def reregister(self, account_id: str) -> Future[None]: ...
 
 
 class HeadlessAgent:
@@ -157,7 +160,8 @@ class HeadlessAgent:
         if event.state is ev.RegistrationState.REGISTERED and not self._registered:
             self._registered = True
             self._begin()
-            self._watch_sleep()
+            # once this event is handled (and printed): the watch is no part of registering
+            self.post(self._watch_sleep)
         elif event.state is ev.RegistrationState.FAILED and self.service is None:
             # Signed in, a failed REGISTER is the session's to handle (re-auth, then retry).
             self._fail(f"Registration failed: {event.reason or event.code}")
@@ -241,9 +245,9 @@ class HeadlessAgent:
 
     def _watch_sleep(self) -> None:
         """Sleep hangs up the calls; wake registers again at once (see signin.wake). A plain
-        account's agent starts the watch once registered (or at once without registering):
-        its imports and logind's round trips come after the REGISTER, not before it. A signed-in
-        agent starts it with the sign-in."""
+        account's agent starts the watch once its registration has been handled and printed (or
+        at once without registering): its imports and logind's round trips come after the
+        REGISTER, not before it. A signed-in agent starts it with the sign-in."""
         if self._sleep_bus is None or self.sleep_watch is not None:
             return
         from softphone.signin.wake import SleepWakeWatch

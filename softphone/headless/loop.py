@@ -10,7 +10,6 @@ and the headless demo (:mod:`softphone.demo.headless`) run their core on it.
 
 from __future__ import annotations
 
-import math
 import queue
 import time
 from collections.abc import Callable
@@ -66,7 +65,7 @@ class HeadlessLoop:
         return timer
 
     def run_until(
-        self, done: Callable[[], bool], *, timeout_s: float = math.inf, poll_s: float = 1.0
+        self, done: Callable[[], bool], *, timeout_s: float = float("inf"), poll_s: float = 1.0
     ) -> bool:
         """Run events, posted work and due timers until ``done()``; False if ``timeout_s``
         passed first. ``done`` is asked again at least every ``poll_s``, for conditions that

@@ -31,12 +31,15 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 import pjsua2 as pj
 
 from softphone.core import events as ev
 from softphone.sip.timers import TimerHandle, Timers
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
@@ -18,7 +17,10 @@ from softphone.core.retry import Backoff
 from softphone.core.sipuri import RemoteParty
 from softphone.core.trust import Origin, ServerTrust
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from softphone.core.models import SipAccountConfig
     from softphone.sip.calls import Calls
     from softphone.sip.registration import Registrations

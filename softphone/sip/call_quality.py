@@ -3,12 +3,14 @@ thread only)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pjsua2 as pj
 
 from softphone.core import events as ev
 from softphone.core.quality import mos
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _PACKET_MS = 20.0  # pjsua's ptime: one packet's worth of audio waits to be sent
 

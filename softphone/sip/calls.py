@@ -10,7 +10,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol
 
 import pjsua2 as pj
 
@@ -27,14 +26,18 @@ from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
 from softphone.sip.tone_hooks import NoTones
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from softphone.sip.trust_gate import TrustGate
 
 MAX_CALLS = 4  # PJSUA_MAX_CALLS
 MEDIA_PENDING_MAX_S = 2.0  # how long RFC 2833 digits wait for a hold/resume re-INVITE's media
 _log = logging.getLogger(__name__)
-_HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
-_DTMF_DIGITS = re.compile(r"^[0-9A-Da-d*#]{1,32}$")
+# Patterns, not compiled ones: ``re`` compiles each on its first use, not at import.
+_HEADER_NAME = r"^[A-Za-z][A-Za-z0-9-]{0,63}$"
+_DTMF_DIGITS = r"^[0-9A-Da-d*#]{1,32}$"
 _STATE_MAP = {
     pj.PJSIP_INV_STATE_CALLING: ev.CallState.CALLING,
     pj.PJSIP_INV_STATE_INCOMING: ev.CallState.INCOMING,
@@ -57,10 +60,12 @@ def _srtp_active(call: SipCall, proto: int) -> bool:
         return False
 
 
-class AudioSink(Protocol):
-    """Where a call's audio goes and where its microphone comes from (SIP thread)."""
+if TYPE_CHECKING:  # the type checker's alone: nothing at run time needs it
 
-    def connect(self, call_audio: Any, *, muted: bool) -> None: ...
+    class AudioSink(Protocol):
+        """Where a call's audio goes and where its microphone comes from (SIP thread)."""
+
+        def connect(self, call_audio: Any, *, muted: bool) -> None: ...
 
 
 class Calls:
@@ -131,7 +136,7 @@ class Calls:
         uri = dial_uri(target, acc.config.domain)
         prm = pj.CallOpParam(True)
         for name, value in headers:
-            if not _HEADER_NAME.match(name) or any(c in value for c in "\r\n"):
+            if not re.match(_HEADER_NAME, name) or any(c in value for c in "\r\n"):
                 raise ConfigError(f"'{name}' is not a header that can be added to a call.")
             header = pj.SipHeader()
             header.hName, header.hValue = name, value
@@ -262,7 +267,7 @@ class Calls:
 
     def send_dtmf(self, call_id: str, digits: str, method: DtmfMethod | None) -> None:
         call = self._call(call_id)
-        if not _DTMF_DIGITS.match(digits):
+        if not re.match(_DTMF_DIGITS, digits):
             raise ConfigError("DTMF digits are 0-9, *, #, A-D (at most 32 at once).")
         prm = pj.CallSendDtmfParam()
         prm.digits = digits

@@ -26,7 +26,6 @@ import logging
 import os
 import re
 import time
-from typing import Any
 
 import pjsua2 as pj
 
@@ -35,6 +34,10 @@ from softphone.core.models import SipAccountConfig, Transport
 from softphone.sip.errors import TlsUnavailable
 from softphone.sip.pjerror import pj_detail
 from softphone.sip.transports import set_tls_versions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _log = logging.getLogger(__name__)
 

@@ -14,13 +14,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pjsua2 as pj
 
 from softphone.core.models import EngineConfig
 from softphone.sip.calls import MAX_CALLS
 from softphone.sip.logwriter import TRACE_LEVEL, RedactingLogWriter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _log = logging.getLogger(__name__)
 

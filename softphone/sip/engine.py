@@ -16,7 +16,6 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from softphone.core import events as ev
 from softphone.core.errors import EngineError, EngineNotRunning, VicifastError
@@ -31,11 +30,15 @@ from softphone.core.models import (
 from softphone.sip.pjerror import pj_message
 from softphone.sip.stack import SipStack
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from softphone.audio.ring import AudioRings
 
+    T = TypeVar("T")
+
 _log = logging.getLogger(__name__)
-T = TypeVar("T")
 _WAKE = b"\r\n\r\n"
 
 

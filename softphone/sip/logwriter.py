@@ -9,12 +9,15 @@ from __future__ import annotations
 import ctypes
 import logging
 from collections.abc import Callable
-from typing import Any, cast
 
 import pjsua2 as pj
 
 from softphone.core.redact import redact_sip
 from softphone.sip.capabilities import c_functions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _log = logging.getLogger("softphone.sip.pjsip")
 _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
@@ -39,7 +42,8 @@ def pj_log_level_setter() -> Callable[[int], None] | None:
     (function,) = found
     function.argtypes = [ctypes.c_int]
     function.restype = None
-    return cast("Callable[[int], None]", function)
+    setter: Callable[[int], None] = function
+    return setter
 
 
 class RedactingLogWriter(pj.LogWriter):  # type: ignore[misc]

@@ -3,13 +3,14 @@ null device (headless runs, tests). SIP thread only."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import pjsua2 as pj
 
 from softphone.core import events as ev
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from softphone.audio.ring import AudioRings
     from softphone.sip.audio_port import AudioBridgePort
 

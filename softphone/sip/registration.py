@@ -6,7 +6,6 @@ Runs and emits on the SIP thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pjsua2 as pj
 
@@ -17,6 +16,10 @@ from softphone.core.retry import AUTH_CODES, parse_retry_after
 from softphone.sip.call import SipAccount
 from softphone.sip.pjerror import pj_message
 from softphone.sip.timers import Timers
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _PJSIP_EBUSY = 171001  # PJSIP_EBUSY: "Object is busy"
 _PJSIP_REFRESH_MARGIN_S = 5  # pjsip refreshes this long before expiry, if it can

@@ -13,7 +13,6 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
@@ -46,7 +45,10 @@ from softphone.sip.transports import TransportPool, create_wake_transport
 from softphone.sip.trust_gate import Post, TrustGate
 from softphone.sip.unhandled import UnhandledRequests
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from softphone.audio.ring import AudioRings
     from softphone.sip.tones import LocalTones
 

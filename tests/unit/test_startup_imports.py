@@ -7,14 +7,17 @@ failure names the module and the chain of importers that brought it in.
 - The headless agent with a plain SIP account (``vicifast-phone agent --server …``), up to its
   REGISTER's 200 OK (a registrar in this test answers it): no Qt, no HTTP client, keychain,
   history, sign-in, emulator, TLS in Python, camera, QR or load-test stack; nor Python's
-  ``socket``, ``platform`` and ``dataclasses`` modules, nor the local tones (which play only
-  with sound devices).
+  ``socket``, ``platform``, ``dataclasses``, ``typing`` and ``random`` modules, nor the local
+  tones (which play only with sound devices).
 - The desktop app's start path up to its first window (``softphone.cli``, ``run``'s module,
   and the sign-in window shown as ``run`` shows it): nothing that first screen does not show:
   the camera and QR stack, Qt Multimedia, the encrypted history, echo cancellation, plots,
   the load tester, and none of the app behind the window (the SIP engine, the sign-in's HTTP
   clients, the keychain, audio, the Phone, Recents and Settings pages), which is imported on a
   thread once the window is up.
+- The desktop app built behind that window (every page, the history opened): not Qt Network
+  (the single-instance server is a Unix socket of Python's own), nor what only a later screen
+  shows (the Provisioning tab's QR-making stack, the QR scanner).
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ AGENT_MUST_NOT_IMPORT = (
     "socket", "platform",
     # the events and models are value classes (core.values), not dataclasses
     "dataclasses",
+    # annotations only: what the type checker reads is imported under TYPE_CHECKING
+    "typing",
+    # a Backoff makes its random generator when it first backs off, not with its account
+    "random", "math",
     # local tones play only with sound devices (LocalTones), never headless
     "softphone.sip.tones", "softphone.sip.cadences", "softphone.sip.tone_choice",
     "softphone.sip.tone_output",
@@ -66,6 +73,12 @@ APP_MUST_NOT_IMPORT = (
     # session (the window needs only its events), the desktop integration's link handler
     "PySide6.QtNetwork", "softphone.audio.backend", "softphone.audio.ring",
     "softphone.audio.processing", "softphone.core.session", "softphone.desktop.link_handler",
+)  # fmt: skip
+
+APP_BUILT_MUST_NOT_IMPORT = (
+    "PySide6.QtMultimedia", "cv2", "zxingcpp", "pyzbar", "segno", "numpy",
+    "softphone.ui.provisioning", "softphone.ui.qr_scan", "softphone.ui.about",
+    *(() if sys.platform == "win32" else ("PySide6.QtNetwork",)),
 )  # fmt: skip
 
 
@@ -147,6 +160,16 @@ def test_the_desktop_apps_start_path_imports_nothing_its_first_screen_does_not_s
     assert "PySide6.QtWidgets" in importers  # the probe saw the real start path
     offending = _offending(importers, APP_MUST_NOT_IMPORT)
     assert not offending, "the app imports before its first screen: " + "; ".join(offending)
+
+
+def test_the_desktop_app_built_behind_its_window_leaves_qt_network_and_later_screens_unloaded(
+    tmp_path: Path,
+) -> None:
+    importers = _probe(tmp_path, "app-built", env={"QT_QPA_PLATFORM": "offscreen"})
+    assert "softphone.app.root" in importers  # the probe built the app
+    assert "softphone.storage.history.writer" in importers  # and its history's thread
+    offending = _offending(importers, APP_BUILT_MUST_NOT_IMPORT)
+    assert not offending, "the app imports once built: " + "; ".join(offending)
 
 
 def test_the_import_chain_names_who_imported_a_module() -> None:
