@@ -21,19 +21,9 @@ from softphone.sip.engine import SipEngine
 from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config
 from tests.enginekit.recorder import EventRecorder
 from tests.integration.conftest import assert_no_pj_objects_left
+from tests.support.cycles import Cycle
 
 pytestmark = pytest.mark.integration
-
-
-class _Cycle:
-    """Garbage only the cyclic collector frees, that says on which thread it was finalised."""
-
-    def __init__(self, finalised_on: list[str]) -> None:
-        self.me = self
-        self.finalised_on = finalised_on
-
-    def __del__(self) -> None:
-        self.finalised_on.append(threading.current_thread().name)
 
 
 @pytest.fixture
@@ -59,7 +49,7 @@ def test_stopping_the_engine_after_a_call_finalises_no_garbage_of_others_on_its_
     out = engine.make_call("dialer", peers.uri("agent")).result(TIMEOUT)
     recorder.wait(ev.CallStateChanged, call_id=out, state=ev.CallState.CONFIRMED)
     finalised_on: list[str] = []
-    _Cycle(finalised_on)  # e.g. a Qt object of the app's that became garbage
+    Cycle(finalised_on)  # e.g. a Qt object of the app's that became garbage
 
     engine.stop()
     recorder.wait(ev.EngineStopped, timeout=10)

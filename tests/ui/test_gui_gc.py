@@ -9,23 +9,13 @@ import threading
 from pytestqt.qtbot import QtBot
 
 from softphone.ui.gui_gc import GuiThreadCollector
-
-
-class _Cycle:
-    """Garbage only the cyclic collector frees, that says on which thread it was finalised."""
-
-    def __init__(self, finalised_on: list[str]) -> None:
-        self.me = self
-        self.finalised_on = finalised_on
-
-    def __del__(self) -> None:
-        self.finalised_on.append(threading.current_thread().name)
+from tests.support.cycles import Cycle
 
 
 def _make_garbage_and_allocate(finalised_on: list[str], kept: list[object]) -> None:
     """A cycle becomes garbage, then enough allocations for the automatic collector to run
     here, on this thread, were it on (kept alive, so the count stays past the threshold)."""
-    _Cycle(finalised_on)
+    Cycle(finalised_on)
     kept.extend([] for _ in range(20 * gc.get_threshold()[0]))
 
 
