@@ -28,7 +28,7 @@ from tests.audio.pulse import SPEAKER, PulseServer
 from tests.audio.tones import first_loud, pcm, tone
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 RATE = 16_000
 LOOP = "loop"

@@ -26,7 +26,7 @@ from tests.audio.pulse import SPEAKER, PulseServer
 from tests.audio.tones import assert_tone, first_loud, has_tone_for, pcm, recording, rms, tone
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 SPEAKER_TONE_HZ = 1000.0
 MIC_TONE_HZ = 440.0

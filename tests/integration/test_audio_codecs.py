@@ -20,7 +20,7 @@ from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config
 from tests.enginekit.recorder import EventRecorder
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 HEARD_S = 3.0
 CHECKED_S = 1.5

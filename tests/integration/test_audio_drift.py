@@ -23,7 +23,7 @@ from tests.enginekit.accounts import TIMEOUT, add_peers, peer_config
 from tests.enginekit.recorder import EventRecorder
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 TONE_HZ = 1000.0
 CALL_S = 20.0

@@ -40,7 +40,7 @@ from tests.audio.pulse import PulseServer
 from tests.audio.room import RATE, Room, from_pcm, power_db, to_pcm, voice
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 SCRIPT_S = 12.7
 

@@ -25,7 +25,7 @@ from tests.enginekit.recorder import EventRecorder
 from tests.integration.conftest import assert_no_pj_objects_left
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 MIC_TONE_HZ = 440.0
 SETTLE_S = 0.7  # a change reaches the recording through jitter buffer, rings and PulseAudio
