@@ -72,12 +72,17 @@ class Rig:
     room: Room | None = None
 
     def close(self) -> None:
-        self.audio.close()
-        if self.room is not None:
-            self.room.stop()
-        self.lab.stop_audio_clock()
-        self.pj.clear()
-        self.lab.close()
+        # The endpoint is destroyed whatever failed before: a second pj.Endpoint while one is
+        # alive aborts the process (seen once: this teardown failed, the next test's set-up
+        # aborted, and the failure's own message was lost with the process).
+        try:
+            self.audio.close()
+            if self.room is not None:
+                self.room.stop()
+        finally:
+            self.lab.stop_audio_clock()
+            self.pj.clear()
+            self.lab.close()
 
 
 @pytest.fixture
