@@ -1,8 +1,9 @@
 """QtAudioBackend against a private PulseAudio: devices, audio both ways, hot-plug, errors.
 
-Qt's PulseAudio connection is made once per process and never re-made, so the test whose sound
-server quits runs the backend in a child process (this module run as a script) against a server
-of its own; everything else shares the session's ``pulse``.
+Qt's PulseAudio connection is made once per process and never re-made, and Qt keeps listing a
+sink that goes away for the rest of the process; so the tests that add or remove devices, move the
+default or stop the sound server run the backend in a child process (this module run as a script)
+against a server of their own; the others share the session's ``pulse``.
 """
 
 from __future__ import annotations
@@ -173,28 +174,13 @@ def test_an_unknown_device_is_refused_with_a_readable_message(backend: QtAudioBa
     assert not capture.active and not playback.active
 
 
-@pytest.fixture
-def extra_sink(pulse: PulseServer) -> Iterator[list[str]]:
-    """Loads null sinks on demand (``pulse.pactl("load-module", …)``); unloads them after."""
-    modules: list[str] = []
-    yield modules
-    for index in modules:
-        pulse.pactl("unload-module", index)
-
-
-def _load_sink(pulse: PulseServer, modules: list[str], name: str) -> None:
-    modules.append(
-        pulse.pactl("load-module", "module-null-sink", f"sink_name={name}").strip()
-    )  # fmt: skip
-
-
-def test_a_device_added_at_run_time_is_listed_and_signalled(
-    backend: QtAudioBackend, pulse: PulseServer, changes: Changes, extra_sink: list[str]
-) -> None:
-    assert "headset" not in _ids(backend.output_devices())
-    _load_sink(pulse, extra_sink, "headset")
-    assert changes.event.wait(TIMEOUT), "no hot-plug notice"
-    wait_until(lambda: "headset" in _ids(backend.output_devices()), TIMEOUT, "the new device")
+def test_a_device_added_at_run_time_is_listed_and_signalled(doomed: PulseServer) -> None:
+    with Child("added", doomed) as child:
+        assert child.line() == "listening, no headset"
+        doomed.pactl("load-module", "module-null-sink", "sink_name=headset")
+        assert child.line() == "signalled"
+        assert child.line() == "listed headset"
+        assert child.wait() == 0
 
 
 @pytest.mark.xfail(
@@ -202,25 +188,19 @@ def test_a_device_added_at_run_time_is_listed_and_signalled(
     reason="Qt 6.11 on PulseAudio neither signals nor lists a removed sink, and PulseAudio moves "
     "the stream to the fallback sink (no error, no stall): removal is not detected yet",
 )
-def test_a_chosen_device_that_goes_away_is_reported(
-    backend: QtAudioBackend, pulse: PulseServer, extra_sink: list[str]
-) -> None:
-    _load_sink(pulse, extra_sink, "usb")
-    wait_until(lambda: "usb" in _ids(backend.output_devices()), TIMEOUT, "the new device")
-    errors: list[str] = []
-    stream = backend.open_output(PcmRing(target_ms=30), "usb", on_error=errors.append)
-    try:
-        wait_until(lambda: stream.stats().output_blocks > 20, TIMEOUT, "the speaker to run")
-        pulse.pactl("unload-module", extra_sink.pop())
-        wait_until(lambda: bool(errors), TIMEOUT, "the loss to be reported")
-        assert errors == ["The speaker “Null Output” was disconnected."]
-    finally:
-        stream.close()
+def test_a_chosen_device_that_goes_away_is_reported(doomed: PulseServer) -> None:
+    module = doomed.pactl("load-module", "module-null-sink", "sink_name=usb").strip()
+    with Child("removed", doomed) as child:
+        assert child.line() == "running on usb"
+        doomed.pactl("unload-module", module)
+        assert child.line() == "error: The speaker “Null Output” was disconnected."
 
 
 @pytest.fixture
 def doomed(tmp_path: Path) -> Iterator[PulseServer]:
-    """A PulseAudio for one child process, which the test may reshape or stop."""
+    """A PulseAudio for one child process, which the test may reshape or stop (Qt keeps listing
+    a removed sink for the rest of the process, so reshaping the shared ``pulse`` would show in
+    every later test of this process)."""
     if not available():
         pytest.fail("PulseAudio is not installed: run scripts/test, which installs it")
     server = PulseServer(tmp_path / "doomed").start(warm_mic=False)
@@ -295,14 +275,44 @@ def _child_main(scenario: str) -> int:
     from PySide6.QtCore import QCoreApplication
 
     app = QCoreApplication([])
-    backend = QtAudioBackend()
+    changes = Changes()
+    backend = QtAudioBackend(on_devices_changed=changes)
     try:
+        if scenario == "added":
+            return _child_added(backend, changes)
+        if scenario == "removed":
+            return _child_removed(backend)
         if scenario == "quit":
             return _child_quit(backend)
         return _child_follow(backend)
     finally:
         backend.shutdown()
         del app
+
+
+def _child_added(backend: QtAudioBackend, changes: Changes) -> int:
+    if "headset" in _ids(backend.output_devices()):
+        return 1
+    print("listening, no headset", flush=True)
+    if not changes.event.wait(TIMEOUT):
+        return 1
+    print("signalled", flush=True)
+    wait_until(lambda: "headset" in _ids(backend.output_devices()), TIMEOUT, "the new device")
+    print("listed headset", flush=True)
+    return 0
+
+
+def _child_removed(backend: QtAudioBackend) -> int:
+    errors: list[str] = []
+    stream = backend.open_output(PcmRing(target_ms=30), "usb", on_error=errors.append)
+    try:
+        wait_until(lambda: stream.stats().output_blocks > 20, TIMEOUT, "the speaker to run")
+        print(f"running on {_output_id(stream)}", flush=True)
+        wait_until(lambda: bool(errors), TIMEOUT, "the loss to be reported")
+        print(f"error: {errors[0]}", flush=True)
+        return 0
+    finally:
+        stream.close()
 
 
 def _child_quit(backend: QtAudioBackend) -> int:
