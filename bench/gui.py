@@ -143,6 +143,7 @@ def _probe_app(app: Any, started: float, idle_s: float, say: Any) -> None:
 # ---- start-up against a bare PySide6 window (issue 21) ----------------------------------------
 
 WORLD_ENV = "BENCH_GUI_WORLD"  # the external demo world's address and login, for the app probe
+KEYCHAIN_ENV = "BENCH_GUI_KEYCHAIN"  # "1": the app probe keeps its secrets in the system keychain
 START_RUNS = 5  # each, alternating
 SIGNED_IN_IDLE_S = 10.0
 
@@ -179,8 +180,9 @@ def probe_bare() -> None:
 def probe_start(idle_s: float) -> None:
     """The app started as ``run`` starts it (Qt's set-up, the translator, the icon, the first
     window shown, then the app behind it imported on a thread and built in steps), signed in
-    through its form to the demo world of another process; null audio, no tray, an in-memory
-    credential store."""
+    through its form to the demo world of another process; null audio, no tray; its secrets in
+    the system keychain as a real start's (a private Secret Service: ``start_compare``), or in
+    memory as ``--demo``'s when there is none."""
     started = float(os.environ["BENCH_SPAWNED_AT"])
     world = json.loads(os.environ[WORLD_ENV])
     from PySide6.QtWidgets import QApplication
@@ -190,7 +192,7 @@ def probe_start(idle_s: float) -> None:
     from softphone.app.first_window import FirstWindow
     from softphone.app.options import AppOptions
     from softphone.core.models import EngineConfig
-    from softphone.core.secret import MemorySecretStore
+    from softphone.core.secret import MemorySecretStore, SecretStore
     from softphone.signin.config import SignInConfig
     from softphone.ui.i18n import install_translator
     from softphone.ui.icons import app_icon
@@ -202,10 +204,15 @@ def probe_start(idle_s: float) -> None:
     qapp.setQuitOnLastWindowClosed(False)
     install_translator(qapp)
     work = Path(tempfile.mkdtemp(prefix="vicifast-bench-start-"))
+    store: SecretStore = MemorySecretStore()
+    if os.environ.get(KEYCHAIN_ENV) == "1":
+        from softphone.storage.keychain import KeychainStore  # as options_for opens it
+
+        store = KeychainStore.open(f"bench-start-{os.getpid()}")
     options = AppOptions(
         data_dir=work / "data",
         settings_path=work / "settings.json",
-        store=MemorySecretStore(),
+        store=store,
         device_id=f"bench-start-{os.getpid()}",
         signin=SignInConfig(world["control_plane"], world["ca_file"], "127.0.0.1"),
         instance=instance_name(f"-bench-{os.getpid()}"),
@@ -322,29 +329,49 @@ def _child(kind: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
     return steps
 
 
+def _keychain() -> tuple[dict[str, str], Any]:
+    """A private Secret Service (gnome-keyring on a bus of its own, as the tests start it) for
+    the app probes, when installed; else none (the probes keep their secrets in memory)."""
+    import contextlib
+
+    from tests.support import secret_service
+
+    if not secret_service.available():
+        return {}, contextlib.nullcontext()
+    service = secret_service.SecretService(Path(tempfile.mkdtemp(prefix="vicifast-bench-keys-")))
+    stop = contextlib.ExitStack()
+    stop.callback(service.stop)
+    service.start()
+    return {**service.env, KEYCHAIN_ENV: "1"}, stop
+
+
 def start_compare(runs: int = START_RUNS, idle_s: float = SIGNED_IN_IDLE_S) -> dict[str, Any]:
     """The app against a bare PySide6 window, ``runs`` each, alternating, on one display; the
     app signs in to a demo world (emulator, kamailio, lines) running in a process of its own
-    (bench/soak.py's ``world`` probe)."""
+    (bench/soak.py's ``world`` probe), keeping its secrets in a private Secret Service as a
+    real start keeps them in the system keychain (when gnome-keyring is installed)."""
     world = subprocess.Popen(
         [sys.executable, "-m", "bench.soak", "--probe", "world"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     assert world.stdout is not None and world.stdin is not None
     platform_env, context = _platform_env()
+    keychain_env, keychain = _keychain()
     try:
         first = json.loads(world.stdout.readline() or "{}")
         if first.get("event") != "world":
             raise RuntimeError(f"the demo world did not start: {first}")
         env = {**platform_env, WORLD_ENV: json.dumps(first)}
+        app_env = {**env, **keychain_env}
         bare: list[dict[str, Any]] = []
         app: list[dict[str, Any]] = []
         for _ in range(runs):
             bare.append(_child("--probe-bare", env)["shown"])
-            app.append(_child("--probe-start", env, str(idle_s)))
+            app.append(_child("--probe-start", app_env, str(idle_s)))
     finally:
         world.stdin.close()  # the world stops kamailio and the lines by PID
         world.wait(60)
+        keychain.__exit__(None, None, None)
         context.__exit__(None, None, None)
     return {
         "platform": platform_env.get("QT_QPA_PLATFORM", ""),
@@ -359,6 +386,7 @@ def start_compare(runs: int = START_RUNS, idle_s: float = SIGNED_IN_IDLE_S) -> d
         "ticks": [a["registered"]["ticks"] for a in app],
         "rss_mb": [a["idle"]["rss_mb"] for a in app],
         "idle_s": idle_s,
+        "keychain": bool(keychain_env),
     }
 
 
@@ -385,7 +413,8 @@ def start_table(result: dict[str, Any]) -> str:
         f"| spawn → REGISTER 200 (emulator in its own process) | {cell(result['registered'], 's')}"
         " (target ≤ 0.9 s) | — |\n"
         f"| CPU time of the process at REGISTER 200 | {cell(result['registered_cpu'], 's')} | — |\n"
-        f"| RSS signed in, {result['idle_s']:.0f} s after registered "
+        f"| RSS signed in, {result['idle_s']:.0f} s after registered (secrets "
+        f"{'in a Secret Service' if result.get('keychain') else 'in memory'}) "
         f"| {cell(result['rss_mb'], 'MiB', digits=1)} (target ≤ 100 MiB) | — |\n"
         f"| worst GUI-thread gap, window shown → registered "
         f"| {cell(result['worst_stall_ms'], 'ms', digits=0)} (target ≤ {STALL_MS} ms; "

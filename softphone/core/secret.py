@@ -6,6 +6,7 @@ import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Final, Protocol
 else:
     # SecretStore below is a protocol for type checkers only (nothing checks one at run time),
@@ -59,6 +60,10 @@ class SecretStore(Protocol):
 
     def set(self, key: str, value: Secret) -> None: ...
 
+    def update(self, values: Mapping[str, Secret]) -> None:
+        """Set each key to its value (a store may save them together, in fewer round trips)."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove the key; no error if it is not there."""
         ...
@@ -83,6 +88,10 @@ class MemorySecretStore:
     def set(self, key: str, value: Secret) -> None:
         with self._lock:
             self._values[key] = value
+
+    def update(self, values: Mapping[str, Secret]) -> None:
+        with self._lock:
+            self._values.update(values)
 
     def delete(self, key: str) -> None:
         with self._lock:

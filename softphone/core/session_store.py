@@ -134,11 +134,15 @@ class SessionStore:
             with self._lock:
                 if ended != self._ended:  # the session ended meanwhile: its wipe wins
                     return
-                self._store.set(KEY_COMPANY, Secret(creds.company_code))
-                self._store.set(KEY_USERNAME, Secret(creds.username))
-                self._store.set(KEY_PASSWORD, creds.password)
-                self._store.set(KEY_TOKEN, token)
-                self._store.set(KEY_SIP, account_to_secret(account))
+                self._store.update(
+                    {
+                        KEY_COMPANY: Secret(creds.company_code),
+                        KEY_USERNAME: Secret(creds.username),
+                        KEY_PASSWORD: creds.password,
+                        KEY_TOKEN: token,
+                        KEY_SIP: account_to_secret(account),
+                    }
+                )
 
         return work
 

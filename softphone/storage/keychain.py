@@ -4,10 +4,10 @@ Every entry lives under one service name per install, ``vicifast-desktop/<instal
 cannot list entries, so the store keeps an index entry (``@index``, a JSON list of key *names*, no
 values) in the keychain too; ``clear()`` works from it, also after a restart.
 
-Invariant: every key that has a value in the keychain is in the index. ``set`` writes the index
-before the value (and takes the name out again if the value could not be written); ``delete`` and
-``clear`` remove values before names. A failure half-way can leave a name without a value (which
-``clear`` handles), never a value without a name.
+Invariant: every key that has a value in the keychain is in the index. ``set`` and ``update``
+write the index before the values (and take out again the names whose value could not be
+written); ``delete`` and ``clear`` remove values before names. A failure half-way can leave a
+name without a value (which ``clear`` handles), never a value without a name.
 
 Every method blocks, and may wait for a person to answer an unlock prompt (a Secret Service's,
 at most ``answer_s``: a prompter that cannot show never answers): call them from a worker
@@ -21,7 +21,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final, TypeVar
 
 import keyring
@@ -173,24 +173,29 @@ class KeychainStore:
 
     def set(self, key: str, value: Secret) -> None:
         """Store `value` under `key` (again: same result)."""
-        _check_key(key)
-        if not isinstance(value, Secret):
-            raise TypeError("the keychain stores Secret values only")
+        self.update({key: value})
+
+    def update(self, values: Mapping[str, Secret]) -> None:
+        """Store each value under its key, reading and writing the index once for all of them
+        (each keychain call is a round trip, and a Secret Service's a key exchange too)."""
+        for key, value in values.items():
+            _check_key(key)
+            if not isinstance(value, Secret):
+                raise TypeError("the keychain stores Secret values only")
         with _LOCK:
             names = self._read_index()
-            added = key not in names
+            added = [key for key in values if key not in names]
             if added:
-                self._write_index([*names, key])
+                self._write_index([*names, *added])
+            saved: list[str] = []
             try:
-                self._call(
-                    "save a secret",
-                    lambda: self._backend.set_password(self._service, key, value.reveal()),
-                    value.reveal(),
-                )
+                for key, value in values.items():
+                    self._save(key, value)
+                    saved.append(key)
             except KeychainError:
-                if added:  # best effort; if this fails too, the name stays (see the invariant)
+                if added:  # best effort; if this fails too, the names stay (see the invariant)
                     with contextlib.suppress(KeychainError):
-                        self._write_index(names)
+                        self._write_index([*names, *(key for key in added if key in saved)])
                 raise
 
     def delete(self, key: str) -> None:
@@ -243,6 +248,13 @@ class KeychainStore:
         )
 
     # ---- backend calls -----------------------------------------------------------------------
+
+    def _save(self, key: str, value: Secret) -> None:
+        self._call(
+            "save a secret",
+            lambda: self._backend.set_password(self._service, key, value.reveal()),
+            value.reveal(),
+        )
 
     def _delete_entry(self, name: str) -> None:
         refusal = self._call(

@@ -13,7 +13,7 @@ import json
 import ssl
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -449,6 +449,9 @@ class StuckKeychain:
 
     def set(self, key: str, value: Secret) -> None:
         self.inner.set(key, value)
+
+    def update(self, values: Mapping[str, Secret]) -> None:
+        self.inner.update(values)
 
     def delete(self, key: str) -> None:
         self.inner.delete(key)

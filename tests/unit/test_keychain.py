@@ -251,6 +251,21 @@ class TestIndex:
             thread.join(timeout=10)
         assert len(store.keys()) == 80
 
+    def test_a_batch_reads_and_writes_the_index_once(
+        self, store: KeychainStore, backend: MemoryKeyring
+    ) -> None:
+        batch = {f"session.k{i}": Secret(f"{i}-{PASSWORD}") for i in range(5)}
+        store.update(batch)
+        index = [(op, name) for op, name in backend.calls if name == INDEX_ENTRY]
+        assert index == [("get", INDEX_ENTRY), ("set", INDEX_ENTRY)]
+        assert {name: store.get(name) for name in batch} == batch
+        assert store.keys() == set(batch)
+        backend.calls.clear()
+        store.update(batch)  # the names are there already: the index is read, not written
+        assert [(op, name) for op, name in backend.calls if name == INDEX_ENTRY] == [
+            ("get", INDEX_ENTRY)
+        ]
+
     def test_damaged_index_is_reported_not_ignored(
         self, store: KeychainStore, backend: MemoryKeyring
     ) -> None:
@@ -302,6 +317,32 @@ class TestNothingHalfWritten:
         assert (SERVICE, "vicidial.password") not in backend.entries
         backend.hook = None
         store.clear()
+        assert backend.entries == {}
+
+    def test_a_batch_that_fails_half_way_keeps_the_names_of_what_it_saved(
+        self, store: KeychainStore, backend: MemoryKeyring
+    ) -> None:
+        store.set("vicidial.username", Secret("agent7"))
+        backend.hook = fails_on("set", "session.token", PasswordSetError("disk full"))
+        with pytest.raises(KeychainFailure, match="disk full"):
+            store.update(
+                {
+                    "vicidial.password": Secret(PASSWORD),
+                    "session.token": Secret("token"),
+                    "sip.account": Secret("account"),
+                }
+            )
+        assert index_of(backend) == ["vicidial.password", "vicidial.username"]
+        assert backend.names() == {"vicidial.password", "vicidial.username", INDEX_ENTRY}
+        backend.hook = None
+        store.clear()
+        assert backend.entries == {}
+
+    def test_a_batch_checks_every_value_before_writing_any(
+        self, store: KeychainStore, backend: MemoryKeyring
+    ) -> None:
+        with pytest.raises(TypeError):
+            store.update({"a.one": Secret("1"), "b.two": "plain"})  # type: ignore[dict-item]
         assert backend.entries == {}
 
     def test_delete_that_fails_keeps_the_name(

@@ -10,7 +10,7 @@ import os
 import queue
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -154,6 +154,10 @@ class MemoryStore:
     def set(self, key: str, value: Secret) -> None:
         assert isinstance(value, Secret)
         self.values[key] = value
+
+    def update(self, values: Mapping[str, Secret]) -> None:
+        for key, value in values.items():
+            self.set(key, value)
 
     def delete(self, key: str) -> None:
         self.values.pop(key, None)
