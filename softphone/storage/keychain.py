@@ -189,9 +189,7 @@ class KeychainStore:
                 self._write_index([*names, *added])
             saved: list[str] = []
             try:
-                for key, value in values.items():
-                    self._save(key, value)
-                    saved.append(key)
+                self._save_all(values, saved)
             except KeychainError:
                 if added:  # best effort; if this fails too, the names stay (see the invariant)
                     with contextlib.suppress(KeychainError):
@@ -249,6 +247,22 @@ class KeychainStore:
 
     # ---- backend calls -----------------------------------------------------------------------
 
+    def _save_all(self, values: Mapping[str, Secret], saved: list[str]) -> None:
+        """Write each value, appending its key to `saved` once written."""
+        if isinstance(self._backend, _SS_BACKENDS) and len(values) > 1:
+            # one connection, one unlock check and one key exchange for all of them, where
+            # keyring would open a connection and a session for each
+            secrets = tuple(value.reveal() for value in values.values())
+            self._call(
+                "save a secret",
+                lambda: _secret_service_save(self._backend, self._service, values, saved),
+                *secrets,
+            )
+            return
+        for key, value in values.items():
+            self._save(key, value)
+            saved.append(key)
+
     def _save(self, key: str, value: Secret) -> None:
         self._call(
             "save a secret",
@@ -269,15 +283,31 @@ class KeychainStore:
         if still_there is not None:
             raise KeychainFailure.during("remove a secret", refusal)
 
-    def _call(self, action: str, operation: Callable[[], T], secret: str | None = None) -> T:
+    def _call(self, action: str, operation: Callable[[], T], *secrets: str) -> T:
         """Run one backend call; its errors become KeychainErrors (raised unchained: the
-        original exception's arguments or frames may hold the secret)."""
+        original exception's arguments or frames may hold the secrets)."""
         try:
             _unlock_within(self._backend, self._answer_s)
             return operation()
         except Exception as exc:
-            error = _translate(exc, action, () if secret is None else (secret,))
+            error = _translate(exc, action, secrets)
         raise error
+
+
+def _secret_service_save(
+    backend: KeyringBackend, service: str, values: Mapping[str, Secret], saved: list[str]
+) -> None:
+    """keyring's ``set_password`` for each value, on one connection and one session: the same
+    items (label, attributes, replacing an existing one) on the collection it would choose."""
+    collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
+    # the attributes keyring's set_password gives (its scheme, its application id)
+    query, appid = backend._query, backend.appid  # type: ignore[attr-defined]
+    with contextlib.closing(collection.connection):
+        for key, value in values.items():
+            attributes = query(service, key, application=appid)
+            label = f"Password for '{key}' on '{service}'"
+            collection.create_item(label, attributes, value.reveal(), replace=True)
+            saved.append(key)
 
 
 def _unlock_within(backend: KeyringBackend, answer_s: float) -> None:

@@ -136,6 +136,21 @@ def test_values_live_in_the_secret_service(secret_service: SecretService) -> Non
     assert store.keys() == {*KEYS, "session.token"}
 
 
+def test_a_batch_writes_what_keyring_writes_one_by_one(secret_service: SecretService) -> None:
+    store = open_store()
+    store.set("vicidial.username", Secret(new_secret()))  # keyring's own set_password
+    values = {key: new_secret() for key in KEYS}
+    store.update({key: Secret(value) for key, value in values.items()})  # one connection
+
+    # keyring, in another process, finds them (the username replaced, not added beside)
+    assert in_child(secret_service.env, "get", *KEYS)["values"] == values
+    entries = secret_service.entries(store.service)
+    assert sorted(entry["username"] for entry in entries) == sorted([*KEYS, INDEX_ENTRY])
+    written_by_keyring = next(e for e in entries if e["username"] == INDEX_ENTRY)
+    for entry in entries:  # the same attributes as the index entry keyring itself wrote
+        assert {**entry, "username": INDEX_ENTRY} == written_by_keyring
+
+
 def test_the_default_keychain_opens_without_starting_a_process(
     secret_service: SecretService, tmp_path: Path
 ) -> None:
@@ -183,6 +198,7 @@ def test_a_locked_keychain_is_reported_and_loses_nothing(secret_service: SecretS
     for attempt in (
         lambda: store.get("sip.password"),
         lambda: store.set("sip.password", Secret(new_secret())),
+        lambda: store.update({"sip.password": Secret(new_secret()), "a.b": Secret("c")}),
         lambda: store.delete("sip.password"),
         store.clear,
     ):
