@@ -6,7 +6,7 @@ import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from typing import Final, Protocol
 else:
     # SecretStore below is a protocol for type checkers only (nothing checks one at run time),
@@ -58,6 +58,10 @@ class SecretStore(Protocol):
         """The stored value, or None if there is none."""
         ...
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Secret | None]:
+        """The value of each key (None where there is none); a store may read them together."""
+        ...
+
     def set(self, key: str, value: Secret) -> None: ...
 
     def update(self, values: Mapping[str, Secret]) -> None:
@@ -84,6 +88,10 @@ class MemorySecretStore:
     def get(self, key: str) -> Secret | None:
         with self._lock:
             return self._values.get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Secret | None]:
+        with self._lock:
+            return {key: self._values.get(key) for key in keys}
 
     def set(self, key: str, value: Secret) -> None:
         with self._lock:

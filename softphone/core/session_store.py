@@ -147,8 +147,7 @@ class SessionStore:
         return work
 
     def load(self) -> dict[str, Secret | None]:
-        keys = (KEY_COMPANY, KEY_USERNAME, KEY_PASSWORD, KEY_TOKEN, KEY_SIP)
-        return {key: self._store.get(key) for key in keys}
+        return self._store.get_many((KEY_COMPANY, KEY_USERNAME, KEY_PASSWORD, KEY_TOKEN, KEY_SIP))
 
     def wiper(
         self, *, everything: bool, removed: Future[Any] | None

@@ -171,6 +171,18 @@ class KeychainStore:
         value = self._call("read a secret", lambda: self._backend.get_password(self._service, key))
         return None if value is None else Secret(value)
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Secret | None]:
+        """The stored value of each key (None where there is none), read together."""
+        keys = list(keys)
+        for key in keys:
+            _check_key(key)
+        if not (isinstance(self._backend, _SS_BACKENDS) and len(keys) > 1):
+            return {key: self.get(key) for key in keys}
+        found = self._call(
+            "read a secret", lambda: _secret_service_read(self._backend, self._service, keys)
+        )
+        return {key: None if (value := found[key]) is None else Secret(value) for key in keys}
+
     def set(self, key: str, value: Secret) -> None:
         """Store `value` under `key` (again: same result)."""
         self.update({key: value})
@@ -292,6 +304,26 @@ class KeychainStore:
         except Exception as exc:
             error = _translate(exc, action, secrets)
         raise error
+
+
+def _secret_service_read(
+    backend: KeyringBackend, service: str, keys: list[str]
+) -> dict[str, str | None]:
+    """keyring's ``get_password`` for each key, on one connection and one session."""
+    from secretstorage.util import open_session
+
+    collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
+    query = backend._query  # type: ignore[attr-defined]
+    with contextlib.closing(collection.connection):
+        collection.session = open_session(collection.connection)  # its items share it
+        found: dict[str, str | None] = {}
+        for key in keys:
+            found[key] = None
+            for item in collection.search_items(query(service, key)):
+                backend.unlock(item)  # type: ignore[attr-defined]
+                found[key] = item.get_secret().decode("utf-8")
+                break
+        return found
 
 
 def _secret_service_save(

@@ -151,6 +151,19 @@ def test_a_batch_writes_what_keyring_writes_one_by_one(secret_service: SecretSer
         assert {**entry, "username": INDEX_ENTRY} == written_by_keyring
 
 
+def test_many_are_read_on_one_connection_as_keyring_reads_them(
+    secret_service: SecretService,
+) -> None:
+    in_child(secret_service.env, "set", *KEYS[:3])  # written by keyring, one by one
+    store = open_store()
+    found = store.get_many([*KEYS, "session.token"])
+    assert found == {
+        **{key: Secret(f"{key}-written-by-child") for key in KEYS[:3]},
+        KEYS[3]: None,
+        "session.token": None,
+    }
+
+
 def test_the_default_keychain_opens_without_starting_a_process(
     secret_service: SecretService, tmp_path: Path
 ) -> None:
@@ -197,6 +210,7 @@ def test_a_locked_keychain_is_reported_and_loses_nothing(secret_service: SecretS
     # dismissed at once, as when the person dismisses it
     for attempt in (
         lambda: store.get("sip.password"),
+        lambda: store.get_many(["sip.password", "a.b"]),
         lambda: store.set("sip.password", Secret(new_secret())),
         lambda: store.update({"sip.password": Secret(new_secret()), "a.b": Secret("c")}),
         lambda: store.delete("sip.password"),

@@ -13,7 +13,7 @@ import json
 import ssl
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -446,6 +446,9 @@ class StuckKeychain:
 
     def get(self, key: str) -> Secret | None:
         return self.inner.get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Secret | None]:
+        return self.inner.get_many(keys)
 
     def set(self, key: str, value: Secret) -> None:
         self.inner.set(key, value)

@@ -266,6 +266,16 @@ class TestIndex:
             ("get", INDEX_ENTRY)
         ]
 
+    def test_many_are_read_at_once_missing_ones_as_none(self, store: KeychainStore) -> None:
+        store.update({"a.one": Secret("1"), "b.two": Secret("2")})
+        assert store.get_many(["b.two", "c.three", "a.one"]) == {
+            "b.two": Secret("2"),
+            "c.three": None,
+            "a.one": Secret("1"),
+        }
+        with pytest.raises(ValueError):
+            store.get_many(["a.one", "../x"])
+
     def test_damaged_index_is_reported_not_ignored(
         self, store: KeychainStore, backend: MemoryKeyring
     ) -> None:

@@ -10,7 +10,7 @@ import os
 import queue
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -150,6 +150,9 @@ class MemoryStore:
 
     def get(self, key: str) -> Secret | None:
         return self.values.get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Secret | None]:
+        return {key: self.get(key) for key in keys}
 
     def set(self, key: str, value: Secret) -> None:
         assert isinstance(value, Secret)
