@@ -59,7 +59,9 @@ pytestmark = [
 
 NAMESPACE = "VICIFAST_SHIFT_NAMESPACE"  # set by test_whole_shift.py: what it mounted
 WAIT = 20_000
-STALL_S = 0.100
+# far below the seconds a dead resolver or a locked keychain holds a call, far above what a
+# loaded machine's scheduling adds (bench/gui.py measures the GUI thread's gaps themselves)
+STALL_S = 0.5
 BELL = "bell"  # the ringer's sink, and the ALSA device "vicifast_bell" that plays into it
 BELL_DEVICE = "vicifast_bell"
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
@@ -465,7 +467,7 @@ def test_a_whole_shift(shift: Shift) -> None:
 
     # -- the name server dies (the name is no longer in /etc/hosts, so every lookup waits on
     # a resolver that never answers): re-authentication and the network watch wait on it off
-    # the GUI thread; the window keeps answering within 100 ms and a VICIdial call still works
+    # the GUI thread; the window keeps answering and a VICIdial call still works
     queries = shift.dns.queries
     with stall_probe() as probe:
         shift.names.write_hosts(socket.gethostname())
