@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from softphone.core import events as ev
 from softphone.core.secret import Secret
 from softphone.storage.history import CallRecord, Outcome
@@ -18,8 +20,15 @@ class MemorySecrets:
     def get(self, key: str) -> Secret | None:
         return self.values.get(key)
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Secret | None]:
+        return {key: self.get(key) for key in keys}  # through get: subclasses change it
+
     def set(self, key: str, value: Secret) -> None:
         self.values[key] = value
+
+    def update(self, values: Mapping[str, Secret]) -> None:
+        for key, value in values.items():
+            self.set(key, value)
 
     def delete(self, key: str) -> None:
         self.values.pop(key, None)
