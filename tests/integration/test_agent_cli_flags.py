@@ -400,14 +400,25 @@ def test_password_fd_registers_with_the_password_from_the_pipe_and_closes_it(
     process = fd_agent(args, kam.users[USER].encode() + b"\n")
     kam.wait_registered(USER)
     # the descriptor is read to the end and closed: no pipe is left among the agent's files
-    fds = Path(f"/proc/{process.pid}/fd")
-    pipes = [fd.name for fd in fds.iterdir() if os.readlink(fd).startswith("pipe:")]
-    assert pipes == []
+    assert _pipes(process.pid) == []
     process.send_signal(signal.SIGTERM)
     assert process.wait(WAIT) == 0
     log = (tmp_path / "fd-agent.log").read_text()
     assert '"state":"registered"' in log
     assert kam.users[USER] not in log
+
+
+def _pipes(pid: int) -> list[str]:
+    """The process's descriptors that are pipes (one it closes meanwhile is not)."""
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed between the listing and the look
+            continue
+        if target.startswith("pipe:"):
+            found.append(fd.name)
+    return found
 
 
 # ---- --signin: the session ends while the agent runs ---------------------------------------

@@ -53,7 +53,7 @@ from tests.enginekit.recorder import EventRecorder
 from tests.integration.conftest import assert_no_pj_objects_left
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 MIC_TONE_HZ = 440.0
 RINGER_TONE_HZ = 660.0

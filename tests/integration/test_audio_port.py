@@ -21,7 +21,7 @@ from tests.audio.endpoint import LabEndpoint
 from tests.audio.ports import PcmSink, PcmSource
 from tests.support.process import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 SECONDS = 1.0
 N = int(16_000 * SECONDS)

@@ -35,7 +35,7 @@ from tests.integration.conftest import assert_no_pj_objects_left
 from tests.support.process import ManagedProcess, wait_until
 from tests.support.sipp import SCENARIO_DIR, Sipp
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.realtime]
 
 RINGBACK = (440, 480)
 BUSY = (480, 620)
