@@ -43,6 +43,7 @@ try:  # only on Linux: keyring's Secret Service backend talks D-Bus through it
     from keyring.backends.SecretService import Keyring as _SecretServiceKeyring
     from secretstorage import exceptions as _secretstorage
     from secretstorage.collection import DEFAULT_COLLECTION as _SS_DEFAULT
+    from secretstorage.util import open_session as _ss_open_session
 except ImportError:  # pragma: no cover - macOS, Windows
     _SS_LOCKED: tuple[type[Exception], ...] = ()
     _SS_UNAVAILABLE: tuple[type[Exception], ...] = ()
@@ -310,12 +311,10 @@ def _secret_service_read(
     backend: KeyringBackend, service: str, keys: list[str]
 ) -> dict[str, str | None]:
     """keyring's ``get_password`` for each key, on one connection and one session."""
-    from secretstorage.util import open_session
-
     collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
     query = backend._query  # type: ignore[attr-defined]
     with contextlib.closing(collection.connection):
-        collection.session = open_session(collection.connection)  # its items share it
+        collection.session = _ss_open_session(collection.connection)  # its items share it
         found: dict[str, str | None] = {}
         for key in keys:
             found[key] = None
