@@ -3,7 +3,8 @@
 Qt's PulseAudio connection is made once per process and never re-made, and Qt keeps listing a
 sink that goes away for the rest of the process; so the tests that add or remove devices, move the
 default or stop the sound server run the backend in a child process (this module run as a script)
-against a server of their own; the others share the session's ``pulse``.
+against a server of their own, as does the test that judges the audio it moves; the others
+share the session's ``pulse``.
 """
 
 from __future__ import annotations
@@ -116,38 +117,38 @@ def test_lists_the_pulse_devices_by_name_with_stable_ids(backend: QtAudioBackend
     _conforms: AudioBackend = backend  # mypy checks the protocol
 
 
+@pytest.fixture
+def own_pulse(tmp_path: Path) -> Iterator[PulseServer]:
+    """A PulseAudio of the test's own, its microphone warmed up, for one child process."""
+    if not available():
+        pytest.fail("PulseAudio is not installed: run scripts/test, which installs it")
+    server = PulseServer(tmp_path / "own").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.realtime  # judges the tone itself: one at a time, with nothing beside it
 def test_opens_named_devices_and_moves_audio_both_ways(
-    backend: QtAudioBackend, pulse: PulseServer, tmp_path: Path
+    own_pulse: PulseServer, tmp_path: Path
 ) -> None:
-    capture, playback = PcmRing(target_ms=30), PcmRing(target_ms=30)
+    # in a child, against a server of its own: nothing another test did to Qt's connection or
+    # to the shared server (streams, sinks) can reach the tone
     mic_tone, speaker_tone = tmp_path / "mic-tone.raw", tmp_path / "speaker.raw"
     mic_tone.write_bytes(tone(440.0, 4.0))
-    stream = backend.open_duplex(capture, playback, input_id=MIC, output_id=SPEAKER)
-    try:
-        assert stream.input_device is not None and stream.input_device.id == MIC
-        assert stream.output_device is not None and stream.output_device.id == SPEAKER
-        assert capture.active and playback.active
-        with Clock(capture, playback, tone(1000.0, 1.0)) as clock:
-            pulse.record_speaker(speaker_tone)
-            pulse.play_into_mic(mic_tone)
-            wait_until(lambda: has_tone_for(clock.heard(), 1.2), TIMEOUT, "the mic's tone")
-            wait_until(
-                lambda: has_tone_for(recording(speaker_tone), 1.2), TIMEOUT, "the speaker's tone"
-            )
-        assert_tone(clock.heard(), 440.0, "the capture ring")
+    with Child("both-ways", own_pulse) as child:
+        assert child.line() == "running"
+        own_pulse.record_speaker(speaker_tone)
+        own_pulse.play_into_mic(mic_tone)
+        assert child.line() == "the capture ring: 440 Hz"
+        wait_until(
+            lambda: has_tone_for(recording(speaker_tone), 1.2), TIMEOUT, "the speaker's tone"
+        )
         assert_tone(recording(speaker_tone), 1000.0, "the speaker's monitor")
-        stats = stream.stats()
-        assert stats.input_blocks > 100 and stats.output_blocks > 100  # 10 ms blocks
-        assert stats.input_latency_ms > 0 and stats.output_latency_ms > 0
-        backend.refresh()  # Qt's lists are live: allowed with a stream open
-    finally:
-        closer = threading.Thread(target=stream.close)  # close() from any thread
-        closer.start()
-        closer.join(TIMEOUT)
-    stream.close()  # and again
-    assert not capture.active and not playback.active
-    blocks = stream.stats().output_blocks
-    assert stream.stats().output_blocks == blocks
+        assert child.line() == "stats: blocks both ways, latencies known"
+        assert child.line() == "closed twice, from another thread first"
+        assert child.wait() == 0
 
 
 def test_open_output_plays_a_ring_on_a_speaker_alone(backend: QtAudioBackend) -> None:
@@ -282,6 +283,12 @@ def _child_main(scenario: str) -> int:
             return _child_added(backend, changes)
         if scenario == "removed":
             return _child_removed(backend)
+        if scenario == "both-ways":
+            try:
+                return _child_both_ways(backend)
+            except AssertionError as exc:  # said on stdout, where the test reads (stderr is not)
+                print(f"failed: {exc}", flush=True)
+                return 1
         if scenario == "quit":
             return _child_quit(backend)
         return _child_follow(backend)
@@ -313,6 +320,38 @@ def _child_removed(backend: QtAudioBackend) -> int:
         return 0
     finally:
         stream.close()
+
+
+def _child_both_ways(backend: QtAudioBackend) -> int:
+    capture, playback = PcmRing(target_ms=30), PcmRing(target_ms=30)
+    stream = backend.open_duplex(capture, playback, input_id=MIC, output_id=SPEAKER)
+    try:
+        assert stream.input_device is not None and stream.input_device.id == MIC
+        assert stream.output_device is not None and stream.output_device.id == SPEAKER
+        assert capture.active and playback.active
+        with Clock(capture, playback, tone(1000.0, 1.0)) as clock:
+            print("running", flush=True)
+            wait_until(lambda: has_tone_for(clock.heard(), 1.2), TIMEOUT, "the mic's tone")
+            assert_tone(clock.heard(), 440.0, "the capture ring")
+            print("the capture ring: 440 Hz", flush=True)
+            played = stream.stats().output_blocks
+            # 3 s more of the 1000 Hz tone, for the parent to find in the speaker's monitor
+            wait_until(lambda: stream.stats().output_blocks > played + 300, TIMEOUT, "3 s out")
+        stats = stream.stats()
+        assert stats.input_blocks > 100 and stats.output_blocks > 100  # 10 ms blocks
+        assert stats.input_latency_ms > 0 and stats.output_latency_ms > 0
+        backend.refresh()  # Qt's lists are live: allowed with a stream open
+        print("stats: blocks both ways, latencies known", flush=True)
+    finally:
+        closer = threading.Thread(target=stream.close)  # close() from any thread
+        closer.start()
+        closer.join(TIMEOUT)
+    stream.close()  # and again
+    assert not capture.active and not playback.active
+    blocks = stream.stats().output_blocks
+    assert stream.stats().output_blocks == blocks
+    print("closed twice, from another thread first", flush=True)
+    return 0
 
 
 def _child_quit(backend: QtAudioBackend) -> int:
