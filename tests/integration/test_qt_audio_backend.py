@@ -117,30 +117,18 @@ def test_lists_the_pulse_devices_by_name_with_stable_ids(backend: QtAudioBackend
     _conforms: AudioBackend = backend  # mypy checks the protocol
 
 
-@pytest.fixture
-def own_pulse(tmp_path: Path) -> Iterator[PulseServer]:
-    """A PulseAudio of the test's own, its microphone warmed up, for one child process."""
-    if not available():
-        pytest.fail("PulseAudio is not installed: run scripts/test, which installs it")
-    server = PulseServer(tmp_path / "own").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.mark.realtime  # judges the tone itself: one at a time, with nothing beside it
 def test_opens_named_devices_and_moves_audio_both_ways(
-    own_pulse: PulseServer, tmp_path: Path
+    private_pulse: PulseServer, tmp_path: Path
 ) -> None:
     # in a child, against a server of its own: nothing another test did to Qt's connection or
     # to the shared server (streams, sinks) can reach the tone
     mic_tone, speaker_tone = tmp_path / "mic-tone.raw", tmp_path / "speaker.raw"
     mic_tone.write_bytes(tone(440.0, 4.0))
-    with Child("both-ways", own_pulse) as child:
+    with Child("both-ways", private_pulse) as child:
         assert child.line() == "running"
-        own_pulse.record_speaker(speaker_tone)
-        own_pulse.play_into_mic(mic_tone)
+        private_pulse.record_speaker(speaker_tone)
+        private_pulse.play_into_mic(mic_tone)
         assert child.line() == "the capture ring: 440 Hz"
         wait_until(
             lambda: has_tone_for(recording(speaker_tone), 1.2), TIMEOUT, "the speaker's tone"
@@ -278,20 +266,18 @@ def _child_main(scenario: str) -> int:
     app = QCoreApplication([])
     changes = Changes()
     backend = QtAudioBackend(on_devices_changed=changes)
+    scenarios = {
+        "added": lambda: _child_added(backend, changes),
+        "removed": lambda: _child_removed(backend),
+        "both-ways": lambda: _child_both_ways(backend),
+        "quit": lambda: _child_quit(backend),
+        "follow": lambda: _child_follow(backend),
+    }
     try:
-        if scenario == "added":
-            return _child_added(backend, changes)
-        if scenario == "removed":
-            return _child_removed(backend)
-        if scenario == "both-ways":
-            try:
-                return _child_both_ways(backend)
-            except AssertionError as exc:  # said on stdout, where the test reads (stderr is not)
-                print(f"failed: {exc}", flush=True)
-                return 1
-        if scenario == "quit":
-            return _child_quit(backend)
-        return _child_follow(backend)
+        return scenarios[scenario]()
+    except AssertionError as exc:  # said on stdout, where the test reads (stderr is not)
+        print(f"failed: {exc}", flush=True)
+        return 1
     finally:
         backend.shutdown()
         del app
